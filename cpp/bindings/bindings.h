@@ -1,0 +1,17 @@
+// One registration function per binding file; module.cpp calls them all.
+#pragma once
+#include <pybind11/pybind11.h>
+
+namespace nncore::bind {
+
+void bind_runtime(pybind11::module_& m);
+void bind_gemm(pybind11::module_& m);
+void bind_conv2d(pybind11::module_& m);
+void bind_pool2d(pybind11::module_& m);
+void bind_activations(pybind11::module_& m);
+void bind_softmax(pybind11::module_& m);
+void bind_bias(pybind11::module_& m);
+void bind_batchnorm(pybind11::module_& m);
+void bind_dropout(pybind11::module_& m);
+
+}  // namespace nncore::bind

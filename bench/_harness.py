@@ -1,0 +1,179 @@
+"""Benchmark harness: each framework runs in its own process, pinned to the same thread count.
+
+A bench script describes its cases and, per framework, how to build a callable for a case. The
+parent process starts one worker process per framework (so thread pools never compete and one
+framework's OpenMP runtime cannot slow another's), collects median times as JSON, prints a
+markdown table with nncore/anchor ratios and writes the JSON next to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable, Sequence
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def pin_threads_env(threads: int) -> dict:
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        env[var] = str(threads)
+    env["TF_NUM_INTEROP_THREADS"] = "1"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    return env
+
+
+def time_callable(fn: Callable[[], object], *, min_reps: int = 10, min_seconds: float = 0.3,
+                  warmup: int = 2) -> dict:
+    """Median and spread (min, max) of per-call seconds after warm-up."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - start < min_seconds:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= 10_000:
+            break
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "reps": len(times)}
+
+
+def set_framework_threads(framework: str, threads: int) -> None:
+    """Pins a framework's own pool (the env vars were set by the parent before import)."""
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+    elif framework == "nncore":
+        import nncore
+
+        nncore.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(threads)
+    except ImportError:
+        pass
+
+
+def worker(framework: str, threads: int, cases: Sequence[dict],
+           builders: dict[str, Callable[[dict], Callable[[], object]]]) -> dict:
+    try:
+        set_framework_threads(framework, threads)
+    except ImportError as exc:
+        return {"available": False, "reason": str(exc)}
+    out = {"available": True, "results": {}}
+    for case in cases:
+        try:
+            fn = builders[framework](case)
+        except ImportError as exc:
+            return {"available": False, "reason": str(exc)}
+        if fn is None:
+            continue
+        out["results"][case["name"]] = time_callable(fn)
+    return out
+
+
+def run_worker_process(script: str, framework: str, threads: int, extra: Sequence[str]) -> dict:
+    cmd = [sys.executable, script, "--worker", framework, "--threads", str(threads), *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=pin_threads_env(threads))
+    if proc.returncode != 0:
+        return {"available": False, "reason": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+def machine_facts(threads: int) -> dict:
+    facts = {"threads": threads, "python": platform.python_version(), "machine": platform.machine()}
+    try:
+        import nncore
+
+        facts["nncore"] = nncore.info()
+    except ImportError:
+        pass
+    return facts
+
+
+def main(*, name: str, script: str, cases: Sequence[dict],
+         builders: dict[str, Callable[[dict], Callable[[], object]]],
+         columns: Callable[[dict, dict[str, dict]], list[tuple[str, str]]],
+         anchors: Sequence[str], argv: Sequence[str] | None = None) -> dict:
+    """Entry point of a bench script.
+
+    ``columns(case, times)`` gives the formatted cells of one row; ``times`` maps framework to the
+    timing dict of that case. ``anchors`` are the frameworks nncore is compared with (ratio column
+    nncore time / anchor time, < 1 means nncore is faster).
+    """
+    parser = argparse.ArgumentParser(description=f"{name} benchmark")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("NNCORE_BENCH_THREADS", "2")))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--frameworks", default=",".join(builders),
+                        help="comma-separated subset of: " + ", ".join(builders))
+    parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--json", default=None, help="where to write results (default bench/results/)")
+    args = parser.parse_args(argv)
+
+    selected = [c for c in cases if not args.cases or c["name"] in args.cases.split(",")]
+    if args.worker:
+        res = worker(args.worker, args.threads, selected, builders)
+        print(json.dumps(res))
+        return res
+
+    frameworks = [f for f in args.frameworks.split(",") if f in builders]
+    extra = ["--cases", args.cases] if args.cases else []
+    results = {}
+    for fw in frameworks:
+        print(f"[{name}] running {fw} with {args.threads} thread(s)...", file=sys.stderr, flush=True)
+        results[fw] = run_worker_process(script, fw, args.threads, extra)
+        if not results[fw].get("available"):
+            print(f"[{name}] {fw} not available: {results[fw].get('reason')}", file=sys.stderr)
+
+    present = [fw for fw in frameworks if results[fw].get("available")]
+    header = ["case"]
+    rows = []
+    for case in selected:
+        times = {fw: results[fw]["results"].get(case["name"]) for fw in present}
+        times = {fw: t for fw, t in times.items() if t}
+        cells = columns(case, times)
+        if not rows:
+            header += [h for h, _ in cells]
+            for a in anchors:
+                if a in present:
+                    header.append(f"nncore/{a}")
+        row = [case["name"]] + [v for _, v in cells]
+        for a in anchors:
+            if a in present:
+                if "nncore" in times and a in times:
+                    row.append(f"{times['nncore']['median'] / times[a]['median']:.2f}")
+                else:
+                    row.append("–")
+        rows.append(row)
+    table = markdown_table(header, rows)
+    print(table)
+    payload = {"bench": name, "machine": machine_facts(args.threads), "results": results}
+    path = pathlib.Path(args.json) if args.json else RESULTS_DIR / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    os.replace(tmp, path)
+    print(f"\n(JSON written to {path})", file=sys.stderr)
+    return payload

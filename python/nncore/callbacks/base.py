@@ -1,0 +1,109 @@
+"""Callback: hooks the training loop calls (Keras semantics), and CallbackList that fans them out."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+class Callback:
+    """Base class: override the hooks you need.
+
+    ``self.model`` is the model being trained and ``self.params`` holds ``epochs``, ``steps``
+    (batches per epoch), ``verbose``. ``logs`` are dicts of floats: per batch the running means
+    of the epoch so far (``loss``, metrics); at epoch end also ``val_loss``, ``val_<metric>`` and
+    ``learning_rate``. Setting ``self.model.stop_training = True`` ends ``fit`` after the epoch.
+    """
+
+    def __init__(self):
+        self.model = None
+        self.params: dict = {}
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = dict(params)
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_train_batch_begin(self, batch, logs=None): ...
+    def on_train_batch_end(self, batch, logs=None): ...
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+    def on_predict_batch_begin(self, batch, logs=None): ...
+    def on_predict_batch_end(self, batch, logs=None): ...
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    # Exact resume: callbacks with state (best value so far, wait counters) return and take it.
+    def get_state(self) -> dict:
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        pass
+
+
+_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+
+
+class CallbackList(Callback):
+    """Calls each hook on every callback, in order. Batch hooks that no callback overrides are
+    skipped entirely, so that an idle callback costs nothing per batch."""
+
+    def __init__(self, callbacks: Iterable[Callback] = (), model=None, params: dict | None = None):
+        super().__init__()
+        self.callbacks = list(callbacks)
+        for hook in _HOOKS:
+            active = [getattr(cb, hook) for cb in self.callbacks
+                      if getattr(type(cb), hook, None) is not getattr(Callback, hook)]
+            setattr(self, hook, self._fan_out(active))
+        if model is not None:
+            self.set_model(model)
+        if params is not None:
+            self.set_params(params)
+
+    @staticmethod
+    def _fan_out(methods):
+        if not methods:
+            return lambda *args, **kwargs: None
+        if len(methods) == 1:
+            return methods[0]
+
+        def call_all(*args, **kwargs):
+            for m in methods:
+                m(*args, **kwargs)
+
+        return call_all
+
+    def set_model(self, model) -> None:
+        self.model = model
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def set_params(self, params: dict) -> None:
+        self.params = dict(params)
+        for cb in self.callbacks:
+            cb.set_params(params)
+
+    def has_batch_hooks(self) -> bool:
+        return any(
+            getattr(type(cb), h, None) is not getattr(Callback, h)
+            for cb in self.callbacks for h in ("on_train_batch_begin", "on_train_batch_end")
+        )
+
+    def __iter__(self):
+        return iter(self.callbacks)
+
+    def append(self, cb: Callback) -> None:
+        raise TypeError("CallbackList is fixed once built; pass all callbacks to fit()")

@@ -1,0 +1,318 @@
+"""Layer: the unit of computation (build / forward / backward / get_config), and the symbolic
+tensors that the functional API wires layers with."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import backend
+from ..errors import ShapeError
+from ..variables import Variable
+
+
+def _shape_tuple(shape) -> tuple:
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+class SymbolicTensor:
+    """The output of a layer in a model graph: a shape (batch dimension None) and a dtype, no data.
+
+    ``Input(shape=...)`` makes the first ones; calling a layer on symbolic tensors makes the next.
+    """
+
+    __slots__ = ("shape", "dtype", "node", "name")
+
+    def __init__(self, shape, dtype, node: "Node | None" = None, name: str | None = None):
+        self.shape = _shape_tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.node = node
+        self.name = name
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        src = f" from {self.node.layer.name}" if self.node else ""
+        return f"<SymbolicTensor shape={self.shape} dtype={self.dtype.name}{src}>"
+
+
+class Node:
+    """One call of a layer in a graph: its input tensors and the output tensor it made."""
+
+    __slots__ = ("layer", "inputs", "output", "multi_input")
+
+    def __init__(self, layer: "Layer", inputs: list, output: SymbolicTensor | None, multi_input: bool):
+        self.layer = layer
+        self.inputs = inputs
+        self.output = output
+        self.multi_input = multi_input
+
+
+def _is_symbolic(x) -> bool:
+    if isinstance(x, SymbolicTensor):
+        return True
+    return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(t, SymbolicTensor) for t in x)
+
+
+class Layer:
+    """Base class of all layers.
+
+    A subclass implements:
+
+    - ``build(input_shape)``: creates its weights with ``add_weight`` once the input shape is
+      known (the batch dimension is ``None``), then calls ``super().build(input_shape)``;
+    - ``compute_output_shape(input_shape)``: the output shape, raising ``ShapeError`` (naming the
+      layer) for an input it cannot take;
+    - ``forward(x, training=False)``: the output for a batch ``x`` (a list of arrays for layers
+      that take several inputs), keeping in ``self._cache`` whatever ``backward`` needs;
+    - ``backward(grad_out)``: the gradient with respect to the input(s) of the last ``forward``,
+      *adding* the gradients of its weights into ``variable.grad``;
+    - ``get_config()``: the constructor arguments, so that ``cls.from_config(config)`` rebuilds it.
+
+    Everything forward keeps for backward goes in ``self._cache``: a model that calls one layer at
+    several places of its graph saves and restores it per call.
+    """
+
+    #: Layers such as Add or Concatenate take a list of inputs.
+    multi_input = False
+
+    def __init__(self, *, name: str | None = None, dtype=None, trainable: bool = True,
+                 input_shape: Sequence[int] | None = None, batch_size: int | None = None,
+                 **kwargs: Any):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) {', '.join(sorted(kwargs))}"
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"layer name must be a non-empty string, got {name!r}")
+        self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
+        self.dtype = backend.standardize_dtype(dtype)
+        self.trainable = bool(trainable)
+        self.built = False
+        self._variables: list[Variable] = []
+        self._cache: Any = None
+        self._build_input_shape = None
+        self._inbound_nodes: list[Node] = []
+        # Keras 2 style `input_shape=` on the first layer of a Sequential model.
+        self._declared_input_shape = (
+            (batch_size, *_shape_tuple(input_shape)) if input_shape is not None else None
+        )
+
+    # ----------------------------------------------------------------- weights
+    def add_weight(self, name: str, shape, *, initializer="glorot_uniform", regularizer=None,
+                   trainable: bool = True, constraint=None) -> Variable:
+        """Creates, initializes and tracks a weight ``'<layer>/<name>'`` of this layer's dtype."""
+        from .. import initializers, regularizers
+
+        shape = tuple(int(d) for d in shape)
+        init = initializers.get(initializer)
+        value = np.asarray(init(shape, dtype=self.dtype), dtype=self.dtype)
+        if value.shape != shape:
+            raise ShapeError(f"initializer of '{self.name}/{name}' returned shape {value.shape}, expected {shape}")
+        var = Variable(value, name=f"{self.name}/{name}", trainable=trainable,
+                       regularizer=regularizers.get(regularizer), constraint=constraint)
+        self._variables.append(var)
+        return var
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Trainable weights first, then non-trainable ones (Keras order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        return [v for v in self._variables if v.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return list(self._variables)
+        return [v for v in self._variables if not v.trainable]
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"layer '{self.name}' is not built yet, so its weights do not exist: call it on an "
+                "input or call build(input_shape) first"
+            )
+        return int(sum(v.size for v in self._variables))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        mine = self.weights
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(
+                f"layer '{self.name}' has {len(mine)} weight(s) but {len(weights)} were given"
+            )
+        for var, w in zip(mine, weights):
+            w = np.asarray(w)
+            if w.shape != var.shape:
+                raise ShapeError(
+                    f"layer '{self.name}': weight '{var.name}' has shape {var.shape}, got {w.shape}"
+                )
+        for var, w in zip(mine, weights):
+            var.assign(w)
+
+    def zero_grads(self) -> None:
+        for v in self._variables:
+            v.zero_grad()
+
+    def regularization_loss(self) -> float:
+        """Sum of the penalties of this layer's regularized trainable weights."""
+        total = 0.0
+        for v in self.trainable_weights:
+            if v.regularizer is not None:
+                total += float(v.regularizer(v.value))
+        return total
+
+    def add_regularization_grads(self) -> None:
+        """Adds the gradient of each weight's penalty into its ``grad``."""
+        for v in self.trainable_weights:
+            if v.regularizer is not None:
+                v.grad += v.regularizer.gradient(v.value)
+
+    # ----------------------------------------------------------------- build / shapes
+    def build(self, input_shape) -> None:
+        self._build_input_shape = input_shape
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _maybe_build(self, input_shape) -> None:
+        if not self.built:
+            self.build(input_shape)
+            self._build_input_shape = input_shape
+            self.built = True
+
+    def _check_eager_input(self, x) -> None:
+        """Eager calls on a built layer: the non-batch dimensions must match those it was built for."""
+        want = self._build_input_shape
+        if want is None:
+            return
+        if self.multi_input:
+            shapes = [np.shape(t) for t in x]
+            wants = list(want)
+        else:
+            shapes, wants = [np.shape(x)], [want]
+        if len(shapes) != len(wants):
+            raise ShapeError(f"{type(self).__name__} '{self.name}' expects {len(wants)} inputs, got {len(shapes)}")
+        for got, exp in zip(shapes, wants):
+            if len(got) != len(exp) or any(e is not None and g != e for g, e in zip(got[1:], exp[1:])):
+                raise ShapeError(
+                    f"{type(self).__name__} '{self.name}' expects input shape {tuple(exp)}, got {tuple(got)}"
+                )
+
+    # ----------------------------------------------------------------- computation
+    def forward(self, x, training: bool = False):
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self, grad_out):
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, inputs, training: bool | None = None):
+        if _is_symbolic(inputs):
+            return self._call_symbolic(inputs)
+        if self.multi_input:
+            if not isinstance(inputs, (list, tuple)):
+                raise TypeError(f"{type(self).__name__} '{self.name}' takes a list of inputs")
+            xs = [self._as_input_array(t) for t in inputs]
+            self._maybe_build([(None, *t.shape[1:]) for t in xs])
+            self._check_eager_input(xs)
+            return self.forward(xs, training=bool(training))
+        x = self._as_input_array(inputs)
+        self._maybe_build((None, *x.shape[1:]))
+        self._check_eager_input(x)
+        return self.forward(x, training=bool(training))
+
+    def _as_input_array(self, x) -> np.ndarray:
+        arr = np.asarray(x)
+        if arr.dtype != self.dtype:
+            if arr.dtype.kind not in "fiub":
+                raise TypeError(f"{type(self).__name__} '{self.name}' cannot take input of dtype {arr.dtype}")
+            arr = arr.astype(self.dtype)
+        return arr
+
+    def _call_symbolic(self, inputs):
+        multi = isinstance(inputs, (list, tuple))
+        if multi != self.multi_input:
+            if self.multi_input:
+                raise TypeError(f"{type(self).__name__} '{self.name}' takes a list of inputs")
+            if len(inputs) != 1:
+                raise TypeError(f"{type(self).__name__} '{self.name}' takes one input, got {len(inputs)}")
+            inputs, multi = inputs[0], False
+        tensors = list(inputs) if multi else [inputs]
+        in_shape = [t.shape for t in tensors] if multi else tensors[0].shape
+        self._maybe_build(in_shape)
+        out_shape = self.compute_output_shape(in_shape)
+        node = Node(self, tensors, None, multi)
+        out = SymbolicTensor(out_shape, self.dtype, node)
+        node.output = out
+        self._inbound_nodes.append(node)
+        return out
+
+    # ----------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if self._declared_input_shape is not None:
+            config["batch_input_shape"] = list(self._declared_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        batch_input_shape = config.pop("batch_input_shape", None)
+        layer = cls(**config)
+        if batch_input_shape is not None:
+            layer._declared_input_shape = _shape_tuple(batch_input_shape)
+        return layer
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+class InputLayer(Layer):
+    """The entry of a model: passes its input through; ``Input(shape=...)`` creates one."""
+
+    def __init__(self, *, shape=None, batch_size=None, batch_shape=None, dtype=None, name=None, **kwargs):
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer needs shape= (without the batch dimension) or batch_shape=")
+            batch_shape = (batch_size, *tuple(shape))
+        super().__init__(name=name or backend.unique_name("input_layer"), dtype=dtype, **kwargs)
+        self.batch_shape = _shape_tuple(batch_shape)
+        if any(d is not None and d < 0 for d in self.batch_shape):
+            raise ValueError(f"InputLayer: negative dimension in shape {self.batch_shape}")
+        self.built = True
+        self._build_input_shape = self.batch_shape
+        node = Node(self, [], None, False)
+        self.output = SymbolicTensor(self.batch_shape, self.dtype, node, name=self.name)
+        node.output = self.output
+        self._inbound_nodes.append(node)
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, grad_out):
+        return grad_out
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype.name, "batch_shape": list(self.batch_shape)}
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None) -> SymbolicTensor:
+    """A symbolic input of a functional model: ``Input(shape=(32, 32, 3))``."""
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                      batch_shape=batch_shape).output

@@ -1,0 +1,73 @@
+"""Keras-style string names and config round trips for layers, losses, optimizers, metrics,
+initializers, regularizers, schedules and callbacks.
+
+Each kind has a registry. Classes register with ``@register(kind, "alias", ...)``; the class name
+itself is always registered. ``get(kind, identifier)`` accepts an instance (returned as is), a
+string name, a config dict ``{"class_name": ..., "config": {...}}`` or, where the kind allows it,
+a plain function.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+_REGISTRIES: dict[str, dict[str, type]] = {}
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def register(kind: str, *aliases: str) -> Callable[[type], type]:
+    """Class decorator: makes ``cls`` reachable by its class name and the given aliases."""
+
+    def deco(cls: type) -> type:
+        reg = _REGISTRIES.setdefault(kind, {})
+        for key in (cls.__name__, *aliases):
+            reg[key] = cls
+            reg.setdefault(_norm(key), cls)
+        return cls
+
+    return deco
+
+
+def registered(kind: str) -> dict[str, type]:
+    return dict(_REGISTRIES.get(kind, {}))
+
+
+def lookup(kind: str, name: str) -> type:
+    reg = _REGISTRIES.get(kind, {})
+    if name in reg:
+        return reg[name]
+    if _norm(name) in reg:
+        return reg[_norm(name)]
+    known = sorted(k for k in reg if not k.islower() or "_" in k or k.isalpha())
+    raise ValueError(f"unknown {kind} '{name}'; known names: {', '.join(sorted(set(known)))}")
+
+
+def serialize(obj: Any) -> dict:
+    """``{"class_name": ..., "config": obj.get_config()}``."""
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+def deserialize(kind: str, data: dict, custom_objects: dict | None = None) -> Any:
+    if not isinstance(data, dict) or "class_name" not in data:
+        raise ValueError(f"cannot deserialize {kind} from {data!r}")
+    name = data["class_name"]
+    cls = (custom_objects or {}).get(name) or lookup(kind, name)
+    return cls.from_config(dict(data.get("config", {})))
+
+
+def get(kind: str, identifier: Any, base: type | None = None, **kwargs) -> Any:
+    """Resolves an identifier of a kind to an object (see module docstring)."""
+    if identifier is None:
+        return None
+    if base is not None and isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, str):
+        return lookup(kind, identifier)(**kwargs)
+    if isinstance(identifier, dict):
+        return deserialize(kind, identifier)
+    if isinstance(identifier, type) and base is not None and issubclass(identifier, base):
+        return identifier(**kwargs)
+    raise ValueError(f"could not interpret {kind} identifier {identifier!r}")

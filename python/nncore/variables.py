@@ -1,0 +1,83 @@
+"""Variable: a named weight array with its gradient, regularizer and trainable flag."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ShapeError
+
+
+class Variable:
+    """A weight of a layer.
+
+    ``value`` and ``grad`` are NumPy arrays of one shape and dtype. A model may re-seat both into
+    views of one contiguous buffer (so that an optimizer step or an all-reduce is one call over all
+    weights): code must therefore update them in place (``assign``, ``value[...] = ...``,
+    ``grad += ...``) and never rebind the attributes.
+
+    Gradients accumulate: ``Layer.backward`` adds into ``grad`` and the training loop zeroes it
+    before each step, so a layer used twice in a model gets the sum of both contributions.
+    """
+
+    __slots__ = ("name", "_value", "_grad", "trainable", "regularizer", "constraint")
+
+    def __init__(self, value: np.ndarray, *, name: str, trainable: bool = True, regularizer=None,
+                 constraint=None):
+        value = np.asarray(value)
+        if value.dtype not in (np.float32, np.float64):
+            raise TypeError(f"variable '{name}' must be float32 or float64, got {value.dtype}")
+        self.name = name
+        self._value = np.ascontiguousarray(value)
+        self._grad = np.zeros_like(self._value)
+        self.trainable = bool(trainable)
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    @property
+    def value(self) -> np.ndarray:
+        return self._value
+
+    @property
+    def grad(self) -> np.ndarray:
+        return self._grad
+
+    @property
+    def shape(self) -> tuple:
+        return self._value.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._value.dtype
+
+    @property
+    def size(self) -> int:
+        return int(self._value.size)
+
+    def numpy(self) -> np.ndarray:
+        """A copy of the current value."""
+        return self._value.copy()
+
+    def assign(self, value) -> None:
+        """Copies ``value`` into the variable (shape must match; dtype is converted)."""
+        value = np.asarray(value)
+        if value.shape != self._value.shape:
+            raise ShapeError(
+                f"cannot assign an array of shape {value.shape} to variable '{self.name}' of "
+                f"shape {self._value.shape}"
+            )
+        np.copyto(self._value, value, casting="same_kind")
+
+    def zero_grad(self) -> None:
+        self._grad.fill(0)
+
+    def _reseat(self, value_view: np.ndarray, grad_view: np.ndarray) -> None:
+        """Moves storage into views of a larger buffer, keeping the current value."""
+        if value_view.shape != self._value.shape or grad_view.shape != self._value.shape:
+            raise ShapeError(f"internal: cannot reseat variable '{self.name}'")
+        np.copyto(value_view, self._value)
+        np.copyto(grad_view, self._grad)
+        self._value = value_view
+        self._grad = grad_view
+
+    def __repr__(self) -> str:
+        return f"<Variable '{self.name}' shape={self.shape} dtype={self.dtype}>"

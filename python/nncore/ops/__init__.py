@@ -5,6 +5,7 @@ NumPy arrays (one dtype per call), returns arrays of the input's dtype, and rais
 ``nncore.ShapeError`` / ``nncore.DTypeError`` naming the offending argument.
 """
 
+from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
 from ._gemm import gemm, matmul
 from ._runtime import (
     active_isa,
@@ -18,6 +19,10 @@ from ._runtime import (
 __all__ = [
     "active_isa",
     "available_isas",
+    "conv2d",
+    "conv2d_backward_bias",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
     "gemm",
     "get_num_threads",
     "info",

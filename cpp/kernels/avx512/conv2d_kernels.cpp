@@ -1,8 +1,286 @@
-// AVX-512 convolution kernels (placeholder: the generic ones are kept).
+// AVX-512 convolution kernels: register tiles of MR pixels (gather) or MR im2col columns (wgrad)
+// times NV vectors of output channels. Eight or fewer float channels (four doubles) use 256-bit
+// vectors with AVX-512VL masks, so a 3->8 channel layer does not waste half of every register.
+#include <immintrin.h>
+
 #include "nncore/kernels/conv2d_kernel.h"
 
 namespace nncore {
+namespace {
 
-void fill_conv_kernels_avx512(ConvKernelSet& set) { (void)set; }
+using idx = std::ptrdiff_t;
+
+struct F32x16 {
+  using T = float;
+  using V = __m512;
+  using M = __mmask16;
+  static constexpr int W = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(const T* p) { return _mm512_set1_ps(*p); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V mload(M k, const T* p) { return _mm512_maskz_loadu_ps(k, p); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static void mstore(T* p, M k, V v) { _mm512_mask_storeu_ps(p, k, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  // max(v, 0) that keeps NaN: 0 only where v <= 0.
+  static V relu(V v) { return _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero(), _CMP_LE_OQ), zero()); }
+};
+
+struct F32x8 {
+  using T = float;
+  using V = __m256;
+  using M = __mmask8;
+  static constexpr int W = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(const T* p) { return _mm256_set1_ps(*p); }
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static V mload(M k, const T* p) { return _mm256_maskz_loadu_ps(k, p); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static void mstore(T* p, M k, V v) { _mm256_mask_storeu_ps(p, k, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V relu(V v) { return _mm256_mask_mov_ps(v, _mm256_cmp_ps_mask(v, zero(), _CMP_LE_OQ), zero()); }
+};
+
+struct F64x8 {
+  using T = double;
+  using V = __m512d;
+  using M = __mmask8;
+  static constexpr int W = 8;
+  static V zero() { return _mm512_setzero_pd(); }
+  static V set1(const T* p) { return _mm512_set1_pd(*p); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V mload(M k, const T* p) { return _mm512_maskz_loadu_pd(k, p); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static void mstore(T* p, M k, V v) { _mm512_mask_storeu_pd(p, k, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  static V relu(V v) { return _mm512_mask_mov_pd(v, _mm512_cmp_pd_mask(v, zero(), _CMP_LE_OQ), zero()); }
+};
+
+struct F64x4 {
+  using T = double;
+  using V = __m256d;
+  using M = __mmask8;
+  static constexpr int W = 4;
+  static V zero() { return _mm256_setzero_pd(); }
+  static V set1(const T* p) { return _mm256_set1_pd(*p); }
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V mload(M k, const T* p) { return _mm256_maskz_loadu_pd(k, p); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static void mstore(T* p, M k, V v) { _mm256_mask_storeu_pd(p, k, v); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static V relu(V v) { return _mm256_mask_mov_pd(v, _mm256_cmp_pd_mask(v, zero(), _CMP_LE_OQ), zero()); }
+};
+
+template <class S>
+typename S::M lane_mask(idx valid) {
+  if (valid <= 0) return 0;
+  if (valid >= S::W) return static_cast<typename S::M>((1u << S::W) - 1u);
+  return static_cast<typename S::M>((1u << valid) - 1u);
+}
+
+// ------------------------------------------------------------------------------------- gather
+
+// MR pixels x NV vectors of one packed block. `valid` output channels of the block are stored.
+template <class S, int MR, int NV>
+void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
+                 const typename S::T* wb, idx valid, const typename S::T* bias) {
+  using T = typename S::T;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  constexpr int NB = NV * W;
+  V acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = S::zero();
+  const idx px = a.x_px;
+  for (idx t = 0; t < a.ntaps; ++t) {
+    const T* xp = x + a.x_off[t];
+    const T* wp = wb + a.w_off[t];
+    for (idx c = 0; c < a.cin; ++c) {
+      V wv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) wv[v] = S::load(wp + c * NB + v * W);
+#pragma GCC unroll 32
+      for (int i = 0; i < MR; ++i) {
+        const V xi = S::set1(xp + i * px + c);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = S::fma(xi, wv[v], acc[i][v]);
+      }
+    }
+  }
+  V bv[NV];
+  typename S::M mk[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    mk[v] = lane_mask<S>(valid - v * W);
+    bv[v] = bias ? S::mload(mk[v], bias + v * W) : S::zero();
+  }
+  const bool full = valid >= NB;
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) {
+    T* out = y + i * a.y_px;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      V r = S::add(acc[i][v], bv[v]);
+      if (a.relu) r = S::relu(r);
+      if (full)
+        S::store(out + v * W, r);
+      else
+        S::mstore(out + v * W, mk[v], r);
+    }
+  }
+}
+
+// Exactly `rest` (< R + 1) pixels with one tile of that many rows.
+template <class S, int NV, int R>
+void gather_rest(const ConvGatherArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
+                 const typename S::T* wb, idx valid, const typename S::T* bias, idx rest) {
+  if constexpr (R > 0) {
+    if (rest == R)
+      gather_tile<S, R, NV>(a, x, y, wb, valid, bias);
+    else
+      gather_rest<S, NV, R - 1>(a, x, y, wb, valid, bias, rest);
+  }
+}
+
+// A whole row segment: per packed block, full MR-pixel tiles and one tile of the remainder.
+template <class S, int MR, int NV>
+void gather_shape(const ConvGatherArgs<typename S::T>& a) {
+  using T = typename S::T;
+  constexpr idx NB = NV * S::W;
+  for (idx co = 0; co < a.cout; co += NB) {
+    const idx valid = (a.cout - co < NB) ? a.cout - co : NB;
+    const T* wb = a.w + (co / NB) * a.w_block;
+    const T* bias = a.bias ? a.bias + co : nullptr;
+    T* y = a.y + co;
+    idx j = 0;
+    for (; j + MR <= a.npix; j += MR)
+      gather_tile<S, MR, NV>(a, a.x + j * a.x_px, y + j * a.y_px, wb, valid, bias);
+    if (j < a.npix)
+      gather_rest<S, NV, MR - 1>(a, a.x + j * a.x_px, y + j * a.y_px, wb, valid, bias, a.npix - j);
+  }
+}
+
+// Block widths: one 256-bit vector for up to 8 floats / 4 doubles, one 512-bit vector for up to
+// 16 / 8, else blocks of two 512-bit vectors.
+template <typename T>
+idx gather_block(idx cout) {
+  constexpr idx w = 64 / sizeof(T);
+  if (cout <= w / 2) return w / 2;
+  if (cout <= w) return w;
+  return 2 * w;
+}
+
+void gather_f32(const ConvGatherArgs<float>& a) {
+  if (a.nb == 8)
+    gather_shape<F32x8, 16, 1>(a);
+  else if (a.nb == 16)
+    gather_shape<F32x16, 16, 1>(a);
+  else
+    gather_shape<F32x16, 12, 2>(a);
+}
+
+void gather_f64(const ConvGatherArgs<double>& a) {
+  if (a.nb == 4)
+    gather_shape<F64x4, 16, 1>(a);
+  else if (a.nb == 8)
+    gather_shape<F64x8, 16, 1>(a);
+  else
+    gather_shape<F64x8, 12, 2>(a);
+}
+
+// -------------------------------------------------------------------------------------- wgrad
+
+// dw rows [k0, k0 + MR) x channels [co0, co0 + NV*W) (the last vector masked to `valid` lanes).
+template <class S, int MR, int NV>
+void wgrad_tile(const ConvWgradArgs<typename S::T>& a, idx k0, idx co0, idx valid) {
+  using T = typename S::T;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  typename S::M mk[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) mk[v] = lane_mask<S>(valid - v * W);
+  V acc[MR][NV];
+  T* dw = a.dw + k0 * a.cout + co0;
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = S::mload(mk[v], dw + i * a.cout + v * W);
+  for (idx r = 0; r < a.rows; ++r) {
+    const T* xr = a.x + r * a.x_rs + k0;
+    const T* dr = a.dy + r * a.dy_rs + co0;
+    for (idx p = 0; p < a.cols; ++p) {
+      const T* xp = xr + p * a.x_px;
+      V d[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) d[v] = S::mload(mk[v], dr + p * a.cout + v * W);
+#pragma GCC unroll 32
+      for (int i = 0; i < MR; ++i) {
+        const V xi = S::set1(xp + i);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = S::fma(xi, d[v], acc[i][v]);
+      }
+    }
+  }
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) S::mstore(dw + i * a.cout + v * W, mk[v], acc[i][v]);
+}
+
+template <class S, int NV, int R>
+void wgrad_rest(const ConvWgradArgs<typename S::T>& a, idx k0, idx co0, idx valid, idx rest) {
+  if constexpr (R > 0) {
+    if (rest == R)
+      wgrad_tile<S, R, NV>(a, k0, co0, valid);
+    else
+      wgrad_rest<S, NV, R - 1>(a, k0, co0, valid, rest);
+  }
+}
+
+template <class S, int MR, int NV>
+void wgrad_shape(const ConvWgradArgs<typename S::T>& a) {
+  constexpr idx NB = NV * S::W;
+  for (idx co = 0; co < a.cout; co += NB) {
+    const idx valid = (a.cout - co < NB) ? a.cout - co : NB;
+    idx k = 0;
+    for (; k + MR <= a.len; k += MR) wgrad_tile<S, MR, NV>(a, k, co, valid);
+    if (k < a.len) wgrad_rest<S, NV, MR - 1>(a, k, co, valid, a.len - k);
+  }
+}
+
+void wgrad_f32(const ConvWgradArgs<float>& a) {
+  if (a.cout <= 8)
+    wgrad_shape<F32x8, 24, 1>(a);
+  else if (a.cout <= 16)
+    wgrad_shape<F32x16, 24, 1>(a);
+  else
+    wgrad_shape<F32x16, 12, 2>(a);
+}
+
+void wgrad_f64(const ConvWgradArgs<double>& a) {
+  if (a.cout <= 4)
+    wgrad_shape<F64x4, 24, 1>(a);
+  else if (a.cout <= 8)
+    wgrad_shape<F64x8, 24, 1>(a);
+  else
+    wgrad_shape<F64x8, 12, 2>(a);
+}
+
+}  // namespace
+
+void fill_conv_kernels_avx512(ConvKernelSet& set) {
+  set.f32.gather_block = &gather_block<float>;
+  set.f32.gather = &gather_f32;
+  set.f32.wgrad = &wgrad_f32;
+  set.f64.gather_block = &gather_block<double>;
+  set.f64.gather = &gather_f64;
+  set.f64.wgrad = &wgrad_f64;
+}
 
 }  // namespace nncore

@@ -85,7 +85,10 @@ typename S::M lane_mask(idx valid) {
 // ------------------------------------------------------------------------------------- gather
 
 // MR pixels x NV vectors of one packed block. `valid` output channels of the block are stored.
-template <class S, int MR, int NV>
+// CIN > 0: the input channel count is CIN and consecutive pixels are CIN apart (stride-1 rows);
+// every input address is then one base register plus an immediate, where a run-time pixel step
+// would need MR live pointers (more than x86-64 has registers for).
+template <class S, int MR, int NV, int CIN = 0>
 void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
                  const typename S::T* wb, idx valid, const typename S::T* bias) {
   using T = typename S::T;
@@ -97,11 +100,13 @@ void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = S::zero();
-  const idx px = a.x_px;
+  const idx px = CIN > 0 ? CIN : a.x_px;
+  const idx cin = CIN > 0 ? CIN : a.cin;
   for (idx t = 0; t < a.ntaps; ++t) {
     const T* xp = x + a.x_off[t];
     const T* wp = wb + a.w_off[t];
-    for (idx c = 0; c < a.cin; ++c) {
+#pragma GCC unroll 16
+    for (idx c = 0; c < cin; ++c) {
       V wv[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) wv[v] = S::load(wp + c * NB + v * W);
@@ -148,9 +153,11 @@ void gather_rest(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
   }
 }
 
-// A whole row segment: per packed block, full MR-pixel tiles and one tile of the remainder.
-template <class S, int MR, int NV>
-void gather_shape(const ConvGatherArgs<typename S::T>& a) {
+// A whole row segment: per packed block, full MR-pixel tiles. The last tile is shifted back to
+// end at the last pixel (recomputing a few pixels already written: gather only writes y, so the
+// values are identical); rows shorter than MR take one tile of exactly their length.
+template <class S, int MR, int NV, int CIN>
+void gather_blocks(const ConvGatherArgs<typename S::T>& a) {
   using T = typename S::T;
   constexpr idx NB = NV * S::W;
   for (idx co = 0; co < a.cout; co += NB) {
@@ -158,12 +165,34 @@ void gather_shape(const ConvGatherArgs<typename S::T>& a) {
     const T* wb = a.w + (co / NB) * a.w_block;
     const T* bias = a.bias ? a.bias + co : nullptr;
     T* y = a.y + co;
-    idx j = 0;
-    for (; j + MR <= a.npix; j += MR)
-      gather_tile<S, MR, NV>(a, a.x + j * a.x_px, y + j * a.y_px, wb, valid, bias);
-    if (j < a.npix)
-      gather_rest<S, NV, MR - 1>(a, a.x + j * a.x_px, y + j * a.y_px, wb, valid, bias, a.npix - j);
+    if (a.npix < MR) {
+      gather_rest<S, NV, MR - 1>(a, a.x, y, wb, valid, bias, a.npix);
+      continue;
+    }
+    for (idx j = 0;; j += MR) {
+      if (j + MR > a.npix) j = a.npix - MR;
+      gather_tile<S, MR, NV, CIN>(a, a.x + j * a.x_px, y + j * a.y_px, wb, valid, bias);
+      if (j + MR >= a.npix) break;
+    }
   }
+}
+
+template <class S, int MR, int NV>
+void gather_shape(const ConvGatherArgs<typename S::T>& a) {
+  if (a.x_px == a.cin) {
+    switch (a.cin) {
+      case 1: return gather_blocks<S, MR, NV, 1>(a);
+      case 2: return gather_blocks<S, MR, NV, 2>(a);
+      case 3: return gather_blocks<S, MR, NV, 3>(a);
+      case 4: return gather_blocks<S, MR, NV, 4>(a);
+      case 8: return gather_blocks<S, MR, NV, 8>(a);
+      case 16: return gather_blocks<S, MR, NV, 16>(a);
+      case 32: return gather_blocks<S, MR, NV, 32>(a);
+      case 64: return gather_blocks<S, MR, NV, 64>(a);
+      default: break;
+    }
+  }
+  gather_blocks<S, MR, NV, 0>(a);
 }
 
 // Block widths: one 256-bit vector for up to 8 floats / 4 doubles, one 512-bit vector for up to

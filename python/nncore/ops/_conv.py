@@ -9,6 +9,7 @@ bottom/right) or explicit ``((top, bottom), (left, right))``.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 import numpy as np
@@ -23,6 +24,19 @@ __all__ = [
     "conv2d_backward_input",
     "conv2d_backward_weight",
 ]
+
+
+_F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+
+
+def fast_array(x, name: str) -> np.ndarray:
+    """``as_float_array`` with a quick exit for the common case (a contiguous float ndarray): the
+    training loop calls these ops thousands of times per epoch on small tensors."""
+    if type(x) is np.ndarray and (x.dtype is _F32 or x.dtype is _F64) and x.flags.c_contiguous \
+            and x.flags.aligned:
+        return x
+    return as_float_array(x, name)
 
 
 def spatial_pair(value, name: str) -> tuple[int, int]:
@@ -103,7 +117,19 @@ def _check_out(out, shape, dtype, name: str, *inputs) -> tuple[np.ndarray, bool]
 
 
 def _geometry(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
-    """Validated (strides, dilation, pads, (OH, OW)) of a convolution; raises ShapeError."""
+    """Validated (strides, dilation, pads, (OH, OW)) of a convolution; raises ShapeError.
+
+    Memoized on its (hashable) arguments: a layer asks the same question every batch.
+    """
+    try:
+        return _geometry_cached(x_shape, w_shape, strides, padding, dilation, x_name, w_name)
+    except TypeError as exc:
+        if "unhashable" not in str(exc):
+            raise
+    return _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name)
+
+
+def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
     sh, sw = spatial_pair(strides, "strides")
     dh, dw = spatial_pair(dilation, "dilation")
     if x_shape[3] != w_shape[2]:
@@ -117,6 +143,9 @@ def _geometry(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
         raise ShapeError(f"{exc}; '{x_name}' has shape {tuple(x_shape)}, '{w_name}' has shape "
                          f"{tuple(w_shape)}, dilation {(dh, dw)}") from None
     return (sh, sw), (dh, dw), pads, out_hw
+
+
+_geometry_cached = functools.lru_cache(maxsize=256)(_geometry_uncached)
 
 
 def _require_4d(arr_shape, name: str, layout: str):
@@ -156,13 +185,13 @@ def conv2d(x, w, bias=None, *, strides=1, padding="valid", dilation=1, activatio
         DTypeError: a non-float or mixed dtype. ShapeError: wrong ranks, ``C_in`` mismatch, a
         kernel larger than the (padded) input, strides/dilation < 1, a wrong ``bias``/``out`` shape.
     """
-    x = as_float_array(x, "x")
-    w = as_float_array(w, "w")
+    x = fast_array(x, "x")
+    w = fast_array(w, "w")
     same_dtype("x", x, w=w)
     _require_4d(x.shape, "x", "NHWC")
     _require_4d(w.shape, "w", "KH, KW, C_in, C_out")
     if bias is not None:
-        bias = as_float_array(bias, "bias")
+        bias = fast_array(bias, "bias")
         same_dtype("x", x, bias=bias)
         if bias.shape != (w.shape[3],):
             raise ShapeError(f"argument 'bias' must have shape ({w.shape[3]},) to match 'w' with "
@@ -206,8 +235,8 @@ def conv2d_backward_input(grad_y, w, x_shape, *, strides=1, padding="valid", dil
         DTypeError; ShapeError when ``grad_y``'s shape is not the output shape of a forward pass
         on ``x_shape`` with this kernel (the message gives both).
     """
-    grad_y = as_float_array(grad_y, "grad_y")
-    w = as_float_array(w, "w")
+    grad_y = fast_array(grad_y, "grad_y")
+    w = fast_array(w, "w")
     same_dtype("grad_y", grad_y, w=w)
     _require_4d(grad_y.shape, "grad_y", "NHWC")
     _require_4d(w.shape, "w", "KH, KW, C_in, C_out")
@@ -254,8 +283,8 @@ def conv2d_backward_weight(x, grad_y, w_shape, *, strides=1, padding="valid", di
     Raises:
         DTypeError; ShapeError when ``grad_y`` is not the output shape for ``x`` and ``w_shape``.
     """
-    x = as_float_array(x, "x")
-    grad_y = as_float_array(grad_y, "grad_y")
+    x = fast_array(x, "x")
+    grad_y = fast_array(grad_y, "grad_y")
     same_dtype("x", x, grad_y=grad_y)
     _require_4d(x.shape, "x", "NHWC")
     _require_4d(grad_y.shape, "grad_y", "NHWC")
@@ -294,7 +323,7 @@ def conv2d_backward_bias(grad_y, *, out=None, accumulate=False):
     Returns:
         ``(C_out,)`` in the dtype of ``grad_y`` (float32 sums are accumulated in float64).
     """
-    grad_y = as_float_array(grad_y, "grad_y")
+    grad_y = fast_array(grad_y, "grad_y")
     _require_4d(grad_y.shape, "grad_y", "NHWC")
     if accumulate and out is None:
         raise ValueError("conv2d_backward_bias: accumulate=True needs out=")

@@ -29,7 +29,6 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const index_t rs = cols * g.cin;
   const bool row_runs = g.dil_w == 1;
   const index_t run_len = row_runs ? g.kw * g.cin : g.cin;
-  const index_t nruns = row_runs ? g.kh : g.kh * g.kw;
 
   // Output rows per kernel call: enough pixels to amortize loading the dw tile, few enough that
   // the rows of x and dy stay in L1 across the tiles of a run.
@@ -51,6 +50,9 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
     a.dy_rs = g.out_w * g.cout;
     a.cols = g.out_w;
     a.len = run_len;
+    a.nruns = row_runs ? g.kh : g.kw;
+    a.run_x = row_runs ? g.dil_h * rs : g.dil_w * g.cin;
+    a.run_dw = run_len * g.cout;
     a.cout = g.cout;
     for (index_t r = lo; r < hi;) {
       const index_t n = r / g.out_h;
@@ -71,12 +73,16 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
         a.rows = std::min(call_rows, oh1 - oc);
         a.dy = dy + (n * g.out_h + oc) * g.out_w * g.cout;
         const T* xr = base + (oc - oh0) * g.stride_h * rs;
-        for (index_t u = 0; u < nruns; ++u) {
-          const index_t i = row_runs ? u : u / g.kw;
-          const index_t j = row_runs ? 0 : u % g.kw;
-          a.x = xr + i * g.dil_h * rs + j * g.dil_w * g.cin;
-          a.dw = acc + u * run_len * g.cout;
+        if (row_runs) {  // one run per kernel row, dil_h rows apart
+          a.x = xr;
+          a.dw = acc;
           kern.wgrad(a);
+        } else {  // one run per tap: kernel rows in turn, each with kw runs dil_w pixels apart
+          for (index_t i = 0; i < g.kh; ++i) {
+            a.x = xr + i * g.dil_h * rs;
+            a.dw = acc + i * g.kw * run_len * g.cout;
+            kern.wgrad(a);
+          }
         }
       }
       r += oh1 - oh0;

@@ -225,80 +225,104 @@ void gather_f64(const ConvGatherArgs<double>& a) {
 
 // -------------------------------------------------------------------------------------- wgrad
 
-// dw rows [k0, k0 + MR) x channels [co0, co0 + NV*W) (the last vector masked to `valid` lanes).
-template <class S, int MR, int NV>
-void wgrad_tile(const ConvWgradArgs<typename S::T>& a, idx k0, idx co0, idx valid) {
+// dw columns [k0, k0 + MR) of R runs (starting at run u0) x channels [co0, co0 + NV*W), the last
+// vector masked to `valid` lanes. Every x address is a run's base register plus an immediate.
+template <class S, int R, int MR, int NV>
+void wgrad_tile(const ConvWgradArgs<typename S::T>& a, idx u0, idx k0, idx co0, idx valid) {
   using T = typename S::T;
   using V = typename S::V;
   constexpr int W = S::W;
   typename S::M mk[NV];
 #pragma GCC unroll 4
   for (int v = 0; v < NV; ++v) mk[v] = lane_mask<S>(valid - v * W);
-  V acc[MR][NV];
-  T* dw = a.dw + k0 * a.cout + co0;
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; ++i)
+  V acc[R][MR][NV];
+  T* dw = a.dw + u0 * a.run_dw + k0 * a.cout + co0;
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[i][v] = S::mload(mk[v], dw + i * a.cout + v * W);
+  for (int u = 0; u < R; ++u)
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[u][i][v] = S::mload(mk[v], dw + u * a.run_dw + i * a.cout + v * W);
+  const T* x0 = a.x + u0 * a.run_x + k0;
   for (idx r = 0; r < a.rows; ++r) {
-    const T* xr = a.x + r * a.x_rs + k0;
+    const T* xr = x0 + r * a.x_rs;
     const T* dr = a.dy + r * a.dy_rs + co0;
     for (idx p = 0; p < a.cols; ++p) {
       const T* xp = xr + p * a.x_px;
       V d[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) d[v] = S::mload(mk[v], dr + p * a.cout + v * W);
-#pragma GCC unroll 32
-      for (int i = 0; i < MR; ++i) {
-        const V xi = S::set1(xp + i);
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[i][v] = S::fma(xi, d[v], acc[i][v]);
+      for (int u = 0; u < R; ++u) {
+        const T* xu = xp + u * a.run_x;
+#pragma GCC unroll 32
+        for (int i = 0; i < MR; ++i) {
+          const V xi = S::set1(xu + i);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) acc[u][i][v] = S::fma(xi, d[v], acc[u][i][v]);
+        }
       }
     }
   }
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) S::mstore(dw + i * a.cout + v * W, mk[v], acc[i][v]);
+  for (int u = 0; u < R; ++u)
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) S::mstore(dw + u * a.run_dw + i * a.cout + v * W, mk[v], acc[u][i][v]);
 }
 
-template <class S, int NV, int R>
-void wgrad_rest(const ConvWgradArgs<typename S::T>& a, idx k0, idx co0, idx valid, idx rest) {
-  if constexpr (R > 0) {
-    if (rest == R)
-      wgrad_tile<S, R, NV>(a, k0, co0, valid);
+// A tile of exactly `rest` (<= M) columns.
+template <class S, int R, int NV, int M>
+void wgrad_rest(const ConvWgradArgs<typename S::T>& a, idx u0, idx k0, idx co0, idx valid, idx rest) {
+  if constexpr (M > 0) {
+    if (rest == M)
+      wgrad_tile<S, R, M, NV>(a, u0, k0, co0, valid);
     else
-      wgrad_rest<S, NV, R - 1>(a, k0, co0, valid, rest);
+      wgrad_rest<S, R, NV, M - 1>(a, u0, k0, co0, valid, rest);
   }
 }
 
-template <class S, int MR, int NV>
+// Runs u0 .. u0+R-1 together: full MR-column tiles, then one tile of the remainder.
+template <class S, int R, int MR, int NV>
+void wgrad_runs(const ConvWgradArgs<typename S::T>& a, idx u0, idx co, idx valid) {
+  idx k = 0;
+  for (; k + MR <= a.len; k += MR) wgrad_tile<S, R, MR, NV>(a, u0, k, co, valid);
+  if (k < a.len) wgrad_rest<S, R, NV, MR - 1>(a, u0, k, co, valid, a.len - k);
+}
+
+// ACC accumulators per tile: short runs are taken three or two at a time.
+template <class S, int NV, int ACC>
 void wgrad_shape(const ConvWgradArgs<typename S::T>& a) {
   constexpr idx NB = NV * S::W;
+  constexpr int MR1 = ACC / NV, MR2 = ACC / (2 * NV), MR3 = ACC / (3 * NV);
   for (idx co = 0; co < a.cout; co += NB) {
     const idx valid = (a.cout - co < NB) ? a.cout - co : NB;
-    idx k = 0;
-    for (; k + MR <= a.len; k += MR) wgrad_tile<S, MR, NV>(a, k, co, valid);
-    if (k < a.len) wgrad_rest<S, NV, MR - 1>(a, k, co, valid, a.len - k);
+    idx u = 0;
+    if (a.len <= MR3)
+      for (; u + 3 <= a.nruns; u += 3) wgrad_runs<S, 3, MR3, NV>(a, u, co, valid);
+    if (a.len <= MR2)
+      for (; u + 2 <= a.nruns; u += 2) wgrad_runs<S, 2, MR2, NV>(a, u, co, valid);
+    for (; u < a.nruns; ++u) wgrad_runs<S, 1, MR1, NV>(a, u, co, valid);
   }
 }
 
 void wgrad_f32(const ConvWgradArgs<float>& a) {
   if (a.cout <= 8)
-    wgrad_shape<F32x8, 24, 1>(a);
+    wgrad_shape<F32x8, 1, 27>(a);
   else if (a.cout <= 16)
-    wgrad_shape<F32x16, 24, 1>(a);
+    wgrad_shape<F32x16, 1, 27>(a);
   else
-    wgrad_shape<F32x16, 12, 2>(a);
+    wgrad_shape<F32x16, 2, 24>(a);
 }
 
 void wgrad_f64(const ConvWgradArgs<double>& a) {
   if (a.cout <= 4)
-    wgrad_shape<F64x4, 24, 1>(a);
+    wgrad_shape<F64x4, 1, 27>(a);
   else if (a.cout <= 8)
-    wgrad_shape<F64x8, 24, 1>(a);
+    wgrad_shape<F64x8, 1, 27>(a);
   else
-    wgrad_shape<F64x8, 12, 2>(a);
+    wgrad_shape<F64x8, 2, 24>(a);
 }
 
 }  // namespace

@@ -97,7 +97,7 @@ void wgrad_edge(const ConvWgradArgs<T>& a, idx k, idx co0, idx co1) {
 }
 
 template <typename T>
-void wgrad(const ConvWgradArgs<T>& a) {
+void wgrad_run(const ConvWgradArgs<T>& a) {
   constexpr int MR = 4;
   constexpr int NB = 16 / sizeof(T);
   const idx co_full = a.cout / NB * NB;
@@ -109,6 +109,16 @@ void wgrad(const ConvWgradArgs<T>& a) {
   for (; k < a.len; ++k) {
     for (idx co = 0; co < co_full; co += NB) wgrad_tile<T, 1, NB>(a, k, co);
     wgrad_edge(a, k, co_full, a.cout);
+  }
+}
+
+template <typename T>
+void wgrad(const ConvWgradArgs<T>& a) {
+  for (idx u = 0; u < a.nruns; ++u) {
+    ConvWgradArgs<T> run = a;
+    run.x = a.x + u * a.run_x;
+    run.dw = a.dw + u * a.run_dw;
+    wgrad_run(run);
   }
 }
 

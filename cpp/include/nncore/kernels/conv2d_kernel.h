@@ -37,8 +37,11 @@ struct ConvGatherArgs {
   int relu;                     // nonzero: y = max(y, 0) after the bias
 };
 
-// dw[k * cout + co] += sum_{r < rows, j < cols} x[r * x_rs + j * x_px + k] * dy[r * dy_rs + j * cout + co]
-// for k < len, co < cout.
+// For each run u < nruns (a run is `len` consecutive im2col columns: one kernel row of taps when
+// they are contiguous in the padded input, else one tap):
+// dw[u * run_dw + k * cout + co] += sum_{r < rows, j < cols}
+//     x[u * run_x + r * x_rs + j * x_px + k] * dy[r * dy_rs + j * cout + co]   (k < len, co < cout).
+// Several runs at once let short runs (3x3 kernels on 1-3 channels) fill the register tile.
 template <typename T>
 struct ConvWgradArgs {
   const T* x;
@@ -47,6 +50,7 @@ struct ConvWgradArgs {
   std::ptrdiff_t dy_rs;
   std::ptrdiff_t rows, cols;
   std::ptrdiff_t len;
+  std::ptrdiff_t nruns, run_x, run_dw;
   std::ptrdiff_t cout;
   T* dw;
 };

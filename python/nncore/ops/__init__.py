@@ -7,6 +7,16 @@ NumPy arrays (one dtype per call), returns arrays of the input's dtype, and rais
 
 from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
 from ._gemm import gemm, matmul
+from ._pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_backward_argmax,
+    max_pool2d_with_argmax,
+)
 from ._runtime import (
     active_isa,
     available_isas,
@@ -19,14 +29,22 @@ from ._runtime import (
 __all__ = [
     "active_isa",
     "available_isas",
+    "avg_pool2d",
+    "avg_pool2d_backward",
     "conv2d",
     "conv2d_backward_bias",
     "conv2d_backward_input",
     "conv2d_backward_weight",
     "gemm",
     "get_num_threads",
+    "global_avg_pool2d",
+    "global_avg_pool2d_backward",
     "info",
     "matmul",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_backward_argmax",
+    "max_pool2d_with_argmax",
     "set_num_threads",
     "use_isa",
 ]

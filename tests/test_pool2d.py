@@ -115,21 +115,25 @@ def test_max_pool_forward_and_backward_match_reference(case, dtype, ties, seed):
     x = rng.standard_normal(case["x_shape"]).astype(dtype)
     if ties:  # few distinct values: the first maximum must win
         x = np.round(x).astype(dtype)
+    if x.size and rng.random() < 0.3:  # a NaN somewhere: it wins its windows
+        x.reshape(-1)[rng.integers(x.size)] = np.nan
     want_y, want_am = ref_max(x, *_args(case))
-    y = ops.max_pool2d(x, case["pool"], **_kw(case))
-    y2, am = ops.max_pool2d_with_argmax(x, case["pool"], **_kw(case))
-    np.testing.assert_array_equal(y, want_y)
-    np.testing.assert_array_equal(y2, want_y)
-    assert am.dtype == np.int32
-    np.testing.assert_array_equal(am, want_am)
     dy = rng.standard_normal(want_y.shape).astype(dtype)
     want_dx = ref_max_backward(dy, x, *_args(case))
     tol = 8 * np.finfo(dtype).eps * (1 + np.abs(want_dx))
-    dx = ops.max_pool2d_backward(dy, x, case["pool"], **_kw(case))
-    assert dx.dtype == dtype and dx.shape == x.shape
-    np.testing.assert_array_less(np.abs(dx - want_dx), tol + 1e-30)
-    dx2 = ops.max_pool2d_backward_argmax(dy, am, x.shape)
-    np.testing.assert_array_less(np.abs(dx2 - want_dx), tol + 1e-30)
+    for isa in ops.available_isas():
+        with ops.use_isa(isa):
+            y = ops.max_pool2d(x, case["pool"], **_kw(case))
+            y2, am = ops.max_pool2d_with_argmax(x, case["pool"], **_kw(case))
+            dx = ops.max_pool2d_backward(dy, x, case["pool"], **_kw(case))
+            dx2 = ops.max_pool2d_backward_argmax(dy, am, x.shape)
+        np.testing.assert_array_equal(y, want_y, err_msg=isa)
+        np.testing.assert_array_equal(y2, want_y, err_msg=isa)
+        assert am.dtype == np.int32
+        np.testing.assert_array_equal(am, want_am, err_msg=isa)
+        assert dx.dtype == dtype and dx.shape == x.shape
+        np.testing.assert_array_less(np.abs(dx - want_dx), tol + 1e-30, err_msg=isa)
+        np.testing.assert_array_less(np.abs(dx2 - want_dx), tol + 1e-30, err_msg=isa)
 
 
 @given(case=pool_cases(), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1))
@@ -138,20 +142,23 @@ def test_avg_pool_forward_and_backward_match_reference(case, dtype, seed):
     x = rng.standard_normal(case["x_shape"]).astype(dtype)
     want = ref_avg(x, *_args(case))
     tol = 16 * np.finfo(dtype).eps * (1 + np.abs(want))
-    y = ops.avg_pool2d(x, case["pool"], **_kw(case))
-    assert y.dtype == dtype and y.shape == want.shape
-    np.testing.assert_array_less(np.abs(y - want), tol)
     dy = rng.standard_normal(want.shape).astype(dtype)
     want_dx = ref_avg_backward(dy, x.shape, *_args(case))
-    dx = ops.avg_pool2d_backward(dy, x, case["pool"], **_kw(case))
-    np.testing.assert_array_less(np.abs(dx - want_dx), 16 * np.finfo(dtype).eps * (1 + np.abs(want_dx)))
-    dx_from_shape = ops.avg_pool2d_backward(dy, x.shape, case["pool"], **_kw(case))
-    np.testing.assert_array_equal(dx_from_shape, dx)
+    for isa in ops.available_isas():
+        with ops.use_isa(isa):
+            y = ops.avg_pool2d(x, case["pool"], **_kw(case))
+            dx = ops.avg_pool2d_backward(dy, x, case["pool"], **_kw(case))
+            dx_from_shape = ops.avg_pool2d_backward(dy, x.shape, case["pool"], **_kw(case))
+        assert y.dtype == dtype and y.shape == want.shape
+        np.testing.assert_array_less(np.abs(y - want), tol, err_msg=isa)
+        np.testing.assert_array_less(np.abs(dx - want_dx), 16 * np.finfo(dtype).eps * (1 + np.abs(want_dx)),
+                                     err_msg=isa)
+        np.testing.assert_array_equal(dx_from_shape, dx)
 
 
 @pytest.mark.parametrize("shape", [(32, 32, 32, 8), (32, 16, 16, 16), (3, 7, 9, 5), (2, 6, 6, 130)])
 @pytest.mark.parametrize("padding", ["valid", "same"])
-def test_model_shapes(shape, padding, dtype):
+def test_model_shapes(shape, padding, dtype, isa):
     rng = np.random.default_rng(1)
     x = rng.standard_normal(shape).astype(dtype)
     want_y, want_am = ref_max(x, (2, 2), None, padding)
@@ -188,7 +195,7 @@ def numeric_grad(f, arr, eps=1e-6):
     [((2, 5, 6, 3), 2, dict(padding="same")), ((1, 7, 7, 2), 3, dict(strides=2, padding="valid")),
      ((1, 6, 5, 2), (3, 2), dict(strides=1, padding="same")), ((2, 4, 4, 1), 2, dict())],
 )
-def test_pool_gradients_against_finite_differences(shape, pool, kwargs):
+def test_pool_gradients_against_finite_differences(shape, pool, kwargs, isa):
     rng = np.random.default_rng(11)
     x = rng.permutation(np.prod(shape)).reshape(shape) / 7.0  # distinct values: no ties
     g = rng.standard_normal(ops.max_pool2d(x, pool, **kwargs).shape)
@@ -224,7 +231,7 @@ def test_global_avg_pool_and_its_gradient(dtype):
 # ---------------------------------------------------------------- special values and sizes
 
 
-def test_max_pool_nan_wins_and_padding_is_ignored():
+def test_max_pool_nan_wins_and_padding_is_ignored(isa):
     x = -np.ones((1, 3, 3, 2))
     x[0, 1, 1, 0] = np.nan
     y, am = ops.max_pool2d_with_argmax(x, 2, strides=1, padding="valid")

@@ -2,10 +2,20 @@
 #pragma once
 #include <algorithm>
 
+#include "nncore/kernels/pool2d_kernel.h"
 #include "nncore/ops/pool2d.h"
 #include "nncore/parallel.h"
 
 namespace nncore::pool {
+
+const PoolKernelSet& kernels();
+
+template <typename T>
+const PoolKernels<T>& kernels_for();
+template <>
+inline const PoolKernels<float>& kernels_for<float>() { return kernels().f32; }
+template <>
+inline const PoolKernels<double>& kernels_for<double>() { return kernels().f64; }
 
 // Input rows [lo, hi) of window row `o` (clipped to the input).
 struct Span {

@@ -59,27 +59,19 @@ template <typename T>
 void max_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y, std::int32_t* argmax) {
   const index_t rows = g.n * g.out_h;
   if (rows == 0 || g.out_w == 0 || g.c == 0) return;
+  const PoolKernels<T>& kern = pool::kernels_for<T>();
   const index_t image = g.h * g.w * g.c;
+  const index_t orow = g.out_w * g.c;
   const double bytes = double(g.n) * image * sizeof(T);
   parallel_for(
       0, rows, 1,
       [&](index_t lo, index_t hi) {
-        T best[kChannelChunk];
-        std::int32_t pos[kChannelChunk];
         for (index_t r = lo; r < hi; ++r) {
           const index_t n = r / g.out_h, oh = r % g.out_h;
           const pool::Span rs = pool::window(oh, g.stride_h, g.pad_top, g.pool_h, g.h);
-          const T* img = x + n * image;
-          for (index_t ow = 0; ow < g.out_w; ++ow) {
-            const pool::Span cs = pool::window(ow, g.stride_w, g.pad_left, g.pool_w, g.w);
-            const index_t o = (r * g.out_w + ow) * g.c;
-            for (index_t c0 = 0; c0 < g.c; c0 += kChannelChunk) {
-              const index_t nc = std::min(kChannelChunk, g.c - c0);
-              window_max(img, g.w, g.c, rs, cs, c0, nc, best, pos);
-              std::memcpy(y + o + c0, best, static_cast<std::size_t>(nc) * sizeof(T));
-              if (argmax) std::memcpy(argmax + o + c0, pos, static_cast<std::size_t>(nc) * sizeof(std::int32_t));
-            }
-          }
+          const PoolRowArgs<T> a{x + n * image, g.w, g.c, rs.lo, rs.hi, g.out_w, g.pool_w, g.stride_w,
+                                 g.pad_left, y + r * orow, argmax ? argmax + r * orow : nullptr};
+          kern.max_row(a);
         }
       },
       pool::threads_for(bytes, rows));
@@ -92,6 +84,28 @@ void max_pool2d_backward(const Pool2dGeometry& g, const T* dy, const T* x, T* dx
   const index_t row = g.w * g.c;
   const pool::Units units = pool::backward_units(g);
   const double bytes = 2.0 * double(g.n) * image * sizeof(T);
+  if (units.bands && g.stride_w >= g.pool_w) {
+    // Windows that do not overlap: per output row, the argmax of the row (into scratch), then
+    // every dx element of its band is written once, with no zeroing pass.
+    const PoolKernels<T>& kern = pool::kernels_for<T>();
+    const index_t orow = g.out_w * g.c;
+    parallel_for(
+        0, units.count, 1,
+        [&](index_t u0, index_t u1) {
+          T* best = scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(orow) * 2 + 16);
+          auto* pos = reinterpret_cast<std::int32_t*>(best + round_up(orow, 16));
+          pool::for_units(g, units, u0, u1, [&](index_t n, index_t oh, index_t, index_t r0, index_t r1) {
+            const pool::Span rs = pool::window(oh, g.stride_h, g.pad_top, g.pool_h, g.h);
+            kern.max_row(PoolRowArgs<T>{x + n * image, g.w, g.c, rs.lo, rs.hi, g.out_w, g.pool_w,
+                                        g.stride_w, g.pad_left, best, pos});
+            kern.back_row(PoolBackRowArgs<T>{dy + (n * g.out_h + oh) * orow, pos, dx + n * image, g.h,
+                                             g.w, g.c, r0, r1, rs.lo, rs.hi, g.out_w, g.pool_w,
+                                             g.stride_w, g.pad_left});
+          });
+        },
+        pool::threads_for(bytes, units.count));
+    return;
+  }
   parallel_for(
       0, units.count, 1,
       [&](index_t u0, index_t u1) {

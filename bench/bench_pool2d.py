@@ -39,7 +39,7 @@ def build_nncore(case):
     if case["op"] == "max backward":
         _, am = ops.max_pool2d_with_argmax(x, 2)
         dx = np.empty_like(x)
-        return lambda: ops.max_pool2d_backward_argmax(dy, am, x.shape, out=dx)
+        return lambda: ops.max_pool2d_backward_argmax(dy, am, x.shape, pool_size=2, out=dx)
     if case["op"] == "avg forward":
         y = np.empty_like(dy)
         return lambda: ops.avg_pool2d(x, 2, out=y)

@@ -127,6 +127,7 @@ def test_max_pool_forward_and_backward_match_reference(case, dtype, ties, seed):
             y2, am = ops.max_pool2d_with_argmax(x, case["pool"], **_kw(case))
             dx = ops.max_pool2d_backward(dy, x, case["pool"], **_kw(case))
             dx2 = ops.max_pool2d_backward_argmax(dy, am, x.shape)
+            dx3 = ops.max_pool2d_backward_argmax(dy, am, x.shape, pool_size=case["pool"], **_kw(case))
         np.testing.assert_array_equal(y, want_y, err_msg=isa)
         np.testing.assert_array_equal(y2, want_y, err_msg=isa)
         assert am.dtype == np.int32
@@ -134,6 +135,7 @@ def test_max_pool_forward_and_backward_match_reference(case, dtype, ties, seed):
         assert dx.dtype == dtype and dx.shape == x.shape
         np.testing.assert_array_less(np.abs(dx - want_dx), tol + 1e-30, err_msg=isa)
         np.testing.assert_array_less(np.abs(dx2 - want_dx), tol + 1e-30, err_msg=isa)
+        np.testing.assert_array_less(np.abs(dx3 - want_dx), tol + 1e-30, err_msg=isa)
 
 
 @given(case=pool_cases(), dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1))
@@ -317,6 +319,16 @@ def test_errors():
     bad[0, 0, 0, 0] = -1
     with pytest.raises(nncore.ShapeError, match="outside"):
         ops.max_pool2d_backward_argmax(y, bad, x.shape)
+    for isa in ops.available_isas():
+        with ops.use_isa(isa):
+            bad[0, 0, 0, 0] = (4 * 5 + 4) * 3  # inside the image, outside its window
+            with pytest.raises(nncore.ShapeError, match="outside their windows"):
+                ops.max_pool2d_backward_argmax(y, bad, x.shape, pool_size=2)
+            bad[0, 0, 0, 0] = am[0, 0, 0, 0] + 1  # its window, the wrong channel
+            with pytest.raises(nncore.ShapeError, match="outside their windows"):
+                ops.max_pool2d_backward_argmax(y, bad, x.shape, pool_size=2)
+    with pytest.raises(nncore.ShapeError, match="'grad_y'"):
+        ops.max_pool2d_backward_argmax(y, am, x.shape, pool_size=3)
     with pytest.raises(nncore.ShapeError, match="'grad_y'"):
         ops.global_avg_pool2d_backward(np.ones((2, 4), np.float32), x.shape)
 

@@ -133,7 +133,8 @@ void bind_pool2d(py::module_& m) {
 
   m.def(
       "max_pool2d_backward_argmax",
-      [](const py::array& dy, const py::array& argmax, py::array& dx) {
+      [](const py::array& dy, const py::array& argmax, py::array& dx, std::optional<Pair> pool,
+         Pair strides, Pair pads) {
         const DType dt = dtype_of(dy, "grad_y");
         require_float_array(dy, dt, "grad_y", "grad_y", 4);
         require_index_array(argmax, "argmax");
@@ -152,6 +153,8 @@ void bind_pool2d(py::module_& m) {
         const index_t n = dx.shape(0);
         const index_t image = dx.shape(1) * dx.shape(2) * dx.shape(3);
         const index_t per_image = dy.shape(1) * dy.shape(2) * dy.shape(3);
+        std::optional<Pool2dGeometry> g;
+        if (pool) g = geometry(dx, "grad_x", dy, "grad_y", *pool, strides, pads);
         bool ok = true;
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -159,15 +162,19 @@ void bind_pool2d(py::module_& m) {
           const auto* pam = static_cast<const std::int32_t*>(argmax.data());
           T* pdx = mdata<T>(dx);
           py::gil_scoped_release release;
-          ok = max_pool2d_backward_argmax<T>(n, image, per_image, pdy, pam, pdx);
+          ok = g ? max_pool2d_backward_argmax_windows<T>(*g, pdy, pam, pdx)
+                 : max_pool2d_backward_argmax<T>(n, image, per_image, pdy, pam, pdx);
         });
         if (!ok)
-          throw ShapeError(concat("max_pool2d_backward_argmax: 'argmax' holds indices outside an "
-                                  "input image of shape ", shape_str(dx), " (flat index per image "
-                                  "expected, as returned by max_pool2d_with_argmax)"));
+          throw ShapeError(concat("max_pool2d_backward_argmax: 'argmax' holds indices outside ",
+                                  g ? "their windows in" : "an", " an input of shape ", shape_str(dx),
+                                  " (use the argmax returned by max_pool2d_with_argmax with the "
+                                  "same pooling settings)"));
       },
-      py::arg("grad_y"), py::arg("argmax"), py::arg("grad_x"),
-      "Gradient of max pooling routed through a stored argmax; written into grad_x.");
+      py::arg("grad_y"), py::arg("argmax"), py::arg("grad_x"), py::arg("pool_size") = py::none(),
+      py::arg("strides") = Pair{1, 1}, py::arg("padding") = Pair{0, 0},
+      "Gradient of max pooling routed through a stored argmax; written into grad_x. With the "
+      "pooling geometry, windows that do not overlap are written in one pass.");
 
   m.def(
       "avg_pool2d_forward",

@@ -163,6 +163,35 @@ bool max_pool2d_backward_argmax(index_t n, index_t image_size, index_t per_image
   return ok.load();
 }
 
+template <typename T>
+bool max_pool2d_backward_argmax_windows(const Pool2dGeometry& g, const T* dy, const std::int32_t* argmax,
+                                        T* dx) {
+  const index_t image = g.h * g.w * g.c;
+  const pool::Units units = pool::backward_units(g);
+  if (!units.bands || g.stride_w < g.pool_w)
+    return max_pool2d_backward_argmax(g.n, image, g.out_h * g.out_w * g.c, dy, argmax, dx);
+  if (g.n == 0 || image == 0) return true;
+  const PoolKernels<T>& kern = pool::kernels_for<T>();
+  const index_t orow = g.out_w * g.c;
+  std::atomic<bool> ok{true};
+  parallel_for(
+      0, units.count, 1,
+      [&](index_t u0, index_t u1) {
+        bool good = true;
+        pool::for_units(g, units, u0, u1, [&](index_t n, index_t oh, index_t, index_t r0, index_t r1) {
+          const pool::Span rs = pool::window(oh, g.stride_h, g.pad_top, g.pool_h, g.h);
+          const index_t o = (n * g.out_h + oh) * orow;
+          // Each entry matches exactly one element of its window, or none when it points elsewhere.
+          good &= kern.back_row(PoolBackRowArgs<T>{dy + o, argmax + o, dx + n * image, g.h, g.w, g.c, r0,
+                                                   r1, rs.lo, rs.hi, g.out_w, g.pool_w, g.stride_w,
+                                                   g.pad_left}) == orow;
+        });
+        if (!good) ok.store(false);
+      },
+      pool::threads_for(2.0 * double(g.n) * image * sizeof(T), units.count));
+  return ok.load();
+}
+
 template void max_pool2d_forward<float>(const Pool2dGeometry&, const float*, float*, std::int32_t*);
 template void max_pool2d_forward<double>(const Pool2dGeometry&, const double*, double*, std::int32_t*);
 template void max_pool2d_backward<float>(const Pool2dGeometry&, const float*, const float*, float*);
@@ -171,5 +200,9 @@ template bool max_pool2d_backward_argmax<float>(index_t, index_t, index_t, const
                                                 const std::int32_t*, float*);
 template bool max_pool2d_backward_argmax<double>(index_t, index_t, index_t, const double*,
                                                  const std::int32_t*, double*);
+template bool max_pool2d_backward_argmax_windows<float>(const Pool2dGeometry&, const float*,
+                                                        const std::int32_t*, float*);
+template bool max_pool2d_backward_argmax_windows<double>(const Pool2dGeometry&, const double*,
+                                                         const std::int32_t*, double*);
 
 }  // namespace nncore

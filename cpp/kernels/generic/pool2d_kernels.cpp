@@ -60,8 +60,9 @@ void avg_row(const PoolRowArgs<T>& a) {
 }
 
 template <typename T>
-void back_row(const PoolBackRowArgs<T>& a) {
+idx back_row(const PoolBackRowArgs<T>& a) {
   const idx row = a.w * a.c;
+  idx matched = 0;
   for (idx r = a.row_lo; r < a.row_hi; ++r) {
     T* d = a.dx + r * row;
     std::memset(d, 0, static_cast<std::size_t>(row) * sizeof(T));
@@ -74,7 +75,10 @@ void back_row(const PoolBackRowArgs<T>& a) {
         for (idx col = c0; col < c1; ++col) {
           const idx p = (r * a.w + col) * a.c;
           for (idx ch = 0; ch < a.c; ++ch)
-            if (am[ch] == p + ch) d[col * a.c + ch] = g[ch];
+            if (am[ch] == p + ch) {
+              d[col * a.c + ch] = g[ch];
+              ++matched;
+            }
         }
       } else {
         const T scale = T(1) / static_cast<T>((a.win_hi - a.win_lo) * (c1 - c0));
@@ -83,6 +87,7 @@ void back_row(const PoolBackRowArgs<T>& a) {
       }
     }
   }
+  return matched;
 }
 
 template <typename T>

@@ -104,15 +104,19 @@ def _check_out(out, shape, dtype, name: str, *inputs) -> tuple[np.ndarray, bool]
     temporary that must be copied back (non-contiguous outputs, or outputs aliasing an input)."""
     if not isinstance(out, np.ndarray):
         raise TypeError(f"argument '{name}' must be a numpy array, got {type(out).__name__}")
-    if out.dtype != dtype:
+    if out.dtype is not dtype and out.dtype != dtype:
         raise DTypeError(f"argument '{name}' has dtype {out.dtype}, expected {dtype}")
     if out.shape != tuple(shape):
         raise ShapeError(f"argument '{name}' must have shape {tuple(shape)}, got {out.shape}")
-    if not out.flags.writeable:
+    flags = out.flags
+    if not flags.writeable:
         raise ValueError(f"argument '{name}' is read-only")
-    direct = out.flags.c_contiguous and out.flags.aligned
-    if direct and any(a is not None and np.may_share_memory(out, a) for a in inputs):
-        direct = False
+    direct = flags.c_contiguous and flags.aligned
+    if direct:
+        for a in inputs:
+            if a is not None and np.may_share_memory(out, a):
+                direct = False
+                break
     return (out, False) if direct else (np.empty(shape, dtype), True)
 
 
@@ -154,6 +158,8 @@ def _require_4d(arr_shape, name: str, layout: str):
 
 
 def _shape_tuple(shape, name: str) -> tuple[int, ...]:
+    if type(shape) is tuple and all(type(v) is int and v >= 0 for v in shape):
+        return shape
     try:
         items = tuple(shape)
     except TypeError:

@@ -61,6 +61,8 @@ def _shape_of(x, name):
     """The shape of an array, or a shape given directly (backward passes need only the shape)."""
     if isinstance(x, np.ndarray):
         return x.shape
+    if type(x) is tuple and all(type(v) is int and v >= 0 for v in x):
+        return x
     try:
         shape = tuple(x)
     except TypeError:
@@ -158,15 +160,23 @@ def max_pool2d_backward(grad_y, x, pool_size, *, strides=None, padding="valid", 
     return _finish(out, dx, copy_back)
 
 
-def max_pool2d_backward_argmax(grad_y, argmax, x_shape, *, out=None):
+def max_pool2d_backward_argmax(grad_y, argmax, x_shape, *, pool_size=None, strides=None,
+                               padding="valid", out=None):
     """Gradient of max pooling from the ``argmax`` of ``max_pool2d_with_argmax`` (one pass).
 
     Args:
         grad_y: ``(N, OH, OW, C)``. argmax: int32 of the same shape. x_shape: ``(N, H, W, C)``.
+        pool_size, strides, padding: optional, the settings of the forward call. With them, windows
+            that do not overlap (the usual ``strides == pool_size``) are written in a single
+            vectorized pass instead of zeroing the gradient and scattering into it.
         out: optional ``x_shape`` array to write into (returned).
 
     Returns:
         ``(N, H, W, C)`` holding each ``grad_y`` element added at its argmax position.
+
+    Raises:
+        ShapeError when an argmax entry lies outside the image (or, with the pooling settings,
+        outside its window).
     """
     grad_y = fast_array(grad_y, "grad_y")
     _require_4d(grad_y.shape, "grad_y")
@@ -181,10 +191,17 @@ def max_pool2d_backward_argmax(grad_y, argmax, x_shape, *, out=None):
     if x_shape[0] != grad_y.shape[0] or x_shape[3] != grad_y.shape[3]:
         raise ShapeError(f"max_pool2d_backward_argmax: 'grad_y' with shape {grad_y.shape} does not "
                          f"match 'x_shape' {x_shape} in batch size and channels")
-    argmax = np.require(argmax, requirements=("C", "A"))
+    geometry = ()
+    if pool_size is not None:
+        pool, stride, pads, shape = _geometry(x_shape, pool_size, strides, padding,
+                                              "max_pool2d_backward_argmax")
+        _check_grad_shape(grad_y, shape, "max_pool2d_backward_argmax", "x_shape", x_shape)
+        geometry = (pool, stride, pads)
+    if not (argmax.flags.c_contiguous and argmax.flags.aligned):
+        argmax = np.ascontiguousarray(argmax)
     dx, copy_back = _output(out, x_shape, grad_y.dtype, "out", grad_y, argmax)
     if dx.size:
-        _core.max_pool2d_backward_argmax(grad_y, argmax, dx)
+        _core.max_pool2d_backward_argmax(grad_y, argmax, dx, *geometry)
     return _finish(out, dx, copy_back)
 
 

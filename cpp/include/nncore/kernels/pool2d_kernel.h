@@ -20,7 +20,8 @@ struct PoolRowArgs {
 // (stride_w >= pool_w): dy of output pixel j goes to the input pixels of window j (max: only to the
 // pixel whose flat position equals argmax; average: divided by the window's element count), every
 // other element is 0. Rows of [row_lo, row_hi) outside the window rows [win_lo, win_hi) are
-// zeroed.
+// zeroed. Returns how many argmax entries matched an element (out_w * c when every entry lies in
+// its window; 0 for average pooling).
 template <typename T>
 struct PoolBackRowArgs {
   const T* dy;                  // output row: out_w pixels of c channels
@@ -35,7 +36,7 @@ template <typename T>
 struct PoolKernels {
   void (*max_row)(const PoolRowArgs<T>& a) = nullptr;
   void (*avg_row)(const PoolRowArgs<T>& a) = nullptr;
-  void (*back_row)(const PoolBackRowArgs<T>& a) = nullptr;
+  std::ptrdiff_t (*back_row)(const PoolBackRowArgs<T>& a) = nullptr;
 };
 
 struct PoolKernelSet {

@@ -38,6 +38,13 @@ template <typename T>
 bool max_pool2d_backward_argmax(index_t n, index_t image_size, index_t per_image, const T* dy,
                                 const std::int32_t* argmax, T* dx);
 
+// The same for an argmax made by max_pool2d_forward with geometry g: where windows do not overlap,
+// every dx element is written once (no zeroing pass, no scatter). Returns false when an argmax
+// entry does not lie inside its own window.
+template <typename T>
+bool max_pool2d_backward_argmax_windows(const Pool2dGeometry& g, const T* dy, const std::int32_t* argmax,
+                                        T* dx);
+
 template <typename T>
 void avg_pool2d_forward(const Pool2dGeometry& g, const T* x, T* y);
 

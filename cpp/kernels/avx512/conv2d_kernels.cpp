@@ -175,9 +175,12 @@ void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
         V wv[NV];
         static_for<0, NV>([&](auto v) { wv[v.value] = S::load(wp + c.value * NB + v.value * W); });
         static_for<0, MR>([&](auto i) {
-          static_for<0, NV>([&](auto v) {
-            acc[i.value][v.value] = S::template fma_at<i.value * CIN + c.value>(xp, wv[v.value], acc[i.value][v.value]);
-          });
+          if constexpr (NV == 1) {
+            acc[i.value][0] = S::template fma_at<i.value * CIN + c.value>(xp, wv[0], acc[i.value][0]);
+          } else {  // one broadcast feeds NV multiplies (loads, not FMAs, limit this loop)
+            const V xi = S::set1(xp + i.value * CIN + c.value);
+            static_for<0, NV>([&](auto v) { acc[i.value][v.value] = S::fma(xi, wv[v.value], acc[i.value][v.value]); });
+          }
         });
       });
     } else if constexpr (CIN > 0) {
@@ -187,9 +190,12 @@ void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
         V wv[NV];
         static_for<0, NV>([&](auto v) { wv[v.value] = S::load(wp + c * NB + v.value * W); });
         static_for<0, MR>([&](auto i) {
-          static_for<0, NV>([&](auto v) {
-            acc[i.value][v.value] = S::template fma_at<i.value * CIN>(xc, wv[v.value], acc[i.value][v.value]);
-          });
+          if constexpr (NV == 1) {
+            acc[i.value][0] = S::template fma_at<i.value * CIN>(xc, wv[0], acc[i.value][0]);
+          } else {
+            const V xi = S::set1(xc + i.value * CIN);
+            static_for<0, NV>([&](auto v) { acc[i.value][v.value] = S::fma(xi, wv[v.value], acc[i.value][v.value]); });
+          }
         });
       }
     } else {
@@ -293,13 +299,19 @@ idx gather_block(idx cout) {
   return 2 * w;
 }
 
+// Two-register blocks take 8 or 11 pixels per tile, whichever wastes fewer recomputed pixels on
+// this row length (loads, not FMAs, bound these tiles, so 8 pixels lose nothing per FMA).
+inline bool prefer_11(idx npix) { return (npix + 10) / 11 * 11 < (npix + 7) / 8 * 8; }
+
 void gather_f32(const ConvGatherArgs<float>& a) {
   if (a.nb == 8)
     gather_shape<F32x8, 16, 1>(a);
   else if (a.nb == 16)
     gather_shape<F32x16, 16, 1>(a);
+  else if (prefer_11(a.npix))
+    gather_shape<F32x16, 11, 2>(a);
   else
-    gather_shape<F32x16, 12, 2>(a);
+    gather_shape<F32x16, 8, 2>(a);
 }
 
 void gather_f64(const ConvGatherArgs<double>& a) {
@@ -307,8 +319,10 @@ void gather_f64(const ConvGatherArgs<double>& a) {
     gather_shape<F64x4, 16, 1>(a);
   else if (a.nb == 8)
     gather_shape<F64x8, 16, 1>(a);
+  else if (prefer_11(a.npix))
+    gather_shape<F64x8, 11, 2>(a);
   else
-    gather_shape<F64x8, 12, 2>(a);
+    gather_shape<F64x8, 8, 2>(a);
 }
 
 // -------------------------------------------------------------------------------------- wgrad
@@ -343,10 +357,15 @@ void wgrad_tile(const ConvWgradArgs<typename S::T>& a, idx u0, idx k0, idx co0, 
       static_for<0, R>([&](auto u) {
         const T* xu = xp + u.value * a.run_x;
         static_for<0, MR>([&](auto i) {
-          static_for<0, NV>([&](auto v) {
-            acc[u.value][i.value][v.value] =
-                S::template fma_at<i.value>(xu, d[v.value], acc[u.value][i.value][v.value]);
-          });
+          if constexpr (NV == 1) {
+            acc[u.value][i.value][0] = S::template fma_at<i.value>(xu, d[0], acc[u.value][i.value][0]);
+          } else {
+            // One broadcast feeds NV multiplies: fewer loads than a broadcast per FMA.
+            const V xi = S::set1(xu + i.value);
+            static_for<0, NV>([&](auto v) {
+              acc[u.value][i.value][v.value] = S::fma(xi, d[v.value], acc[u.value][i.value][v.value]);
+            });
+          }
         });
       });
     }
@@ -394,7 +413,73 @@ void wgrad_shape(const ConvWgradArgs<typename S::T>& a) {
   }
 }
 
+// Short runs and few channels (a 3x3 kernel on 3 channels: runs of 9 columns, 8 outputs): one
+// register holds a whole run (lanes = columns k) and the multiplier is a broadcast grad_y channel,
+// so every FMA uses a 512-bit register where the channel-vectorized tile would use 256 bits and
+// a broadcast load per FMA. Lanes past the run are masked off on load and never stored.
+template <class S, int NCO, int R>
+void wgrad_kvec_runs(const ConvWgradArgs<typename S::T>& a, idx u0) {
+  using T = typename S::T;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  const typename S::M km = lane_mask<S>(a.len);
+  V acc[R][NCO];
+  T tmp[W];
+  static_for<0, R>([&](auto u) {
+    static_for<0, NCO>([&](auto co) {
+      for (idx k = 0; k < W; ++k)
+        tmp[k] = k < a.len ? a.dw[(u0 + u.value) * a.run_dw + k * NCO + co.value] : T(0);
+      acc[u.value][co.value] = S::load(tmp);
+    });
+  });
+  const T* x0 = a.x + u0 * a.run_x;
+  for (idx r = 0; r < a.rows; ++r) {
+    const T* xr = x0 + r * a.x_rs;
+    const T* dr = a.dy + r * a.dy_rs;
+    for (idx p = 0; p < a.cols; ++p) {
+      V xv[R];
+      static_for<0, R>([&](auto u) { xv[u.value] = S::mload(km, xr + p * a.x_px + u.value * a.run_x); });
+      static_for<0, NCO>([&](auto co) {
+        const V d = S::set1(dr + p * NCO + co.value);
+        static_for<0, R>([&](auto u) { acc[u.value][co.value] = S::fma(xv[u.value], d, acc[u.value][co.value]); });
+      });
+    }
+  }
+  static_for<0, R>([&](auto u) {
+    static_for<0, NCO>([&](auto co) {
+      S::store(tmp, acc[u.value][co.value]);
+      for (idx k = 0; k < a.len; ++k) a.dw[(u0 + u.value) * a.run_dw + k * NCO + co.value] = tmp[k];
+    });
+  });
+}
+
+template <class S, int NCO>
+void wgrad_kvec(const ConvWgradArgs<typename S::T>& a) {
+  constexpr int R = 24 / NCO >= 3 ? 3 : (24 / NCO >= 2 ? 2 : 1);
+  idx u = 0;
+  for (; u + R <= a.nruns; u += R) wgrad_kvec_runs<S, NCO, R>(a, u);
+  for (; u < a.nruns; ++u) wgrad_kvec_runs<S, NCO, 1>(a, u);
+}
+
+template <class S>
+bool wgrad_try_kvec(const ConvWgradArgs<typename S::T>& a) {
+  // Worth it when a run fills most of a register and there are several runs per pixel.
+  if (a.len > S::W || 2 * a.len < S::W) return false;
+  switch (a.cout) {
+    case 1: wgrad_kvec<S, 1>(a); return true;
+    case 2: wgrad_kvec<S, 2>(a); return true;
+    case 3: wgrad_kvec<S, 3>(a); return true;
+    case 4: wgrad_kvec<S, 4>(a); return true;
+    case 5: wgrad_kvec<S, 5>(a); return true;
+    case 6: wgrad_kvec<S, 6>(a); return true;
+    case 7: wgrad_kvec<S, 7>(a); return true;
+    case 8: wgrad_kvec<S, 8>(a); return true;
+    default: return false;
+  }
+}
+
 void wgrad_f32(const ConvWgradArgs<float>& a) {
+  if (wgrad_try_kvec<F32x16>(a)) return;
   if (a.cout <= 8)
     wgrad_shape<F32x8, 1, 27>(a);
   else if (a.cout <= 16)
@@ -404,6 +489,7 @@ void wgrad_f32(const ConvWgradArgs<float>& a) {
 }
 
 void wgrad_f64(const ConvWgradArgs<double>& a) {
+  if (wgrad_try_kvec<F64x8>(a)) return;
   if (a.cout <= 4)
     wgrad_shape<F64x4, 1, 27>(a);
   else if (a.cout <= 8)

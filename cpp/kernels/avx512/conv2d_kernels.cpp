@@ -1,6 +1,11 @@
-// AVX-512 convolution kernels: register tiles of MR pixels (gather) or MR im2col columns (wgrad)
-// times NV vectors of output channels. Eight or fewer float channels (four doubles) use 256-bit
-// vectors with AVX-512VL masks, so a 3->8 channel layer does not waste half of every register.
+// AVX-512 convolution kernels (see conv2d_kernel.h for what each computes):
+//  gather   tiles of MR pixels x NV registers of output channels; eight or fewer float channels
+//           (four doubles) use 256-bit registers with AVX-512VL masks.
+//  packed   several pixels of few channels per 512-bit register, masked FMAs.
+//  wgrad    tiles of MR im2col columns x NV registers of output channels, or whole short runs per
+//           register (lanes = columns) for few channels.
+// Loads, not FMAs, bound most of these tiles on current cores (two per cycle next to two FMAs):
+// that decides where a broadcast is folded into the FMA and where it is shared.
 #include <immintrin.h>
 
 #include "nncore/kernels/conv2d_kernel.h"

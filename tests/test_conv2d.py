@@ -92,7 +92,7 @@ pad_strategy = st.one_of(
     st.sampled_from(["valid", "same"]),
     st.tuples(st.tuples(st.integers(0, 3), st.integers(0, 3)), st.tuples(st.integers(0, 3), st.integers(0, 3))),
 )
-channel_strategy = st.one_of(st.integers(1, 5), st.sampled_from([8, 9, 16, 17, 24, 33]))
+channel_strategy = st.one_of(st.integers(1, 5), st.sampled_from([8, 9, 16, 17, 24, 32, 33, 64]))
 
 
 @st.composite

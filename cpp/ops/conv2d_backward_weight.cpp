@@ -30,10 +30,12 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const bool row_runs = g.dil_w == 1;
   const index_t run_len = row_runs ? g.kw * g.cin : g.cin;
 
-  // Output rows per kernel call: enough pixels to amortize loading the dw tile, few enough that
-  // the rows of x and dy stay in L1 across the tiles of a run.
+  // Output rows per kernel call: each register tile of dw streams these rows of x and dy once, so
+  // more rows amortize loading and storing the tile; they stream from L2 at a fraction of its
+  // bandwidth (measured: 1 row of a 64->64 layer 5.3, 16 rows 7.3 FMA/ns of 7.7).
   const index_t pixel_bytes = (g.cout + g.stride_w * g.cin) * static_cast<index_t>(sizeof(T));
-  const index_t call_rows = std::max<index_t>(1, 24 * 1024 / std::max<index_t>(1, pixel_bytes * g.out_w));
+  const index_t call_rows =
+      std::max<index_t>(1, 160 * 1024 / std::max<index_t>(1, pixel_bytes * g.out_w));
   const index_t row_bytes = rs * static_cast<index_t>(sizeof(T));
   const index_t chunk_rows = std::max<index_t>(
       1, static_cast<index_t>(conv::kPaddedChunkBytes) / std::max<index_t>(1, row_bytes * g.stride_h));

@@ -45,6 +45,49 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const index_t part_size = round_up(ksize, 16);
   T* parts = nt > 1 ? scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(nt * part_size)) : nullptr;
 
+  // Stride-1 rows can instead pair each input row with the kernel rows * grad_y rows it meets
+  // (input row q of the chunk serves grad_y row q - i*dil_h through kernel row i): one call covers
+  // the rows where every kernel row has its grad_y row inside the chunk, and the pairs left at the
+  // chunk's edges go kernel row by kernel row.
+  const bool dy_runs = row_runs && g.stride_h == 1 && g.kh > 1 && kern.wgrad_prefers_dy_runs &&
+                       kern.wgrad_prefers_dy_runs(g.cout);
+  auto rows_along_dy = [&](ConvWgradArgs<T> a, const T* base, const T* dimg, index_t oh0, index_t oh1,
+                           T* acc) {
+    const index_t reach = (g.kh - 1) * g.dil_h;  // input rows a grad_y row reaches past its own
+    // Whole pairs: input rows q in [oh0 + reach, oh1) (as grad_y row numbers).
+    a.nruns = g.kh;
+    a.run_x = 0;
+    a.run_dy = -g.dil_h * a.dy_rs;
+    a.dw = acc;
+    for (index_t q = oh0 + reach; q < oh1; q += call_rows) {
+      a.rows = std::min(call_rows, oh1 - q);
+      a.x = base + (q - oh0) * rs;
+      a.dy = dimg + q * a.dy_rs;
+      kern.wgrad(a);
+    }
+    // Edges: kernel row i pairs grad_y rows [oh0, lo_i) and [hi_i, oh1) with input rows oh + i*dil_h.
+    a.nruns = 1;
+    a.run_dy = 0;
+    for (index_t i = 0; i < g.kh; ++i) {
+      const index_t lo_i = oh0 + reach - i * g.dil_h, hi_i = oh1 - i * g.dil_h;
+      auto edge = [&](index_t from, index_t to) {
+        for (index_t oc = from; oc < to; oc += call_rows) {
+          a.rows = std::min(call_rows, to - oc);
+          a.x = base + (oc - oh0 + i * g.dil_h) * rs;
+          a.dy = dimg + oc * a.dy_rs;
+          a.dw = acc + i * run_len * g.cout;
+          kern.wgrad(a);
+        }
+      };
+      if (lo_i >= hi_i) {
+        edge(oh0, oh1);
+      } else {
+        edge(oh0, std::min(lo_i, oh1));
+        edge(std::max(hi_i, oh0), oh1);
+      }
+    }
+  };
+
   auto run_share = [&](index_t lo, index_t hi, T* acc) {
     ConvWgradArgs<T> a{};
     a.x_px = g.stride_w * g.cin;
@@ -54,6 +97,7 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
     a.len = run_len;
     a.nruns = row_runs ? g.kh : g.kw;
     a.run_x = row_runs ? g.dil_h * rs : g.dil_w * g.cin;
+    a.run_dy = 0;
     a.run_dw = run_len * g.cout;
     a.cout = g.cout;
     for (index_t r = lo; r < hi;) {
@@ -71,19 +115,24 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
       } else {
         base = img + oh0 * g.stride_h * rs;
       }
-      for (index_t oc = oh0; oc < oh1; oc += call_rows) {
-        a.rows = std::min(call_rows, oh1 - oc);
-        a.dy = dy + (n * g.out_h + oc) * g.out_w * g.cout;
-        const T* xr = base + (oc - oh0) * g.stride_h * rs;
-        if (row_runs) {  // one run per kernel row, dil_h rows apart
-          a.x = xr;
-          a.dw = acc;
-          kern.wgrad(a);
-        } else {  // one run per tap: kernel rows in turn, each with kw runs dil_w pixels apart
-          for (index_t i = 0; i < g.kh; ++i) {
-            a.x = xr + i * g.dil_h * rs;
-            a.dw = acc + i * g.kw * run_len * g.cout;
+      const T* dimg = dy + n * g.out_h * g.out_w * g.cout;
+      if (dy_runs) {
+        rows_along_dy(a, base, dimg, oh0, oh1, acc);
+      } else {
+        for (index_t oc = oh0; oc < oh1; oc += call_rows) {
+          a.rows = std::min(call_rows, oh1 - oc);
+          a.dy = dimg + oc * a.dy_rs;
+          const T* xr = base + (oc - oh0) * g.stride_h * rs;
+          if (row_runs) {  // one run per kernel row, dil_h rows apart
+            a.x = xr;
+            a.dw = acc;
             kern.wgrad(a);
+          } else {  // one run per tap: kernel rows in turn, each with kw runs dil_w pixels apart
+            for (index_t i = 0; i < g.kh; ++i) {
+              a.x = xr + i * g.dil_h * rs;
+              a.dw = acc + i * g.kw * run_len * g.cout;
+              kern.wgrad(a);
+            }
           }
         }
       }

@@ -418,6 +418,72 @@ void wgrad_shape(const ConvWgradArgs<typename S::T>& a) {
   }
 }
 
+// Runs along grad_y rows (run_x == 0): R runs x MR columns, one register of channels. Each input
+// value is broadcast once and meets the R grad_y rows it belongs to, so loads drop from one per
+// FMA to (MR + R) per MR * R FMAs.
+template <class S, int R, int MR>
+void wgrad_dy_tile(const ConvWgradArgs<typename S::T>& a, idx u0, idx k0, idx co0, idx valid) {
+  using T = typename S::T;
+  using V = typename S::V;
+  const typename S::M mk = lane_mask<S>(valid);
+  V acc[R][MR];
+  T* dw = a.dw + u0 * a.run_dw + k0 * a.cout + co0;
+  static_for<0, R>([&](auto u) {
+    static_for<0, MR>([&](auto i) { acc[u.value][i.value] = S::mload(mk, dw + u.value * a.run_dw + i.value * a.cout); });
+  });
+  const T* d0 = a.dy + u0 * a.run_dy + co0;
+  for (idx r = 0; r < a.rows; ++r) {
+    const T* xr = a.x + r * a.x_rs + k0;
+    const T* dr = d0 + r * a.dy_rs;
+    for (idx p = 0; p < a.cols; ++p) {
+      const T* xp = xr + p * a.x_px;
+      V d[R];
+      static_for<0, R>([&](auto u) { d[u.value] = S::mload(mk, dr + u.value * a.run_dy + p * a.cout); });
+      static_for<0, MR>([&](auto i) {
+        const V xi = S::set1(xp + i.value);
+        static_for<0, R>([&](auto u) { acc[u.value][i.value] = S::fma(xi, d[u.value], acc[u.value][i.value]); });
+      });
+    }
+  }
+  static_for<0, R>([&](auto u) {
+    static_for<0, MR>([&](auto i) { S::mstore(dw + u.value * a.run_dw + i.value * a.cout, mk, acc[u.value][i.value]); });
+  });
+}
+
+template <class S, int R, int M>
+void wgrad_dy_rest(const ConvWgradArgs<typename S::T>& a, idx u0, idx k0, idx co0, idx valid, idx rest) {
+  if constexpr (M > 0) {
+    if (rest == M)
+      wgrad_dy_tile<S, R, M>(a, u0, k0, co0, valid);
+    else
+      wgrad_dy_rest<S, R, M - 1>(a, u0, k0, co0, valid, rest);
+  }
+}
+
+template <class S, int R, int MR>
+void wgrad_dy_runs(const ConvWgradArgs<typename S::T>& a, idx u0, idx co, idx valid) {
+  idx k = 0;
+  for (; k + MR <= a.len; k += MR) wgrad_dy_tile<S, R, MR>(a, u0, k, co, valid);
+  if (k < a.len) wgrad_dy_rest<S, R, MR - 1>(a, u0, k, co, valid, a.len - k);
+}
+
+template <class S>
+void wgrad_dy(const ConvWgradArgs<typename S::T>& a) {
+  for (idx co = 0; co < a.cout; co += S::W) {
+    const idx valid = (a.cout - co < S::W) ? a.cout - co : S::W;
+    idx u = 0;
+    for (; u + 3 <= a.nruns; u += 3) wgrad_dy_runs<S, 3, 8>(a, u, co, valid);
+    for (; u + 2 <= a.nruns; u += 2) wgrad_dy_runs<S, 2, 12>(a, u, co, valid);
+    for (; u < a.nruns; ++u) wgrad_dy_runs<S, 1, 24>(a, u, co, valid);
+  }
+}
+
+template <typename T>
+bool prefers_dy_runs(idx cout) {
+  constexpr idx w = 64 / sizeof(T);
+  return cout > w / 2 && cout <= w;
+}
+
 // Short runs and few channels (a 3x3 kernel on 3 channels: runs of 9 columns, 8 outputs): one
 // register holds a whole run (lanes = columns k) and the multiplier is a broadcast grad_y channel,
 // so every FMA uses a 512-bit register where the channel-vectorized tile would use 256 bits and
@@ -484,6 +550,7 @@ bool wgrad_try_kvec(const ConvWgradArgs<typename S::T>& a) {
 }
 
 void wgrad_f32(const ConvWgradArgs<float>& a) {
+  if (a.run_x == 0 && a.nruns > 1) return wgrad_dy<F32x16>(a);
   if (wgrad_try_kvec<F32x16>(a)) return;
   if (a.cout <= 8)
     wgrad_shape<F32x8, 1, 27>(a);
@@ -494,6 +561,7 @@ void wgrad_f32(const ConvWgradArgs<float>& a) {
 }
 
 void wgrad_f64(const ConvWgradArgs<double>& a) {
+  if (a.run_x == 0 && a.nruns > 1) return wgrad_dy<F64x8>(a);
   if (wgrad_try_kvec<F64x8>(a)) return;
   if (a.cout <= 4)
     wgrad_shape<F64x4, 1, 27>(a);
@@ -648,12 +716,14 @@ void fill_conv_kernels_avx512(ConvKernelSet& set) {
   set.f32.gather_block = &gather_block<float>;
   set.f32.gather = &gather_f32;
   set.f32.wgrad = &wgrad_f32;
+  set.f32.wgrad_prefers_dy_runs = &prefers_dy_runs<float>;
   set.f32.packed_lanes = 16;
   set.f32.packed_pixels = &packed_pixels<float>;
   set.f32.packed_gather = &packed_gather_f32;
   set.f64.gather_block = &gather_block<double>;
   set.f64.gather = &gather_f64;
   set.f64.wgrad = &wgrad_f64;
+  set.f64.wgrad_prefers_dy_runs = &prefers_dy_runs<double>;
   set.f64.packed_lanes = 8;
   set.f64.packed_pixels = &packed_pixels<double>;
   set.f64.packed_gather = &packed_gather_f64;

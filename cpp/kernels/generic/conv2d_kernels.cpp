@@ -117,6 +117,7 @@ void wgrad(const ConvWgradArgs<T>& a) {
   for (idx u = 0; u < a.nruns; ++u) {
     ConvWgradArgs<T> run = a;
     run.x = a.x + u * a.run_x;
+    run.dy = a.dy + u * a.run_dy;
     run.dw = a.dw + u * a.run_dw;
     wgrad_run(run);
   }

@@ -40,8 +40,11 @@ struct ConvGatherArgs {
 // For each run u < nruns (a run is `len` consecutive im2col columns: one kernel row of taps when
 // they are contiguous in the padded input, else one tap):
 // dw[u * run_dw + k * cout + co] += sum_{r < rows, j < cols}
-//     x[u * run_x + r * x_rs + j * x_px + k] * dy[r * dy_rs + j * cout + co]   (k < len, co < cout).
-// Several runs at once let short runs (3x3 kernels on 1-3 channels) fill the register tile.
+//     x[u * run_x + r * x_rs + j * x_px + k] * dy[u * run_dy + r * dy_rs + j * cout + co]
+// for k < len, co < cout. Several runs at once let short runs (3x3 kernels on 1-3 channels) fill
+// the register tile. Runs are either different input rows against one grad_y row (run_dy == 0),
+// or, for stride-1 rows, one input row against the grad_y rows it meets (run_x == 0): then every
+// loaded input value feeds nruns FMAs.
 template <typename T>
 struct ConvWgradArgs {
   const T* x;
@@ -50,7 +53,7 @@ struct ConvWgradArgs {
   std::ptrdiff_t dy_rs;
   std::ptrdiff_t rows, cols;
   std::ptrdiff_t len;
-  std::ptrdiff_t nruns, run_x, run_dw;
+  std::ptrdiff_t nruns, run_x, run_dy, run_dw;
   std::ptrdiff_t cout;
   T* dw;
 };
@@ -88,6 +91,8 @@ struct ConvKernels {
   std::ptrdiff_t (*gather_block)(std::ptrdiff_t cout) = nullptr;
   void (*gather)(const ConvGatherArgs<T>& a) = nullptr;
   void (*wgrad)(const ConvWgradArgs<T>& a) = nullptr;
+  // Whether wgrad is faster with runs along grad_y rows (run_x == 0) for this channel count.
+  bool (*wgrad_prefers_dy_runs)(std::ptrdiff_t cout) = nullptr;
   // Lanes of a packed vector and pixels per vector for `cout` channels; 0 pixels: not available.
   std::ptrdiff_t packed_lanes = 0;
   std::ptrdiff_t (*packed_pixels)(std::ptrdiff_t cout) = nullptr;

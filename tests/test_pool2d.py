@@ -268,6 +268,19 @@ def test_zero_and_one_sizes(dtype):
     assert ops.max_pool2d(empty_spatial, 2, padding="same").shape == (2, 0, 0, 3)
 
 
+def test_with_argmax_writes_into_given_arrays(dtype):
+    x = np.random.default_rng(3).standard_normal((2, 6, 6, 3)).astype(dtype)
+    y0, am0 = ops.max_pool2d_with_argmax(x, 2)
+    y = np.empty_like(y0)
+    am = np.empty(am0.shape, np.int32)
+    y1, am1 = ops.max_pool2d_with_argmax(x, 2, out=y, argmax_out=am)
+    assert y1 is y and am1 is am
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(am, am0)
+    with pytest.raises(nncore.DTypeError, match="argmax_out"):
+        ops.max_pool2d_with_argmax(x, 2, argmax_out=np.empty(am0.shape, np.int64))
+
+
 def test_non_contiguous_inputs_and_out(dtype):
     rng = np.random.default_rng(2)
     base = rng.standard_normal((2, 10, 12, 6)).astype(dtype)

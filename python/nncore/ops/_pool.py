@@ -17,6 +17,8 @@ from .. import _core
 from ..errors import DTypeError, ShapeError
 from ._conv import _check_out, _is_int, fast_array, resolve_padding, spatial_pair
 
+_I32 = np.dtype(np.int32)
+
 __all__ = [
     "avg_pool2d",
     "avg_pool2d_backward",
@@ -111,8 +113,11 @@ def max_pool2d(x, pool_size, *, strides=None, padding="valid", out=None):
     return _finish(out, y, copy_back)
 
 
-def max_pool2d_with_argmax(x, pool_size, *, strides=None, padding="valid"):
+def max_pool2d_with_argmax(x, pool_size, *, strides=None, padding="valid", out=None, argmax_out=None):
     """Max pooling that also returns where each maximum came from, for a one-pass backward.
+
+    ``out`` / ``argmax_out``: optional arrays (the output's dtype / int32, the output's shape) to
+    write into instead of allocating, e.g. once per layer in a training loop.
 
     Returns:
         ``(y, argmax)``: ``y`` as ``max_pool2d``; ``argmax`` is int32 of ``y``'s shape holding, per
@@ -124,11 +129,11 @@ def max_pool2d_with_argmax(x, pool_size, *, strides=None, padding="valid"):
     x = fast_array(x, "x")
     _require_4d(x.shape, "x")
     pool, stride, pads, shape = _geometry(x.shape, pool_size, strides, padding, "max_pool2d")
-    y = np.empty(shape, x.dtype)
-    argmax = np.empty(shape, np.int32)
+    y, copy_y = _output(out, shape, x.dtype, "out", x)
+    argmax, copy_am = _output(argmax_out, shape, _I32, "argmax_out", x, y)
     if y.size:
         _core.max_pool2d_forward(x, y, argmax, pool, stride, pads)
-    return y, argmax
+    return _finish(out, y, copy_y), _finish(argmax_out, argmax, copy_am)
 
 
 def max_pool2d_backward(grad_y, x, pool_size, *, strides=None, padding="valid", out=None):

@@ -50,6 +50,8 @@ def isolated_env(monkeypatch, tmp_path):
         raise AssertionError(f"test tried to download {url}")
 
     monkeypatch.setattr(_download, "fetch", no_network)
+    # Downloads here are local (file://) or faked, so they run without pooch installed too.
+    monkeypatch.setattr(_download, "have_pooch", lambda: True)
 
 
 # --------------------------------------------------------------------------- file builders

@@ -42,8 +42,19 @@ def fetch(url: str, dest: Path) -> None:
         return
     import pooch
 
-    downloader = pooch.HTTPDownloader(progressbar=False, timeout=TIMEOUT_SECONDS)
+    downloader = pooch.HTTPDownloader(progressbar=_progress_bar_available(), timeout=TIMEOUT_SECONDS)
     downloader(url, str(dest), None)
+
+
+def _progress_bar_available() -> bool:
+    """pooch draws its bar with tqdm; only worth it on a terminal."""
+    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return False
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def download_verified(urls, sha256: str, dest: Path, *, quiet: bool = False) -> Path:

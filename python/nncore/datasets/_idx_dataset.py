@@ -57,7 +57,7 @@ def _load_checked(path: Path, spec, expected_shape, foreign: dict, mismatches: l
         raise DatasetFormatError(f"{path}: this is the {foreign[digest]} file, not the one expected here")
     if spec.content_sha256 is not None and digest != spec.content_sha256:
         mismatches.append(path.name)
-    return arr.copy()  # parse_idx views the read-only file bytes; users expect writable arrays
+    return arr
 
 
 def _check_labels(labels: np.ndarray, path: Path) -> None:

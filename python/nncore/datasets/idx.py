@@ -33,7 +33,7 @@ def parse_idx(data: bytes, name: str = "<bytes>", *, expected_shape=None,
 
     ``expected_shape`` (``None`` entries match anything) and ``expected_dtype`` turn a file of
     the wrong kind into a ``DatasetFormatError`` instead of an array of the wrong shape. The
-    result is a read-only view of ``data`` for uint8 files, native-endian otherwise.
+    result is a new, writable, native-endian array.
     """
     n = len(data)
     if n < 4:
@@ -78,9 +78,8 @@ def parse_idx(data: bytes, name: str = "<bytes>", *, expected_shape=None,
             f"({'x'.join(map(str, shape))} {dtype.name}) describes"
         )
     arr = np.frombuffer(data, dtype=dtype, count=count, offset=header).reshape(shape)
-    if dtype.byteorder == ">":
-        arr = arr.astype(dtype.newbyteorder("="))
-    return arr
+    # A native-endian copy: frombuffer views the (immutable) bytes, and users write into arrays.
+    return arr.astype(dtype.newbyteorder("="))
 
 
 def read_idx(path: str | os.PathLike, **expected) -> np.ndarray:

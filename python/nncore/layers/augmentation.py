@@ -232,8 +232,10 @@ class RandomCrop(_RandomImageLayer):
     32x32 image to 40x40 with zeros and takes a random 32x32 window, i.e. shifts the image by up
     to 4 pixels. ``fill_mode`` (``"constant"`` by default, with ``fill_value``) fills the
     padding, and accepts ``"reflect"``, ``"wrap"``, ``"nearest"`` too. Padding is nncore's
-    addition; without it the layer is Keras' RandomCrop, except that an input smaller than the
-    window is an error here (Keras resizes it).
+    addition; without it the layer is Keras' RandomCrop, with two differences: an input smaller
+    than the window is an error here (Keras resizes it), and at inference a larger input gives
+    its centre window as it is (Keras resizes the largest centred window of the target aspect
+    ratio). For the usual same-size crop both give the input unchanged at inference.
     """
 
     def __init__(self, height, width, seed=None, padding=0, fill_mode="constant", fill_value=0.0, **kwargs):

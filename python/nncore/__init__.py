@@ -4,6 +4,9 @@ from . import ops
 from . import initializers, losses, metrics, optimizers, regularizers
 from .errors import DTypeError, ShapeError
 from .ops import get_num_threads, info, set_num_threads
+from . import augmentation, datasets, utils
+from .plotting import plot_filters, plot_history, plot_image_grid
+from .utils import to_categorical
 
 __version__ = info()["version"]
 
@@ -14,4 +17,11 @@ __all__ = [
     "info",
     "ops",
     "set_num_threads",
+    "augmentation",
+    "datasets",
+    "plot_filters",
+    "plot_history",
+    "plot_image_grid",
+    "to_categorical",
+    "utils",
 ]

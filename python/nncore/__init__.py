@@ -24,4 +24,9 @@ __all__ = [
     "plot_image_grid",
     "to_categorical",
     "utils",
+    "initializers",
+    "losses",
+    "metrics",
+    "optimizers",
+    "regularizers",
 ]

@@ -1,16 +1,28 @@
 """nncore: neural networks on the CPU with a Keras-like API over a readable C++ core."""
 
-from . import ops
+from . import activations, backend, callbacks, layers, models, ops
 from .errors import DTypeError, ShapeError
+from .layers import Input
+from .models import Model, Sequential
 from .ops import get_num_threads, info, set_num_threads
+from .random import set_seed
 
 __version__ = info()["version"]
 
 __all__ = [
     "DTypeError",
+    "Input",
+    "Model",
+    "Sequential",
     "ShapeError",
+    "activations",
+    "backend",
+    "callbacks",
     "get_num_threads",
     "info",
+    "layers",
+    "models",
     "ops",
     "set_num_threads",
+    "set_seed",
 ]

@@ -33,6 +33,18 @@ class Variable:
         self.regularizer = regularizer
         self.constraint = constraint
 
+    @classmethod
+    def wrap(cls, value: np.ndarray, grad: np.ndarray, *, name: str) -> "Variable":
+        """A variable over existing arrays (no copy): e.g. a model's flat weight buffer."""
+        var = cls.__new__(cls)
+        var.name = name
+        var._value = value
+        var._grad = grad
+        var.trainable = True
+        var.regularizer = None
+        var.constraint = None
+        return var
+
     @property
     def value(self) -> np.ndarray:
         return self._value

@@ -33,7 +33,7 @@ class Model(TrainingMixin, Layer):
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         if inputs is None or outputs is None:
             raise TypeError("Model needs inputs= and outputs= (tensors from nncore.Input and layer calls)")
-        super().__init__(name=name or self._default_name(), **kwargs)
+        Layer.__init__(self, name=name or self._default_name(), **kwargs)
         self._init_graph(inputs, outputs)
         TrainingMixin.__init__(self)
 

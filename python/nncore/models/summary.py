@@ -23,6 +23,7 @@ def format_summary(model, line_length=None, show_trainable=False) -> str:
     out_shape: dict[int, str] = {}
     connected: dict[int, list[str]] = {}
     names = {}
+    multi = False
     for t, i in zip(model.inputs, g.input_ids):
         out_shape[id(t.node.layer)] = _shape(t.shape)
         names[i] = t.node.layer.name
@@ -31,9 +32,10 @@ def format_summary(model, line_length=None, show_trainable=False) -> str:
         shape = _shape(g.tensors[s.output].shape)
         out_shape[key] = "multiple" if key in out_shape and out_shape[key] != shape else shape
         names[s.output] = s.layer.name
-        if s.multi or len(s.inputs) > 1:
-            connected.setdefault(key, []).extend(names[i] for i in s.inputs)
-    with_connections = bool(connected)
+        connected.setdefault(key, []).extend(names[i] for i in s.inputs)
+        multi = multi or s.multi or len(s.inputs) > 1
+    # Keras shows the wiring only when the graph is not a plain chain.
+    with_connections = multi
 
     cols = [("Layer (type)", 34), ("Output Shape", 26), ("Param #", 12)]
     if with_connections:

@@ -63,6 +63,129 @@ void softmax_rows_loop(const T* x, T* y, std::ptrdiff_t rows, std::ptrdiff_t col
   }
 }
 
+// One softmax row: writes exp(x - m) / s into p; returns log s and sets m.
+template <typename T>
+inline T softmax_row(const T* x, T* p, std::ptrdiff_t cols, T& m_out) {
+  T m = -T(__builtin_inf());
+  NNCORE_SIMD_REDUCTION(max, m)
+  for (std::ptrdiff_t c = 0; c < cols; ++c) m = x[c] > m ? x[c] : m;
+  T s = 0;
+  NNCORE_SIMD_REDUCTION(+, s)
+  for (std::ptrdiff_t c = 0; c < cols; ++c) {
+    const T e = exp_v(x[c] - m);
+    p[c] = e;
+    s += e;
+  }
+  const T inv = T(1) / s;
+  NNCORE_SIMD
+  for (std::ptrdiff_t c = 0; c < cols; ++c) p[c] *= inv;
+  m_out = m;
+  return log_of(s);
+}
+
+template <typename T>
+double softmax_xent_loop(const T* x, const T* target, const std::int64_t* labels, T* probs, T* grad,
+                         std::ptrdiff_t rows, std::ptrdiff_t cols, T scale) {
+  double loss = 0.0;
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * cols;
+    T* p = probs + r * cols;
+    T* g = grad + r * cols;
+    T m;
+    const T log_s = softmax_row(xr, p, cols, m);
+    if (labels) {
+      const std::ptrdiff_t label = static_cast<std::ptrdiff_t>(labels[r]);
+      loss += static_cast<double>(log_s - (xr[label] - m));
+      NNCORE_SIMD
+      for (std::ptrdiff_t c = 0; c < cols; ++c) g[c] = scale * p[c];
+      g[label] -= scale;
+    } else {
+      const T* t = target + r * cols;
+      // sum_c t_c ((m + log s) - x_c), as t_c (log s - (x_c - m)) so that large logits keep their
+      // low bits; classes with t_c = 0 are skipped (a -inf logit there is fine).
+      T row_loss = 0, t_sum = 0;
+      NNCORE_SIMD_REDUCTION(+, row_loss, t_sum)
+      for (std::ptrdiff_t c = 0; c < cols; ++c) {
+        row_loss += t[c] != T(0) ? t[c] * (log_s - (xr[c] - m)) : T(0);
+        t_sum += t[c];
+      }
+      NNCORE_SIMD
+      for (std::ptrdiff_t c = 0; c < cols; ++c) g[c] = scale * (p[c] * t_sum - t[c]);
+      loss += static_cast<double>(row_loss);
+    }
+  }
+  return loss;
+}
+
+// loss = (1 - z) max(x, 0) + z max(-x, 0) + log1p(exp(-|x|)); the first two terms are dropped
+// where their weight is exactly 0 so that x = +-inf with a matching target is finite.
+template <typename T>
+double sigmoid_xent_loop(const T* x, const T* z, T* probs, T* grad, std::ptrdiff_t n, T scale) {
+  double total = 0.0;
+  constexpr std::ptrdiff_t kBlock = 1024;  // float partial sums stay short; blocks add in double
+  for (std::ptrdiff_t b = 0; b < n; b += kBlock) {
+    const std::ptrdiff_t e = n - b < kBlock ? n : b + kBlock;
+    T loss = 0;
+    NNCORE_SIMD_REDUCTION(+, loss)
+    for (std::ptrdiff_t i = b; i < e; ++i) {
+      const T xi = x[i], zi = z[i];
+      const T pos = xi > T(0) ? xi : T(0);
+      const T neg = xi < T(0) ? -xi : T(0);
+      loss += (zi != T(1) ? (T(1) - zi) * pos : T(0)) + (zi != T(0) ? zi * neg : T(0)) +
+              log1p_unit(exp_v(-abs_of(xi)));
+      const T p = sigmoid_v(xi);
+      probs[i] = p;
+      grad[i] = scale * (p - zi);
+    }
+    total += static_cast<double>(loss);
+  }
+  return total;
+}
+
+template <typename T>
+void mask_scale_loop(const T* x, const std::uint8_t* mask, T* y, std::ptrdiff_t n, T scale) {
+  // x * 0 (not 0) where dropped: NaN / inf in x stay visible, as Keras's x * mask.
+  NNCORE_SIMD
+  for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = x[i] * (static_cast<T>(mask[i] != 0) * scale);
+}
+
+// The splitmix64 output function (Steele, Lea and Flood 2014): a bijective 64-bit mix.
+inline std::uint64_t splitmix64_mix(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+constexpr std::uint64_t kSplitmixGamma = 0x9E3779B97F4A7C15ull;  // the stream increment
+
+// Output j of the stream keyed by `key` is mix(key + (j + 1) gamma); element i uses the low
+// (i even) or high (i odd) half of output i / 2.
+inline std::uint32_t dropout_uniform(std::uint64_t key, std::uint64_t i) {
+  const std::uint64_t z = splitmix64_mix(key + (i / 2 + 1) * kSplitmixGamma);
+  return static_cast<std::uint32_t>((i & 1) ? z >> 32 : z);
+}
+
+void dropout_mask_loop(std::uint64_t key, std::uint32_t threshold, std::ptrdiff_t lo,
+                       std::ptrdiff_t hi, std::uint8_t* mask) {
+  std::ptrdiff_t i = lo;
+  if (i < hi && (i & 1)) {
+    mask[i] = dropout_uniform(key, static_cast<std::uint64_t>(i)) >= threshold;
+    ++i;
+  }
+  // Whole pairs: one 64-bit output per two elements.
+  const std::ptrdiff_t pairs = (hi - i) / 2;
+  const std::uint64_t first = static_cast<std::uint64_t>(i / 2 + 1);
+  std::uint8_t* m = mask + i;
+  NNCORE_SIMD
+  for (std::ptrdiff_t j = 0; j < pairs; ++j) {
+    const std::uint64_t z = splitmix64_mix(key + (first + static_cast<std::uint64_t>(j)) * kSplitmixGamma);
+    m[2 * j] = static_cast<std::uint32_t>(z) >= threshold;
+    m[2 * j + 1] = static_cast<std::uint32_t>(z >> 32) >= threshold;
+  }
+  i += 2 * pairs;
+  if (i < hi) mask[i] = dropout_uniform(key, static_cast<std::uint64_t>(i)) >= threshold;
+}
+
 template <typename T, class F>
 void set_activation(ActivationKernels<T>& k, Activation a) {
   const int i = static_cast<int>(a);
@@ -96,11 +219,15 @@ void fill_eltwise_kernels_for(EltwiseKernels<T>& k) {
   set_activation<T, ThresholdedReluFn>(k.act, Activation::thresholded_relu);
   set_activation<T, HeavisideFn>(k.act, Activation::heaviside);
   k.softmax_rows = &softmax_rows_loop<T>;
+  k.softmax_xent = &softmax_xent_loop<T>;
+  k.sigmoid_xent = &sigmoid_xent_loop<T>;
+  k.mask_scale = &mask_scale_loop<T>;
 }
 
 inline void fill_eltwise_kernels_impl(EltwiseKernelSet& set) {
   fill_eltwise_kernels_for(set.f32);
   fill_eltwise_kernels_for(set.f64);
+  set.dropout_mask = &dropout_mask_loop;
 }
 
 }  // namespace

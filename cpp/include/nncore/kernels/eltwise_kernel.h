@@ -80,8 +80,32 @@ using MaskScaleKernel = void (*)(const T* x, const std::uint8_t* mask, T* y, std
 using DropoutMaskKernel = void (*)(std::uint64_t key, std::uint32_t threshold, std::ptrdiff_t lo,
                                    std::ptrdiff_t hi, std::uint8_t* mask);
 
+// Per-channel kernels over `rows` rows of `width` contiguous elements (channels-last data re-read as
+// wide rows, see ops/channel_layout.h); per-column vectors have `width` entries. Column sums are
+// accumulated into double.
+template <typename T>
+struct ChannelKernels {
+  // acc[j] += sum_r x[r, j]
+  void (*sum)(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc);
+  // acc[j] += sum_r (x[r, j] - center[j])^2
+  void (*sum_sq_dev)(const T* x, const double* center, std::ptrdiff_t rows, std::ptrdiff_t width,
+                     double* acc);
+  // acc0[j] += sum_r g[r, j];  acc1[j] += sum_r g[r, j] (x[r, j] - center[j])
+  void (*sum_grad_dev)(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
+                       std::ptrdiff_t width, double* acc0, double* acc1);
+  // y[r, j] = x[r, j] + b[j]  (y may be x)
+  void (*add)(const T* x, const T* b, std::ptrdiff_t rows, std::ptrdiff_t width, T* y);
+  // y[r, j] = (x[r, j] - center[j]) scale[j] + shift[j]  (y may be x)
+  void (*affine)(const T* x, const T* center, const T* scale, const T* shift, std::ptrdiff_t rows,
+                 std::ptrdiff_t width, T* y);
+  // gx[r, j] = a[j] g[r, j] + b[j] (x[r, j] - center[j]) + c[j]  (gx may be g or x)
+  void (*grad_affine)(const T* g, const T* x, const T* center, const T* a, const T* b, const T* c,
+                      std::ptrdiff_t rows, std::ptrdiff_t width, T* gx);
+};
+
 template <typename T>
 struct EltwiseKernels {
+  ChannelKernels<T> channel;
   ActivationKernels<T> act;
   SoftmaxRowsKernel<T> softmax_rows;
   SoftmaxXentKernel<T> softmax_xent;

@@ -103,8 +103,22 @@ struct ChannelKernels {
                       std::ptrdiff_t rows, std::ptrdiff_t width, T* gx);
 };
 
+// Optimizer updates in place over a range (formulas in ops/optimizer_steps.h). lr_wd = lr * weight
+// decay, applied first (param -= lr_wd * param) when nonzero; optional state pointers may be null.
+template <typename T>
+struct OptimizerKernels {
+  void (*sgd)(T* param, const T* grad, T* velocity, std::ptrdiff_t n, T lr, T momentum,
+              bool nesterov, T lr_wd);
+  // alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t); one_b1 = 1 - beta1, one_b2 = 1 - beta2.
+  void (*adam)(T* param, const T* grad, T* m, T* v, T* vhat, std::ptrdiff_t n, T alpha, T one_b1,
+               T one_b2, T epsilon, T lr_wd);
+  void (*rmsprop)(T* param, const T* grad, T* rms, T* momentum_buf, T* mg, std::ptrdiff_t n, T lr,
+                  T rho, T momentum, T epsilon, T lr_wd);
+};
+
 template <typename T>
 struct EltwiseKernels {
+  OptimizerKernels<T> optim;
   ChannelKernels<T> channel;
   ActivationKernels<T> act;
   SoftmaxRowsKernel<T> softmax_rows;

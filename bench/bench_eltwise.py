@@ -240,7 +240,8 @@ def columns(case, times):
     for fw in ("nncore", "numpy", "torch"):
         if fw in times:
             per_op = times[fw]["median"] / case["inner"]
-            cells.append((f"{fw} µs", f"{per_op * 1e6:.2f}" if per_op < 1e-4 else f"{per_op * 1e6:.0f}"))
+            us = per_op * 1e6
+            cells.append((f"{fw} µs", f"{us:.2f}" if us < 100 else f"{us:.0f}"))
     if "nncore" in times and case["inner"] == 1:
         cells.append(("nncore ns/elt", f"{times['nncore']['median'] / n * 1e9:.3f}"))
     else:

@@ -43,7 +43,8 @@ double softmax_cross_entropy(const T* logits, const T* target, T* probs, T* grad
   const T scale = static_cast<T>(grad_scale);
   return parallel_sum(rows, rows_grain(cols), [&](index_t lo, index_t hi) {
     const index_t off = lo * cols;
-    return kernel(logits + off, target + off, nullptr, probs + off, grad + off, hi - lo, cols, scale);
+    return kernel(logits + off, target + off, nullptr, probs + off, grad + off, hi - lo, cols,
+                  scale);
   });
 }
 
@@ -54,7 +55,8 @@ double sparse_softmax_cross_entropy(const T* logits, const std::int64_t* labels,
   const T scale = static_cast<T>(grad_scale);
   return parallel_sum(rows, rows_grain(cols), [&](index_t lo, index_t hi) {
     const index_t off = lo * cols;
-    return kernel(logits + off, nullptr, labels + lo, probs + off, grad + off, hi - lo, cols, scale);
+    return kernel(logits + off, nullptr, labels + lo, probs + off, grad + off, hi - lo, cols,
+                  scale);
   });
 }
 

@@ -80,8 +80,8 @@ using MaskScaleKernel = void (*)(const T* x, const std::uint8_t* mask, T* y, std
 using DropoutMaskKernel = void (*)(std::uint64_t key, std::uint32_t threshold, std::ptrdiff_t lo,
                                    std::ptrdiff_t hi, std::uint8_t* mask);
 
-// Per-channel kernels over `rows` rows of `width` contiguous elements (channels-last data re-read as
-// wide rows, see ops/channel_layout.h); per-column vectors have `width` entries. Column sums are
+// Per-channel kernels over `rows` rows of `width` contiguous elements (channels-last data re-read
+// as wide rows, see ops/channel_layout.h); per-column vectors have `width` entries. Column sums are
 // accumulated into double.
 template <typename T>
 struct ChannelKernels {

@@ -132,7 +132,8 @@ def selu_backward(grad_y, x, *, out=None):
 
 
 def selu_backward_from_output(grad_y, y, *, out=None):
-    """``grad_y * selu'(x)`` from ``y = selu(x)``: ``scale`` for ``y > 0``, ``y + scale*alpha`` else."""
+    """``grad_y * selu'(x)`` from ``y = selu(x)``: ``scale`` where ``y > 0``, else
+    ``y + scale * alpha``."""
     return _core.selu_backward_from_output(grad_y, y, out)
 
 

@@ -23,7 +23,7 @@ template <typename T>
 void bias_grad(const T* gy, T* gb, index_t rows, index_t cols, bool accumulate) {
   if (cols == 0) return;
   const channels::WideLayout w = channels::wide_layout(rows, cols);
-  const auto sum = eltwise_kernels<T>().channel.sum;
+  const auto sum = eltwise_kernels<T>().channel.sum_fast;
   const std::size_t part_size = channels::channel_sums_workspace(w, 1);
   channels::Workspace ws(part_size + static_cast<std::size_t>(cols) + 16);
   double* part = ws.take(part_size);

@@ -54,6 +54,7 @@ void fill_eltwise_kernels_for(EltwiseKernels<T>& k) {
   k.optim.adam = &adam_loop<T>;
   k.optim.rmsprop = &rmsprop_loop<T>;
   k.channel.sum = &channel_sum_loop<T>;
+  k.channel.sum_fast = &channel_sum_fast_loop<T>;
   k.channel.sum_sq_dev = &channel_sum_sq_dev_loop<T>;
   k.channel.sum_grad_dev = &channel_sum_grad_dev_loop<T>;
   k.channel.add = &channel_add_loop<T>;

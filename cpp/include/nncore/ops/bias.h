@@ -8,7 +8,8 @@ namespace nncore {
 template <typename T>
 void bias_add(const T* x, const T* b, T* y, index_t rows, index_t cols);
 
-// gb[c] = sum_r gy[r, c] (summed in double), or gb[c] += that sum when `accumulate`.
+// gb[c] = sum_r gy[r, c], or gb[c] += that sum when `accumulate`. Rows are added in groups of 8
+// in T, the group sums in double: error within a few eps of sum_r |gy[r, c]|.
 template <typename T>
 void bias_grad(const T* gy, T* gb, index_t rows, index_t cols, bool accumulate);
 

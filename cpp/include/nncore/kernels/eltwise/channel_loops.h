@@ -17,6 +17,28 @@ void channel_sum_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, dou
   }
 }
 
+// Eight rows are first added pairwise in T (error <= 3 eps of their magnitudes), then once into
+// the double accumulators: one conversion per eight elements instead of one per element.
+template <typename T>
+void channel_sum_fast_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc) {
+  std::ptrdiff_t r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    const T* x0 = x + r * width;
+    const std::ptrdiff_t w = width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) {
+      const T s = ((x0[j] + x0[w + j]) + (x0[2 * w + j] + x0[3 * w + j])) +
+                  ((x0[4 * w + j] + x0[5 * w + j]) + (x0[6 * w + j] + x0[7 * w + j]));
+      acc[j] += static_cast<double>(s);
+    }
+  }
+  for (; r < rows; ++r) {
+    const T* xr = x + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) acc[j] += static_cast<double>(xr[j]);
+  }
+}
+
 template <typename T>
 void channel_sum_sq_dev_loop(const T* x, const double* center, std::ptrdiff_t rows,
                              std::ptrdiff_t width, double* acc) {

@@ -4,10 +4,14 @@ vs PyTorch (float32, each framework in its own process, same thread count).
 Tiny cases run the op `inner` times per timed call and report the time per op, so that the timer's
 own cost does not swamp sub-microsecond calls. Every framework writes into preallocated outputs
 where its API allows it (nncore `out=`, NumPy `out=`, torch `out=`), as a training loop would.
+
+With NNCORE_BENCH_ISA_PATHS=1 the lower ISA paths of nncore run too (columns nncore_generic,
+nncore_avx2), which shows what the per-ISA elementwise kernels buy.
 """
 
 from __future__ import annotations
 
+import os
 import pathlib
 import sys
 
@@ -107,6 +111,18 @@ def build_nncore(case):
     else:
         return None
     return _repeat(fn, case["inner"])
+
+
+def _build_nncore_on(isa):
+    def build(case):
+        from nncore import _core, ops
+
+        if isa not in ops.available_isas():
+            return None
+        _core.set_isa(isa)  # this worker process only runs this path
+        return build_nncore(case)
+
+    return build
 
 
 def build_numpy(case):
@@ -237,7 +253,7 @@ def build_torch(case):
 def columns(case, times):
     cells = []
     n = int(np.prod(case["shape"]))
-    for fw in ("nncore", "numpy", "torch"):
+    for fw in ("nncore", "nncore_avx2", "nncore_generic", "numpy", "torch"):
         if fw in times:
             per_op = times[fw]["median"] / case["inner"]
             us = per_op * 1e6
@@ -250,11 +266,15 @@ def columns(case, times):
 
 
 if __name__ == "__main__":
+    builders = {"nncore": build_nncore, "numpy": build_numpy, "torch": build_torch}
+    if os.environ.get("NNCORE_BENCH_ISA_PATHS") == "1":
+        builders["nncore_avx2"] = _build_nncore_on("avx2")
+        builders["nncore_generic"] = _build_nncore_on("generic")
     _harness.main(
         name="eltwise",
         script=__file__,
         cases=CASES,
-        builders={"nncore": build_nncore, "numpy": build_numpy, "torch": build_torch},
+        builders=builders,
         columns=columns,
         anchors=("numpy", "torch"),
     )

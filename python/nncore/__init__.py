@@ -1,16 +1,18 @@
 """nncore: neural networks on the CPU with a Keras-like API over a readable C++ core."""
 
 from . import activations, backend, callbacks, layers, models, ops
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, GradcheckError, ShapeError
 from .layers import Input
 from .models import Model, Sequential
 from .ops import get_num_threads, info, set_num_threads
 from .random import set_seed
+from .saving import load_model
 
 __version__ = info()["version"]
 
 __all__ = [
     "DTypeError",
+    "GradcheckError",
     "Input",
     "Model",
     "Sequential",
@@ -21,6 +23,7 @@ __all__ = [
     "get_num_threads",
     "info",
     "layers",
+    "load_model",
     "models",
     "ops",
     "set_num_threads",

@@ -172,6 +172,26 @@ class Model(TrainingMixin, Layer):
                 if isinstance(step.layer, Model):
                     step.layer.set_needs_input_grad(needed)
 
+    # ----------------------------------------------------------------- saving
+    def save_weights(self, filepath, overwrite=True):
+        """Writes every weight keyed by name (``.weights.npz``/``.npz`` or ``.safetensors``)."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Reads weights saved by ``save_weights``; names, shapes and dtypes must all match."""
+        from ..saving import load_weights
+
+        load_weights(self, filepath)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Writes the whole model (config, compile settings, weights, optimizer state) to one
+        ``.nncore`` archive; ``nncore.load_model`` reads it back."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
     # ----------------------------------------------------------------- summary
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False):

@@ -2,6 +2,7 @@
 
 from . import activations, backend, callbacks, layers, models, ops
 from .errors import DTypeError, GradcheckError, ShapeError
+from .gradcheck import gradcheck
 from .layers import Input
 from .models import Model, Sequential
 from .ops import get_num_threads, info, set_num_threads
@@ -21,6 +22,7 @@ __all__ = [
     "backend",
     "callbacks",
     "get_num_threads",
+    "gradcheck",
     "info",
     "layers",
     "load_model",

@@ -87,24 +87,32 @@ class CallbackList(Callback):
         self.callbacks = list(callbacks)
         for hook in _HOOKS:
             active = [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)]
-            setattr(self, hook, self._fan_out(active))
+            setattr(self, hook, self._fan_out(active, "epoch" in hook or "batch" in hook))
         if model is not None:
             self.set_model(model)
         if params is not None:
             self.set_params(params)
 
     @staticmethod
-    def _fan_out(methods):
+    def _fan_out(methods, indexed: bool):
+        # Every hook receives a logs dict (as in Keras), so two-argument functions such as
+        # LambdaCallback(on_epoch_begin=lambda epoch, logs: ...) always work.
         if not methods:
             return lambda *args, **kwargs: None
-        if len(methods) == 1:
-            return methods[0]
+        if indexed:
+            def call_indexed(index, logs=None):
+                logs = {} if logs is None else logs
+                for m in methods:
+                    m(index, logs)
 
-        def call_all(*args, **kwargs):
+            return call_indexed
+
+        def call(logs=None):
+            logs = {} if logs is None else logs
             for m in methods:
-                m(*args, **kwargs)
+                m(logs)
 
-        return call_all
+        return call
 
     def set_model(self, model) -> None:
         self.model = model

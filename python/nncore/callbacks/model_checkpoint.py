@@ -93,6 +93,8 @@ class ModelCheckpoint(Callback):
         if self._direction is None:
             self._direction = _monitor.infer_direction(self.monitor, self.mode, self.model,
                                                        "ModelCheckpoint")
+        if self.best is None:
+            self.best = _monitor.worst_value(self._direction)
         current = _monitor.scalar((logs or {}).get(self.monitor))
         if current is None:
             warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)

@@ -45,7 +45,12 @@ def _float64_version(layer, inputs):
         _build(layer, inputs)
         return layer, False
     config = _to_float64_config(layer.get_config())
-    clone = type(layer).from_config(config)
+    if _is_model(layer):
+        # The model's own classes, so that unregistered custom layers clone too.
+        own = {type(l).__name__: type(l) for l in _all_layers(layer)}
+        clone = type(layer).from_config(config, custom_objects=own)
+    else:
+        clone = type(layer).from_config(config)
     if layer.built:
         _build(clone, [np.empty((1, *s[1:])) for s in _input_shapes(layer)])
         clone.set_weights([np.asarray(w, np.float64) for w in layer.get_weights()])

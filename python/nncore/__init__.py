@@ -8,6 +8,9 @@ from .models import Model, Sequential
 from .ops import get_num_threads, info, set_num_threads
 from .random import set_seed
 from .saving import load_model
+from . import augmentation, datasets, utils
+from .plotting import plot_filters, plot_history, plot_image_grid
+from .utils import to_categorical
 
 __version__ = info()["version"]
 
@@ -30,4 +33,11 @@ __all__ = [
     "ops",
     "set_num_threads",
     "set_seed",
+    "augmentation",
+    "datasets",
+    "plot_filters",
+    "plot_history",
+    "plot_image_grid",
+    "to_categorical",
+    "utils",
 ]

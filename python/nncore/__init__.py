@@ -1,6 +1,7 @@
 """nncore: neural networks on the CPU with a Keras-like API over a readable C++ core."""
 
 from . import activations, backend, callbacks, layers, models, ops
+from . import initializers, losses, metrics, optimizers, regularizers
 from .errors import DTypeError, GradcheckError, ShapeError
 from .gradcheck import gradcheck
 from .layers import Input
@@ -27,10 +28,15 @@ __all__ = [
     "get_num_threads",
     "gradcheck",
     "info",
+    "initializers",
     "layers",
     "load_model",
+    "losses",
+    "metrics",
     "models",
     "ops",
+    "optimizers",
+    "regularizers",
     "set_num_threads",
     "set_seed",
     "augmentation",

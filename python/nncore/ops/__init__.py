@@ -5,6 +5,7 @@ NumPy arrays (one dtype per call), returns arrays of the input's dtype, and rais
 ``nncore.ShapeError`` / ``nncore.DTypeError`` naming the offending argument.
 """
 
+from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
 from ._gemm import gemm, matmul
 from ._activations import *  # noqa: F401,F403  (names listed in _activations.__all__)
 from ._activations import __all__ as _activation_names
@@ -30,6 +31,10 @@ from ._runtime import (
 __all__ = [
     "active_isa",
     "available_isas",
+    "conv2d",
+    "conv2d_backward_bias",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
     "gemm",
     "get_num_threads",
     "info",

@@ -166,6 +166,17 @@ def test_early_stopping_in_fit_stops_a_model_that_does_not_learn():
     assert cb.stopped_epoch == 2
 
 
+def test_early_stopping_keras_documented_example():
+    # keras.callbacks.EarlyStopping docstring: "Only 4 epochs are run." (targets of the
+    # output's shape here: nncore's MSE does not broadcast (5,) against (5, 10)).
+    nncore.set_seed(0)
+    model = nncore.Sequential([L.Dense(10)])
+    model.compile(optimizers.SGD(), loss="mse")
+    history = model.fit(np.arange(100).reshape(5, 20), np.zeros((5, 10)), epochs=10, batch_size=1,
+                        callbacks=[C.EarlyStopping(monitor="loss", patience=3)], verbose=0)
+    assert len(history.history["loss"]) == 4
+
+
 def test_early_stopping_restores_best_weights_in_fit():
     model = small_model(lr=0.05)
     x, y = regression_data()
@@ -415,6 +426,23 @@ def test_csv_logger_fills_missing_values_with_na(tmp_path):
     cb.on_epoch_end(1, {"loss": 0.5})
     cb.on_train_end()
     assert _read_csv(tmp_path / "log.csv")[2] == ["1", "0.5", "NA"]
+
+
+def test_csv_logger_state_keeps_columns_for_a_resumed_run(tmp_path):
+    path = str(tmp_path / "log.csv")
+    first = C.CSVLogger(path)
+    first.set_model(FakeModel())
+    first.on_train_begin()
+    first.on_epoch_end(0, {"loss": 1.0, "val_loss": 2.0})
+    first.on_train_end()
+    second = C.CSVLogger(path, append=True)
+    second.set_state(first.get_state())
+    second.set_model(FakeModel())
+    second.on_train_begin()
+    second.on_epoch_end(1, {"val_loss": 1.5, "loss": 0.5, "learning_rate": 0.1})
+    second.on_train_end()
+    assert _read_csv(path) == [["epoch", "loss", "val_loss"], ["0", "1.0", "2.0"],
+                               ["1", "0.5", "1.5"]]
 
 
 # ---------------------------------------------------------------------- LambdaCallback / base

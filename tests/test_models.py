@@ -490,6 +490,27 @@ def test_float32_seed_like_cnn_through_the_compiled_loss():
     assert nncore.gradcheck(model, (x, y), training=True)
 
 
+def test_regularized_loss_value_and_gradients():
+    from nncore import regularizers
+
+    nncore.set_seed(2)
+    inp = nncore.Input(shape=(4,))
+    h = L.Dense(5, activation="tanh", kernel_regularizer=regularizers.L2(0.01),
+                bias_regularizer=regularizers.L1(0.02), name="h")(inp)
+    model = nncore.Model(inp, L.Dense(3, activation="softmax", name="p")(h))
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    x = rng(3).standard_normal((6, 4))
+    y = np.eye(3)[[0, 1, 2, 2, 1, 0]]
+    model.get_layer("h").bias.assign(rng(4).uniform(0.1, 1.0, 5) * np.sign(rng(5).standard_normal(5)))
+    k, b = model.get_layer("h").get_weights()
+    probs = model.predict(x, verbose=0).astype(np.float64)
+    # Keras: L2(l2) adds l2 * sum(w**2), L1(l1) adds l1 * sum(|w|).
+    want = -np.mean(np.log(np.sum(probs * y, 1))) + 0.01 * np.sum(k.astype(np.float64) ** 2) \
+        + 0.02 * np.sum(np.abs(b.astype(np.float64)))
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(want, rel=1e-5)
+    assert nncore.gradcheck(model, (x, y))
+
+
 # ---------------------------------------------------------------------- errors
 def test_wrong_input_shape_names_the_layer():
     model = nncore.Sequential([nncore.Input(shape=(4,)), L.Dense(3, name="first")])

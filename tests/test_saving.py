@@ -469,3 +469,26 @@ def test_load_model_refuses_bad_archives(tmp_path):
         nncore.load_model(tmp_path / "m.weights.npz")
     with pytest.raises(ValueError, match=r"\.nncore"):
         model.save(tmp_path / "m.h5")
+
+
+def test_compile_objects_survive_save_and_load(tmp_path):
+    from nncore import losses, metrics, regularizers
+
+    nncore.set_seed(0)
+    inp = nncore.Input(shape=(4,))
+    h = L.Dense(5, activation="relu", kernel_regularizer=regularizers.L2(0.01), name="h")(inp)
+    model = nncore.Model(inp, L.Dense(3, activation="softmax")(h))
+    model.compile(optimizer=optimizers.Adam(learning_rate=0.01, clipnorm=1.0),
+                  loss=losses.CategoricalCrossentropy(label_smoothing=0.1),
+                  metrics=[metrics.CategoricalAccuracy(), "mae"])
+    x, _ = data(16)
+    y = np.eye(3, dtype=np.float32)[np.arange(16) % 3]
+    model.fit(x, y, epochs=2, verbose=0)
+    model.save(tmp_path / "o.nncore")
+    loaded = nncore.load_model(tmp_path / "o.nncore")
+    assert loaded.metrics_names == model.metrics_names == ["loss", "categorical_accuracy", "mae"]
+    assert loaded.loss.get_config() == model.loss.get_config()
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    assert loaded.get_layer("h").kernel.regularizer is not None
+    assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+    assert loaded.fit(x, y, epochs=2, verbose=0).history == model.fit(x, y, epochs=2, verbose=0).history

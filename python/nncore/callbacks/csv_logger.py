@@ -36,12 +36,13 @@ class CSVLogger(Callback):
         self._file = None
         self._writer = None
         self._write_header = True
+        self._restored_keys = None
 
     def on_train_begin(self, logs=None):
         if self._file is not None and not self._file.closed:
             self._file.close()
         self._writer = None
-        self.keys = None
+        self.keys, self._restored_keys = self._restored_keys, None
         self._write_header = True
         if self.append and os.path.exists(self.filename):
             with open(self.filename, newline="") as f:
@@ -78,3 +79,11 @@ class CSVLogger(Callback):
 
     def get_config(self):
         return {"filename": self.filename, "separator": self.sep, "append": self.append}
+
+    def get_state(self):
+        return {"keys": None if self.keys is None else list(self.keys)}
+
+    def set_state(self, state):
+        # The columns of the interrupted run, used by the next fit (with append=True).
+        keys = state.get("keys")
+        self._restored_keys = None if keys is None else list(keys)

@@ -286,6 +286,19 @@ def test_get_config_round_trip_gives_identical_predictions():
     np.testing.assert_array_equal(seq_clone.predict(x, verbose=0), seq.predict(x, verbose=0))
 
 
+def test_config_round_trip_of_shared_and_nested_layers():
+    # The shared layer's second call reads an input that the config lists after the layer.
+    inner = nncore.Sequential([nncore.Input(shape=(4,)), L.Dense(3)])
+    a, b = nncore.Input(shape=(4,)), nncore.Input(shape=(4,))
+    shared = L.Dense(4, activation="tanh")
+    model = nncore.Model([a, b], L.Add()([inner(shared(a)), inner(shared(b))]))
+    clone = nncore.Model.from_config(json.loads(json.dumps(model.get_config())))
+    assert clone.count_params() == model.count_params() == 35
+    clone.set_weights(model.get_weights())
+    x = [rng(k).standard_normal((2, 4)).astype(np.float32) for k in range(2)]
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 def test_save_load_identical_predictions_and_training(tmp_path):
     x, y, _ = classification_data()
     model = mlp()

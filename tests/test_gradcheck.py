@@ -228,3 +228,17 @@ def test_multi_input_model_forward_backward():
     model = nncore.Model([a, b], out)
     xa, xb = rng().standard_normal((2, 4, 3))
     assert nncore.gradcheck(model, [xa, xb])
+
+
+def test_sequential_compiled_before_it_was_built():
+    nncore.set_seed(0)
+    model = nncore.Sequential([L.Dense(4, activation="tanh"), L.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = rng().standard_normal((5, 3)).astype(np.float32)
+    assert nncore.gradcheck(model, (x, np.zeros((5, 2))))
+
+
+def test_float32_layer_built_for_unknown_dimensions_is_cloned():
+    layer = L.Dense(3)
+    layer(nncore.Input(shape=(None, 4)))  # built for (None, None, 4)
+    assert nncore.gradcheck(layer, rng().standard_normal((2, 5, 4)).astype(np.float32))

@@ -28,21 +28,32 @@ def _is_model(obj) -> bool:
     return isinstance(obj, Model)
 
 
-def _build(layer, inputs) -> None:
+def _build(layer, shapes) -> None:
+    """Builds ``layer`` for inputs of these (batch-less) shapes, if it is not built yet."""
     if layer.built:
         return
-    shapes = [(None, *np.shape(x)[1:]) for x in inputs]
     if _is_model(layer):
         layer._build_graph(shapes[0])
     else:
-        layer._maybe_build(shapes if layer.multi_input else shapes[0])
+        layer._maybe_build(list(shapes) if layer.multi_input else shapes[0])
+
+
+def _data_shapes(arrays):
+    return [(None, *np.shape(x)[1:]) for x in arrays]
+
+
+def _built_shapes(layer):
+    if _is_model(layer):
+        return [t.shape for t in layer.inputs]
+    shape = layer._build_input_shape
+    return list(shape) if layer.multi_input else [shape]
 
 
 def _float64_version(layer, inputs):
     """``layer`` itself when it already computes in float64, else a float64 clone made through
     get_config/from_config with the original's weights copied in."""
     if np.dtype(layer.dtype) == np.float64 and all(v.dtype == np.float64 for v in layer.weights):
-        _build(layer, inputs)
+        _build(layer, _data_shapes(inputs))
         return layer, False
     config = _to_float64_config(layer.get_config())
     if _is_model(layer):
@@ -52,18 +63,11 @@ def _float64_version(layer, inputs):
     else:
         clone = type(layer).from_config(config)
     if layer.built:
-        _build(clone, [np.empty((1, *s[1:])) for s in _input_shapes(layer)])
+        _build(clone, _built_shapes(layer))
         clone.set_weights([np.asarray(w, np.float64) for w in layer.get_weights()])
     else:
-        _build(clone, inputs)
+        _build(clone, _data_shapes(inputs))
     return clone, True
-
-
-def _input_shapes(layer):
-    if _is_model(layer):
-        return [t.shape for t in layer.inputs]
-    shape = layer._build_input_shape
-    return list(shape) if layer.multi_input else [shape]
 
 
 def _all_layers(layer):
@@ -191,9 +195,8 @@ def _random_like(rng, outs):
 def _check_layer(layer, inputs, eps, atol, rtol, seed, training):
     model = _is_model(layer)
     if model:
-        multi = len(layer.inputs) > 1 if layer.built else False
-        xs = _float64_copies(inputs if multi or (isinstance(inputs, (list, tuple)) and len(inputs) > 1)
-                             else _as_list(inputs))
+        n_inputs = len(layer.inputs) if layer.built else 1
+        xs = _float64_copies(inputs if n_inputs > 1 else _as_list(inputs))
     else:
         xs = _float64_copies(inputs if layer.multi_input else _as_list(inputs))
         if not layer.multi_input and len(xs) != 1:
@@ -333,10 +336,11 @@ def gradcheck(fn_or_layer, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, train
         if _is_model(fn_or_layer):
             model = fn_or_layer
             if loss is None:
-                loss = (getattr(model, "compiled", False) and getattr(model, "_heads", None)
-                        and isinstance(inputs, (list, tuple)) and len(inputs) == 2
-                        and _matches_model_inputs(model, inputs[0]))
+                loss = _looks_like_x_y(model, inputs)
             if loss:
+                if hasattr(model, "_finish_pending_compile"):  # Sequential built from the data
+                    model._ensure_built(inputs[0])
+                    model._finish_pending_compile()
                 if not getattr(model, "_heads", None):
                     raise ValueError("gradcheck(model, (x, y)) needs a compiled model")
                 return _check_model_loss(model, inputs, eps, atol, rtol, training)
@@ -347,11 +351,10 @@ def gradcheck(fn_or_layer, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, train
                     f"pair, got {fn_or_layer!r}")
 
 
-def _matches_model_inputs(model, x) -> bool:
-    if not model.built:
+def _looks_like_x_y(model, inputs) -> bool:
+    """``(x, y)`` for a compiled model: a pair whose first item fits the model's inputs (a list
+    of arrays for a multi-input model; for a one-input model, a pair cannot be its inputs)."""
+    if not getattr(model, "compiled", False) or not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
         return False
-    if len(model.inputs) > 1:
-        return isinstance(x, (list, tuple, dict)) and len(x) == len(model.inputs)
-    if isinstance(x, (list, tuple)):
-        x = x[0] if len(x) == 1 else x
-    return hasattr(x, "shape") or isinstance(x, (list, np.ndarray))
+    n_inputs = len(model.inputs) if model.built else 1
+    return n_inputs == 1 or isinstance(inputs[0], (list, tuple, dict))

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import nncore
@@ -357,7 +357,6 @@ def test_dense_activation_gradients(activation):
     assert nncore.gradcheck(layer, x)
 
 
-@settings(max_examples=20)
 @given(batch=st.integers(1, 4), features=st.integers(1, 9), units=st.integers(1, 7),
        use_bias=st.booleans(), rank3=st.booleans(), seed=st.integers(0, 99))
 def test_dense_gradients_hypothesis(batch, features, units, use_bias, rank3, seed):
@@ -365,7 +364,6 @@ def test_dense_gradients_hypothesis(batch, features, units, use_bias, rank3, see
     assert nncore.gradcheck(L.Dense(units, use_bias=use_bias, dtype="float64"), f64(shape, seed))
 
 
-@settings(max_examples=20)
 @given(size=st.integers(3, 8), cin=st.integers(1, 3), filters=st.integers(1, 3),
        k=st.integers(1, 3), stride=st.integers(1, 2), dilation=st.integers(1, 2),
        padding=st.sampled_from(["valid", "same"]), seed=st.integers(0, 99))
@@ -401,7 +399,6 @@ def test_dropout_gradients(training):
                             f64((3, 2, 3), 6), training=training)
 
 
-@settings(max_examples=15)
 @given(axis=st.sampled_from([-1, 1]), center=st.booleans(), scale=st.booleans(),
        training=st.booleans(), seed=st.integers(0, 99))
 def test_batch_normalization_gradients_hypothesis(axis, center, scale, training, seed):
@@ -436,7 +433,6 @@ def test_prelu_gradients(shared_axes):
     assert nncore.gradcheck(layer, x)
 
 
-@settings(max_examples=15)
 @given(units=st.integers(1, 4), pieces=st.integers(1, 3), use_bias=st.booleans(),
        seed=st.integers(0, 99))
 def test_maxout_gradients_hypothesis(units, pieces, use_bias, seed):

@@ -375,6 +375,32 @@ def test_fused_softmax_crossentropy(n, c, seed, ls):
     np.testing.assert_allclose(gz, (ref_softmax(z) - tt) / n, rtol=1e-10, atol=1e-15)
 
 
+@given(n=st.integers(1, 6), c=st.integers(2, 8), seed=st.integers(0, 2**32 - 1),
+       scale=st.sampled_from([1.0, 50.0, 1e3, 1e5]), dtype=st.sampled_from([np.float32, np.float64]))
+@settings(max_examples=40)
+def test_fused_paths_with_extreme_logits(n, c, seed, scale, dtype):
+    rng = np.random.default_rng(seed)
+    z = (rng.normal(size=(n, c)) * scale).astype(dtype)
+    z64 = z.astype(np.float64)
+    labels = rng.integers(0, c, size=n)
+    t = np.eye(c, dtype=dtype)[labels]
+    tol = dict(rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6 if dtype == np.float32 else 1e-15)
+    want = ref_cce(t.astype(np.float64), z64, True).mean()
+    for fused in (losses.CategoricalCrossentropy().forward_backward_from_logits(t, z),
+                  losses.SparseCategoricalCrossentropy().forward_backward_from_logits(labels, z)):
+        v, g, probs = fused
+        assert g.dtype == dtype and probs.dtype == dtype
+        assert v == pytest.approx(want, rel=tol["rtol"], abs=tol["atol"])
+        np.testing.assert_allclose(g, (ref_softmax(z64) - t) / n, **tol)
+    tb = rng.integers(0, 2, size=(n, c)).astype(dtype)
+    v, g, probs = losses.BinaryCrossentropy().forward_backward_from_logits(tb, z)
+    assert v == pytest.approx(ref_bce(tb.astype(np.float64), z64, True).mean(), rel=tol["rtol"], abs=tol["atol"])
+    np.testing.assert_allclose(g, (ref_sigmoid(z64) - tb) / tb.size, **tol)
+    for loss in (losses.BinaryFocalCrossentropy(), losses.CategoricalFocalCrossentropy()):
+        v, g, probs = loss.forward_backward_from_logits(t, z)
+        assert np.isfinite(v) and np.all(np.isfinite(g)) and np.all(np.isfinite(probs))
+
+
 @given(n=st.integers(1, 6), c=st.integers(2, 8), seed=st.integers(0, 2**32 - 1))
 @settings(max_examples=25)
 def test_fused_sparse_softmax_and_sigmoid(n, c, seed):
@@ -465,6 +491,25 @@ def test_reductions_and_sample_weight_gradients(reduction):
     div = 1.0 if reduction == "sum" else per.size
     assert v == pytest.approx(per.sum() / div)
     np.testing.assert_allclose(g, fd_grad(lambda x: loss(t, x), p.copy()), rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+def test_fused_sparse_and_binary_with_sample_weights(reduction):
+    rng = np.random.default_rng(12)
+    z = rng.normal(size=(5, 4))
+    labels = rng.integers(0, 4, size=5)
+    w = rng.uniform(0.1, 2.0, size=5)
+    for loss, y in ((losses.SparseCategoricalCrossentropy(reduction=reduction), labels),
+                    (losses.BinaryCrossentropy(reduction=reduction), rng.integers(0, 2, size=(5, 4))),
+                    (losses.BinaryFocalCrossentropy(reduction=reduction), rng.integers(0, 2, size=(5, 4))),
+                    (losses.CategoricalFocalCrossentropy(reduction=reduction), np.eye(4)[labels])):
+        act = ref_softmax if loss.fused_activation == "softmax" else ref_sigmoid
+        v, g, _ = loss.forward_backward_from_logits(y, z, sample_weight=w)
+        assert v == pytest.approx(loss(y, act(z), sample_weight=w), rel=1e-9)
+        np.testing.assert_allclose(g, fd_grad(lambda x: loss(y, act(x), sample_weight=w), z.copy()),
+                                   rtol=1e-5, atol=1e-8)
+        v, g, _ = loss.forward_backward_from_logits(y, z)
+        np.testing.assert_allclose(g, fd_grad(lambda x: loss(y, act(x)), z.copy()), rtol=1e-5, atol=1e-8)
 
 
 def test_reduction_none_returns_per_sample_values_and_trains_on_the_mean():

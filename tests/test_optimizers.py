@@ -352,6 +352,17 @@ def test_bad_gradients_and_variables():
         optimizers.AdamW(weight_decay=None)
 
 
+def test_keras_apply_forms():
+    a, b = Variable(np.ones(2), name="a"), Variable(np.ones(3), name="b")
+    opt = optimizers.SGD(learning_rate=0.5)
+    opt.apply([np.ones(2), np.ones(3)], [a, b])
+    opt.apply([np.ones(2), np.ones(3)])          # built: gradients in build order
+    np.testing.assert_allclose(a.value, 0.0)
+    np.testing.assert_allclose(b.value, 0.0)
+    with pytest.raises(ValueError, match="gradients for 2 variables"):
+        opt.apply([np.ones(2)])
+
+
 def test_constraints_are_applied_after_the_step():
     v = Variable(np.array([1.0, -1.0]), name="w", constraint=lambda w: np.clip(w, 0, None))
     optimizers.SGD(learning_rate=0.5).apply_gradients([(np.array([-1.0, 1.0]), v)])
@@ -477,3 +488,43 @@ def test_keras_config_keys_are_accepted():
     assert opt.learning_rate == 0.001
     with pytest.raises(NotImplementedError, match="use_ema"):
         optimizers.Adam(use_ema=True)
+
+
+# ----------------------------------------------------------------------------- end to end
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad",
+                                  "adamax", "nadam", "radam", "adabelief", "lbfgs"])
+def test_softmax_regression_trains_on_one_flat_buffer(name):
+    """As the model will use them: one flat weight buffer, the fused softmax cross-entropy,
+    one optimizer step per batch; the loss must fall well below its starting value."""
+    rng = np.random.default_rng(0)
+    k, d, n = 3, 5, 300
+    centers = rng.normal(scale=3, size=(k, d))
+    labels = rng.integers(0, k, size=n)
+    x = centers[labels] + rng.normal(size=(n, d))
+    flat = Variable(np.zeros(d * k + k, dtype=np.float32), name="flat")
+    kernel, bias = flat.value[: d * k].reshape(d, k), flat.value[d * k:]
+    gk, gb = flat.grad[: d * k].reshape(d, k), flat.grad[d * k:]
+    loss = nncore.losses.get("sparse_categorical_crossentropy")
+    opt = optimizers.get(name)
+    if name in ("sgd", "momentum", "nesterov", "adagrad"):
+        opt.learning_rate = 0.05
+    elif name == "lbfgs":
+        opt.learning_rate = 0.5
+    else:
+        opt.learning_rate = 0.02
+    first = None
+    for epoch in range(15):
+        for b in np.array_split(np.arange(n), 5):
+            xb = x[b].astype(np.float32)
+            value, g_logits, _ = loss.forward_backward_from_logits(labels[b], xb @ kernel + bias)
+            first = value if first is None else first
+            gk[...] = xb.T @ g_logits
+            gb[...] = g_logits.sum(0)
+            opt.apply([flat])
+    final = loss(labels, ref_softmax(x @ kernel.astype(np.float64) + bias))
+    assert final < 0.3 * first
+
+
+def ref_softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)

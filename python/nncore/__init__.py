@@ -1,16 +1,29 @@
 """nncore: neural networks on the CPU with a Keras-like API over a readable C++ core."""
 
-from . import activations, backend, callbacks, layers, models, ops
-from . import initializers, losses, metrics, optimizers, regularizers
+from . import ops  # first: loads the extension
+from . import (
+    activations,
+    augmentation,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
 from .errors import DTypeError, GradcheckError, ShapeError
 from .gradcheck import gradcheck
 from .layers import Input
 from .models import Model, Sequential
 from .ops import get_num_threads, info, set_num_threads
-from .random import set_seed
 from .saving import load_model
-from . import augmentation, datasets, utils
 from .plotting import plot_filters, plot_history, plot_image_grid
+from .random import set_seed
 from .utils import to_categorical
 
 __version__ = info()["version"]
@@ -23,8 +36,10 @@ __all__ = [
     "Sequential",
     "ShapeError",
     "activations",
+    "augmentation",
     "backend",
     "callbacks",
+    "datasets",
     "get_num_threads",
     "gradcheck",
     "info",
@@ -36,14 +51,12 @@ __all__ = [
     "models",
     "ops",
     "optimizers",
-    "regularizers",
-    "set_num_threads",
-    "set_seed",
-    "augmentation",
-    "datasets",
     "plot_filters",
     "plot_history",
     "plot_image_grid",
+    "regularizers",
+    "set_num_threads",
+    "set_seed",
     "to_categorical",
     "utils",
 ]

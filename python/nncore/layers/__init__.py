@@ -1,5 +1,13 @@
 """Layers (Keras names and semantics; NHWC images)."""
 
+from .augmentation import (
+    GaussianNoise,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from .activation_layers import ELU, PReLU, Activation, LeakyReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Input, InputLayer, Layer, SymbolicTensor
 from .conv import Conv2D
@@ -22,9 +30,11 @@ Convolution2D = Conv2D
 
 __all__ = [
     "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
-    "Conv2D", "Convolution2D", "Dense", "Dropout", "ELU", "Flatten", "GlobalAveragePooling2D",
+    "Conv2D", "Convolution2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
+    "GlobalAveragePooling2D",
     "GlobalAvgPool2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
-    "Maxout", "PReLU", "ReLU", "Reshape", "Softmax", "SymbolicTensor", "ThresholdedReLU",
+    "Maxout", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "ReLU", "Reshape", "Softmax", "SymbolicTensor", "ThresholdedReLU",
 ]
 
 

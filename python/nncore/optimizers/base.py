@@ -187,11 +187,20 @@ class Optimizer:
         return self.iterations
 
     def apply(self, grads_or_variables, variables=None) -> int:
-        """``apply(variables)`` uses each ``variable.grad``; ``apply(grads, variables)`` is
-        Keras' form. Returns ``iterations``."""
+        """``apply(variables)`` uses each ``variable.grad``; ``apply(grads, variables)`` and, once
+        built, ``apply(grads)`` are Keras' forms. Returns ``iterations``."""
         if variables is None:
-            variables = list(grads_or_variables)
-            grads = [v.grad for v in variables]
+            items = list(grads_or_variables)
+            if items and not hasattr(items[0], "value"):
+                # Keras' apply(grads) on an optimizer already built on its variables.
+                if not self.built or len(items) != len(self._variables):
+                    raise ValueError("apply(grads) needs an optimizer built on as many variables as "
+                                     f"gradients; got {len(items)} gradients for "
+                                     f"{len(self._variables)} variables")
+                grads, variables = items, list(self._variables)
+            else:
+                variables = items
+                grads = [v.grad for v in variables]
         else:
             grads, variables = list(grads_or_variables), list(variables)
             if len(grads) != len(variables):

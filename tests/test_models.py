@@ -377,12 +377,6 @@ def test_conv2d_gradients_hypothesis(size, cin, filters, k, stride, dilation, pa
     assert nncore.gradcheck(layer, f64((2, size, size + 1, cin), seed))
 
 
-def distinct_values(shape, seed):
-    """Values with gaps much larger than eps, so max pooling has no ties."""
-    n = int(np.prod(shape))
-    return (rng(seed).permutation(n).reshape(shape) * 0.01 - n * 0.005).astype(np.float64)
-
-
 @pytest.mark.parametrize("layer", [
     lambda: L.Flatten(dtype="float64"),
     lambda: L.Reshape((4, -1), dtype="float64"),

@@ -17,7 +17,7 @@ import zipfile
 
 import numpy as np
 
-from ..serialization import lookup, serialize
+from ..serialization import lookup
 from . import _npy
 from ._atomic import atomic_write
 from ._npy import FormatError

@@ -281,6 +281,9 @@ class TrainingMixin:
             offset += n
         self._flat = Variable.wrap(params, grads, name=f"{self.name}/weights")
         self._opt_vars = [self._flat]
+        if self.optimizer is not None and hasattr(self.optimizer, "set_variable_segments"):
+            # clipnorm clips each weight's gradient on its own, as in Keras.
+            self.optimizer.set_variable_segments(self._flat, [v.size for v in vars_])
         self._packed_views = [(v, v.value) for v in vars_]
 
     def _ensure_packed(self):

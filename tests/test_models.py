@@ -418,6 +418,20 @@ def test_activation_layers_gradients(layer, kinks):
     assert nncore.gradcheck(layer(), x)
 
 
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("make", [
+    lambda: L.RandomFlip(seed=1, dtype="float64"),
+    lambda: L.RandomTranslation(0.2, 0.3, seed=2, dtype="float64"),
+    lambda: L.RandomRotation(0.1, fill_mode="constant", seed=3, dtype="float64"),
+    lambda: L.RandomZoom(0.2, fill_mode="nearest", seed=4, dtype="float64"),
+    lambda: L.RandomCrop(4, 5, padding=1, seed=5, dtype="float64"),
+    lambda: L.GaussianNoise(0.3, seed=6, dtype="float64"),
+], ids=["flip", "translation", "rotation", "zoom", "crop", "noise"])
+def test_augmentation_layer_gradients(make, training):
+    # Each random transform is linear in the image: its backward must be the exact adjoint.
+    assert nncore.gradcheck(make(), f64((2, 6, 7, 2), 11), training=training)
+
+
 @pytest.mark.parametrize("shared_axes", [None, [1], [1, 2]])
 def test_prelu_gradients(shared_axes):
     layer = L.PReLU(shared_axes=shared_axes, dtype="float64")

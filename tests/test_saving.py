@@ -353,6 +353,24 @@ def test_loaded_model_continues_training_identically(tmp_path):
     assert any(not np.array_equal(a, b) for a, b in zip(fresh.get_weights(), again.get_weights()))
 
 
+def test_training_with_augmentation_continues_identically(tmp_path):
+    nncore.set_seed(0)
+    inp = nncore.Input(shape=(6, 7, 2))
+    h = L.RandomTranslation(0.2, 0.2)(inp)
+    h = L.RandomFlip(seed=4)(h)
+    h = L.GaussianNoise(0.1)(h)
+    model = nncore.Model(inp, L.Dense(2)(L.Flatten()(h)))
+    model.compile(optimizer="sgd", loss="mse")
+    r = np.random.default_rng(0)
+    x, y = r.standard_normal((8, 6, 7, 2)), r.standard_normal((8, 2))
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    model.save(tmp_path / "aug.nncore")
+    loaded = nncore.load_model(tmp_path / "aug.nncore")
+    assert model.fit(x, y, epochs=2, batch_size=4, verbose=0).history == \
+        loaded.fit(x, y, epochs=2, batch_size=4, verbose=0).history
+    assert_same_weights(model, loaded)
+
+
 def test_load_model_without_compiling(tmp_path):
     model = mlp()
     model.compile(optimizer="adam", loss="mse")

@@ -60,11 +60,14 @@ void define(py::module_& m, const Entry& e) {
   const std::string name = e.name;
   const std::string doc_fwd = "y = " + name + "(x) into out (a new array when None).";
   const std::string doc_bwd = "grad_x = grad_y * " + name + "'(x).";
-  const std::string doc_bwo = "grad_x = grad_y * " + name + "'(x), computed from y = " + name + "(x).";
+  const std::string doc_bwo =
+      "grad_x = grad_y * " + name + "'(x), computed from y = " + name + "(x).";
   const bool from_y = has_backward_from_output(a);
   if (e.param) {
-    m.def(e.name, [a](py::handle x, double p, py::handle out) { return forward(a, x, p, 0.0, out); },
-          py::arg("x"), py::arg(e.param), py::arg("out") = py::none(), doc_fwd.c_str());
+    m.def(
+        e.name,
+        [a](py::handle x, double p, py::handle out) { return forward(a, x, p, 0.0, out); },
+        py::arg("x"), py::arg(e.param), py::arg("out") = py::none(), doc_fwd.c_str());
     m.def((name + "_backward").c_str(),
           [a](py::handle gy, py::handle x, double p, py::handle out) {
             return backward(a, false, gy, x, p, 0.0, out);

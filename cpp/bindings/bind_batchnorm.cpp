@@ -146,7 +146,8 @@ void bind_batchnorm(py::module_& m) {
           check_alias(*o, gy, false, "out (parameter gradients)", "grad_y");
           check_alias(*o, x, false, "out (parameter gradients)", "x");
           for (const py::array* p : {&gamma, &mean, &inv_std})
-            if (*p) check_alias(*o, *p, false, "out (parameter gradients)", "a per-channel argument");
+            if (*p)
+              check_alias(*o, *p, false, "out (parameter gradients)", "a per-channel argument");
         }
         check_alias(gg, gb, false, "out[1] (grad_gamma)", "out[2] (grad_beta)");
         const index_t rows = c > 0 ? size_of(x) / c : 0;

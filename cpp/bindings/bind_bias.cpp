@@ -47,7 +47,8 @@ void bind_bias(py::module_& m) {
                                   shape_str(gy)));
         const index_t cols = gy.shape(gy.ndim() - 1);
         if (accumulate && out_obj.is_none())
-          throw std::invalid_argument("bias_grad: accumulate=True needs an 'out' array to add into");
+          throw std::invalid_argument(
+              "bias_grad: accumulate=True needs an 'out' array to add into");
         py::array gb = output_array(out_obj, dt, {static_cast<py::ssize_t>(cols)}, "out");
         check_alias(gb, gy, false, "out", "grad_y");
         const index_t rows = cols > 0 ? size_of(gy) / cols : 0;

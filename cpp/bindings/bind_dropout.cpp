@@ -56,7 +56,7 @@ void bind_dropout(py::module_& m) {
         return py::make_tuple(y, mask);
       },
       py::arg("x"), py::arg("rate"), py::arg("seed"), py::arg("out") = py::none(),
-      "Inverted dropout: (y = x * mask / (1 - rate), mask); the mask depends only on (seed, index).");
+      "Inverted dropout: (y = x * mask / (1 - rate), mask); mask depends only on (seed, index).");
 
   m.def(
       "dropout_backward",

@@ -21,9 +21,9 @@ DType float_dtype(const py::array& a, const char* name) {
   const int num = dt.num();
   if (native && num == kNpyFloat) return DType::f32;
   if (native && num == kNpyDouble) return DType::f64;
+  const bool swapped = num == kNpyFloat || num == kNpyDouble;
   throw DTypeError(concat("argument '", name, "' must be a float32 or float64 array, got dtype ",
-                          std::string(py::str(dt)),
-                          (num == kNpyFloat || num == kNpyDouble) ? " (non-native byte order)" : ""));
+                          std::string(py::str(dt)), swapped ? " (non-native byte order)" : ""));
 }
 
 py::array as_array(py::handle obj, const char* name) {
@@ -65,7 +65,8 @@ py::array float_input(py::handle obj, const char* name, DType dt, const char* re
 
 py::array inplace_array(py::handle obj, const char* name, DType dt, const char* ref) {
   if (!py::isinstance<py::array>(obj))
-    throw std::invalid_argument(concat("argument '", name, "' must be a NumPy array (updated in place)"));
+    throw std::invalid_argument(
+        concat("argument '", name, "' must be a NumPy array (updated in place)"));
   auto a = py::reinterpret_borrow<py::array>(obj);
   const DType got = float_dtype(a, name);
   if (got != dt)
@@ -102,13 +103,13 @@ py::array output_array(py::handle out, DType dt, const std::vector<py::ssize_t>&
   auto a = py::reinterpret_borrow<py::array>(out);
   const DType got = float_dtype(a, name);
   if (got != dt)
-    throw DTypeError(concat("argument '", name, "' has dtype ", dtype_name(got), " but the result is ",
-                            dtype_name(dt)));
+    throw DTypeError(concat("argument '", name, "' has dtype ", dtype_name(got),
+                            " but the result is ", dtype_name(dt)));
   bool same = a.ndim() == static_cast<py::ssize_t>(shape.size());
   for (std::size_t i = 0; same && i < shape.size(); ++i) same = a.shape(i) == shape[i];
   if (!same)
-    throw ShapeError(concat("argument '", name, "' must have shape ", shape_vec_str(shape), ", got ",
-                            shape_str(a)));
+    throw ShapeError(concat("argument '", name, "' must have shape ", shape_vec_str(shape),
+                            ", got ", shape_str(a)));
   if (!contiguous_aligned(a))
     throw ShapeError(concat("argument '", name, "' with shape ", shape_str(a),
                             " must be C-contiguous and aligned"));
@@ -122,7 +123,8 @@ void require_same_shape(const py::array& a, const py::array& b, const char* a_na
   for (py::ssize_t i = 0; same && i < a.ndim(); ++i) same = a.shape(i) == b.shape(i);
   if (!same)
     throw ShapeError(concat("arguments '", a_name, "' and '", b_name,
-                            "' must have the same shape, got ", shape_str(a), " and ", shape_str(b)));
+                            "' must have the same shape, got ", shape_str(a), " and ",
+                            shape_str(b)));
 }
 
 void check_alias(const py::array& out, const py::array& in, bool allow_same, const char* out_name,

@@ -83,10 +83,11 @@ void bind_losses(py::module_& m) {
         for (py::ssize_t i = 0; ok && i < logits.ndim() - 1; ++i)
           ok = labels.shape(i) == logits.shape(i);
         if (!ok)
-          throw ShapeError(concat("argument 'labels' must have the shape of 'logits' without its last "
-                                  "axis, got labels ", shape_str(labels), " for logits ",
+          throw ShapeError(concat("argument 'labels' must have the shape of 'logits' without its ",
+                                  "last axis, got labels ", shape_str(labels), " for logits ",
                                   shape_str(logits)));
-        labels = py::array::ensure(labels, py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_);
+        labels = py::array::ensure(labels,
+                                   py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_);
         if (!labels) throw py::error_already_set();
         const auto* pl = static_cast<const std::int64_t*>(labels.data());
         for (index_t r = 0; r < rows; ++r)

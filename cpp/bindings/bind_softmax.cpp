@@ -62,7 +62,8 @@ py::array backward(bool log, py::handle gy_obj, py::handle y_obj, int axis, py::
 }  // namespace
 
 void bind_softmax(py::module_& m) {
-  m.def("softmax", [](py::handle x, int axis, py::handle out) { return forward(false, x, axis, out); },
+  m.def("softmax",
+        [](py::handle x, int axis, py::handle out) { return forward(false, x, axis, out); },
         py::arg("x"), py::arg("axis") = -1, py::arg("out") = py::none(),
         "exp(x - max) / sum(exp(x - max)) along axis.");
   m.def("log_softmax",

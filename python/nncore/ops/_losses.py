@@ -40,7 +40,7 @@ def _as_labels(labels):
     if kind == "f":
         as_int = arr.astype(np.int64)
         if not np.array_equal(as_int, arr):
-            raise ValueError("labels must be whole numbers (class indices); got non-integral values")
+            raise ValueError("labels must be whole numbers (class indices), got non-integral ones")
         return as_int
     raise DTypeError(f"labels must be an integer array of class indices, got dtype {arr.dtype}")
 

@@ -129,7 +129,8 @@ def adam_step(param, grad, m, v, *, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, st
         raise TypeError(f"adam_step: step must be an int (1 on the first update), got {step!r}")
     if step < 1:
         raise _bad("step", step, "an int >= 1 (1 on the first update)")
-    if _usable(param) and _usable(m) and _usable(v) and (amsgrad_vhat is None or _usable(amsgrad_vhat)):
+    if _usable(param) and _usable(m) and _usable(v) and (
+            amsgrad_vhat is None or _usable(amsgrad_vhat)):
         _core.adam_step(param, grad, m, v, amsgrad_vhat, lr, beta1, beta2, epsilon, float(step),
                         weight_decay)
         return
@@ -169,7 +170,8 @@ def rmsprop_step(param, grad, rms, momentum_buf=None, *, lr, rho=0.9, momentum=0
     if not 0.0 <= weight_decay < _INF:
         raise _bad("weight_decay", weight_decay, "finite and >= 0")
     if momentum > 0.0 and momentum_buf is None:
-        raise ValueError("rmsprop_step: momentum > 0 needs a momentum_buf array (zeros at the start)")
+        raise ValueError(
+            "rmsprop_step: momentum > 0 needs a momentum_buf array (zeros at the start)")
     if momentum == 0.0:
         momentum_buf = None
     if centered and mg is None:

@@ -1,67 +1,18 @@
-// The elementwise kernel loops. cpp/kernels/<isa>/eltwise_kernels.cpp each include this file and
-// compile it with their own flags; everything has internal linkage so the copies never mix (see
-// gemm_kernel.h for what goes wrong otherwise).
+// The elementwise kernel set, filled from the loops in eltwise/. Each
+// cpp/kernels/<isa>/eltwise_kernels.cpp includes this file and compiles it with its own flags;
+// everything has internal linkage so the copies never mix (see gemm_kernel.h for what goes wrong
+// otherwise).
 #pragma once
-#include "nncore/kernels/activation_functions.h"
+#include "nncore/kernels/eltwise/activation_loops.h"
+#include "nncore/kernels/eltwise/channel_loops.h"
+#include "nncore/kernels/eltwise/dropout_loops.h"
+#include "nncore/kernels/eltwise/loss_loops.h"
+#include "nncore/kernels/eltwise/optimizer_loops.h"
+#include "nncore/kernels/eltwise/softmax_loops.h"
 #include "nncore/kernels/eltwise_kernel.h"
-#include "nncore/kernels/simd_pragma.h"
 
 namespace nncore {
 namespace {
-
-template <typename T, class F>
-void activation_forward_loop(const T* x, T* y, std::ptrdiff_t n, T p0, T p1) {
-  NNCORE_SIMD
-  for (std::ptrdiff_t i = 0; i < n; ++i) y[i] = F::f(x[i], p0, p1);
-}
-
-template <typename T, class F>
-void activation_backward_loop(const T* gy, const T* x, T* gx, std::ptrdiff_t n, T p0, T p1) {
-  NNCORE_SIMD
-  for (std::ptrdiff_t i = 0; i < n; ++i) gx[i] = gy[i] * F::df(x[i], p0, p1);
-}
-
-template <typename T, class F>
-void activation_backward_from_output_loop(const T* gy, const T* y, T* gx, std::ptrdiff_t n, T p0,
-                                          T p1) {
-  NNCORE_SIMD
-  for (std::ptrdiff_t i = 0; i < n; ++i) gx[i] = gy[i] * F::df_y(y[i], p0, p1);
-}
-
-inline float log_of(float x) { return __builtin_logf(x); }
-inline double log_of(double x) { return __builtin_log(x); }
-
-// Per row: m = max, s = sum exp(x - m); softmax = exp(x - m) / s, log_softmax = (x - m) - log s.
-// Subtracting the row maximum keeps every exponent <= 0 (no overflow for any finite logits); a NaN
-// anywhere in a row makes that whole row NaN.
-template <typename T>
-void softmax_rows_loop(const T* x, T* y, std::ptrdiff_t rows, std::ptrdiff_t cols, bool log) {
-  for (std::ptrdiff_t r = 0; r < rows; ++r) {
-    const T* xr = x + r * cols;
-    T* yr = y + r * cols;
-    T m = -T(__builtin_inf());
-    NNCORE_SIMD_REDUCTION(max, m)
-    for (std::ptrdiff_t c = 0; c < cols; ++c) m = xr[c] > m ? xr[c] : m;
-    T s = 0;
-    if (log) {
-      NNCORE_SIMD_REDUCTION(+, s)
-      for (std::ptrdiff_t c = 0; c < cols; ++c) s += exp_v(xr[c] - m);
-      const T log_s = log_of(s);
-      NNCORE_SIMD
-      for (std::ptrdiff_t c = 0; c < cols; ++c) yr[c] = (xr[c] - m) - log_s;
-    } else {
-      NNCORE_SIMD_REDUCTION(+, s)
-      for (std::ptrdiff_t c = 0; c < cols; ++c) {
-        const T e = exp_v(xr[c] - m);
-        yr[c] = e;
-        s += e;
-      }
-      const T inv = T(1) / s;
-      NNCORE_SIMD
-      for (std::ptrdiff_t c = 0; c < cols; ++c) yr[c] *= inv;
-    }
-  }
-}
 
 template <typename T, class F>
 void set_activation(ActivationKernels<T>& k, Activation a) {
@@ -96,11 +47,24 @@ void fill_eltwise_kernels_for(EltwiseKernels<T>& k) {
   set_activation<T, ThresholdedReluFn>(k.act, Activation::thresholded_relu);
   set_activation<T, HeavisideFn>(k.act, Activation::heaviside);
   k.softmax_rows = &softmax_rows_loop<T>;
+  k.softmax_xent = &softmax_xent_loop<T>;
+  k.sigmoid_xent = &sigmoid_xent_loop<T>;
+  k.mask_scale = &mask_scale_loop<T>;
+  k.optim.sgd = &sgd_loop<T>;
+  k.optim.adam = &adam_loop<T>;
+  k.optim.rmsprop = &rmsprop_loop<T>;
+  k.channel.sum = &channel_sum_loop<T>;
+  k.channel.sum_sq_dev = &channel_sum_sq_dev_loop<T>;
+  k.channel.sum_grad_dev = &channel_sum_grad_dev_loop<T>;
+  k.channel.add = &channel_add_loop<T>;
+  k.channel.affine = &channel_affine_loop<T>;
+  k.channel.grad_affine = &channel_grad_affine_loop<T>;
 }
 
 inline void fill_eltwise_kernels_impl(EltwiseKernelSet& set) {
   fill_eltwise_kernels_for(set.f32);
   fill_eltwise_kernels_for(set.f64);
+  set.dropout_mask = &dropout_mask_loop;
 }
 
 }  // namespace

@@ -78,6 +78,17 @@ def test_seed_model_summary_matches_keras():
     assert model.count_params() == 133_882
 
 
+def test_seed_model_trains_a_step_with_adam():
+    model = seed_cnn()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    x = rng().random((8, 32, 32, 3), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng().integers(0, 10, 8)]
+    loss, acc = model.train_on_batch(x, y)
+    assert np.isfinite(loss) and 0.0 <= acc <= 1.0
+    assert model.predict(x, verbose=0).shape == (8, 10)
+    np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1.0, rtol=1e-5)
+
+
 # ---------------------------------------------------------------------- building
 def test_sequential_ways_to_give_the_input_shape():
     a = nncore.Sequential([nncore.Input(shape=(4,)), L.Dense(3)])
@@ -340,6 +351,19 @@ ACTIVATIONS = {
 }
 
 
+def test_every_activation_and_layer_has_a_gradient_test():
+    assert set(nncore.activations.NAMES) <= set(ACTIVATIONS)
+    covered = {"Activation", "Add", "AveragePooling2D", "BatchNormalization", "Concatenate",
+               "Conv2D", "Dense", "Dropout", "ELU", "Flatten", "GlobalAveragePooling2D",
+               "LeakyReLU", "MaxPooling2D", "Maxout", "PReLU", "ReLU", "Reshape", "Softmax",
+               "ThresholdedReLU", "RandomFlip", "RandomTranslation", "RandomRotation",
+               "RandomZoom", "RandomCrop", "GaussianNoise"}
+    exported = {type_.__name__ for name in L.__all__
+                if isinstance(type_ := getattr(L, name), type) and issubclass(type_, L.Layer)
+                and type_ not in (L.Layer, L.InputLayer)}
+    assert exported <= covered, f"layers without a gradient test: {sorted(exported - covered)}"
+
+
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_activation_layer_gradients(name):
     x = away_from(f64((4, 5), 1, -3.5, 3.5), ACTIVATIONS[name])
@@ -375,6 +399,36 @@ def test_conv2d_gradients_hypothesis(size, cin, filters, k, stride, dilation, pa
     layer = L.Conv2D(filters, k, strides=stride, padding=padding, dilation_rate=dilation,
                      dtype="float64")
     assert nncore.gradcheck(layer, f64((2, size, size + 1, cin), seed))
+
+
+def distinct_values(shape, seed):
+    """Values with gaps much larger than eps, so max pooling has no ties."""
+    n = int(np.prod(shape))
+    return (rng(seed).permutation(n).reshape(shape) * 0.01 - n * 0.005).astype(np.float64)
+
+
+@given(size=st.integers(2, 7), pool=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same"]), training=st.booleans(), seed=st.integers(0, 99))
+def test_max_pooling_gradients_hypothesis(size, pool, stride, padding, training, seed):
+    if padding == "valid" and pool > size:
+        return
+    layer = L.MaxPooling2D(pool, strides=stride, padding=padding, dtype="float64")
+    assert nncore.gradcheck(layer, distinct_values((2, size, size, 2), seed), training=training)
+
+
+@given(size=st.integers(2, 7), pool=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same"]), seed=st.integers(0, 99))
+def test_average_pooling_gradients_hypothesis(size, pool, stride, padding, seed):
+    if padding == "valid" and pool > size:
+        return
+    layer = L.AveragePooling2D(pool, strides=stride, padding=padding, dtype="float64")
+    assert nncore.gradcheck(layer, f64((2, size, size, 3), seed))
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_global_average_pooling_gradients(keepdims):
+    assert nncore.gradcheck(L.GlobalAveragePooling2D(keepdims=keepdims, dtype="float64"),
+                            f64((2, 3, 4, 5), 3))
 
 
 @pytest.mark.parametrize("layer", [
@@ -453,6 +507,21 @@ def test_merging_gradients(axis):
     a, b, c = f64((3, 2, 3, 4), 10)
     assert nncore.gradcheck(L.Add(dtype="float64"), [a, b, c])
     assert nncore.gradcheck(L.Concatenate(axis=axis, dtype="float64"), [a, b])
+
+
+def test_float32_seed_like_cnn_through_the_compiled_loss():
+    nncore.set_seed(1)
+    inp = nncore.Input(shape=(6, 6, 2))
+    h = L.Conv2D(3, 3, padding="same", activation="relu")(inp)
+    h = L.MaxPooling2D(2)(h)
+    h = L.BatchNormalization()(h)
+    h = L.Flatten()(h)
+    out = L.Dense(4, activation="softmax")(h)
+    model = nncore.Model(inp, out)
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    x = distinct_values((3, 6, 6, 2), 1) * 10
+    y = np.eye(4)[[0, 2, 3]]
+    assert nncore.gradcheck(model, (x, y), training=True)
 
 
 def test_regularized_loss_value_and_gradients():

@@ -16,10 +16,12 @@ from . import (
     regularizers,
     utils,
 )
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, GradcheckError, ShapeError
+from .gradcheck import gradcheck
 from .layers import Input
 from .models import Model, Sequential
 from .ops import get_num_threads, info, set_num_threads
+from .saving import load_model
 from .plotting import plot_filters, plot_history, plot_image_grid
 from .random import set_seed
 from .utils import to_categorical
@@ -28,6 +30,7 @@ __version__ = info()["version"]
 
 __all__ = [
     "DTypeError",
+    "GradcheckError",
     "Input",
     "Model",
     "Sequential",
@@ -38,9 +41,11 @@ __all__ = [
     "callbacks",
     "datasets",
     "get_num_threads",
+    "gradcheck",
     "info",
     "initializers",
     "layers",
+    "load_model",
     "losses",
     "metrics",
     "models",

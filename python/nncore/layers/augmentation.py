@@ -71,6 +71,14 @@ class _RandomImageLayer(Layer):
             return None
         return transform(np.asarray(grad_out))
 
+    # The generator's position, as Dropout exposes it: a saved model resumes the same sequence of
+    # transforms, and gradcheck replays one transform for every perturbed forward pass.
+    def get_rng_state(self):
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self._rng.bit_generator.state = state
+
     def get_config(self) -> dict:
         return {**super().get_config(), "seed": self.seed}
 

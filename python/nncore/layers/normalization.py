@@ -97,7 +97,7 @@ class BatchNormalization(Layer):
         else:
             y = ops.batch_norm_inference(xl, gamma, beta, self.moving_mean.value,
                                          self.moving_variance.value, self.epsilon)
-            self._cache = ("infer",)
+            self._cache = ("infer", xl)
         return self._from_last(y)
 
     def backward(self, grad_out):
@@ -111,8 +111,17 @@ class BatchNormalization(Layer):
             if self.beta is not None:
                 self.beta.grad += gbeta
             return self._from_last(gx)
-        # Inference mode is an affine map per channel: y = gamma * (x - mean) / sqrt(var + eps) + beta.
+        # Inference mode is an affine map per channel: y = gamma * (x - mean) / sqrt(var + eps) + beta,
+        # so gamma gets sum(g * x_hat) and beta sum(g) over every axis but the channel one.
+        xl = self._cache[1]
         inv = 1.0 / np.sqrt(self.moving_variance.value + self.epsilon)
+        if self.trainable:
+            axes = tuple(range(gl.ndim - 1))
+            if self.gamma is not None:
+                x_hat = (xl - self.moving_mean.value) * inv
+                self.gamma.grad += np.sum(gl * x_hat, axis=axes, dtype=gl.dtype)
+            if self.beta is not None:
+                self.beta.grad += np.sum(gl, axis=axes, dtype=gl.dtype)
         scale = inv if gamma is None else gamma * inv
         return self._from_last((gl * scale).astype(gl.dtype, copy=False))
 

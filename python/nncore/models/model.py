@@ -172,6 +172,26 @@ class Model(TrainingMixin, Layer):
                 if isinstance(step.layer, Model):
                     step.layer.set_needs_input_grad(needed)
 
+    # ----------------------------------------------------------------- saving
+    def save_weights(self, filepath, overwrite=True):
+        """Writes every weight keyed by name (``.weights.npz``/``.npz`` or ``.safetensors``)."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Reads weights saved by ``save_weights``; names, shapes and dtypes must all match."""
+        from ..saving import load_weights
+
+        load_weights(self, filepath)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Writes the whole model (config, compile settings, weights, optimizer state) to one
+        ``.nncore`` archive; ``nncore.load_model`` reads it back."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
     # ----------------------------------------------------------------- summary
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False):
@@ -217,14 +237,31 @@ class Model(TrainingMixin, Layer):
         from ..serialization import deserialize
 
         tensors: dict[tuple[str, int], SymbolicTensor] = {}
+        pending = []
         for entry in config["layers"]:
             layer = deserialize("layer", entry, custom_objects)
             if isinstance(layer, InputLayer):
                 tensors[(layer.name, 0)] = layer.output
                 continue
-            for k, call in enumerate(entry.get("inbound_nodes", [])):
-                args = [tensors[(name, idx)] for name, idx in call["args"]]
-                tensors[(layer.name, k)] = layer(args if call["multi"] else args[0])
+            pending += [(layer, k, call) for k, call in enumerate(entry.get("inbound_nodes", []))]
+        # Layers are listed in the order they were first called, so a shared layer's later call
+        # may read tensors made further down the list: replay calls as their inputs appear,
+        # each layer's calls in their original order.
+        while pending:
+            waiting = []
+            for layer, k, call in pending:
+                refs = [tuple(r) for r in call["args"]]
+                if all(r in tensors for r in refs) and (k == 0 or (layer.name, k - 1) in tensors):
+                    args = [tensors[r] for r in refs]
+                    tensors[(layer.name, k)] = layer(args if call["multi"] else args[0])
+                else:
+                    waiting.append((layer, k, call))
+            if len(waiting) == len(pending):
+                missing = sorted({r for _, _, c in waiting for r in map(tuple, c["args"])
+                                  if r not in tensors})
+                raise ValueError(f"model config of '{config.get('name')}': layer calls read "
+                                 f"tensors that no layer makes: {missing}")
+            pending = waiting
         ins = [tensors[tuple(r)] for r in config["input_layers"]]
         outs = [tensors[tuple(r)] for r in config["output_layers"]]
         model = cls(inputs=ins if config.get("nested_inputs") else ins[0],

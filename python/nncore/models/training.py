@@ -224,6 +224,9 @@ class TrainingMixin:
             layer = self._output_layer(k)
             self._heads.append(_Head(name, loss_obj, weight_list[k], metric_objs, layer))
         self.loss = self._heads[0].loss if n_out == 1 else [h.loss for h in self._heads]
+        # The arguments as given, for model.save (names stay names, objects keep their config).
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                                "loss_weights": loss_weights}
         self.compiled = True
         self._pack_weights()
         if self._shuffle_rng is None:

@@ -5,6 +5,7 @@ NumPy arrays (one dtype per call), returns arrays of the input's dtype, and rais
 ``nncore.ShapeError`` / ``nncore.DTypeError`` naming the offending argument.
 """
 
+from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
 from ._gemm import gemm, matmul
 from ._activations import *  # noqa: F401,F403  (names listed in _activations.__all__)
 from ._activations import __all__ as _activation_names
@@ -18,6 +19,16 @@ from ._losses import (
 )
 from ._optim import adam_step, rmsprop_step, sgd_step
 from ._softmax import log_softmax, log_softmax_backward, softmax, softmax_backward
+from ._pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_backward_argmax,
+    max_pool2d_with_argmax,
+)
 from ._runtime import (
     active_isa,
     available_isas,
@@ -30,10 +41,22 @@ from ._runtime import (
 __all__ = [
     "active_isa",
     "available_isas",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "conv2d",
+    "conv2d_backward_bias",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
     "gemm",
     "get_num_threads",
+    "global_avg_pool2d",
+    "global_avg_pool2d_backward",
     "info",
     "matmul",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_backward_argmax",
+    "max_pool2d_with_argmax",
     "set_num_threads",
     "use_isa",
     "adam_step",

@@ -137,3 +137,21 @@ def test_core_binding_rechecks_arguments():
         _core.gemm(a[:, ::2], a[::2], np.empty((4, 4), np.float32), 1.0, 0.0, False, False)
     with pytest.raises(nncore.DTypeError):
         _core.gemm(a, a, np.empty((4, 4), np.float64), 1.0, 0.0, False, False)
+
+
+def test_forked_child_computes_without_hanging():
+    """libgomp's pool is not usable after fork(); the child must fall back to one thread."""
+    import multiprocessing as mp
+
+    a = np.arange(256 * 256, dtype=np.float32).reshape(256, 256) / 65536
+    want = ops.matmul(a, a)  # the parent uses its thread pool first
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_matmul_and_threads, (a,)).get(timeout=60)
+    np.testing.assert_allclose(got[0], want, rtol=1e-5)
+    assert got[1] == 1
+    np.testing.assert_allclose(ops.matmul(a, a), want, rtol=1e-6)
+
+
+def _matmul_and_threads(a):
+    return ops.matmul(a, a), ops.get_num_threads()

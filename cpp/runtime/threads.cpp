@@ -6,12 +6,31 @@
 #if defined(_OPENMP) && defined(__linux__)
 #include <dlfcn.h>
 #endif
+#if defined(_OPENMP) && defined(__unix__)
+#include <pthread.h>
+#endif
 
 namespace nncore {
 
+namespace {
+
+// GNU libgomp cannot run a parallel region in a child forked after the parent used its thread
+// pool: the child waits forever for workers that were not copied by fork(). A forked child
+// therefore runs single-threaded (as PyTorch does); parallel_for then never enters OpenMP.
+bool g_forked_child = false;
+
+#if defined(_OPENMP) && defined(__unix__)
+void mark_forked_child() { g_forked_child = true; }
+[[maybe_unused]] const int g_atfork_registered = pthread_atfork(nullptr, nullptr, &mark_forked_child);
+#endif
+
+}  // namespace
+
+bool in_forked_child() { return g_forked_child; }
+
 int num_threads() {
 #ifdef _OPENMP
-  if (omp_in_parallel()) return 1;
+  if (g_forked_child || omp_in_parallel()) return 1;
   const int n = omp_get_max_threads();
   return n > 0 ? n : 1;
 #else

@@ -12,10 +12,13 @@
 namespace nncore {
 
 // Threads a parallel region will use: OpenMP's current setting (OMP_NUM_THREADS, set_num_threads,
-// threadpoolctl all act on it), 1 without OpenMP or inside another parallel region.
+// threadpoolctl all act on it), 1 without OpenMP, inside another parallel region or in a forked
+// child. Every parallel region must take its size from here (num_threads clause), never default.
 int num_threads();
 void set_num_threads(int n);
 bool have_openmp();
+// True in a process forked from one that had loaded nncore: it runs single-threaded.
+bool in_forked_child();
 // Name of the OpenMP runtime library actually loaded (e.g. "libgomp.so.1"), or "none".
 const char* openmp_runtime();
 

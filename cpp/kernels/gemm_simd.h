@@ -1,0 +1,267 @@
+// GEMM block kernel and packing written once over a vector-traits class, for the x86 ISA files.
+//
+// Included only by cpp/kernels/<isa>/gemm_*.cpp. Everything here sits in an anonymous namespace,
+// so each ISA file gets its own copy compiled with its own -m flags and nothing is shared through
+// the linker (see nncore/kernels/gemm_kernel.h). The traits class S of an ISA provides:
+//   T, V (vector), M (lane mask), W (lanes); zero, set1, bcast, load, store, mload, mstore (masked,
+//   fault-free on masked-off lanes), fma, mul, add, max, mask(valid lanes), and
+//   kMaskedLoadIsCheap (the masked load may be used in the inner loop).
+#pragma once
+#include <cstddef>
+#include <type_traits>
+
+#include "nncore/kernels/gemm_kernel.h"
+
+namespace nncore {
+namespace {
+
+using idx = std::ptrdiff_t;
+
+template <typename T>
+struct Epilogue {
+  T alpha, beta;
+  const T* bias;  // already offset to the tile's first column
+  bool relu;
+};
+
+// The micro-kernel: C[0:MR, 0:n] (n <= NV*W) of one register tile.
+// AROW: element (i, p) of A at a[i*as + p] (row-major, read in place); otherwise at a[i + p*as]
+// (a packed panel with as == mr, or a column-major A read in place).
+// B: element (p, j) at b[p*ldb + j]; when the tile is partial and B is not padded (bmask), the last
+// vector is loaded under a mask so that nothing past the matrix is touched.
+template <class S, int MR, int NV, bool AROW>
+void tile(idx k, const typename S::T* a, idx as, const typename S::T* b, idx ldb,
+          typename S::T* c, idx ldc, idx n, bool bmask, const Epilogue<typename S::T>& e) {
+  using T = typename S::T;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  const auto last = S::mask(n - (NV - 1) * W);
+
+  V acc[MR][NV];
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = S::zero();
+
+  // Warm the lines of C the tile will write while the products are being accumulated.
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) __builtin_prefetch(c + i * ldc, 1, 3);
+
+  auto run = [&](auto masked_tag) {
+    constexpr bool kMasked = decltype(masked_tag)::value;
+    const T* ap = a;
+    const T* bp = b;
+    for (idx p = 0; p < k; ++p) {
+      V bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        if (kMasked && v == NV - 1)
+          bv[v] = S::mload(last, bp + v * W);
+        else
+          bv[v] = S::load(bp + v * W);
+      }
+#pragma GCC unroll 32
+      for (int i = 0; i < MR; ++i) {
+        const V ai = AROW ? S::bcast(ap + i * as) : S::bcast(ap + i);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = S::fma(ai, bv[v], acc[i][v]);
+      }
+      ap += AROW ? 1 : as;
+      bp += ldb;
+    }
+  };
+  // A partial tile of packed B may read the zero padding with plain loads; in place it may not.
+  const bool full = n == NV * W;
+  if (!full && (bmask || S::kMaskedLoadIsCheap))
+    run(std::true_type{});
+  else
+    run(std::false_type{});
+  const V va = S::set1(e.alpha);
+  const V vb = S::set1(e.beta);
+  const bool use_beta = e.beta != T(0);
+  const bool scale = e.alpha != T(1);
+  V bias[NV];
+  if (e.bias) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      bias[v] = (v == NV - 1 && !full) ? S::mload(last, e.bias + v * W) : S::load(e.bias + v * W);
+  }
+#pragma GCC unroll 32
+  for (int i = 0; i < MR; ++i) {
+    T* row = c + i * ldc;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      const bool part = v == NV - 1 && !full;
+      V r = scale ? S::mul(va, acc[i][v]) : acc[i][v];
+      if (use_beta) r = S::fma(vb, part ? S::mload(last, row + v * W) : S::load(row + v * W), r);
+      if (e.bias) r = S::add(r, bias[v]);
+      // max(0, r) keeps a NaN in r (the second operand is returned when either is NaN).
+      if (e.relu) r = S::max(S::zero(), r);
+      if (part)
+        S::mstore(row + v * W, last, r);
+      else
+        S::store(row + v * W, r);
+    }
+  }
+}
+
+template <class S>
+using TileFn = void (*)(idx, const typename S::T*, idx, const typename S::T*, idx, typename S::T*,
+                        idx, idx, bool, const Epilogue<typename S::T>&);
+
+// Table of tile kernels for MR' = 1..MR rows and NV' = 1..NV vectors.
+template <class S, int MR, int NV, bool AROW>
+struct TileTable {
+  TileFn<S> fn[MR][NV];
+  template <int I, int J>
+  void fill_one() {
+    fn[I][J] = &tile<S, I + 1, J + 1, AROW>;
+    if constexpr (J + 1 < NV)
+      fill_one<I, J + 1>();
+    else if constexpr (I + 1 < MR)
+      fill_one<I + 1, 0>();
+  }
+  TileTable() { fill_one<0, 0>(); }
+};
+
+// Splits `total` rows into ceil(total / max) chunks whose sizes differ by at most one, so that no
+// chunk is left with a sliver of rows (a tile of 1-2 rows has too few accumulators to hide the
+// FMA latency).
+struct Chunks {
+  idx count, base, extra;
+  Chunks(idx total, idx max) {
+    count = (total + max - 1) / max;
+    base = count ? total / count : 0;
+    extra = count ? total % count : 0;
+  }
+  idx size(idx q) const { return base + (q < extra ? 1 : 0); }
+  idx start(idx q) const { return q * base + (q < extra ? q : extra); }
+};
+
+// The block kernel: walks the register tiles of C, each row panel of A against every column panel
+// of B, so that the A panel stays in L1 while B streams from L2.
+template <class S, int MR, int NV>
+void block(const GemmBlockArgs<typename S::T>& g) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  constexpr int NR = NV * W;
+  static const TileTable<S, MR, NV, false> tab_col;
+  static const TileTable<S, MR, NV, true> tab_row;
+
+  const idx m = g.m, n = g.n, k = g.k;
+  const bool arow = !g.a_packed && g.a_rs != 1;
+  const idx as = g.a_packed ? MR : (arow ? g.a_rs : g.a_cs);
+  const idx ldb = g.b_packed ? NR : g.ldb;
+  const bool bmask = !g.b_packed;
+
+  // Row panels: fixed by the packing when A is packed, balanced otherwise.
+  const Chunks rows = g.a_packed ? Chunks(0, 1) : Chunks(m, MR);
+  const idx n_row_panels = g.a_packed ? (m + MR - 1) / MR : rows.count;
+  const idx n_col_panels = (n + NR - 1) / NR;
+
+  for (idx q = 0; q < n_row_panels; ++q) {
+    const idx i0 = g.a_packed ? q * MR : rows.start(q);
+    const idx mm = g.a_packed ? ((m - i0 < MR) ? m - i0 : MR) : rows.size(q);
+    const T* ap = g.a_packed ? g.a + q * MR * k : (arow ? g.a + i0 * g.a_rs : g.a + i0);
+    const TileFn<S>* fns = arow ? tab_row.fn[mm - 1] : tab_col.fn[mm - 1];
+    for (idx r = 0; r < n_col_panels; ++r) {
+      const idx j0 = r * NR;
+      const idx nn = (n - j0 < NR) ? n - j0 : NR;
+      const T* bp = g.b_packed ? g.b + r * NR * k : g.b + j0;
+      const Epilogue<T> e{g.alpha, g.beta, g.bias ? g.bias + j0 : nullptr, g.relu};
+      T* cp = g.c + i0 * g.ldc + j0;
+      const int nv = static_cast<int>((nn + W - 1) / W);
+      if (mm == MR && nv == NV) {
+        if (arow)
+          tile<S, MR, NV, true>(k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
+        else
+          tile<S, MR, NV, false>(k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
+      } else {
+        fns[nv - 1](k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
+      }
+    }
+  }
+}
+
+// Packing. A panels: mr rows, p-major. B panels: nr columns, p-major. Both zero-padded.
+template <class S, int MR>
+void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T* out) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  for (idx i0 = 0; i0 < m; i0 += MR) {
+    const idx rows = (m - i0 < MR) ? m - i0 : MR;
+    const T* src = a + i0 * rs;
+    if (rs == 1) {
+      // Column p of the panel is contiguous in the source.
+      for (idx p = 0; p < k; ++p) {
+        const T* col = src + p * cs;
+        T* dst = out + p * MR;
+        for (int v = 0; v * W < MR; ++v) {
+          const idx valid = rows - v * W;
+          const idx lanes = (MR - v * W < W) ? MR - v * W : W;
+          const auto mk = S::mask(valid < 0 ? 0 : (valid < W ? valid : W));
+          S::mstore(dst + v * W, S::mask(lanes), S::mload(mk, col + v * W));
+        }
+      }
+    } else {
+      for (idx p = 0; p < k; ++p) {
+        T* dst = out + p * MR;
+        idx i = 0;
+        for (; i < rows; ++i) dst[i] = src[i * rs + p * cs];
+        for (; i < MR; ++i) dst[i] = T(0);
+      }
+    }
+    out += MR * k;
+  }
+}
+
+template <class S, int NR>
+void pack_b(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T* out) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  constexpr int NV = NR / W;
+  for (idx j0 = 0; j0 < n; j0 += NR) {
+    const idx cols = (n - j0 < NR) ? n - j0 : NR;
+    const T* src = b + j0 * cs;
+    if (cs == 1) {
+      for (idx p = 0; p < k; ++p) {
+        const T* row = src + p * rs;
+        T* dst = out + p * NR;
+        if (cols == NR) {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) S::store(dst + v * W, S::load(row + v * W));
+        } else {
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) {
+            const idx valid = cols - v * W;
+            const auto mk = S::mask(valid < 0 ? 0 : (valid < W ? valid : W));
+            S::store(dst + v * W, S::mload(mk, row + v * W));
+          }
+        }
+      }
+    } else {
+      for (idx p = 0; p < k; ++p) {
+        T* dst = out + p * NR;
+        idx j = 0;
+        for (; j < cols; ++j) dst[j] = src[p * rs + j * cs];
+        for (; j < NR; ++j) dst[j] = T(0);
+      }
+    }
+    out += NR * k;
+  }
+}
+
+template <class S, int MR, int NV>
+GemmKernel<typename S::T> make_kernel() {
+  GemmKernel<typename S::T> kern{};
+  kern.block = &block<S, MR, NV>;
+  kern.pack_a = &pack_a<S, MR>;
+  kern.pack_b = &pack_b<S, NV * S::W>;
+  kern.mr = MR;
+  kern.nr = NV * S::W;
+  kern.vec = S::W;
+  return kern;
+}
+
+}  // namespace
+}  // namespace nncore

@@ -5,7 +5,7 @@ NumPy arrays (one dtype per call), returns arrays of the input's dtype, and rais
 ``nncore.ShapeError`` / ``nncore.DTypeError`` naming the offending argument.
 """
 
-from ._gemm import gemm, matmul
+from ._gemm import dense, gemm, matmul
 from ._runtime import (
     active_isa,
     available_isas,
@@ -18,6 +18,7 @@ from ._runtime import (
 __all__ = [
     "active_isa",
     "available_isas",
+    "dense",
     "gemm",
     "get_num_threads",
     "info",

@@ -64,6 +64,7 @@ void scale_c(index_t m, index_t n, T beta, T* c, index_t ldc, const GemmEpilogue
 template <typename T>
 struct Plan {
   bool pack_a, pack_b;
+  bool narrow;  // n <= vec / 2: the block kernel repacks B itself, A is read in place
   GemmBlocking blk;
 };
 
@@ -80,6 +81,15 @@ Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k, co
   if (kb.nc) plan.blk.nc = kb.nc;
   if (kb.mc) plan.blk.mc = kb.mc;
   const bool b_direct_ok = b.cs == 1;
+  if (kern.vec == 1) {
+    // The portable kernel is only fast on packed panels.
+    plan.pack_a = plan.pack_b = true;
+    return plan;
+  }
+  if (2 * n <= kern.vec) {
+    plan.narrow = true;
+    return plan;
+  }
   if (kb.pack >= 0) {
     plan.pack_a = kb.pack & 1;
     plan.pack_b = (kb.pack & 2) || !b_direct_ok;
@@ -114,11 +124,14 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
   if (plan.pack_b)
     pb = scratch(Scratch::gemm_pack_b)
              .get<T>(static_cast<std::size_t>(round_up(min_i(n, nc_max), nr) * kc_max));
+  else if (plan.narrow)
+    pb = scratch(Scratch::gemm_pack_b).get<T>(static_cast<std::size_t>(kc_max * kern.vec));
 
   GemmBlockArgs<T> g{};
   g.ldc = ldc;
   g.alpha = alpha;
   g.relu = false;
+  g.work = pb;
   for (index_t pc = 0; pc < k; pc += kc_max) {
     const index_t kc = min_i(kc_max, k - pc);
     const bool last = pc + kc >= k;
@@ -148,11 +161,13 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
           kern.pack_b(kc, nc, b.at(pc, jc), b.rs, b.cs, pb);
           g.b = pb;
           g.b_packed = true;
-          g.ldb = nr;
+          g.b_rs = nr;
+          g.b_cs = 1;
         } else {
           g.b = b.at(pc, jc);
           g.b_packed = false;
-          g.ldb = b.rs;
+          g.b_rs = b.rs;
+          g.b_cs = b.cs;
         }
         g.c = c + ic * ldc + jc;
         g.bias = (last && ep.bias) ? ep.bias + jc : nullptr;

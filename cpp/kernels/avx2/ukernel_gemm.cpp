@@ -1,6 +1,8 @@
 // AVX2 + FMA GEMM kernels: register tiles of 6 x 16 floats / 6 x 8 doubles (12 YMM accumulators).
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "../gemm_simd.h"
 
 namespace nncore {
@@ -27,6 +29,20 @@ struct F32 {
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V bcast2(const T* p) {
+    double pair;
+    std::memcpy(&pair, p, sizeof pair);
+    return _mm256_castpd_ps(_mm256_set1_pd(pair));
+  }
+  static V pair_sum(V v) {
+    // hadd: [a0+a1, a2+a3, ., . | a4+a5, a6+a7, ., .]; then gather the 64-bit lanes 0 and 2.
+    const V h = _mm256_hadd_ps(v, v);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0x08));
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
+    odd = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 3, 5, 7, 0, 0, 0, 0));
+  }
   static M mask(std::ptrdiff_t valid) {
     const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - v));
@@ -50,6 +66,15 @@ struct F64 {
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
   static V max(V a, V b) { return _mm256_max_pd(a, b); }
+  static V bcast2(const T* p) { return _mm256_broadcast_pd(reinterpret_cast<const __m128d*>(p)); }
+  static V pair_sum(V v) {
+    const V h = _mm256_hadd_pd(v, v);  // [a0+a1, a0+a1, a2+a3, a2+a3]
+    return _mm256_permute4x64_pd(h, 0x08);
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm256_permute4x64_pd(v, 0x08);  // lanes 0, 2
+    odd = _mm256_permute4x64_pd(v, 0x0D);   // lanes 1, 3
+  }
   static M mask(std::ptrdiff_t valid) {
     const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
     // 64-bit lanes: two mask words per lane.

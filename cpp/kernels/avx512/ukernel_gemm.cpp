@@ -1,6 +1,8 @@
 // AVX-512 GEMM kernels: register tiles of 12 x 32 floats / 12 x 16 doubles (24 ZMM accumulators).
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "../gemm_simd.h"
 
 namespace nncore {
@@ -23,6 +25,19 @@ struct F32 {
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V bcast2(const T* p) {
+    double pair;
+    std::memcpy(&pair, p, sizeof pair);
+    return _mm512_castpd_ps(_mm512_set1_pd(pair));
+  }
+  static V pair_sum(V v) {
+    const V s = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));  // both lanes of a pair hold the sum
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), s);
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), v);
+    odd = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0), v);
+  }
   static M mask(std::ptrdiff_t valid) {
     return valid >= W ? M(0xFFFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
   }
@@ -45,6 +60,15 @@ struct F64 {
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static V max(V a, V b) { return _mm512_max_pd(a, b); }
+  static V bcast2(const T* p) { return _mm512_broadcast_f64x2(_mm_loadu_pd(p)); }
+  static V pair_sum(V v) {
+    const V s = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), s);
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), v);
+    odd = _mm512_permutexvar_pd(_mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0), v);
+  }
   static M mask(std::ptrdiff_t valid) {
     return valid >= W ? M(0xFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
   }

@@ -19,8 +19,10 @@ namespace nncore {
 // (i, p) of a panel at [p*mr + i], zero-padded) or read in place: element (i, p) at
 // a[i*a_rs + p*a_cs], where a_rs == 1 or a_cs == 1.
 // B is either packed (b_packed: panels of nr columns, panel q at b + q*nr*k, element (p, j) of a
-// panel at [p*nr + j], zero-padded) or read in place: element (p, j) at b[p*ldb + j].
+// panel at [p*nr + j], zero-padded) or read in place: element (p, j) at b[p*b_rs + j*b_cs], where
+// b_cs == 1, except for a narrow block (n <= vec / 2), which the kernel repacks itself.
 // C: element (i, j) at c[i*ldc + j].
+// work: scratch of at least k * vec elements, for the kernel's own use.
 //
 // Plain aggregates without default member initializers: an implicit constructor would be an inline
 // function shared by every file that builds one (see above).
@@ -31,13 +33,14 @@ struct GemmBlockArgs {
   std::ptrdiff_t a_rs, a_cs;
   bool a_packed;
   const T* b;
-  std::ptrdiff_t ldb;
+  std::ptrdiff_t b_rs, b_cs;
   bool b_packed;
   T* c;
   std::ptrdiff_t ldc;
   T alpha, beta;
   const T* bias;  // n values, or nullptr
   bool relu;
+  T* work;
 };
 
 template <typename T>

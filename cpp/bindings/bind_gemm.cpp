@@ -95,13 +95,41 @@ Product check_product(const py::array& a, const py::array& b, const py::array& c
   return {m, n, k};
 }
 
+// The optional per-column bias: a contiguous 1-D array of n values of the product's dtype that
+// does not overlap the output (an empty array when bias is None).
+py::array bias_vector(const py::object& bias, DType dt, index_t n, const py::array& out,
+                      const char* out_name) {
+  if (bias.is_none()) return py::array();
+  if (!py::isinstance<py::array>(bias))
+    throw DTypeError(concat("argument 'bias' must be a numpy array or None, got ",
+                            std::string(py::str(py::type::of(bias).attr("__name__")))));
+  auto arr = py::reinterpret_borrow<py::array>(bias);
+  require_dtype(arr, dt, "bias", "the inputs");
+  require_native(arr, "bias");
+  require_shape(arr, {n}, "bias");
+  require_contiguous(arr, "bias");
+  require_no_overlap(out, out_name, arr, "bias");
+  return arr;
+}
+
+py::dict config_dict(const GemmConfig& c) {
+  py::dict d;
+  d["mr"] = c.mr;
+  d["nr"] = c.nr;
+  d["vec"] = c.vec;
+  d["mc"] = c.mc;
+  d["kc"] = c.kc;
+  d["nc"] = c.nc;
+  return d;
+}
+
 }  // namespace
 
 void bind_gemm(py::module_& m) {
   m.def(
       "gemm",
       [](const py::array& a, const py::array& b, py::array& c, double alpha, double beta,
-         bool trans_a, bool trans_b) {
+         bool trans_a, bool trans_b, const py::object& bias, bool relu) {
         const DType dt = dtype_of(a, "a");
         require_dtype(b, dt, "b", "a");
         require_dtype(c, dt, "c", "a");
@@ -113,24 +141,32 @@ void bind_gemm(py::module_& m) {
         require_ndim(c, 2, "c");
         require_writeable(c, "c");
         const Product p = check_product(a, b, c, trans_a, trans_b, "gemm", "a", "b", "c");
+        const py::array bias_arr = bias_vector(bias, dt, p.n, c, "c");
         const Layout la = layout_of(a, "a", true), lb = layout_of(b, "b", true);
         const Layout lc = layout_of(c, "c", false);
         require_no_overlap(c, "c", a, "a");
         require_no_overlap(c, "c", b, "b");
+        const bool has_bias = !bias.is_none();
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
           const T* pa = cdata<T>(a);
           const T* pb = cdata<T>(b);
           T* pc = mdata<T>(c);
+          GemmEpilogue<T> ep;
+          ep.bias = has_bias ? cdata<T>(bias_arr) : nullptr;
+          ep.relu = relu;
           py::gil_scoped_release release;
-          gemm<T>(trans_a != !la.row_major, trans_b != !lb.row_major, p.m, p.n, p.k,
-                  static_cast<T>(alpha), pa, la.ld, pb, lb.ld, static_cast<T>(beta), pc, lc.ld);
+          gemm_ex<T>(trans_a != !la.row_major, trans_b != !lb.row_major, p.m, p.n, p.k,
+                     static_cast<T>(alpha), pa, la.ld, pb, lb.ld, static_cast<T>(beta), pc, lc.ld,
+                     ep);
         });
       },
       py::arg("a"), py::arg("b"), py::arg("c"), py::arg("alpha"), py::arg("beta"),
-      py::arg("trans_a"), py::arg("trans_b"),
-      "C = alpha * op(A) op(B) + beta * C, in place on c. Operands may be row- or column-major; "
-      "c must have contiguous rows and must not overlap a or b.");
+      py::arg("trans_a"), py::arg("trans_b"), py::kw_only(), py::arg("bias") = py::none(),
+      py::arg("relu") = false,
+      "C = epilogue(alpha * op(A) op(B) + beta * C), in place on c; the epilogue adds bias "
+      "(one value per column) and applies ReLU when asked. Operands may be row- or "
+      "column-major; c must have contiguous rows and must not overlap a or b.");
 
   m.def(
       "dense",
@@ -147,18 +183,8 @@ void bind_gemm(py::module_& m) {
         require_ndim(out, 2, "out");
         require_writeable(out, "out");
         const Product p = check_product(x, kernel, out, false, false, "dense", "x", "kernel", "out");
-        py::array bias_arr;
+        const py::array bias_arr = bias_vector(bias, dt, p.n, out, "out");
         const bool has_bias = !bias.is_none();
-        if (has_bias) {
-          if (!py::isinstance<py::array>(bias))
-            throw DTypeError(concat("argument 'bias' must be a numpy array or None"));
-          bias_arr = py::reinterpret_borrow<py::array>(bias);
-          require_dtype(bias_arr, dt, "bias", "x");
-          require_native(bias_arr, "bias");
-          require_shape(bias_arr, {p.n}, "bias");
-          require_contiguous(bias_arr, "bias");
-          require_no_overlap(out, "out", bias_arr, "bias");
-        }
         const Layout lx = layout_of(x, "x", true), lk = layout_of(kernel, "kernel", true);
         const Layout lo = layout_of(out, "out", false);
         require_no_overlap(out, "out", x, "x");
@@ -169,16 +195,46 @@ void bind_gemm(py::module_& m) {
           const T* pk = cdata<T>(kernel);
           const T* pbias = has_bias ? cdata<T>(bias_arr) : nullptr;
           T* po = mdata<T>(out);
-          py::gil_scoped_release release;
           GemmEpilogue<T> ep;
           ep.bias = pbias;
           ep.relu = relu;
+          py::gil_scoped_release release;
           gemm_ex<T>(!lx.row_major, !lk.row_major, p.m, p.n, p.k, T(1), px, lx.ld, pk, lk.ld, T(0),
                      po, lo.ld, ep);
         });
       },
       py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("relu"), py::arg("out"),
       "out = x @ kernel (+ bias) (then max(0, .) when relu), in one pass over out.");
+
+  m.def(
+      "gemm_config",
+      [](const std::string& dtype) {
+        if (dtype == "float32") return config_dict(gemm_config<float>());
+        if (dtype == "float64") return config_dict(gemm_config<double>());
+        throw DTypeError(concat("gemm_config: dtype must be 'float32' or 'float64', got '", dtype,
+                                "'"));
+      },
+      py::arg("dtype"),
+      "Register tile (mr x nr, vec lanes) and block sizes (mc, kc, nc) of the active ISA path.");
+
+  m.def(
+      "_set_gemm_tuning",
+      [](int pack, index_t mc, index_t kc, index_t nc, double min_thread_flops, int split) {
+        if (pack < -1 || pack > 3) throw std::invalid_argument("pack must be -1..3");
+        if (split < -1 || split > 1) throw std::invalid_argument("split must be -1, 0 or 1");
+        GemmTuning t;
+        t.pack = pack;
+        t.mc = mc;
+        t.kc = kc;
+        t.nc = nc;
+        t.min_thread_flops = min_thread_flops;
+        t.split = split;
+        set_gemm_tuning(t);
+      },
+      py::kw_only(), py::arg("pack") = -1, py::arg("mc") = 0, py::arg("kc") = 0,
+      py::arg("nc") = 0, py::arg("min_thread_flops") = 0.0, py::arg("split") = -1,
+      "Overrides the GEMM driver's choices (tests, benchmarks); no arguments restores the "
+      "defaults. pack: -1 auto, bit 0 A, bit 1 B; split: -1 auto, 0 rectangles of C, 1 depth.");
 }
 
 }  // namespace nncore::bind

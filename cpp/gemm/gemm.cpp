@@ -2,7 +2,6 @@
 // the loops around the ISA block kernel. Each thread computes its own rectangle of C.
 #include "nncore/gemm.h"
 
-#include <cstdlib>
 
 #include "blocking.h"
 #include "nncore/aligned_buffer.h"
@@ -21,30 +20,12 @@ struct Operand {
 
 index_t min_i(index_t a, index_t b) { return a < b ? a : b; }
 
-// Experiment knobs (read once): NNCORE_GEMM_PACK = auto | none | a | b | ab,
-// NNCORE_GEMM_MT = flops below which one thread runs.
-struct Knobs {
-  int pack = -1;  // -1 auto, else bit 0 = pack A, bit 1 = pack B
-  double mt_flops = 0;
-  index_t kc = 0, nc = 0, mc = 0;
-  Knobs() {
-    if (const char* s = std::getenv("NNCORE_GEMM_PACK")) {
-      std::string v = s;
-      if (v == "none") pack = 0;
-      if (v == "a") pack = 1;
-      if (v == "b") pack = 2;
-      if (v == "ab") pack = 3;
-    }
-    if (const char* s = std::getenv("NNCORE_GEMM_MT")) mt_flops = std::atof(s);
-    if (const char* s = std::getenv("NNCORE_GEMM_KC")) kc = std::atol(s);
-    if (const char* s = std::getenv("NNCORE_GEMM_NC")) nc = std::atol(s);
-    if (const char* s = std::getenv("NNCORE_GEMM_MC")) mc = std::atol(s);
-  }
-};
-const Knobs& knobs() {
-  static const Knobs k;
-  return k;
-}
+GemmTuning g_tuning;
+
+// A second thread costs a fork and a join (about 1-2 us with libgomp on a warm pool), so each
+// thread must have at least this much work: below it one thread is faster (measured at 64^3,
+// 5e5 flops, where one and two threads tie).
+constexpr double kMinThreadFlops = 4.0e5;
 
 // C = beta * C, then the epilogue: what is left when the product contributes nothing
 // (k == 0 or alpha == 0).
@@ -76,23 +57,23 @@ Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k, co
                   const Operand<T>& b) {
   Plan<T> plan{};
   plan.blk = gemm_blocking(kern.mr, kern.nr, sizeof(T));
-  const Knobs& kb = knobs();
-  if (kb.kc) plan.blk.kc = kb.kc;
-  if (kb.nc) plan.blk.nc = kb.nc;
-  if (kb.mc) plan.blk.mc = kb.mc;
+  const GemmTuning& tu = g_tuning;
+  if (tu.kc > 0) plan.blk.kc = tu.kc;
+  if (tu.nc > 0) plan.blk.nc = tu.nc;
+  if (tu.mc > 0) plan.blk.mc = tu.mc;
   const bool b_direct_ok = b.cs == 1;
   if (kern.vec == 1) {
     // The portable kernel is only fast on packed panels.
     plan.pack_a = plan.pack_b = true;
     return plan;
   }
-  if (2 * n <= kern.vec) {
-    plan.narrow = true;
+  if (tu.pack >= 0) {
+    plan.pack_a = tu.pack & 1;
+    plan.pack_b = (tu.pack & 2) || !b_direct_ok;
     return plan;
   }
-  if (kb.pack >= 0) {
-    plan.pack_a = kb.pack & 1;
-    plan.pack_b = (kb.pack & 2) || !b_direct_ok;
+  if (2 * n <= kern.vec) {
+    plan.narrow = true;
     return plan;
   }
   // Each B element is used once per row panel of A, each A element once per column panel of B.
@@ -177,6 +158,32 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
   }
 }
 
+// Sums the depth-split partial products into C and applies the epilogue:
+// C = C + sum_t part[t] (C already holds thread 0's share, beta included).
+template <typename T>
+void reduce_parts(index_t m, index_t n, const T* parts, int count, T* c, index_t ldc,
+                  const GemmEpilogue<T>& ep) {
+  for (index_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    for (int t = 0; t < count; ++t) {
+      const T* part = parts + (static_cast<index_t>(t) * m + i) * n;
+      for (index_t j = 0; j < n; ++j) row[j] += part[j];
+    }
+    if (ep.bias)
+      for (index_t j = 0; j < n; ++j) row[j] += ep.bias[j];
+    if (ep.relu)
+      for (index_t j = 0; j < n; ++j)
+        if (row[j] < T(0)) row[j] = T(0);
+  }
+}
+
+// Partial products of a depth split live in the calling thread's buffer (the workers' own
+// scratch slots are busy with their packing).
+AlignedBuffer& partials_buffer() {
+  thread_local AlignedBuffer buf;
+  return buf;
+}
+
 }  // namespace
 
 template <typename T>
@@ -191,21 +198,50 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   const GemmKernel<T>& kern = gemm_kernel_for<T>(gemm_kernels());
   const Operand<T> opa{a, trans_a ? 1 : lda, trans_a ? lda : 1};
   const Operand<T> opb{b, trans_b ? 1 : ldb, trans_b ? ldb : 1};
+  const GemmTuning& tu = g_tuning;
 
-  // Split C into one rectangle per thread along its longer side (in register tiles), so that each
-  // thread packs only the panels it needs. Small products stay on one thread.
   int nt = nthreads > 0 ? nthreads : num_threads();
   const double flops = 2.0 * double(m) * double(n) * double(k);
-  const double mt = knobs().mt_flops > 0 ? knobs().mt_flops : 2.0e5;
-  if (flops < mt) nt = 1;
-  const index_t tiles_m = ceil_div(m, kern.mr), tiles_n = ceil_div(n, kern.nr);
-  const bool split_m = tiles_m * kern.mr >= tiles_n * kern.nr;
-  const index_t tiles = split_m ? tiles_m : tiles_n;
-  if (tiles < nt) nt = static_cast<int>(tiles);
+  const double min_flops = tu.min_thread_flops > 0 ? tu.min_thread_flops : kMinThreadFlops;
+  if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops) > 1 ? static_cast<int>(flops / min_flops) : 1;
   if (nt <= 1) {
     gemm_rect(kern, make_plan(kern, m, n, k, opa, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
     return;
   }
+
+  // Threads take rectangles of C along its longer side (in register tiles), so that each packs
+  // only the panels it needs. When C has too few tiles to share evenly (small m and n, long k:
+  // weight gradients), they take depth ranges instead and the partial products are summed.
+  const index_t tiles_m = ceil_div(m, kern.mr), tiles_n = ceil_div(n, kern.nr);
+  const bool split_m = tiles_m * kern.mr >= tiles_n * kern.nr;
+  const index_t tiles = split_m ? tiles_m : tiles_n;
+  const bool split_k = tu.split == 1 || (tu.split < 0 && tiles < 2 * nt && k >= 256 * nt);
+  if (split_k) {
+    const index_t k_part = round_up(ceil_div(k, nt), 8);
+    nt = static_cast<int>(ceil_div(k, k_part));
+    T* parts = partials_buffer().get<T>(static_cast<std::size_t>((nt - 1) * m * n));
+    const Plan<T> plan = make_plan(kern, m, n, k_part, opa, opb);
+    parallel_for(
+        0, nt, 1,
+        [&](index_t t0, index_t t1) {
+          for (index_t t = t0; t < t1; ++t) {
+            const index_t p0 = t * k_part, kk = min_i(k_part, k - p0);
+            Operand<T> sa = opa, sb = opb;
+            sa.p = opa.at(0, p0);
+            sb.p = opb.at(p0, 0);
+            if (t == 0)
+              gemm_rect(kern, plan, m, n, kk, alpha, sa, sb, beta, c, ldc, GemmEpilogue<T>{});
+            else
+              gemm_rect(kern, plan, m, n, kk, alpha, sa, sb, T(0), parts + (t - 1) * m * n, n,
+                        GemmEpilogue<T>{});
+          }
+        },
+        nt);
+    reduce_parts(m, n, parts, nt - 1, c, ldc, ep);
+    return;
+  }
+
+  if (tiles < nt) nt = static_cast<int>(tiles);
   const index_t m_part = split_m ? round_up(ceil_div(m, nt), kern.mr) : m;
   const index_t n_part = split_m ? n : round_up(ceil_div(n, nt), kern.nr);
   const Plan<T> plan = make_plan(kern, m_part, n_part, k, opa, opb);
@@ -240,7 +276,20 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, 
   template void gemm<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t, const T*,  \
                         index_t, T, T*, index_t, int);                                          \
   template void gemm_ex<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t,         \
-                           const T*, index_t, T, T*, index_t, const GemmEpilogue<T>&, int);
+                           const T*, index_t, T, T*, index_t, const GemmEpilogue<T>&, int);   \
+  template GemmConfig gemm_config<T>();
+template <typename T>
+GemmConfig gemm_config() {
+  const GemmKernel<T>& kern = gemm_kernel_for<T>(gemm_kernels());
+  const GemmBlocking b = gemm_blocking(kern.mr, kern.nr, sizeof(T));
+  const GemmTuning& tu = g_tuning;
+  return GemmConfig{kern.mr, kern.nr, kern.vec, tu.mc > 0 ? tu.mc : b.mc, tu.kc > 0 ? tu.kc : b.kc,
+                    tu.nc > 0 ? tu.nc : b.nc};
+}
+
+GemmTuning gemm_tuning() { return g_tuning; }
+void set_gemm_tuning(const GemmTuning& tuning) { g_tuning = tuning; }
+
 NNCORE_INSTANTIATE_GEMM(float)
 NNCORE_INSTANTIATE_GEMM(double)
 #undef NNCORE_INSTANTIATE_GEMM

@@ -7,7 +7,9 @@
 //   fault-free on masked-off lanes), fma, mul, add, max, mask(valid lanes), kMaskedLoadIsCheap
 //   (the masked load may be used in the inner loop), and for narrow blocks: bcast2 (the pair
 //   p[0], p[1] repeated over the lanes), pair_sum (lane l := v[2l] + v[2l+1] for l < W/2) and
-//   split_pairs (even := v[0], v[2], ...; odd := v[1], v[3], ...; in the low W/2 lanes).
+//   split_pairs (even := v[0], v[2], ...; odd := v[1], v[3], ...; in the low W/2 lanes),
+//   interleave (a[0], b[0], a[1], b[1], ... from the low W/2 lanes) and dup_pairs (v[0], v[0],
+//   v[1], v[1], ...).
 #pragma once
 #include <cstddef>
 #include <type_traits>
@@ -153,6 +155,15 @@ template <class S>
 void pack_b_kpairs(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T* out) {
   using T = typename S::T;
   constexpr int W = S::W;
+  if (cs == 1) {
+    const auto mk = S::mask(n);
+    for (idx q = 0; q < (k + 1) / 2; ++q) {
+      const auto r0 = S::mload(mk, b + 2 * q * rs);
+      const auto r1 = 2 * q + 1 < k ? S::mload(mk, b + (2 * q + 1) * rs) : S::zero();
+      S::store(out + q * W, S::interleave(r0, r1));
+    }
+    return;
+  }
   for (idx q = 0; q < (k + 1) / 2; ++q) {
     T* dst = out + q * W;
     for (int l = 0; l < W; ++l) dst[l] = T(0);
@@ -166,6 +177,11 @@ template <class S>
 void pack_b_doubled(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T* out) {
   using T = typename S::T;
   constexpr int W = S::W;
+  if (cs == 1) {
+    const auto mk = S::mask(n);
+    for (idx p = 0; p < k; ++p) S::store(out + p * W, S::dup_pairs(S::mload(mk, b + p * rs)));
+    return;
+  }
   for (idx p = 0; p < k; ++p) {
     T* dst = out + p * W;
     for (int l = 0; l < W; ++l) dst[l] = T(0);

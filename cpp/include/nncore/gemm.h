@@ -29,4 +29,26 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
              index_t lda, const T* b, index_t ldb, T beta, T* c, index_t ldc,
              const GemmEpilogue<T>& epilogue, int nthreads = 0);
 
+// The register tile and block sizes of the active ISA path for T (reported by nncore.info and
+// used by tests to build shapes that cross every block boundary).
+struct GemmConfig {
+  int mr, nr, vec;
+  index_t mc, kc, nc;
+};
+template <typename T>
+GemmConfig gemm_config();
+
+// Overrides of the driver's choices, for tests (to reach every path with small shapes) and
+// benchmarks. Process-wide: change it only while no GEMM runs. Negative / zero fields mean
+// "decide per product".
+struct GemmTuning {
+  int pack = -1;                  // bit 0: pack A, bit 1: pack B (B is always packed when its
+                                  // columns are not contiguous)
+  index_t mc = 0, kc = 0, nc = 0;  // block sizes
+  double min_thread_flops = 0;    // a thread is only started for at least this much work
+  int split = -1;                 // 0: threads take rectangles of C, 1: threads take depth ranges
+};
+GemmTuning gemm_tuning();
+void set_gemm_tuning(const GemmTuning& tuning);
+
 }  // namespace nncore

@@ -43,6 +43,11 @@ struct F32 {
     even = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
     odd = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 3, 5, 7, 0, 0, 0, 0));
   }
+  static V interleave(V a, V b) {
+    // unpacklo/hi work within 128-bit halves; the low halves of both hold lanes 0-3 of a and b.
+    return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20);
+  }
+  static V dup_pairs(V v) { return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)); }
   static M mask(std::ptrdiff_t valid) {
     const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - v));
@@ -75,6 +80,10 @@ struct F64 {
     even = _mm256_permute4x64_pd(v, 0x08);  // lanes 0, 2
     odd = _mm256_permute4x64_pd(v, 0x0D);   // lanes 1, 3
   }
+  static V interleave(V a, V b) {
+    return _mm256_permute2f128_pd(_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b), 0x20);
+  }
+  static V dup_pairs(V v) { return _mm256_permute4x64_pd(v, 0x50); }  // lanes 0, 0, 1, 1
   static M mask(std::ptrdiff_t valid) {
     const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
     // 64-bit lanes: two mask words per lane.

@@ -38,6 +38,12 @@ struct F32 {
     even = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), v);
     odd = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0), v);
   }
+  static V interleave(V a, V b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
+  }
+  static V dup_pairs(V v) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), v);
+  }
   static M mask(std::ptrdiff_t valid) {
     return valid >= W ? M(0xFFFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
   }
@@ -69,6 +75,10 @@ struct F64 {
     even = _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), v);
     odd = _mm512_permutexvar_pd(_mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0), v);
   }
+  static V interleave(V a, V b) {
+    return _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), b);
+  }
+  static V dup_pairs(V v) { return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3), v); }
   static M mask(std::ptrdiff_t valid) {
     return valid >= W ? M(0xFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
   }

@@ -45,7 +45,6 @@ void scale_c(index_t m, index_t n, T beta, T* c, index_t ldc, const GemmEpilogue
 template <typename T>
 struct Plan {
   bool pack_a, pack_b;
-  bool narrow;  // n <= vec / 2: the block kernel repacks B itself, A is read in place
   GemmBlocking blk;
 };
 
@@ -72,10 +71,7 @@ Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k, co
     plan.pack_b = (tu.pack & 2) || !b_direct_ok;
     return plan;
   }
-  if (2 * n <= kern.vec) {
-    plan.narrow = true;
-    return plan;
-  }
+  if (2 * n <= kern.vec) return plan;  // narrow: the block kernel repacks B itself
   // Each B element is used once per row panel of A, each A element once per column panel of B.
   const index_t row_panels = ceil_div(m, kern.mr);
   const index_t col_panels = ceil_div(n, kern.nr);
@@ -105,7 +101,7 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
   if (plan.pack_b)
     pb = scratch(Scratch::gemm_pack_b)
              .get<T>(static_cast<std::size_t>(round_up(min_i(n, nc_max), nr) * kc_max));
-  else if (plan.narrow)
+  else  // the block kernel repacks narrow blocks of B itself, into this
     pb = scratch(Scratch::gemm_pack_b).get<T>(static_cast<std::size_t>(kc_max * kern.vec));
 
   GemmBlockArgs<T> g{};

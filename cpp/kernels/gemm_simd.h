@@ -9,7 +9,7 @@
 //   p[0], p[1] repeated over the lanes), pair_sum (lane l := v[2l] + v[2l+1] for l < W/2) and
 //   split_pairs (even := v[0], v[2], ...; odd := v[1], v[3], ...; in the low W/2 lanes),
 //   interleave (a[0], b[0], a[1], b[1], ... from the low W/2 lanes) and dup_pairs (v[0], v[0],
-//   v[1], v[1], ...).
+//   v[1], v[1], ...), and transpose (a W x W block held in W vectors, in place).
 #pragma once
 #include <cstddef>
 #include <type_traits>
@@ -376,6 +376,31 @@ void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T*
           S::mstore(dst + v * W, S::mask(lanes), S::mload(mk, col + v * W));
         }
       }
+    } else if (cs == 1) {
+      // Rows contiguous in the source: transpose W x W blocks in registers.
+      for (idx p0 = 0; p0 < k; p0 += W) {
+        const idx kt = (k - p0 < W) ? k - p0 : W;
+        const auto mk = S::mask(kt);
+        for (int c0 = 0; c0 < MR; c0 += W) {
+          const int lanes = (MR - c0 < W) ? MR - c0 : W;
+          typename S::V r[W];
+          for (int ii = 0; ii < W; ++ii) {
+            const idx i = c0 + ii;
+            if (ii < lanes && i < rows)
+              r[ii] = kt == W ? S::load(src + i * rs + p0) : S::mload(mk, src + i * rs + p0);
+            else
+              r[ii] = S::zero();
+          }
+          S::transpose(r);
+          T* dst = out + p0 * MR + c0;
+          if (lanes == W) {
+            for (idx pp = 0; pp < kt; ++pp) S::store(dst + pp * MR, r[pp]);
+          } else {
+            const auto ml = S::mask(lanes);
+            for (idx pp = 0; pp < kt; ++pp) S::mstore(dst + pp * MR, ml, r[pp]);
+          }
+        }
+      }
     } else {
       for (idx p = 0; p < k; ++p) {
         T* dst = out + p * MR;
@@ -410,6 +435,24 @@ void pack_b(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T*
             const auto mk = S::mask(valid < 0 ? 0 : (valid < W ? valid : W));
             S::store(dst + v * W, S::mload(mk, row + v * W));
           }
+        }
+      }
+    } else if (rs == 1) {
+      // Columns contiguous in the source (a transposed B): transpose W x W blocks in registers.
+      for (idx p0 = 0; p0 < k; p0 += W) {
+        const idx kt = (k - p0 < W) ? k - p0 : W;
+        const auto mk = S::mask(kt);
+        for (int v = 0; v < NV; ++v) {
+          typename S::V r[W];
+          for (int jj = 0; jj < W; ++jj) {
+            const idx j = v * W + jj;
+            if (j < cols)
+              r[jj] = kt == W ? S::load(src + j * cs + p0) : S::mload(mk, src + j * cs + p0);
+            else
+              r[jj] = S::zero();
+          }
+          S::transpose(r);
+          for (idx pp = 0; pp < kt; ++pp) S::store(out + (p0 + pp) * NR + v * W, r[pp]);
         }
       }
     } else {

@@ -48,6 +48,24 @@ struct F32 {
     return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20);
   }
   static V dup_pairs(V v) { return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)); }
+  // In-register transpose of an 8 x 8 block: r[i] holds row i on entry, column i on exit.
+  static void transpose(V (&r)[W]) {
+    V t[W], u[W];
+    for (int i = 0; i < W; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int g = 0; g < W; g += 4) {
+      u[g] = _mm256_shuffle_ps(t[g], t[g + 2], 0x44);
+      u[g + 1] = _mm256_shuffle_ps(t[g], t[g + 2], 0xEE);
+      u[g + 2] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+      u[g + 3] = _mm256_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; ++j) {
+      r[j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x20);
+      r[4 + j] = _mm256_permute2f128_ps(u[j], u[4 + j], 0x31);
+    }
+  }
   static M mask(std::ptrdiff_t valid) {
     const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - v));
@@ -84,6 +102,15 @@ struct F64 {
     return _mm256_permute2f128_pd(_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b), 0x20);
   }
   static V dup_pairs(V v) { return _mm256_permute4x64_pd(v, 0x50); }  // lanes 0, 0, 1, 1
+  // In-register transpose of a 4 x 4 block: r[i] holds row i on entry, column i on exit.
+  static void transpose(V (&r)[W]) {
+    const V t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    const V t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+  }
   static M mask(std::ptrdiff_t valid) {
     const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
     // 64-bit lanes: two mask words per lane.

@@ -44,6 +44,35 @@ struct F32 {
   static V dup_pairs(V v) {
     return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), v);
   }
+  // In-register transpose of a 16 x 16 block: r[i] holds row i on entry, column i on exit.
+  static void transpose(V (&r)[W]) {
+    V t[W];
+    for (int i = 0; i < W; i += 2) {
+      t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < W; i += 4) {
+      const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+      const __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+      r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+      r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+      r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+      r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    // r[4g + j] now holds column j (and j + 4, j + 8, j + 12) of rows 4g..4g+3, one per 128-bit lane.
+    for (int j = 0; j < 4; ++j) {
+      t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+      t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+      t[8 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+      t[12 + j] = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+    }
+    for (int j = 0; j < 4; ++j) {
+      r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
+      r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xDD);
+      r[4 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0x88);
+      r[12 + j] = _mm512_shuffle_f32x4(t[4 + j], t[12 + j], 0xDD);
+    }
+  }
   static M mask(std::ptrdiff_t valid) {
     return valid >= W ? M(0xFFFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
   }
@@ -79,6 +108,25 @@ struct F64 {
     return _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), b);
   }
   static V dup_pairs(V v) { return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3), v); }
+  // In-register transpose of an 8 x 8 block: r[i] holds row i on entry, column i on exit.
+  static void transpose(V (&r)[W]) {
+    V t[W];
+    for (int i = 0; i < W; i += 2) {
+      t[i] = _mm512_unpacklo_pd(r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_pd(r[i], r[i + 1]);
+    }
+    V u[W];
+    for (int g = 0; g < W; g += 4) {
+      u[g] = _mm512_shuffle_f64x2(t[g], t[g + 2], 0x88);
+      u[g + 2] = _mm512_shuffle_f64x2(t[g], t[g + 2], 0xDD);
+      u[g + 1] = _mm512_shuffle_f64x2(t[g + 1], t[g + 3], 0x88);
+      u[g + 3] = _mm512_shuffle_f64x2(t[g + 1], t[g + 3], 0xDD);
+    }
+    for (int j = 0; j < 4; ++j) {
+      r[j] = _mm512_shuffle_f64x2(u[j], u[4 + j], 0x88);
+      r[4 + j] = _mm512_shuffle_f64x2(u[j], u[4 + j], 0xDD);
+    }
+  }
   static M mask(std::ptrdiff_t valid) {
     return valid >= W ? M(0xFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
   }

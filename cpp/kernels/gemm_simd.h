@@ -85,11 +85,11 @@ void tile(idx k, const typename S::T* a, idx as, const typename S::T* b, idx ldb
   const bool use_beta = e.beta != T(0);
   const bool scale = e.alpha != T(1);
   V bias[NV];
-  if (e.bias) {
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v)
-      bias[v] = (v == NV - 1 && !full) ? S::mload(last, e.bias + v * W) : S::load(e.bias + v * W);
-  }
+  for (int v = 0; v < NV; ++v)
+    bias[v] = !e.bias ? S::zero()
+              : (v == NV - 1 && !full) ? S::mload(last, e.bias + v * W)
+                                       : S::load(e.bias + v * W);
 #pragma GCC unroll 32
   for (int i = 0; i < MR; ++i) {
     T* row = c + i * ldc;

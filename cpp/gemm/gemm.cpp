@@ -22,10 +22,10 @@ index_t min_i(index_t a, index_t b) { return a < b ? a : b; }
 
 GemmTuning g_tuning;
 
-// A second thread costs a fork and a join (about 1-2 us with libgomp on a warm pool), so each
-// thread must have at least this much work: below it one thread is faster (measured at 64^3,
-// 5e5 flops, where one and two threads tie).
-constexpr double kMinThreadFlops = 4.0e5;
+// A second thread costs a fork and a join (about 1 us with libgomp on a warm pool), so each
+// thread must get at least this much work. Measured on 2 cores (AVX-512, float32): 48^3 (2.2e5
+// flops) is faster on one thread, 56^3 (3.5e5) and 64^3 (5.2e5, 2.8 -> 2.4 us) on two.
+constexpr double kMinThreadFlops = 2.0e5;
 
 // C = beta * C, then the epilogue: what is left when the product contributes nothing
 // (k == 0 or alpha == 0).
@@ -199,17 +199,21 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   int nt = nthreads > 0 ? nthreads : num_threads();
   const double flops = 2.0 * double(m) * double(n) * double(k);
   const double min_flops = tu.min_thread_flops > 0 ? tu.min_thread_flops : kMinThreadFlops;
-  if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops) > 1 ? static_cast<int>(flops / min_flops) : 1;
+  if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops);
+  if (nt < 1) nt = 1;
   if (nt <= 1) {
     gemm_rect(kern, make_plan(kern, m, n, k, opa, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
     return;
   }
 
-  // Threads take rectangles of C along its longer side (in register tiles), so that each packs
-  // only the panels it needs. When C has too few tiles to share evenly (small m and n, long k:
-  // weight gradients), they take depth ranges instead and the partial products are summed.
+  // Threads take rectangles of C, rows or columns in whole register tiles, whichever leaves the
+  // busiest thread the least work (each packs only the panels it needs). When C has too few tiles
+  // to share evenly (small m and n, long k: weight gradients), they take depth ranges instead and
+  // the partial products are summed.
   const index_t tiles_m = ceil_div(m, kern.mr), tiles_n = ceil_div(n, kern.nr);
-  const bool split_m = tiles_m * kern.mr >= tiles_n * kern.nr;
+  const index_t busiest_m = min_i(m, ceil_div(tiles_m, nt) * kern.mr) * n;
+  const index_t busiest_n = m * min_i(n, ceil_div(tiles_n, nt) * kern.nr);
+  const bool split_m = busiest_m * 32 <= busiest_n * 33;  // rows unless columns are clearly better
   const index_t tiles = split_m ? tiles_m : tiles_n;
   const bool split_k = tu.split == 1 || (tu.split < 0 && tiles < 2 * nt && k >= 256 * nt);
   if (split_k) {

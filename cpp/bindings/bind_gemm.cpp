@@ -182,7 +182,8 @@ void bind_gemm(py::module_& m) {
         require_ndim(kernel, 2, "kernel");
         require_ndim(out, 2, "out");
         require_writeable(out, "out");
-        const Product p = check_product(x, kernel, out, false, false, "dense", "x", "kernel", "out");
+        const Product p =
+            check_product(x, kernel, out, false, false, "dense", "x", "kernel", "out");
         const py::array bias_arr = bias_vector(bias, dt, p.n, out, "out");
         const bool has_bias = !bias.is_none();
         const Layout lx = layout_of(x, "x", true), lk = layout_of(kernel, "kernel", true);

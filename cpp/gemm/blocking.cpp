@@ -35,7 +35,8 @@ CacheSizes detect() {
   // Defaults small enough for any x86-64 of the last decade.
   CacheSizes cs{32u << 10, 512u << 10, 8u << 20};
   for (int index = 0; index < 8; ++index) {
-    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    const std::string dir =
+        "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
     const std::string level = read_word(dir + "level");
     if (level.empty()) break;
     const std::string type = read_word(dir + "type");

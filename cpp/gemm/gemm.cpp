@@ -2,7 +2,6 @@
 // the loops around the ISA block kernel. Each thread computes its own rectangle of C.
 #include "nncore/gemm.h"
 
-
 #include "blocking.h"
 #include "nncore/aligned_buffer.h"
 #include "nncore/gemm_dispatch.h"
@@ -52,7 +51,7 @@ struct Plan {
 // reading in place wins for small and skinny products, where the copy would cost as much as the
 // product itself. B can only be read in place when its rows are contiguous.
 template <typename T>
-Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k, const Operand<T>& a,
+Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k,
                   const Operand<T>& b) {
   Plan<T> plan{};
   plan.blk = gemm_blocking(kern.mr, kern.nr, sizeof(T));
@@ -77,7 +76,6 @@ Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k, co
   const index_t col_panels = ceil_div(n, kern.nr);
   plan.pack_b = !b_direct_ok || (row_panels > 4 && k * n * index_t(sizeof(T)) > (64 << 10));
   plan.pack_a = col_panels > 4 && m * k * index_t(sizeof(T)) > (64 << 10);
-  (void)a;
   return plan;
 }
 
@@ -88,8 +86,7 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
                const GemmEpilogue<T>& ep) {
   const int mr = kern.mr, nr = kern.nr;
   // Depth blocks of (nearly) equal size, so that the last one is not a sliver.
-  const index_t k_blocks = ceil_div(k, plan.blk.kc);
-  const index_t kc_max = round_up(ceil_div(k, k_blocks), 8) < k ? round_up(ceil_div(k, k_blocks), 8) : k;
+  const index_t kc_max = min_i(round_up(ceil_div(k, ceil_div(k, plan.blk.kc)), 8), k);
   const index_t mc_max = plan.pack_a ? plan.blk.mc : m;
   const index_t nc_max = plan.blk.nc;
 
@@ -202,7 +199,7 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops);
   if (nt < 1) nt = 1;
   if (nt <= 1) {
-    gemm_rect(kern, make_plan(kern, m, n, k, opa, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
+    gemm_rect(kern, make_plan(kern, m, n, k, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
     return;
   }
 
@@ -220,7 +217,7 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
     const index_t k_part = round_up(ceil_div(k, nt), 8);
     nt = static_cast<int>(ceil_div(k, k_part));
     T* parts = partials_buffer().get<T>(static_cast<std::size_t>((nt - 1) * m * n));
-    const Plan<T> plan = make_plan(kern, m, n, k_part, opa, opb);
+    const Plan<T> plan = make_plan(kern, m, n, k_part, opb);
     parallel_for(
         0, nt, 1,
         [&](index_t t0, index_t t1) {
@@ -244,7 +241,7 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   if (tiles < nt) nt = static_cast<int>(tiles);
   const index_t m_part = split_m ? round_up(ceil_div(m, nt), kern.mr) : m;
   const index_t n_part = split_m ? n : round_up(ceil_div(n, nt), kern.nr);
-  const Plan<T> plan = make_plan(kern, m_part, n_part, k, opa, opb);
+  const Plan<T> plan = make_plan(kern, m_part, n_part, k, opb);
   parallel_for(
       0, tiles, 1,
       [&](index_t t0, index_t t1) {
@@ -272,12 +269,6 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, 
              nthreads);
 }
 
-#define NNCORE_INSTANTIATE_GEMM(T)                                                              \
-  template void gemm<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t, const T*,  \
-                        index_t, T, T*, index_t, int);                                          \
-  template void gemm_ex<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t,         \
-                           const T*, index_t, T, T*, index_t, const GemmEpilogue<T>&, int);   \
-  template GemmConfig gemm_config<T>();
 template <typename T>
 GemmConfig gemm_config() {
   const GemmKernel<T>& kern = gemm_kernel_for<T>(gemm_kernels());
@@ -290,6 +281,12 @@ GemmConfig gemm_config() {
 GemmTuning gemm_tuning() { return g_tuning; }
 void set_gemm_tuning(const GemmTuning& tuning) { g_tuning = tuning; }
 
+#define NNCORE_INSTANTIATE_GEMM(T)                                                              \
+  template void gemm<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t, const T*,  \
+                        index_t, T, T*, index_t, int);                                          \
+  template void gemm_ex<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t,         \
+                           const T*, index_t, T, T*, index_t, const GemmEpilogue<T>&, int);   \
+  template GemmConfig gemm_config<T>();
 NNCORE_INSTANTIATE_GEMM(float)
 NNCORE_INSTANTIATE_GEMM(double)
 #undef NNCORE_INSTANTIATE_GEMM

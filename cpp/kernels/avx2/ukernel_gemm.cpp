@@ -47,7 +47,9 @@ struct F32 {
     // unpacklo/hi work within 128-bit halves; the low halves of both hold lanes 0-3 of a and b.
     return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20);
   }
-  static V dup_pairs(V v) { return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)); }
+  static V dup_pairs(V v) {
+    return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+  }
   // In-register transpose of an 8 x 8 block: r[i] holds row i on entry, column i on exit.
   static void transpose(V (&r)[W]) {
     V t[W], u[W];

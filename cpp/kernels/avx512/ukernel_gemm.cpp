@@ -42,19 +42,27 @@ struct F32 {
     std::memcpy(&pair, p, sizeof pair);
     return _mm512_castpd_ps(_mm512_set1_pd(pair));
   }
+  static __m512i even_lanes() {
+    return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
+  static __m512i odd_lanes() {
+    return _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
+  }
   static V pair_sum(V v) {
     const V s = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));  // both lanes of a pair hold the sum
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), s);
+    return _mm512_permutexvar_ps(even_lanes(), s);
   }
   static void split_pairs(V v, V& even, V& odd) {
-    even = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), v);
-    odd = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0), v);
+    even = _mm512_permutexvar_ps(even_lanes(), v);
+    odd = _mm512_permutexvar_ps(odd_lanes(), v);
   }
   static V interleave(V a, V b) {
-    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
+    const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    return _mm512_permutex2var_ps(a, idx, b);
   }
   static V dup_pairs(V v) {
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), v);
+    const __m512i idx = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+    return _mm512_permutexvar_ps(idx, v);
   }
   // In-register transpose of a 16 x 16 block: r[i] holds row i on entry, column i on exit.
   static void transpose(V (&r)[W]) {
@@ -71,7 +79,7 @@ struct F32 {
       r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
       r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
     }
-    // r[4g + j] now holds column j (and j + 4, j + 8, j + 12) of rows 4g..4g+3, one per 128-bit lane.
+    // r[4g + j] holds columns j, j + 4, j + 8, j + 12 of rows 4g..4g+3, one per 128-bit lane.
     for (int j = 0; j < 4; ++j) {
       t[j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
       t[4 + j] = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
@@ -119,7 +127,9 @@ struct F64 {
   static V interleave(V a, V b) {
     return _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), b);
   }
-  static V dup_pairs(V v) { return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3), v); }
+  static V dup_pairs(V v) {
+    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3), v);
+  }
   // In-register transpose of an 8 x 8 block: r[i] holds row i on entry, column i on exit.
   static void transpose(V (&r)[W]) {
     V t[W];

@@ -7,9 +7,9 @@ namespace {
 
 using idx = std::ptrdiff_t;
 
-// A full tile with contiguous columns of A and rows of B (packed panels): fixed trip counts, so the accumulators live in (vector)
-// registers. Kept out of line: inlined into the caller, whose own accumulator array is indexed
-// with run-time bounds, the compiler keeps them in memory (4x slower).
+// A full tile with contiguous columns of A and rows of B (packed panels): fixed trip counts, so
+// the accumulators live in (vector) registers. Kept out of line: inlined into the block loop, the
+// compiler merges them with the caller's tile array and keeps them in memory (2.5x slower).
 template <typename T, int MR, int NR>
 #if defined(__GNUC__)
 __attribute__((noinline))
@@ -64,14 +64,16 @@ template <typename T, int MR>
 void pack_a(idx m, idx k, const T* a, idx rs, idx cs, T* out) {
   for (idx i0 = 0; i0 < m; i0 += MR, out += MR * k)
     for (idx p = 0; p < k; ++p)
-      for (idx i = 0; i < MR; ++i) out[p * MR + i] = (i0 + i < m) ? a[(i0 + i) * rs + p * cs] : T(0);
+      for (idx i = 0; i < MR; ++i)
+        out[p * MR + i] = (i0 + i < m) ? a[(i0 + i) * rs + p * cs] : T(0);
 }
 
 template <typename T, int NR>
 void pack_b(idx k, idx n, const T* b, idx rs, idx cs, T* out) {
   for (idx j0 = 0; j0 < n; j0 += NR, out += NR * k)
     for (idx p = 0; p < k; ++p)
-      for (idx j = 0; j < NR; ++j) out[p * NR + j] = (j0 + j < n) ? b[p * rs + (j0 + j) * cs] : T(0);
+      for (idx j = 0; j < NR; ++j)
+        out[p * NR + j] = (j0 + j < n) ? b[p * rs + (j0 + j) * cs] : T(0);
 }
 
 template <typename T, int MR, int NR>

@@ -12,7 +12,7 @@ namespace nncore {
 
 // One block of a GEMM, handed to an ISA block kernel:
 //   C[0:m, 0:n] = epilogue(alpha * A[0:m, 0:k] B[0:k, 0:n] + beta * C)
-// where epilogue adds bias[j] to column j (when bias is set) and then applies max(0, x) (when relu).
+// where the epilogue adds bias[j] to column j (when bias is set), then applies max(0, x) (relu).
 // beta == 0 writes C without reading it (NaN in C does not propagate), as in BLAS.
 //
 // A is either packed (a_packed: ceil(m / mr) panels of mr rows, panel q at a + q*mr*k, element

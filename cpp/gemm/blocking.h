@@ -7,7 +7,7 @@
 namespace nncore {
 
 struct CacheSizes {
-  std::size_t l1d, l2, l3;  // bytes: L1 data and L2 of one core, the whole L3
+  std::size_t l1d, l2, l3;  // bytes per core: a cache shared by several cores counts its share
 };
 
 // Read once from /sys (Linux); conservative defaults elsewhere or when unreadable.
@@ -20,7 +20,8 @@ struct GemmBlocking {
 // Block sizes for a kernel with an mr x nr register tile on elements of `elem` bytes:
 // kc so that an A panel (mr x kc) takes half of L1 (it is reused against every B panel),
 // nc so that a B block (kc x nc) takes half of L2 (it streams past every A panel),
-// mc so that an A block (mc x kc) takes a share of L3.
+// mc so that an A block (mc x kc) takes a quarter of the core's share of L3 (B blocks are
+// repacked for every A block, so it should not be small either).
 GemmBlocking gemm_blocking(int mr, int nr, std::size_t elem);
 
 }  // namespace nncore

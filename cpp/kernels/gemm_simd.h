@@ -2,8 +2,8 @@
 //
 // Included only by cpp/kernels/<isa>/ukernel_gemm.cpp. Everything here sits in an anonymous
 // namespace, so each ISA file gets its own copy compiled with its own -m flags and nothing is
-// shared through the linker (see nncore/kernels/gemm_kernel.h). The traits class S of an ISA provides:
-//   T, V (vector), M (lane mask), W (lanes); zero, set1, bcast, load, store, mload, mstore (masked,
+// shared through the linker (see nncore/kernels/gemm_kernel.h). The traits class S of an ISA
+// provides: T, V (vector), M (lane mask), W (lanes); zero, set1, bcast, load, store, mload, mstore (masked,
 //   fault-free on masked-off lanes), fma, mul, add, max, mask(valid lanes), kMaskedLoadIsCheap
 //   (the masked load may be used in the inner loop), and for narrow blocks: bcast2 (the pair
 //   p[0], p[1] repeated over the lanes), pair_sum (lane l := v[2l] + v[2l+1] for l < W/2) and

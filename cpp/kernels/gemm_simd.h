@@ -3,13 +3,15 @@
 // Included only by cpp/kernels/<isa>/ukernel_gemm.cpp. Everything here sits in an anonymous
 // namespace, so each ISA file gets its own copy compiled with its own -m flags and nothing is
 // shared through the linker (see nncore/kernels/gemm_kernel.h). The traits class S of an ISA
-// provides: T, V (vector), M (lane mask), W (lanes); zero, set1, bcast, load, store, mload, mstore (masked,
-//   fault-free on masked-off lanes), fma, mul, add, max, mask(valid lanes), kMaskedLoadIsCheap
-//   (the masked load may be used in the inner loop), and for narrow blocks: bcast2 (the pair
-//   p[0], p[1] repeated over the lanes), pair_sum (lane l := v[2l] + v[2l+1] for l < W/2) and
-//   split_pairs (even := v[0], v[2], ...; odd := v[1], v[3], ...; in the low W/2 lanes),
-//   interleave (a[0], b[0], a[1], b[1], ... from the low W/2 lanes) and dup_pairs (v[0], v[0],
-//   v[1], v[1], ...), and transpose (a W x W block held in W vectors, in place).
+// provides:
+//   T, V (vector), M (lane mask), W (lanes); zero, set1, bcast, load, store, mload, mstore
+//   (masked, fault-free on masked-off lanes), fma, mul, add, max, mask(valid lanes);
+//   kMaskedLoadIsCheap (the masked load may be used in the inner loop);
+//   for narrow blocks: bcast2 (the pair p[0], p[1] repeated over the lanes), pair_sum (lane l :=
+//   v[2l] + v[2l+1] for l < W/2), split_pairs (even := v[0], v[2], ...; odd := v[1], v[3], ...;
+//   in the low W/2 lanes), interleave (a[0], b[0], a[1], b[1], ... from the low W/2 lanes),
+//   dup_pairs (v[0], v[0], v[1], v[1], ...);
+//   for packing: transpose (a W x W block held in W vectors, in place).
 #pragma once
 #include <cstddef>
 #include <type_traits>

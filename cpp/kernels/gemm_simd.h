@@ -49,10 +49,6 @@ void tile(idx k, const typename S::T* a, idx as, const typename S::T* b, idx ldb
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = S::zero();
 
-  // Warm the lines of C the tile will write while the products are being accumulated.
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; ++i) __builtin_prefetch(c + i * ldc, 1, 3);
-
   auto run = [&](auto masked_tag) {
     constexpr bool kMasked = decltype(masked_tag)::value;
     const T* ap = a;

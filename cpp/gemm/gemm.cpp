@@ -22,9 +22,11 @@ index_t min_i(index_t a, index_t b) { return a < b ? a : b; }
 GemmTuning g_tuning;
 
 // A second thread costs a fork and a join (about 1 us with libgomp on a warm pool), so each
-// thread must get at least this much work. Measured on 2 cores (AVX-512, float32): 48^3 (2.2e5
-// flops) is faster on one thread, 56^3 (3.5e5) and 64^3 (5.2e5, 2.8 -> 2.4 us) on two.
-constexpr double kMinThreadFlops = 2.0e5;
+// thread must get at least this much work. Measured on 2 idle cores (AVX-512, float32): one
+// thread wins at 48^3 (2.2e5 flops), two win from 56^3 (3.5e5) and gain 15 % at 64^3 (2.8 -> 2.4
+// us), 26 % at 72^3. The threshold sits a little above the crossover: on a loaded machine a
+// parallel region can wait milliseconds for its second thread, which a 15 % gain does not repay.
+constexpr double kMinThreadFlops = 3.0e5;
 
 // C = beta * C, then the epilogue: what is left when the product contributes nothing
 // (k == 0 or alpha == 0).

@@ -5,11 +5,12 @@ parent process starts one worker process per framework (so thread pools never co
 framework's OpenMP runtime cannot slow another's), collects median times as JSON, prints a
 markdown table with nncore/anchor ratios and writes the JSON next to it.
 
-The machine is usually shared, so a run can be repeated in rounds (``--rounds``): every round
-starts each framework's worker once more, in turn, and each case keeps its fastest round (the one
-least disturbed by other load). The load average before and after is printed and recorded. A
-script may also name cases for a thread-scaling table (``scaling=``), run again at
-``--scaling-threads`` (default 1) threads.
+The machine is usually shared, so the workers stay alive and the parent interleaves them case by
+case: every case is timed on each framework in turn (the order rotating), within about a second,
+so that a burst of other load hits all frameworks alike. ``--rounds`` repeats the whole sweep and
+each case keeps its fastest round (the one least disturbed). The load average before and after
+is printed and recorded. A script may also name cases for a thread-scaling table (``scaling=``),
+run again at ``--scaling-threads`` (default 1) threads.
 """
 
 from __future__ import annotations
@@ -94,11 +95,116 @@ def worker(framework: str, threads: int, cases: Sequence[dict],
 
 
 def run_worker_process(script: str, framework: str, threads: int, extra: Sequence[str]) -> dict:
+    """One worker process that times every selected case (the non-interleaved way)."""
     cmd = [sys.executable, script, "--worker", framework, "--threads", str(threads), *extra]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=pin_threads_env(threads))
     if proc.returncode != 0:
         return {"available": False, "reason": proc.stderr.strip().splitlines()[-1:] or ["failed"]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def serve(framework: str, threads: int, cases: Sequence[dict],
+          builders: dict[str, Callable[[dict], Callable[[], object]]]) -> None:
+    """Worker loop of an interleaved run: reads case names from stdin, answers one JSON line each
+    (the timing, {"skipped": true} or {"available": false, ...}); the first line says whether the
+    framework could be set up."""
+    by_name = {c["name"]: c for c in cases}
+    try:
+        set_framework_threads(framework, threads)
+    except ImportError as exc:
+        print(json.dumps({"available": False, "reason": str(exc)}), flush=True)
+        return
+    print(json.dumps({"available": True}), flush=True)
+    for line in sys.stdin:
+        name = line.rstrip("\n")
+        try:
+            fn = builders[framework](by_name[name])
+        except ImportError as exc:
+            print(json.dumps({"available": False, "reason": str(exc)}), flush=True)
+            continue
+        if fn is None:
+            print(json.dumps({"skipped": True}), flush=True)
+            continue
+        print(json.dumps(time_callable(fn)), flush=True)
+        del fn
+
+
+class _Worker:
+    """A persistent `--serve` process of one framework."""
+
+    def __init__(self, script: str, framework: str, threads: int):
+        cmd = [sys.executable, script, "--serve", framework, "--threads", str(threads)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1,
+                                     env=pin_threads_env(threads))
+        self.status = self._read() or {"available": False, "reason": self._error()}
+
+    def _read(self) -> dict | None:
+        line = self.proc.stdout.readline()
+        return json.loads(line) if line else None
+
+    def _error(self) -> str:
+        self.proc.kill()
+        lines = self.proc.stderr.read().strip().splitlines()
+        return lines[-1] if lines else "worker failed"
+
+    def time(self, case_name: str) -> dict:
+        self.proc.stdin.write(case_name + "\n")
+        self.proc.stdin.flush()
+        return self._read() or {"available": False, "reason": self._error()}
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+
+
+def run_interleaved(name: str, script: str, frameworks: Sequence[str], threads: int, rounds: int,
+                    case_names: Sequence[str], settle: float = 0.25) -> dict:
+    """Times every case on every framework in turn (rotating the order), `rounds` times; keeps
+    each case's fastest round (by median) and the medians of all rounds.
+
+    Between two frameworks the parent waits `settle` seconds: thread pools spin for a while after
+    their last job (libgomp ~10 ms, OpenBLAS ~0.1 s), and a pool still spinning in an idle worker
+    would take a core from the next framework's threads."""
+    results: dict[str, dict] = {}
+    workers = {}
+    for fw in frameworks:
+        w = _Worker(script, fw, threads)
+        if w.status.get("available"):
+            workers[fw] = w
+            results[fw] = {"available": True, "results": {}, "round_medians": {}}
+        else:
+            results[fw] = w.status
+            print(f"[{name}] {fw} not available: {w.status.get('reason')}", file=sys.stderr)
+    order = list(workers)
+    try:
+        for r in range(rounds):
+            tag = f" round {r + 1}/{rounds}" if rounds > 1 else ""
+            print(f"[{name}] {threads} thread(s){tag}: {len(case_names)} cases on "
+                  f"{', '.join(order)}", file=sys.stderr, flush=True)
+            for i, case in enumerate(case_names):
+                shift = (i + r) % max(len(order), 1)
+                for fw in order[shift:] + order[:shift]:
+                    if fw not in workers:
+                        continue
+                    time.sleep(settle)
+                    t = workers[fw].time(case)
+                    if t.get("available") is False:
+                        results[fw] = t
+                        workers.pop(fw).close()
+                        print(f"[{name}] {fw} failed: {t.get('reason')}", file=sys.stderr)
+                        continue
+                    if t.get("skipped"):
+                        continue
+                    best = results[fw]
+                    best["round_medians"].setdefault(case, []).append(t["median"])
+                    if case not in best["results"] or t["median"] < best["results"][case]["median"]:
+                        best["results"][case] = t
+    finally:
+        for w in workers.values():
+            w.close()
+    return results
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -126,30 +232,6 @@ def load_average() -> list[float] | None:
         return None
 
 
-def run_rounds(name: str, script: str, frameworks: Sequence[str], threads: int, rounds: int,
-               extra: Sequence[str]) -> dict:
-    """Runs every framework's worker `rounds` times, interleaved; keeps each case's fastest round
-    (by median) and the medians of all rounds."""
-    results: dict[str, dict] = {}
-    for r in range(rounds):
-        for fw in frameworks:
-            if fw in results and not results[fw].get("available"):
-                continue
-            tag = f" (round {r + 1}/{rounds})" if rounds > 1 else ""
-            print(f"[{name}] running {fw} with {threads} thread(s){tag}...", file=sys.stderr, flush=True)
-            res = run_worker_process(script, fw, threads, extra)
-            if not res.get("available"):
-                results[fw] = res
-                print(f"[{name}] {fw} not available: {res.get('reason')}", file=sys.stderr)
-                continue
-            best = results.setdefault(fw, {"available": True, "results": {}, "round_medians": {}})
-            for case, t in res["results"].items():
-                best["round_medians"].setdefault(case, []).append(t["median"])
-                if case not in best["results"] or t["median"] < best["results"][case]["median"]:
-                    best["results"][case] = t
-    return results
-
-
 def format_seconds(s: float) -> str:
     if s < 1e-3:
         return f"{s * 1e6:.1f} us"
@@ -173,6 +255,7 @@ def main(*, name: str, script: str, cases: Sequence[dict],
     parser = argparse.ArgumentParser(description=f"{name} benchmark")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("NNCORE_BENCH_THREADS", "2")))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--frameworks", default=",".join(builders),
                         help="comma-separated subset of: " + ", ".join(builders))
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
@@ -181,10 +264,15 @@ def main(*, name: str, script: str, cases: Sequence[dict],
     parser.add_argument("--scaling-threads", type=int, default=1,
                         help="thread count the scaling table compares --threads with")
     parser.add_argument("--no-scaling", action="store_true", help="skip the thread-scaling table")
+    parser.add_argument("--settle", type=float, default=0.25,
+                        help="seconds to wait between frameworks (idle thread pools stop spinning)")
     parser.add_argument("--json", default=None, help="where to write results (default bench/results/)")
     args = parser.parse_args(argv)
 
     selected = [c for c in cases if not args.cases or c["name"] in args.cases.split(",")]
+    if args.serve:
+        serve(args.serve, args.threads, cases, builders)
+        return {}
     if args.worker:
         res = worker(args.worker, args.threads, selected, builders)
         print(json.dumps(res))
@@ -192,8 +280,9 @@ def main(*, name: str, script: str, cases: Sequence[dict],
 
     load_before = load_average()
     frameworks = [f for f in args.frameworks.split(",") if f in builders]
-    extra = ["--cases", args.cases] if args.cases else []
-    results = run_rounds(name, script, frameworks, args.threads, max(args.rounds, 1), extra)
+    names = [c["name"] for c in selected]
+    results = run_interleaved(name, script, frameworks, args.threads, max(args.rounds, 1), names,
+                              args.settle)
 
     present = [fw for fw in frameworks if results[fw].get("available")]
     header = ["case"]
@@ -218,11 +307,10 @@ def main(*, name: str, script: str, cases: Sequence[dict],
     print(markdown_table(header, rows))
 
     scaling_results = {}
-    names = [c["name"] for c in selected]
     scaled = [n for n in (scaling or []) if n in names]
     if scaled and not args.no_scaling and args.scaling_threads != args.threads:
-        scaling_results = run_rounds(name, script, present, args.scaling_threads,
-                                     max(args.rounds, 1), ["--cases", ",".join(scaled)])
+        scaling_results = run_interleaved(name, script, present, args.scaling_threads,
+                                          max(args.rounds, 1), scaled, args.settle)
         lo, hi = args.scaling_threads, args.threads
         sheader = ["case"]
         for fw in present:

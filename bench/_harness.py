@@ -305,6 +305,8 @@ def main(*, name: str, script: str, cases: Sequence[dict],
                     row.append("–")
         rows.append(row)
     print(markdown_table(header, rows))
+    if max(args.rounds, 1) > 1:
+        print("\n(each framework's fastest round; every round's median is in the JSON)")
 
     scaling_results = {}
     scaled = [n for n in (scaling or []) if n in names]

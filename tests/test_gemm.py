@@ -187,6 +187,25 @@ def test_shapes_crossing_block_boundaries(dtype, ta, tb, isa, rng):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("ta", [False, True], ids=["A", "At"])
+def test_narrow_products_every_width(dtype, ta, isa, rng):
+    """n up to half a vector: two depth steps (row-major A) or two rows (column-major A) share a
+    vector; plain products of exactly half a vector store two rows at once."""
+    vec = _core.gemm_config(np.dtype(dtype).name)["vec"]
+    for n in range(1, max(vec // 2, 1) + 1):
+        for m in (1, 2, 7, 27, 50):
+            for k in (1, 2, 27):
+                a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+                b = rng.standard_normal((k, n)).astype(dtype)
+                want = reference(a, b, ta=ta)
+                assert_close(ops.matmul(a, b, transpose_a=ta), want, dtype, k, magnitude(a, b, k))
+                bias = rng.standard_normal(n).astype(dtype)
+                got = ops.dense(a.T if ta else a, b, bias, activation="relu")
+                assert_close(got, reference(a, b, ta=ta, bias=bias, relu=True), dtype, k,
+                             magnitude(a, b, k) + 4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_large_packed_row_blocks(dtype, rng):
     """More rows than one packed A block holds (mc), with B read in place and packed."""
     mc = _core.gemm_config(np.dtype(dtype).name)["mc"]

@@ -39,6 +39,14 @@ struct F32 {
     const V h = _mm256_hadd_ps(v, v);
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0x08));
   }
+  static V pair_sum2(V a, V b) {
+    // hadd: [a01, a23, b01, b23 | a45, a67, b45, b67]; then 64-bit lanes 0, 2, 1, 3.
+    const V h = _mm256_hadd_ps(a, b);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8));
+  }
+  static V deinterleave(V v) {
+    return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+  }
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
     odd = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 3, 5, 7, 0, 0, 0, 0));
@@ -96,6 +104,10 @@ struct F64 {
     const V h = _mm256_hadd_pd(v, v);  // [a0+a1, a0+a1, a2+a3, a2+a3]
     return _mm256_permute4x64_pd(h, 0x08);
   }
+  static V pair_sum2(V a, V b) {
+    return _mm256_permute4x64_pd(_mm256_hadd_pd(a, b), 0xD8);  // [a01, b01, a23, b23] -> a, a, b, b
+  }
+  static V deinterleave(V v) { return _mm256_permute4x64_pd(v, 0xD8); }  // lanes 0, 2, 1, 3
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm256_permute4x64_pd(v, 0x08);  // lanes 0, 2
     odd = _mm256_permute4x64_pd(v, 0x0D);   // lanes 1, 3

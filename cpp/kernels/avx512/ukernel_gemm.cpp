@@ -52,6 +52,15 @@ struct F32 {
     const V s = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));  // both lanes of a pair hold the sum
     return _mm512_permutexvar_ps(even_lanes(), s);
   }
+  static V pair_sum2(V a, V b) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_add_ps(_mm512_permutex2var_ps(a, ev, b), _mm512_permutex2var_ps(a, od, b));
+  }
+  static V deinterleave(V v) {
+    const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    return _mm512_permutexvar_ps(idx, v);
+  }
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm512_permutexvar_ps(even_lanes(), v);
     odd = _mm512_permutexvar_ps(odd_lanes(), v);
@@ -119,6 +128,14 @@ struct F64 {
   static V pair_sum(V v) {
     const V s = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
     return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), s);
+  }
+  static V pair_sum2(V a, V b) {
+    const __m512i ev = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i od = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    return _mm512_add_pd(_mm512_permutex2var_pd(a, ev, b), _mm512_permutex2var_pd(a, od, b));
+  }
+  static V deinterleave(V v) {
+    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), v);
   }
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), v);

@@ -13,5 +13,7 @@ void bind_softmax(pybind11::module_& m);
 void bind_bias(pybind11::module_& m);
 void bind_batchnorm(pybind11::module_& m);
 void bind_dropout(pybind11::module_& m);
+void bind_losses(pybind11::module_& m);
+void bind_optim(pybind11::module_& m);
 
 }  // namespace nncore::bind

@@ -35,4 +35,6 @@ PYBIND11_MODULE(_core, m) {
   nncore::bind::bind_bias(m);
   nncore::bind::bind_batchnorm(m);
   nncore::bind::bind_dropout(m);
+  nncore::bind::bind_losses(m);
+  nncore::bind::bind_optim(m);
 }

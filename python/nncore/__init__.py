@@ -1,16 +1,62 @@
 """nncore: neural networks on the CPU with a Keras-like API over a readable C++ core."""
 
-from . import ops
-from .errors import DTypeError, ShapeError
+from . import ops  # first: loads the extension
+from . import (
+    activations,
+    augmentation,
+    backend,
+    callbacks,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
+from .errors import DTypeError, GradcheckError, ShapeError
+from .gradcheck import gradcheck
+from .layers import Input
+from .models import Model, Sequential
 from .ops import get_num_threads, info, set_num_threads
+from .saving import load_model
+from .plotting import plot_filters, plot_history, plot_image_grid
+from .random import set_seed
+from .utils import to_categorical
 
 __version__ = info()["version"]
 
 __all__ = [
     "DTypeError",
+    "GradcheckError",
+    "Input",
+    "Model",
+    "Sequential",
     "ShapeError",
+    "activations",
+    "augmentation",
+    "backend",
+    "callbacks",
+    "datasets",
     "get_num_threads",
+    "gradcheck",
     "info",
+    "initializers",
+    "layers",
+    "load_model",
+    "losses",
+    "metrics",
+    "models",
     "ops",
+    "optimizers",
+    "plot_filters",
+    "plot_history",
+    "plot_image_grid",
+    "regularizers",
     "set_num_threads",
+    "set_seed",
+    "to_categorical",
+    "utils",
 ]

@@ -1,6 +1,6 @@
 """Exception types raised by nncore (the C++ core raises these same classes)."""
 
-__all__ = ["ShapeError", "DTypeError"]
+__all__ = ["ShapeError", "DTypeError", "GradcheckError"]
 
 
 class ShapeError(ValueError):
@@ -9,3 +9,8 @@ class ShapeError(ValueError):
 
 class DTypeError(TypeError):
     """An array has a dtype the operation does not accept (nncore computes in float32/float64)."""
+
+
+class GradcheckError(AssertionError):
+    """``nncore.gradcheck`` found an analytic gradient that disagrees with finite differences;
+    the message names the worst element (which input or weight, index, both values, errors)."""

@@ -71,3 +71,12 @@ def get(kind: str, identifier: Any, base: type | None = None, **kwargs) -> Any:
     if isinstance(identifier, type) and base is not None and issubclass(identifier, base):
         return identifier(**kwargs)
     raise ValueError(f"could not interpret {kind} identifier {identifier!r}")
+
+
+def config_value(obj: Any) -> Any:
+    """A constructor argument in config form: plain values stay, objects become config dicts."""
+    if obj is None or isinstance(obj, (str, int, float, bool, dict, list, tuple)):
+        return list(obj) if isinstance(obj, tuple) else obj
+    if hasattr(obj, "get_config"):
+        return serialize(obj)
+    raise ValueError(f"cannot serialize {obj!r} into a config")

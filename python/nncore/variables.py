@@ -33,13 +33,40 @@ class Variable:
         self.regularizer = regularizer
         self.constraint = constraint
 
+    @classmethod
+    def wrap(cls, value: np.ndarray, grad: np.ndarray, *, name: str) -> "Variable":
+        """A variable over existing arrays (no copy): e.g. a model's flat weight buffer."""
+        var = cls.__new__(cls)
+        var.name = name
+        var._value = value
+        var._grad = grad
+        var.trainable = True
+        var.regularizer = None
+        var.constraint = None
+        return var
+
     @property
     def value(self) -> np.ndarray:
         return self._value
 
+    @value.setter
+    def value(self, new) -> None:
+        # `var.value = x` and `var.value += x` copy into the existing storage (never rebind).
+        if new is not self._value:
+            self.assign(new)
+
     @property
     def grad(self) -> np.ndarray:
         return self._grad
+
+    @grad.setter
+    def grad(self, new) -> None:
+        if new is not self._grad:
+            new = np.asarray(new)
+            if new.shape != self._grad.shape:
+                raise ShapeError(f"gradient of shape {new.shape} for variable '{self.name}' of "
+                                 f"shape {self._grad.shape}")
+            np.copyto(self._grad, new, casting="same_kind")
 
     @property
     def shape(self) -> tuple:

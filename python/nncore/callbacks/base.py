@@ -28,8 +28,16 @@ class Callback:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+    def on_batch_begin(self, batch, logs=None): ...
+    def on_batch_end(self, batch, logs=None): ...
+
+    # As in Keras, the training batch hooks fall back to the generic batch hooks.
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -56,6 +64,19 @@ class Callback:
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 
+# A training batch hook is live when the callback overrides it or the generic hook behind it.
+_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
+
+
+def _overrides(cb: Callback, hook: str) -> bool:
+    """Whether ``cb`` does something in ``hook``: a method of its class other than the base
+    one, or a function set on the instance (as LambdaCallback does)."""
+    names = (hook, _ALIASES[hook]) if hook in _ALIASES else (hook,)
+    for name in names:
+        if name in vars(cb) or getattr(type(cb), name, None) is not getattr(Callback, name):
+            return True
+    return False
+
 
 class CallbackList(Callback):
     """Calls each hook on every callback, in order. Batch hooks that no callback overrides are
@@ -65,26 +86,33 @@ class CallbackList(Callback):
         super().__init__()
         self.callbacks = list(callbacks)
         for hook in _HOOKS:
-            active = [getattr(cb, hook) for cb in self.callbacks
-                      if getattr(type(cb), hook, None) is not getattr(Callback, hook)]
-            setattr(self, hook, self._fan_out(active))
+            active = [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)]
+            setattr(self, hook, self._fan_out(active, "epoch" in hook or "batch" in hook))
         if model is not None:
             self.set_model(model)
         if params is not None:
             self.set_params(params)
 
     @staticmethod
-    def _fan_out(methods):
+    def _fan_out(methods, indexed: bool):
+        # Every hook receives a logs dict (as in Keras), so two-argument functions such as
+        # LambdaCallback(on_epoch_begin=lambda epoch, logs: ...) always work.
         if not methods:
             return lambda *args, **kwargs: None
-        if len(methods) == 1:
-            return methods[0]
+        if indexed:
+            def call_indexed(index, logs=None):
+                logs = {} if logs is None else logs
+                for m in methods:
+                    m(index, logs)
 
-        def call_all(*args, **kwargs):
+            return call_indexed
+
+        def call(logs=None):
+            logs = {} if logs is None else logs
             for m in methods:
-                m(*args, **kwargs)
+                m(logs)
 
-        return call_all
+        return call
 
     def set_model(self, model) -> None:
         self.model = model
@@ -97,10 +125,8 @@ class CallbackList(Callback):
             cb.set_params(params)
 
     def has_batch_hooks(self) -> bool:
-        return any(
-            getattr(type(cb), h, None) is not getattr(Callback, h)
-            for cb in self.callbacks for h in ("on_train_batch_begin", "on_train_batch_end")
-        )
+        return any(_overrides(cb, h) for cb in self.callbacks
+                   for h in ("on_train_batch_begin", "on_train_batch_end"))
 
     def __iter__(self):
         return iter(self.callbacks)

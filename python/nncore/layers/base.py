@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import backend
 from ..errors import ShapeError
+from ..serialization import register
 from ..variables import Variable
 
 
@@ -69,7 +70,8 @@ class Layer:
     - ``forward(x, training=False)``: the output for a batch ``x`` (a list of arrays for layers
       that take several inputs), keeping in ``self._cache`` whatever ``backward`` needs;
     - ``backward(grad_out)``: the gradient with respect to the input(s) of the last ``forward``,
-      *adding* the gradients of its weights into ``variable.grad``;
+      *adding* the gradients of its weights into ``variable.grad`` (it may return None when
+      ``self.needs_input_grad`` is False);
     - ``get_config()``: the constructor arguments, so that ``cls.from_config(config)`` rebuilds it.
 
     Everything forward keeps for backward goes in ``self._cache``: a model that calls one layer at
@@ -94,6 +96,9 @@ class Layer:
         self.built = False
         self._variables: list[Variable] = []
         self._cache: Any = None
+        # A model clears this on layers fed only by its inputs: their input gradient is not needed,
+        # and for a first convolution it is the most expensive part of the backward pass.
+        self.needs_input_grad = True
         self._build_input_shape = None
         self._inbound_nodes: list[Node] = []
         # Keras 2 style `input_shape=` on the first layer of a Sequential model.
@@ -283,6 +288,7 @@ class Layer:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
 
 
+@register("layer")
 class InputLayer(Layer):
     """The entry of a model: passes its input through; ``Input(shape=...)`` creates one."""
 

@@ -5,7 +5,30 @@ NumPy arrays (one dtype per call), returns arrays of the input's dtype, and rais
 ``nncore.ShapeError`` / ``nncore.DTypeError`` naming the offending argument.
 """
 
+from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
 from ._gemm import dense, gemm, matmul
+from ._activations import *  # noqa: F401,F403  (names listed in _activations.__all__)
+from ._activations import __all__ as _activation_names
+from ._batchnorm import batch_norm_backward, batch_norm_inference, batch_norm_train
+from ._bias import bias_add, bias_grad
+from ._dropout import dropout, dropout_backward
+from ._losses import (
+    sigmoid_binary_cross_entropy,
+    softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
+)
+from ._optim import adam_step, rmsprop_step, sgd_step
+from ._softmax import log_softmax, log_softmax_backward, softmax, softmax_backward
+from ._pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_backward_argmax,
+    max_pool2d_with_argmax,
+)
 from ._runtime import (
     active_isa,
     available_isas,
@@ -18,11 +41,41 @@ from ._runtime import (
 __all__ = [
     "active_isa",
     "available_isas",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "conv2d",
+    "conv2d_backward_bias",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
     "dense",
     "gemm",
     "get_num_threads",
+    "global_avg_pool2d",
+    "global_avg_pool2d_backward",
     "info",
     "matmul",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_backward_argmax",
+    "max_pool2d_with_argmax",
     "set_num_threads",
     "use_isa",
+    "adam_step",
+    "batch_norm_backward",
+    "batch_norm_inference",
+    "batch_norm_train",
+    "bias_add",
+    "bias_grad",
+    "dropout",
+    "dropout_backward",
+    "log_softmax",
+    "log_softmax_backward",
+    "rmsprop_step",
+    "sgd_step",
+    "sigmoid_binary_cross_entropy",
+    "softmax",
+    "softmax_backward",
+    "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy",
 ]
+__all__ += _activation_names

@@ -1,0 +1,105 @@
+// Per-channel loops over blocks of wide rows: column sums (in double) and affine maps.
+// Internal linkage, builtins only: compiled once per ISA through eltwise_kernels_impl.h.
+#pragma once
+#include <cstddef>
+
+#include "nncore/kernels/simd_pragma.h"
+
+namespace nncore {
+namespace {
+
+template <typename T>
+void channel_sum_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc) {
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) acc[j] += static_cast<double>(xr[j]);
+  }
+}
+
+// Eight rows are first added pairwise in T (error <= 3 eps of their magnitudes), then once into
+// the double accumulators: one conversion per eight elements instead of one per element.
+template <typename T>
+void channel_sum_fast_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc) {
+  std::ptrdiff_t r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    const T* x0 = x + r * width;
+    const std::ptrdiff_t w = width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) {
+      const T s = ((x0[j] + x0[w + j]) + (x0[2 * w + j] + x0[3 * w + j])) +
+                  ((x0[4 * w + j] + x0[5 * w + j]) + (x0[6 * w + j] + x0[7 * w + j]));
+      acc[j] += static_cast<double>(s);
+    }
+  }
+  for (; r < rows; ++r) {
+    const T* xr = x + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) acc[j] += static_cast<double>(xr[j]);
+  }
+}
+
+template <typename T>
+void channel_sum_sq_dev_loop(const T* x, const double* center, std::ptrdiff_t rows,
+                             std::ptrdiff_t width, double* acc) {
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) {
+      const double d = static_cast<double>(xr[j]) - center[j];
+      acc[j] += d * d;
+    }
+  }
+}
+
+template <typename T>
+void channel_sum_grad_dev_loop(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
+                               std::ptrdiff_t width, double* acc0, double* acc1) {
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* gr = g + r * width;
+    const T* xr = x + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) {
+      const double gj = static_cast<double>(gr[j]);
+      acc0[j] += gj;
+      acc1[j] += gj * static_cast<double>(xr[j] - center[j]);
+    }
+  }
+}
+
+template <typename T>
+void channel_add_loop(const T* x, const T* b, std::ptrdiff_t rows, std::ptrdiff_t width, T* y) {
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * width;
+    T* yr = y + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) yr[j] = xr[j] + b[j];
+  }
+}
+
+template <typename T>
+void channel_affine_loop(const T* x, const T* center, const T* scale, const T* shift,
+                         std::ptrdiff_t rows, std::ptrdiff_t width, T* y) {
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * width;
+    T* yr = y + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) yr[j] = (xr[j] - center[j]) * scale[j] + shift[j];
+  }
+}
+
+template <typename T>
+void channel_grad_affine_loop(const T* g, const T* x, const T* center, const T* a, const T* b,
+                              const T* c, std::ptrdiff_t rows, std::ptrdiff_t width, T* gx) {
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* gr = g + r * width;
+    const T* xr = x + r * width;
+    T* o = gx + r * width;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j)
+      o[j] = a[j] * gr[j] + b[j] * (xr[j] - center[j]) + c[j];
+  }
+}
+
+}  // namespace
+}  // namespace nncore

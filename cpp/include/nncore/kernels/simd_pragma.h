@@ -1,0 +1,12 @@
+// `#pragma omp simd` for loops that are safe to vectorize even when the output is the input (the
+// compiler's own alias checks would fall back to scalar code for in-place calls).
+#pragma once
+
+#define NNCORE_PRAGMA(x) _Pragma(#x)
+#if defined(_OPENMP)
+#define NNCORE_SIMD NNCORE_PRAGMA(omp simd)
+#define NNCORE_SIMD_REDUCTION(op, ...) NNCORE_PRAGMA(omp simd reduction(op : __VA_ARGS__))
+#else
+#define NNCORE_SIMD
+#define NNCORE_SIMD_REDUCTION(op, ...)
+#endif

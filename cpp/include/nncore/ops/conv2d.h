@@ -1,0 +1,45 @@
+// 2-D convolution on NHWC inputs with HWIO weights [kh, kw, cin, cout] (the Keras layouts).
+#pragma once
+#include <string>
+
+#include "nncore/common.h"
+
+namespace nncore {
+
+// Everything a convolution needs to know about its shapes. The input is padded by pad_top/bottom
+// rows and pad_left/right columns of zeros; out_h = (h + pad_top + pad_bottom - dil_h*(kh-1) - 1)
+// / stride_h + 1 (likewise out_w). Callers validate (conv2d_geometry_error) before calling any op.
+struct Conv2dGeometry {
+  index_t n = 0, h = 0, w = 0, cin = 0;
+  index_t kh = 1, kw = 1, cout = 0;
+  index_t stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+  index_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  index_t out_h = 0, out_w = 0;
+};
+
+// Fills out_h/out_w from the other fields. Returns an empty string when the geometry is usable,
+// else what is wrong (non-positive stride/dilation, negative padding or sizes, kernel larger
+// than the padded input).
+std::string conv2d_fill_output_size(Conv2dGeometry& g);
+
+enum class Activation : int { none = 0, relu = 1 };
+
+// y[n, oh, ow, co] = act(bias[co] + sum x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, ci] w[i, j, ci, co])
+// bias may be nullptr. y is written, never read.
+template <typename T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y,
+                    Activation act);
+
+// dx = d(sum(y * dy)) / dx for y = conv2d_forward(x, w) without bias/activation. dx is written.
+template <typename T>
+void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx);
+
+// dw = d(sum(y * dy)) / dw, shape [kh, kw, cin, cout]; added to dw when accumulate, else written.
+template <typename T>
+void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, bool accumulate);
+
+// db[co] = sum over rows of dy[row, co] (dy is rows x cout); added to db when accumulate.
+template <typename T>
+void conv2d_backward_bias(index_t rows, index_t cout, const T* dy, T* db, bool accumulate);
+
+}  // namespace nncore

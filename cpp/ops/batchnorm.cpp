@@ -1,0 +1,135 @@
+// Batch normalization: two-pass statistics in double (mean, then squared deviations: no
+// cancellation when the mean is large), then one pass for the output.
+#include "nncore/ops/batchnorm.h"
+
+#include <cmath>
+#include <limits>
+
+#include "nncore/ops/channel_layout.h"
+#include "nncore/ops/eltwise_dispatch.h"
+
+namespace nncore {
+
+template <typename T>
+void batch_norm_train(const T* x, const T* gamma, const T* beta, double epsilon, T* y, T* mean,
+                      T* var, T* inv_std, index_t rows, index_t cols) {
+  if (cols == 0) return;
+  const channels::WideLayout w = channels::wide_layout(rows, cols);
+  const std::size_t wide = static_cast<std::size_t>(w.wide), nc = static_cast<std::size_t>(cols);
+  const std::size_t part_size = channels::channel_sums_workspace(w, 1);
+  channels::Workspace ws(part_size + 3 * (wide + 8) + 2 * (nc + 8) + 8);
+  double* part = ws.take(part_size);
+  double* sums = ws.take(nc);
+  double* mean_d = ws.take(nc);
+  double* mean_w = ws.take(wide);
+  T* scale_w = reinterpret_cast<T*>(ws.take(wide));
+  T* shift_w = reinterpret_cast<T*>(ws.take(wide));
+
+  const ChannelKernels<T>& k = eltwise_kernels<T>().channel;
+  channels::channel_sums(w, 1, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
+    k.sum(x + off, n, len, acc);
+  });
+  const double m = static_cast<double>(rows);
+  for (index_t c = 0; c < cols; ++c) mean_d[c] = sums[c] / m;  // NaN for rows == 0
+  channels::expand(w, mean_d, 0.0, mean_w);
+  channels::channel_sums(w, 1, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
+    k.sum_sq_dev(x + off, mean_w, n, len, acc);
+  });
+  for (index_t c = 0; c < cols; ++c) {
+    const double v = sums[c] / m;
+    const double is = 1.0 / std::sqrt(v + epsilon);
+    mean[c] = static_cast<T>(mean_d[c]);
+    var[c] = static_cast<T>(v);
+    inv_std[c] = static_cast<T>(is);
+    // y = (x - mean) * scale + beta with scale = gamma * inv_std.
+    sums[c] = (gamma ? static_cast<double>(gamma[c]) : 1.0) * is;
+  }
+  if (rows == 0) return;
+  channels::expand(w, sums, T(1), scale_w);
+  channels::expand(w, beta, T(0), shift_w);
+  T* mean_t = reinterpret_cast<T*>(mean_w);  // reuse: the double copy is no longer needed
+  channels::expand(w, mean, T(0), mean_t);
+  channels::for_each_row_block(w, [&](index_t off, index_t n, index_t len) {
+    k.affine(x + off, mean_t, scale_w, shift_w, n, len, y + off);
+  });
+}
+
+template <typename T>
+void batch_norm_inference(const T* x, const T* gamma, const T* beta, const T* moving_mean,
+                          const T* moving_var, double epsilon, T* y, index_t rows, index_t cols) {
+  const channels::WideLayout w = channels::wide_layout(rows, cols);
+  if (w.count() == 0) return;
+  const std::size_t wide = static_cast<std::size_t>(w.wide), nc = static_cast<std::size_t>(cols);
+  channels::Workspace ws(3 * (wide + 8) + nc + 8);
+  double* scale = ws.take(nc);
+  T* scale_w = reinterpret_cast<T*>(ws.take(wide));
+  T* shift_w = reinterpret_cast<T*>(ws.take(wide));
+  T* mean_w = reinterpret_cast<T*>(ws.take(wide));
+  for (index_t c = 0; c < cols; ++c)
+    scale[c] = (gamma ? static_cast<double>(gamma[c]) : 1.0) /
+               std::sqrt(static_cast<double>(moving_var[c]) + epsilon);
+  channels::expand(w, scale, T(1), scale_w);
+  channels::expand(w, beta, T(0), shift_w);
+  channels::expand(w, moving_mean, T(0), mean_w);
+  const auto affine = eltwise_kernels<T>().channel.affine;
+  channels::for_each_row_block(w, [&](index_t off, index_t n, index_t len) {
+    affine(x + off, mean_w, scale_w, shift_w, n, len, y + off);
+  });
+}
+
+template <typename T>
+void batch_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean, const T* inv_std,
+                         T* grad_x, T* grad_gamma, T* grad_beta, index_t rows, index_t cols,
+                         bool accumulate) {
+  if (cols == 0) return;
+  const channels::WideLayout w = channels::wide_layout(rows, cols);
+  const std::size_t wide = static_cast<std::size_t>(w.wide), nc = static_cast<std::size_t>(cols);
+  const std::size_t part_size = channels::channel_sums_workspace(w, 2);
+  channels::Workspace ws(part_size + 4 * (wide + 8) + 5 * nc + 32);
+  double* part = ws.take(part_size);
+  double* sums = ws.take(2 * nc);  // [sum gy | sum gy (x - mean)]
+  T* mean_w = reinterpret_cast<T*>(ws.take(wide));
+  channels::expand(w, mean, T(0), mean_w);
+  const ChannelKernels<T>& k = eltwise_kernels<T>().channel;
+  channels::channel_sums(w, 2, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
+    k.sum_grad_dev(gy + off, x + off, mean_w, n, len, acc, acc + w.wide);
+  });
+  // grad_x = a gy + b (x - mean) + c per channel:
+  //   a = gamma inv_std, b = -a inv_std grad_gamma / m, c = -a grad_beta / m.
+  double* coef = ws.take(3 * nc);
+  const double m = static_cast<double>(rows);
+  for (index_t c = 0; c < cols; ++c) {
+    const double is = static_cast<double>(inv_std[c]);
+    const double g_beta = sums[c];
+    const double g_gamma = sums[cols + c] * is;
+    const double a = (gamma ? static_cast<double>(gamma[c]) : 1.0) * is;
+    coef[c] = a;
+    coef[cols + c] = rows > 0 ? -a * is * g_gamma / m : 0.0;
+    coef[2 * cols + c] = rows > 0 ? -a * g_beta / m : 0.0;
+    grad_beta[c] = static_cast<T>(accumulate ? grad_beta[c] + g_beta : g_beta);
+    grad_gamma[c] = static_cast<T>(accumulate ? grad_gamma[c] + g_gamma : g_gamma);
+  }
+  if (rows == 0) return;
+  T* a_w = reinterpret_cast<T*>(ws.take(wide));
+  T* b_w = reinterpret_cast<T*>(ws.take(wide));
+  T* c_w = reinterpret_cast<T*>(ws.take(wide));
+  channels::expand(w, coef, T(0), a_w);
+  channels::expand(w, coef + cols, T(0), b_w);
+  channels::expand(w, coef + 2 * cols, T(0), c_w);
+  channels::for_each_row_block(w, [&](index_t off, index_t n, index_t len) {
+    k.grad_affine(gy + off, x + off, mean_w, a_w, b_w, c_w, n, len, grad_x + off);
+  });
+}
+
+#define NNCORE_INSTANTIATE(T)                                                                     \
+  template void batch_norm_train<T>(const T*, const T*, const T*, double, T*, T*, T*, T*, index_t, \
+                                    index_t);                                                     \
+  template void batch_norm_inference<T>(const T*, const T*, const T*, const T*, const T*, double, \
+                                        T*, index_t, index_t);                                    \
+  template void batch_norm_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*,  \
+                                       T*, index_t, index_t, bool);
+NNCORE_INSTANTIATE(float)
+NNCORE_INSTANTIATE(double)
+#undef NNCORE_INSTANTIATE
+
+}  // namespace nncore

@@ -1,0 +1,145 @@
+"""ModelCheckpoint: saves the model (or its weights) during fit, every epoch or every N batches."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from ..serialization import register
+from . import _monitor
+from .base import Callback
+
+_MODEL_EXTENSIONS = (".nncore", ".keras")
+_WEIGHTS_EXTENSIONS = (".weights.npz", ".npz", ".safetensors")
+
+
+@register("callback")
+class ModelCheckpoint(Callback):
+    """Saves with ``model.save(path)`` (or ``model.save_weights(path)`` with
+    ``save_weights_only=True``) during training, Keras 3 semantics.
+
+    ``filepath`` may hold format fields filled from ``epoch`` (1-based), ``batch`` (1-based,
+    with an integer ``save_freq``) and the logs: ``"ckpt-{epoch:02d}-{val_loss:.2f}.nncore"``.
+    It must end in ``.nncore``/``.keras`` for whole models and in ``.weights.npz``/``.npz``/
+    ``.safetensors`` for weights. With ``save_best_only`` a file is written only when ``monitor``
+    improved on the best value so far (initially ``initial_value_threshold``, if given).
+    ``save_freq="epoch"`` saves at the end of each epoch; an int saves after that many batches
+    (the monitored value is then the running mean of the epoch so far).
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
+                 save_weights_only=False, mode="auto", save_freq="epoch",
+                 initial_value_threshold=None):
+        super().__init__()
+        self.filepath = os.fspath(filepath)
+        self.monitor = monitor
+        self.verbose = int(verbose)
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self.mode = _monitor.check_mode(mode, "ModelCheckpoint")
+        if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
+                                     or save_freq < 1):
+            raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
+                             "'epoch' or a positive integer number of batches")
+        self.save_freq = save_freq
+        self.initial_value_threshold = (None if initial_value_threshold is None
+                                        else float(initial_value_threshold))
+        allowed = _WEIGHTS_EXTENSIONS if self.save_weights_only else _MODEL_EXTENSIONS
+        if not self.filepath.endswith(allowed):
+            what = "weights (save_weights_only=True)" if self.save_weights_only else "a whole model"
+            raise ValueError(f"ModelCheckpoint: the filepath for {what} must end in "
+                             f"{' or '.join(allowed)}; got filepath={self.filepath!r}")
+        self.best = self.initial_value_threshold
+        self._direction = None
+        self._batches_since_save = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        # A batch index that does not grow means a new epoch began (batches count from 0).
+        seen = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
+        self._batches_since_save += seen
+        self._last_batch_seen = batch
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._current_epoch, batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs)
+
+    def _file_path(self, epoch, batch, logs) -> str:
+        fields = dict(logs or {})
+        fields["epoch"] = epoch + 1
+        if batch is not None and "batch" not in fields:
+            fields["batch"] = batch + 1
+        try:
+            return self.filepath.format(**fields)
+        except KeyError as exc:
+            raise KeyError(f'Failed to format this callback filepath: "{self.filepath}". '
+                           f"Reason: no value for {exc} in the logs (available: "
+                           f"{', '.join(sorted(fields))})") from None
+
+    def _should_save(self, epoch, logs, path) -> bool:
+        if not self.save_best_only:
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            return True
+        if self._direction is None:
+            self._direction = _monitor.infer_direction(self.monitor, self.mode, self.model,
+                                                       "ModelCheckpoint")
+        if self.best is None:
+            self.best = _monitor.worst_value(self._direction)
+        current = _monitor.scalar((logs or {}).get(self.monitor))
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
+            return True
+        best_str = "None" if self.best is None else f"{self.best:.5f}"
+        if _monitor.is_improvement(self._direction, current, self.best):
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
+                      f"{current:.5f}, saving model to {path}")
+            self.best = current
+            return True
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best_str}")
+        return False
+
+    def _save(self, epoch, batch, logs):
+        path = self._file_path(epoch, batch, logs)
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"ModelCheckpoint: filepath {path!r} is an existing "
+                                    "directory; give a file name")
+        if not self._should_save(epoch, logs, path):
+            return
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        if self.save_weights_only:
+            self.model.save_weights(path, overwrite=True)
+        else:
+            self.model.save(path, overwrite=True)
+
+    def get_config(self):
+        return {"filepath": self.filepath, "monitor": self.monitor, "verbose": self.verbose,
+                "save_best_only": self.save_best_only,
+                "save_weights_only": self.save_weights_only, "mode": self.mode,
+                "save_freq": self.save_freq,
+                "initial_value_threshold": self.initial_value_threshold}
+
+    def get_state(self):
+        return {"best": self.best, "direction": self._direction,
+                "batches_since_save": self._batches_since_save,
+                "last_batch_seen": self._last_batch_seen, "current_epoch": self._current_epoch}
+
+    def set_state(self, state):
+        self.best = None if state["best"] is None else float(state["best"])
+        self._direction = state.get("direction")
+        self._batches_since_save = int(state["batches_since_save"])
+        self._last_batch_seen = int(state["last_batch_seen"])
+        self._current_epoch = int(state["current_epoch"])

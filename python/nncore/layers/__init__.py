@@ -1,0 +1,45 @@
+"""Layers (Keras names and semantics; NHWC images)."""
+
+from .augmentation import (
+    GaussianNoise,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+from .activation_layers import ELU, PReLU, Activation, LeakyReLU, ReLU, Softmax, ThresholdedReLU
+from .base import Input, InputLayer, Layer, SymbolicTensor
+from .conv import Conv2D
+from .dense import Dense
+from .dropout import Dropout
+from .maxout import Maxout
+from .merging import Add, Concatenate
+from .normalization import BatchNormalization
+from .pooling import (
+    AveragePooling2D,
+    AvgPool2D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    MaxPooling2D,
+)
+from .reshaping import Flatten, Reshape
+
+Convolution2D = Conv2D
+
+__all__ = [
+    "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
+    "Conv2D", "Convolution2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
+    "GlobalAveragePooling2D",
+    "GlobalAvgPool2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
+    "Maxout", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "ReLU", "Reshape", "Softmax", "SymbolicTensor", "ThresholdedReLU",
+]
+
+
+def get(identifier):
+    """A layer from a config dict ``{"class_name": ..., "config": ...}`` (or a Layer as is)."""
+    from ..serialization import get as _get
+
+    return _get("layer", identifier, Layer)

@@ -1,0 +1,196 @@
+"""Activation layers: Activation(name), ReLU, LeakyReLU, PReLU, ELU, ThresholdedReLU, Softmax."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, ops
+from ..serialization import config_value, register
+from .base import Layer
+
+
+class _Elementwise(Layer):
+    """A layer y = f(x) with f from nncore.activations; the model may omit f (fused loss)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.omit_activation = False
+
+    def _fn(self):
+        return self.activation
+
+    def forward(self, x, training=False):
+        act = None if self.omit_activation else self._fn()
+        y = x if act is None else act.forward(x)
+        self._cache = (x, y, act)
+        return y
+
+    def backward(self, grad_out):
+        x, y, act = self._cache
+        return grad_out if act is None else act.backward(grad_out, x, y)
+
+
+@register("layer")
+class Activation(_Elementwise):
+    """Applies a named activation: ``Activation("relu")``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+@register("layer")
+class ReLU(_Elementwise):
+    """``max(x, 0)`` generalized as in Keras: slope ``negative_slope`` below ``threshold``, capped at
+    ``max_value``."""
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if max_value is not None and max_value < 0:
+            raise ValueError(f"ReLU: max_value must be >= 0, got {max_value}")
+        if negative_slope < 0:
+            raise ValueError(f"ReLU: negative_slope must be >= 0, got {negative_slope}")
+        self.max_value = None if max_value is None else float(max_value)
+        self.negative_slope = float(negative_slope)
+        self.threshold = float(threshold)
+        plain = self.max_value is None and self.negative_slope == 0 and self.threshold == 0
+        self.activation = activations.get("relu") if plain else None
+
+    def forward(self, x, training=False):
+        if self.activation is not None or self.omit_activation:
+            return super().forward(x, training)
+        y = np.where(x >= self.threshold, x, self.negative_slope * (x - self.threshold))
+        if self.max_value is not None:
+            y = np.minimum(y, self.max_value)
+        self._cache = (x, None, None)
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, grad_out):
+        x, _, act = self._cache
+        if act is not None or self.activation is not None or self.omit_activation:
+            return super().backward(grad_out)
+        slope = np.where(x >= self.threshold, 1.0, self.negative_slope)
+        if self.max_value is not None:
+            slope = np.where(x >= self.max_value, 0.0, slope)
+        return (grad_out * slope).astype(grad_out.dtype, copy=False)
+
+    def get_config(self):
+        return {**super().get_config(), "max_value": self.max_value,
+                "negative_slope": self.negative_slope, "threshold": self.threshold}
+
+
+@register("layer")
+class LeakyReLU(_Elementwise):
+    """``x`` for x >= 0, ``negative_slope * x`` below (Keras layer default 0.3)."""
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        alpha = kwargs.pop("alpha", None)  # the Keras 2 name of negative_slope
+        super().__init__(**kwargs)
+        self.negative_slope = float(negative_slope if alpha is None else alpha)
+        if self.negative_slope < 0:
+            raise ValueError(f"LeakyReLU: negative_slope must be >= 0, got {self.negative_slope}")
+        self.activation = activations.get({"name": "leaky_relu", "negative_slope": self.negative_slope})
+
+    def get_config(self):
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+@register("layer")
+class ELU(_Elementwise):
+    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` below."""
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = float(alpha)
+        self.activation = activations.get({"name": "elu", "alpha": self.alpha})
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+@register("layer")
+class ThresholdedReLU(_Elementwise):
+    """``x`` where x > theta, else 0 (Keras 2 layer; theta default 1.0)."""
+
+    def __init__(self, theta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        if theta < 0:
+            raise ValueError(f"ThresholdedReLU: theta must be >= 0, got {theta}")
+        self.theta = float(theta)
+        self.activation = activations.ActivationFn(
+            "thresholded_relu", ops.thresholded_relu, ops.thresholded_relu_backward,
+            params={"theta": self.theta})
+
+    def get_config(self):
+        return {**super().get_config(), "theta": self.theta}
+
+
+@register("layer")
+class Softmax(_Elementwise):
+    """Softmax over ``axis`` (default the last)."""
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+        self.activation = activations.ActivationFn(
+            "softmax", ops.softmax, ops.softmax_backward, needs="y",
+            params={} if self.axis == -1 else {"axis": self.axis})
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+@register("layer")
+class PReLU(Layer):
+    """``x`` for x >= 0, ``alpha * x`` below, with a learned ``alpha`` per position (shared over
+    ``shared_axes``, e.g. ``[1, 2]`` for one alpha per channel of an image)."""
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None,
+                 shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = alpha_initializer
+        self.alpha_regularizer = alpha_regularizer
+        self.alpha_constraint = alpha_constraint
+        if shared_axes is None:
+            self.shared_axes = ()
+        elif isinstance(shared_axes, int):
+            self.shared_axes = (shared_axes,)
+        else:
+            self.shared_axes = tuple(int(a) for a in shared_axes)
+        self.alpha = None
+
+    def build(self, input_shape):
+        shape = list(input_shape[1:])
+        for a in self.shared_axes:
+            if not 1 <= a < len(input_shape):
+                raise ValueError(f"PReLU '{self.name}': shared axis {a} out of range for input {tuple(input_shape)}")
+            shape[a - 1] = 1
+        if any(d is None for d in shape):
+            raise ValueError(f"PReLU '{self.name}' needs known non-shared dimensions, got {tuple(input_shape)}")
+        self.alpha = self.add_weight("alpha", shape, initializer=self.alpha_initializer,
+                                     regularizer=self.alpha_regularizer,
+                                     constraint=self.alpha_constraint)
+        self._reduce_axes = (0, *self.shared_axes)
+        super().build(input_shape)
+
+    def forward(self, x, training=False):
+        neg = x < 0
+        y = np.where(neg, self.alpha.value * x, x)
+        self._cache = (x, neg)
+        return y
+
+    def backward(self, grad_out):
+        x, neg = self._cache
+        if self.trainable:
+            self.alpha.grad += np.sum(np.where(neg, grad_out * x, 0), axis=self._reduce_axes,
+                                      keepdims=True)[0]
+        return np.where(neg, grad_out * self.alpha.value, grad_out)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "alpha_initializer": config_value(self.alpha_initializer),
+                "alpha_regularizer": config_value(self.alpha_regularizer),
+                "shared_axes": list(self.shared_axes) or None}

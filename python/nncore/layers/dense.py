@@ -1,0 +1,101 @@
+"""Dense: y = activation(x @ kernel + bias) over the last axis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations, ops
+from ..errors import ShapeError
+from ..serialization import config_value, register
+from .base import Layer
+
+
+@register("layer")
+class Dense(Layer):
+    """Fully connected layer (Keras semantics): kernel ``(input_dim, units)``, bias ``(units,)``.
+
+    Inputs of rank > 2 are transformed along their last axis. Default initializers as in Keras:
+    glorot_uniform kernel, zero bias.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.kernel = None
+        self.bias = None
+        # Set by a model whose loss applies this activation itself (softmax + cross-entropy).
+        self.omit_activation = False
+
+    def build(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] is None:
+            raise ShapeError(
+                f"Dense '{self.name}' needs inputs of shape (batch, ..., features) with a known last "
+                f"dimension, got {tuple(input_shape)}"
+            )
+        in_dim = int(input_shape[-1])
+        self.kernel = self.add_weight("kernel", (in_dim, self.units), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        if self.kernel is not None and input_shape[-1] != self.kernel.shape[0]:
+            raise ShapeError(
+                f"Dense '{self.name}' expects {self.kernel.shape[0]} input features, got "
+                f"{input_shape[-1]} (input shape {tuple(input_shape)})"
+            )
+        return (*input_shape[:-1], self.units)
+
+    def forward(self, x, training=False):
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, x.shape[-1])
+        z = ops.matmul(x2, self.kernel.value)
+        if self.bias is not None:
+            z += self.bias.value
+        act = None if self.omit_activation else self.activation
+        y = z if act is None else act.forward(z)
+        self._cache = (x2, z, y, act)
+        return y.reshape(*lead, self.units) if len(lead) != 1 else y
+
+    def backward(self, grad_out):
+        x2, z, y, act = self._cache
+        g = grad_out.reshape(-1, self.units)
+        if act is not None:
+            g = act.backward(g, z, y)
+        if self.trainable:
+            ops.gemm(x2, g, self.kernel.grad, beta=1.0, transpose_a=True)
+            if self.bias is not None:
+                self.bias.grad += g.sum(axis=0)
+        if not self.needs_input_grad:
+            return None
+        gx = ops.matmul(g, self.kernel.value, transpose_b=True)
+        return gx.reshape(grad_out.shape[:-1] + (gx.shape[-1],))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": config_value(self.kernel_initializer),
+            "bias_initializer": config_value(self.bias_initializer),
+            "kernel_regularizer": config_value(self.kernel_regularizer),
+            "bias_regularizer": config_value(self.bias_regularizer),
+        }
+

@@ -1,0 +1,87 @@
+"""Layers that merge several inputs: Add (residual connections) and Concatenate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..serialization import register
+from .base import Layer
+
+
+def _same_shapes(layer, shapes):
+    first = tuple(shapes[0])
+    for s in shapes[1:]:
+        if len(s) != len(first) or any(a is not None and b is not None and a != b
+                                       for a, b in zip(first[1:], s[1:])):
+            raise ShapeError(
+                f"{type(layer).__name__} '{layer.name}' needs inputs of one shape, got "
+                f"{', '.join(str(tuple(x)) for x in shapes)}"
+            )
+    return first
+
+
+@register("layer")
+class Add(Layer):
+    """Element-wise sum of its inputs (all of one shape)."""
+
+    multi_input = True
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError(f"Add '{self.name}' needs at least 2 inputs, got {len(input_shape)}")
+        return _same_shapes(self, input_shape)
+
+    def forward(self, xs, training=False):
+        out = xs[0] + xs[1]
+        for x in xs[2:]:
+            out += x
+        self._cache = len(xs)
+        return out
+
+    def backward(self, grad_out):
+        # Every input receives the same gradient; the model never writes into gradients it got.
+        return [grad_out] * self._cache
+
+
+@register("layer")
+class Concatenate(Layer):
+    """Joins its inputs along ``axis`` (default the last, channels)."""
+
+    multi_input = True
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError(f"Concatenate '{self.name}' needs at least 2 inputs, got {len(input_shape)}")
+        rank = len(input_shape[0])
+        axis = self.axis % rank
+        if axis == 0:
+            raise ValueError(f"Concatenate '{self.name}': cannot concatenate along the batch axis")
+        total = 0
+        for s in input_shape:
+            if len(s) != rank or any(i != axis and a is not None and b is not None and a != b
+                                     for i, (a, b) in enumerate(zip(input_shape[0], s)) if i > 0):
+                raise ShapeError(
+                    f"Concatenate '{self.name}' (axis={self.axis}) needs inputs that match except on "
+                    f"that axis, got {', '.join(str(tuple(x)) for x in input_shape)}"
+                )
+            total = None if total is None or s[axis] is None else total + s[axis]
+        out = list(input_shape[0])
+        out[axis] = total
+        return tuple(out)
+
+    def forward(self, xs, training=False):
+        axis = self.axis % xs[0].ndim
+        self._cache = (axis, np.cumsum([x.shape[axis] for x in xs])[:-1])
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, grad_out):
+        axis, splits = self._cache
+        return np.split(grad_out, splits, axis=axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}

@@ -1,0 +1,136 @@
+"""BatchNormalization (seed 002, algorithm 1): normalize each channel over the batch while
+training, with moving statistics for inference."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..errors import ShapeError
+from ..serialization import config_value, register
+from .base import Layer
+
+
+@register("layer")
+class BatchNormalization(Layer):
+    """Keras semantics and defaults: ``axis=-1``, ``momentum=0.99``, ``epsilon=1e-3``; moving mean
+    and variance are updated as ``moving = moving * momentum + batch * (1 - momentum)`` with the
+    biased batch variance. A non-trainable layer (``trainable=False``) normalizes with its moving
+    statistics even while training, as in Keras 3."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
+        if epsilon <= 0:
+            raise ValueError(f"BatchNormalization: epsilon must be > 0, got {epsilon}")
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = beta_initializer
+        self.gamma_initializer = gamma_initializer
+        self.moving_mean_initializer = moving_mean_initializer
+        self.moving_variance_initializer = moving_variance_initializer
+        self.beta_regularizer = beta_regularizer
+        self.gamma_regularizer = gamma_regularizer
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        axis = self.axis % rank if -rank <= self.axis < rank else None
+        if axis is None or axis == 0 or input_shape[axis] is None:
+            raise ShapeError(
+                f"BatchNormalization '{self.name}': axis {self.axis} is not a known feature axis of "
+                f"input shape {tuple(input_shape)}"
+            )
+        self._axis = axis
+        c = (int(input_shape[axis]),)
+        if self.scale:
+            self.gamma = self.add_weight("gamma", c, initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer)
+        if self.center:
+            self.beta = self.add_weight("beta", c, initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer)
+        self.moving_mean = self.add_weight("moving_mean", c, initializer=self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", c,
+                                               initializer=self.moving_variance_initializer,
+                                               trainable=False)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        if self.built and input_shape[self._axis] != self.moving_mean.shape[0]:
+            raise ShapeError(
+                f"BatchNormalization '{self.name}' expects {self.moving_mean.shape[0]} features on "
+                f"axis {self.axis}, got input shape {tuple(input_shape)}"
+            )
+        return input_shape
+
+    def _to_last(self, x):
+        return x if self._axis == x.ndim - 1 else np.ascontiguousarray(np.moveaxis(x, self._axis, -1))
+
+    def _from_last(self, y):
+        return y if self._axis == y.ndim - 1 else np.moveaxis(y, -1, self._axis)
+
+    def _params(self):
+        return (None if self.gamma is None else self.gamma.value,
+                None if self.beta is None else self.beta.value)
+
+    def forward(self, x, training=False):
+        gamma, beta = self._params()
+        xl = self._to_last(x)
+        if training and self.trainable:
+            y, mean, var, inv_std = ops.batch_norm_train(xl, gamma, beta, self.epsilon)
+            m = self.momentum
+            mm, mv = self.moving_mean.value, self.moving_variance.value
+            mm *= m
+            mm += (1.0 - m) * mean
+            mv *= m
+            mv += (1.0 - m) * var
+            self._cache = ("train", xl, mean, inv_std)
+        else:
+            y = ops.batch_norm_inference(xl, gamma, beta, self.moving_mean.value,
+                                         self.moving_variance.value, self.epsilon)
+            self._cache = ("infer", xl)
+        return self._from_last(y)
+
+    def backward(self, grad_out):
+        gl = self._to_last(grad_out)
+        gamma, _ = self._params()
+        if self._cache[0] == "train":
+            _, xl, mean, inv_std = self._cache
+            gx, ggamma, gbeta = ops.batch_norm_backward(gl, xl, gamma, mean, inv_std)
+            if self.gamma is not None:
+                self.gamma.grad += ggamma
+            if self.beta is not None:
+                self.beta.grad += gbeta
+            return self._from_last(gx)
+        # Inference mode is an affine map per channel: y = gamma * (x - mean) / sqrt(var + eps) + beta,
+        # so gamma gets sum(g * x_hat) and beta sum(g) over every axis but the channel one.
+        xl = self._cache[1]
+        inv = 1.0 / np.sqrt(self.moving_variance.value + self.epsilon)
+        if self.trainable:
+            axes = tuple(range(gl.ndim - 1))
+            if self.gamma is not None:
+                x_hat = (xl - self.moving_mean.value) * inv
+                self.gamma.grad += np.sum(gl * x_hat, axis=axes, dtype=gl.dtype)
+            if self.beta is not None:
+                self.beta.grad += np.sum(gl, axis=axes, dtype=gl.dtype)
+        scale = inv if gamma is None else gamma * inv
+        return self._from_last((gl * scale).astype(gl.dtype, copy=False))
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "beta_initializer": config_value(self.beta_initializer),
+                "gamma_initializer": config_value(self.gamma_initializer),
+                "moving_mean_initializer": config_value(self.moving_mean_initializer),
+                "moving_variance_initializer": config_value(self.moving_variance_initializer),
+                "beta_regularizer": config_value(self.beta_regularizer),
+                "gamma_regularizer": config_value(self.gamma_regularizer)}

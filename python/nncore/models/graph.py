@@ -1,0 +1,130 @@
+"""The execution plan of a functional model: its layer calls in topological order, with the
+tensors between them numbered, so that forward and backward are flat loops."""
+
+from __future__ import annotations
+
+from ..layers.base import InputLayer, Node, SymbolicTensor
+
+
+class Step:
+    """One layer call: reads tensors ``inputs`` (ids), writes tensor ``output``."""
+
+    __slots__ = ("layer", "inputs", "output", "multi", "shared", "cache")
+
+    def __init__(self, layer, inputs, output, multi, shared):
+        self.layer = layer
+        self.inputs = inputs
+        self.output = output
+        self.multi = multi
+        self.shared = shared
+        self.cache = None
+
+
+class Graph:
+    """Inputs/outputs as tensor ids, steps in an order where every input is computed first."""
+
+    def __init__(self, inputs: list[SymbolicTensor], outputs: list[SymbolicTensor]):
+        for t in inputs:
+            if not isinstance(t, SymbolicTensor) or t.node is None or not isinstance(t.node.layer, InputLayer):
+                raise ValueError(
+                    f"model inputs must come from nncore.Input(...), got {t!r}"
+                )
+        for t in outputs:
+            if not isinstance(t, SymbolicTensor):
+                raise ValueError(f"model outputs must be tensors made by calling layers, got {t!r}")
+        self.tensor_ids: dict[int, int] = {}
+        self.tensors: list[SymbolicTensor] = []
+        order: list[Node] = []
+        seen: set[int] = set()
+        on_stack: set[int] = set()
+
+        def visit(t: SymbolicTensor):
+            node = t.node
+            if node is None:
+                raise ValueError(f"tensor {t!r} was not produced by a layer")
+            if id(node) in seen:
+                return
+            if id(node) in on_stack:
+                raise ValueError("the layer graph has a cycle")
+            on_stack.add(id(node))
+            for parent in node.inputs:
+                visit(parent)
+            on_stack.discard(id(node))
+            seen.add(id(node))
+            order.append(node)
+
+        for t in outputs:
+            visit(t)
+
+        def tid(t):
+            key = id(t)
+            if key not in self.tensor_ids:
+                self.tensor_ids[key] = len(self.tensors)
+                self.tensors.append(t)
+            return self.tensor_ids[key]
+
+        self.input_ids = [tid(t) for t in inputs]
+        given = {id(t.node) for t in inputs}
+        for node in order:
+            if isinstance(node.layer, InputLayer) and id(node) not in given:
+                raise ValueError(
+                    f"graph disconnected: the output depends on input '{node.layer.name}' that is "
+                    "not among the model's inputs"
+                )
+        calls: dict[int, int] = {}
+        for node in order:
+            calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1
+        self.steps: list[Step] = []
+        self.layers = []
+        layer_seen: set[int] = set()
+        for node in order:
+            if id(node.layer) not in layer_seen:
+                layer_seen.add(id(node.layer))
+                self.layers.append(node.layer)
+            if isinstance(node.layer, InputLayer):
+                continue
+            self.steps.append(Step(node.layer, [tid(p) for p in node.inputs], tid(node.output),
+                                   node.multi_input, calls[id(node.layer)] > 1))
+        names = [layer.name for layer in self.layers]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"layer names in a model must be unique; repeated: {', '.join(dupes)}")
+        self.output_ids = [tid(t) for t in outputs]
+        self.num_tensors = len(self.tensors)
+        # Layers whose every input is a model input need no input gradient during training.
+        inputs_set = set(self.input_ids)
+        self.first_layers = {id(s.layer) for s in self.steps if set(s.inputs) <= inputs_set}
+
+    def forward(self, xs: list, training: bool):
+        vals = [None] * self.num_tensors
+        for i, x in zip(self.input_ids, xs):
+            vals[i] = x
+        for s in self.steps:
+            arg = [vals[i] for i in s.inputs] if s.multi else vals[s.inputs[0]]
+            vals[s.output] = s.layer.forward(arg, training)
+            if s.shared:
+                s.cache = s.layer._cache
+        return [vals[i] for i in self.output_ids]
+
+    def backward(self, grads: list) -> list:
+        """Back-propagates gradients of the outputs; returns gradients of the inputs (or None)."""
+        gvals = [None] * self.num_tensors
+        for i, g in zip(self.output_ids, grads):
+            gvals[i] = g if gvals[i] is None else gvals[i] + g
+        for s in reversed(self.steps):
+            g = gvals[s.output]
+            if g is None:
+                continue
+            if s.shared:
+                s.layer._cache = s.cache
+            gin = s.layer.backward(g)
+            if gin is None:
+                continue
+            if not s.multi:
+                gin = [gin]
+            for i, gi in zip(s.inputs, gin):
+                if gi is None:
+                    continue
+                # Never add in place: a layer may have handed the same array to several inputs.
+                gvals[i] = gi if gvals[i] is None else gvals[i] + gi
+        return [gvals[i] for i in self.input_ids]

@@ -1,0 +1,271 @@
+"""Model: a graph of layers (functional API) that is itself a layer, with the Keras training API
+(compile / fit / evaluate / predict, mixed in from training.py)."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..layers.base import InputLayer, Layer, SymbolicTensor
+from ..serialization import register
+from .graph import Graph
+from .summary import format_summary
+from .training import TrainingMixin
+
+
+def _as_list(x):
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+@register("layer", "Functional")
+class Model(TrainingMixin, Layer):
+    """``Model(inputs, outputs)``: the layers between ``Input`` tensors and output tensors.
+
+    A model is also a layer: it can be called on tensors of another model. Subclassing with a
+    custom ``call`` is not supported (nncore back-propagates layer by layer rather than through a
+    tape); write a custom layer with ``forward``/``backward`` instead.
+    """
+
+    def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if inputs is None or outputs is None:
+            raise TypeError("Model needs inputs= and outputs= (tensors from nncore.Input and layer calls)")
+        Layer.__init__(self, name=name or self._default_name(), **kwargs)
+        self._init_graph(inputs, outputs)
+        TrainingMixin.__init__(self)
+
+    def _default_name(self) -> str:
+        from .. import backend
+
+        return backend.unique_name("functional")
+
+    def _init_graph(self, inputs, outputs) -> None:
+        self._nested_inputs = isinstance(inputs, (list, tuple))
+        self._nested_outputs = isinstance(outputs, (list, tuple))
+        self.inputs = _as_list(inputs)
+        self.outputs = _as_list(outputs)
+        if not self.inputs or not self.outputs:
+            raise ValueError("Model needs at least one input and one output")
+        self._graph = Graph(self.inputs, self.outputs)
+        self.multi_input = len(self.inputs) > 1
+        self.built = True
+        self._build_input_shape = ([t.shape for t in self.inputs] if self.multi_input
+                                   else self.inputs[0].shape)
+        dtypes = {np.dtype(layer.dtype) for layer in self._graph.layers}
+        self.dtype = np.dtype(np.float64) if np.dtype(np.float64) in dtypes else np.dtype(np.float32)
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._graph.layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None:
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named '{name}' in model '{self.name}'; layers: "
+                         f"{', '.join(l.name for l in self.layers)}")
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes if self._nested_inputs else shapes[0]
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes if self._nested_outputs else shapes[0]
+
+    # ----------------------------------------------------------------- weights
+    def _unique(self, vars_):
+        seen, out = set(), []
+        for v in vars_:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        return out
+
+    @property
+    def weights(self):
+        return self._unique(v for layer in self.layers for v in layer.weights)
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return self._unique(v for layer in self.layers for v in layer.trainable_weights)
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def _variables(self):  # Layer.zero_grads and count_params iterate over this
+        return self.weights
+
+    @_variables.setter
+    def _variables(self, value):
+        pass  # a model's variables are its layers'
+
+    def count_params(self) -> int:
+        return int(sum(v.size for v in self.weights))
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights: Sequence[np.ndarray]) -> None:
+        mine = self.weights
+        weights = list(weights)
+        if len(weights) != len(mine):
+            raise ValueError(f"model '{self.name}' has {len(mine)} weight arrays, got {len(weights)}")
+        for v, w in zip(mine, weights):
+            if np.shape(w) != v.shape:
+                raise ShapeError(f"weight '{v.name}' has shape {v.shape}, got {np.shape(w)}")
+        for v, w in zip(mine, weights):
+            v.assign(w)
+
+    def zero_grads(self) -> None:
+        for v in self.weights:
+            v.zero_grad()
+
+    def regularization_loss(self) -> float:
+        return float(sum(layer.regularization_loss() for layer in self.layers))
+
+    def add_regularization_grads(self) -> None:
+        for layer in self.layers:
+            layer.add_regularization_grads()
+
+    # ----------------------------------------------------------------- as a layer
+    def compute_output_shape(self, input_shape):
+        shapes = input_shape if self.multi_input else [input_shape]
+        for got, t in zip(shapes, self.inputs):
+            if len(got) != len(t.shape) or any(
+                    a is not None and b is not None and a != b for a, b in zip(got[1:], t.shape[1:])):
+                raise ShapeError(f"model '{self.name}' expects input shape {t.shape}, got {tuple(got)}")
+        return self.output_shape
+
+    def forward(self, x, training=False):
+        xs = list(x) if self.multi_input else [x]
+        outs = self._graph.forward(xs, training)
+        return outs if self._nested_outputs else outs[0]
+
+    def backward(self, grad_out):
+        grads = list(grad_out) if self._nested_outputs else [grad_out]
+        gins = self._graph.backward(grads)
+        return gins if self.multi_input else gins[0]
+
+    def set_needs_input_grad(self, needed: bool) -> None:
+        """Whether layers fed only by the model's inputs compute their input gradient."""
+        self.needs_input_grad = needed
+        for step in self._graph.steps:
+            if id(step.layer) in self._graph.first_layers:
+                step.layer.needs_input_grad = needed
+                if isinstance(step.layer, Model):
+                    step.layer.set_needs_input_grad(needed)
+
+    # ----------------------------------------------------------------- saving
+    def save_weights(self, filepath, overwrite=True):
+        """Writes every weight keyed by name (``.weights.npz``/``.npz`` or ``.safetensors``)."""
+        from ..saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Reads weights saved by ``save_weights``; names, shapes and dtypes must all match."""
+        from ..saving import load_weights
+
+        load_weights(self, filepath)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Writes the whole model (config, compile settings, weights, optimizer state) to one
+        ``.nncore`` archive; ``nncore.load_model`` reads it back."""
+        from ..saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    # ----------------------------------------------------------------- summary
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False):
+        """Prints the Keras-style table: layer name and type, output shape, parameter count."""
+        text = format_summary(self, line_length=line_length, show_trainable=show_trainable)
+        (print_fn or print)(text)
+
+    # ----------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        """Layers (each with its config and the calls that feed it) and the input/output refs.
+
+        A reference ``[layer_name, k]`` names the output of the k-th call of that layer.
+        """
+        from ..serialization import serialize
+
+        g = self._graph
+        ref: dict[int, list] = {}
+        entries: dict[str, dict] = {}
+        for layer in g.layers:
+            entry = serialize(layer)
+            entry["name"] = layer.name
+            entry["inbound_nodes"] = []
+            entries[layer.name] = entry
+        for t, i in zip(self.inputs, g.input_ids):
+            ref[i] = [t.node.layer.name, 0]
+        for s in g.steps:
+            calls = entries[s.layer.name]["inbound_nodes"]
+            args = [ref[i] for i in s.inputs]
+            calls.append({"args": args, "multi": s.multi})
+            ref[s.output] = [s.layer.name, len(calls) - 1]
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [entries[layer.name] for layer in g.layers],
+            "input_layers": [ref[i] for i in g.input_ids],
+            "output_layers": [ref[i] for i in g.output_ids],
+            "nested_inputs": self._nested_inputs,
+            "nested_outputs": self._nested_outputs,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None):
+        from ..serialization import deserialize
+
+        tensors: dict[tuple[str, int], SymbolicTensor] = {}
+        pending = []
+        for entry in config["layers"]:
+            layer = deserialize("layer", entry, custom_objects)
+            if isinstance(layer, InputLayer):
+                tensors[(layer.name, 0)] = layer.output
+                continue
+            pending += [(layer, k, call) for k, call in enumerate(entry.get("inbound_nodes", []))]
+        # Layers are listed in the order they were first called, so a shared layer's later call
+        # may read tensors made further down the list: replay calls as their inputs appear,
+        # each layer's calls in their original order.
+        while pending:
+            waiting = []
+            for layer, k, call in pending:
+                refs = [tuple(r) for r in call["args"]]
+                if all(r in tensors for r in refs) and (k == 0 or (layer.name, k - 1) in tensors):
+                    args = [tensors[r] for r in refs]
+                    tensors[(layer.name, k)] = layer(args if call["multi"] else args[0])
+                else:
+                    waiting.append((layer, k, call))
+            if len(waiting) == len(pending):
+                missing = sorted({r for _, _, c in waiting for r in map(tuple, c["args"])
+                                  if r not in tensors})
+                raise ValueError(f"model config of '{config.get('name')}': layer calls read "
+                                 f"tensors that no layer makes: {missing}")
+            pending = waiting
+        ins = [tensors[tuple(r)] for r in config["input_layers"]]
+        outs = [tensors[tuple(r)] for r in config["output_layers"]]
+        model = cls(inputs=ins if config.get("nested_inputs") else ins[0],
+                    outputs=outs if config.get("nested_outputs") else outs[0],
+                    name=config.get("name"))
+        model.trainable = config.get("trainable", True)
+        return model

@@ -1,0 +1,181 @@
+"""Sequential: a plain stack of layers, built into a functional graph once its input shape is known."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..errors import ShapeError
+from ..layers.base import Input, InputLayer, Layer, SymbolicTensor
+from ..serialization import deserialize, register, serialize
+from .model import Model
+from .training import TrainingMixin
+
+
+@register("layer")
+class Sequential(Model):
+    """``Sequential([layer, ...])``. The input shape comes from a first ``Input``/``InputLayer``,
+    from ``input_shape=`` on the first layer, or from the first data given to fit/predict."""
+
+    def __init__(self, layers=None, name=None, trainable=True):
+        Layer.__init__(self, name=name or backend.unique_name("sequential"), trainable=trainable)
+        TrainingMixin.__init__(self)
+        self._stack: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        self.built = False
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer) -> None:
+        if isinstance(layer, SymbolicTensor):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("Sequential: an Input can only be the first element")
+            self._input_layer = layer.node.layer
+        elif isinstance(layer, InputLayer):
+            if self._stack or self._input_layer is not None:
+                raise ValueError("Sequential: an InputLayer can only be the first element")
+            self._input_layer = layer
+        elif isinstance(layer, Layer):
+            if any(l is layer for l in self._stack):
+                raise ValueError(f"Sequential: layer '{layer.name}' is already in the model")
+            self._stack.append(layer)
+        else:
+            raise TypeError(f"Sequential takes layers, got {layer!r}")
+        self.built = False
+        self.compiled = False
+        shape = self._known_input_shape()
+        if shape is not None:
+            self._build_graph(shape)
+
+    def pop(self) -> Layer:
+        if not self._stack:
+            raise ValueError("Sequential.pop: the model has no layers")
+        layer = self._stack.pop()
+        self.built = False
+        self.compiled = False
+        shape = self._known_input_shape()
+        if shape is not None and self._stack:
+            self._build_graph(shape)
+        return layer
+
+    def _known_input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer.batch_shape
+        if self._stack and self._stack[0]._declared_input_shape is not None:
+            return self._stack[0]._declared_input_shape
+        return None
+
+    def _build_graph(self, batch_shape) -> None:
+        if not self._stack:
+            return
+        il = self._input_layer
+        if il is None:
+            il = Input(batch_shape=tuple(batch_shape), dtype=self._stack[0].dtype).node.layer
+        elif tuple(il.batch_shape[1:]) != tuple(batch_shape[1:]):
+            raise ShapeError(f"Sequential '{self.name}' was declared with input shape "
+                             f"{il.batch_shape}, got {tuple(batch_shape)}")
+        self._input_layer = il
+        h = il.output
+        for layer in self._stack:
+            h = layer(h)
+        self._init_graph(il.output, h)
+
+    def build(self, input_shape=None):
+        if input_shape is None:
+            input_shape = self._known_input_shape()
+            if input_shape is None:
+                raise ValueError("Sequential.build needs an input shape")
+        self._build_graph((None, *tuple(input_shape)[1:]))
+
+    def _ensure_built(self, x) -> None:
+        if not self.built:
+            arr = x[0] if isinstance(x, (list, tuple)) else x
+            self._build_graph((None, *np.shape(arr)[1:]))
+
+    @property
+    def layers(self):
+        return list(self._stack)
+
+    def _require_built(self, what):
+        if not self.built:
+            raise ValueError(
+                f"Sequential model '{self.name}' is not built yet, so {what} is unknown: give the "
+                "first layer an input shape (nncore.Input(shape=...) as first element) or call "
+                "build()/fit()/predict() first"
+            )
+
+    def summary(self, *args, **kwargs):
+        self._require_built("its summary")
+        return super().summary(*args, **kwargs)
+
+    def compile(self, *args, **kwargs):
+        super_compile = super().compile
+        self._pending_compile = (args, kwargs)
+        if self.built:
+            super_compile(*args, **kwargs)
+            self._pending_compile = None
+        else:
+            self.compiled = True
+
+    def _finish_pending_compile(self):
+        pending = getattr(self, "_pending_compile", None)
+        if pending is not None:
+            args, kwargs = pending
+            self._pending_compile = None
+            Model.compile(self, *args, **kwargs)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._ensure_built(x)
+        self._finish_pending_compile()
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._ensure_built(x)
+        self._finish_pending_compile()
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        self._ensure_built(x)
+        return super().predict(x, *args, **kwargs)
+
+    def train_on_batch(self, x, y=None, *args, **kwargs):
+        self._ensure_built(x)
+        self._finish_pending_compile()
+        return super().train_on_batch(x, y, *args, **kwargs)
+
+    def test_on_batch(self, x, y=None, *args, **kwargs):
+        self._ensure_built(x)
+        self._finish_pending_compile()
+        return super().test_on_batch(x, y, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        self._ensure_built(x)
+        return super().predict_on_batch(x)
+
+    def __call__(self, inputs, training=None):
+        if not self.built:
+            shape = inputs.shape if isinstance(inputs, SymbolicTensor) else np.shape(inputs)
+            self._build_graph((None, *shape[1:]))
+        return super().__call__(inputs, training)
+
+    @property
+    def weights(self):
+        if not self.built:
+            return [v for layer in self._stack for v in layer.weights]
+        return super().weights
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable,
+                  "layers": [serialize(layer) for layer in self._stack]}
+        if self._input_layer is not None:
+            config["batch_input_shape"] = list(self._input_layer.batch_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        if config.get("batch_input_shape") is not None:
+            model.add(Input(batch_shape=tuple(config["batch_input_shape"])))
+        for entry in config["layers"]:
+            model.add(deserialize("layer", entry, custom_objects))
+        return model

@@ -1,0 +1,593 @@
+"""compile / fit / evaluate / predict and the *_on_batch calls of Model (Keras semantics).
+
+One training step: zero the gradient buffer, forward through the layer graph, loss and its
+gradient (fused with a softmax/sigmoid output where the loss allows it), backward through the
+graph, one optimizer call over the flat weight buffer, metric updates.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import random as nn_random
+from ..callbacks.base import Callback, CallbackList
+from ..callbacks.history import History
+from ..callbacks.progbar import Progbar, ProgbarLogger
+from ..errors import ShapeError
+from ..variables import Variable
+
+
+class _Mean:
+    """Running mean weighted by batch size (Keras' loss tracker)."""
+
+    __slots__ = ("total", "count")
+
+    def __init__(self):
+        self.total = 0.0
+        self.count = 0
+
+    def update(self, value: float, n: int) -> None:
+        self.total += value * n
+        self.count += n
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def reset(self) -> None:
+        self.total = 0.0
+        self.count = 0
+
+
+class _Head:
+    """One model output with its loss, loss weight, metrics and fusion state."""
+
+    def __init__(self, name, loss, weight, metrics, layer):
+        self.name = name
+        self.loss = loss
+        self.weight = float(weight)
+        self.metrics = metrics
+        self.layer = layer
+        act = getattr(layer, "activation", None)
+        fused = getattr(loss, "fused_activation", None)
+        self.fused = (
+            fused is not None
+            and not getattr(loss, "from_logits", False)
+            and hasattr(layer, "omit_activation")
+            and act is not None
+            and getattr(act, "name", None) == fused
+            and not getattr(act, "params", {})
+        )
+        self.tracker = _Mean()
+
+    def loss_and_grad(self, y, out):
+        if self.fused:
+            loss, grad, y_pred = self.loss.forward_backward_from_logits(y, out)
+        else:
+            loss, grad = self.loss.forward_backward(y, out)
+            y_pred = out
+        if self.weight != 1.0:
+            loss = loss * self.weight
+            grad = grad * self.weight
+        return float(loss), grad, y_pred
+
+
+class _Logs(Mapping):
+    """Batch logs computed only when a callback reads them (most batches nobody does)."""
+
+    __slots__ = ("_model", "_data")
+
+    def __init__(self, model):
+        self._model = model
+        self._data = None
+
+    def _get(self):
+        if self._data is None:
+            self._data = self._model._current_logs()
+        return self._data
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
+
+
+def _as_inputs(model, x, what="x"):
+    n_in = len(model.inputs)
+    if isinstance(x, dict):
+        try:
+            x = [x[t.node.layer.name] for t in model.inputs]
+        except KeyError as exc:
+            raise ValueError(f"{what}: no array for input '{exc.args[0]}'") from None
+    if n_in > 1:
+        if not isinstance(x, (list, tuple)) or len(x) != n_in:
+            raise ValueError(f"model '{model.name}' has {n_in} inputs: pass {what} as a list of {n_in} arrays")
+        xs = list(x)
+    else:
+        xs = [x[0] if isinstance(x, (list, tuple)) and len(x) == 1 and hasattr(x[0], "shape") else x]
+    out = []
+    for arr, t in zip(xs, model.inputs):
+        a = np.asarray(arr)
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{what} must hold numbers, got dtype {a.dtype}")
+        expected = t.shape
+        if a.ndim != len(expected) or any(e is not None and g != e for g, e in zip(a.shape[1:], expected[1:])):
+            model._explain_input_mismatch(a.shape, t)
+        out.append(a)
+    n = out[0].shape[0]
+    for a in out[1:]:
+        if a.shape[0] != n:
+            raise ValueError(f"all inputs of {what} need the same number of samples, got "
+                             f"{[b.shape[0] for b in out]}")
+    return out
+
+
+def _as_targets(model, y, n, what="y"):
+    n_out = len(model.outputs)
+    if y is None:
+        raise ValueError(f"{what} is required for training and evaluation")
+    if isinstance(y, dict):
+        y = [y[t.node.layer.name] for t in model.outputs]
+    ys = list(y) if n_out > 1 else [y]
+    if len(ys) != n_out:
+        raise ValueError(f"model '{model.name}' has {n_out} outputs: pass {what} as a list of {n_out} arrays")
+    out = []
+    for arr in ys:
+        a = np.asarray(arr)
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"{what} must hold numbers, got dtype {a.dtype}")
+        if a.ndim == 0 or a.shape[0] != n:
+            raise ValueError(f"x has {n} samples but {what} has {a.shape[0] if a.ndim else 0} "
+                             f"(shape {a.shape})")
+        out.append(a)
+    return out
+
+
+def _batch(arr, index, dtype=None):
+    b = arr[index]
+    if dtype is not None and b.dtype != dtype:
+        b = b.astype(dtype)
+    return b
+
+
+class TrainingMixin:
+    """The Keras training API over ``self._graph`` (see the module docstring)."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._heads: list[_Head] = []
+        self._flat: Variable | None = None
+        self._opt_vars: list[Variable] = []
+        self._packed_views: list | None = None
+        self._shuffle_rng = None
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                run_eagerly=None, steps_per_execution=1, jit_compile=None, auto_scale_loss=None):
+        """Sets the optimizer, the loss and the metrics (objects or Keras names).
+
+        ``run_eagerly``, ``jit_compile`` and ``auto_scale_loss`` are accepted for Keras
+        compatibility and have no effect (nncore always runs its kernels directly).
+        """
+        from .. import losses as losses_mod
+        from .. import metrics as metrics_mod
+        from .. import optimizers as optimizers_mod
+
+        if loss is None:
+            raise ValueError("compile: loss is required (e.g. loss='categorical_crossentropy')")
+        if steps_per_execution != 1:
+            raise ValueError("compile: steps_per_execution other than 1 is not supported")
+        self.optimizer = optimizers_mod.get(optimizer)
+        names = [t.node.layer.name for t in self.outputs]
+        n_out = len(names)
+
+        def per_output(value, what, default):
+            if isinstance(value, dict):
+                unknown = set(value) - set(names)
+                if unknown:
+                    raise ValueError(f"compile: {what} names unknown outputs {sorted(unknown)}; outputs: {names}")
+                return [value.get(n, default) for n in names]
+            if isinstance(value, (list, tuple)) and n_out > 1 and what != "metrics":
+                if len(value) != n_out:
+                    raise ValueError(f"compile: {len(value)} {what} given for {n_out} outputs")
+                return list(value)
+            if what == "metrics" and n_out > 1 and isinstance(value, (list, tuple)) and value and \
+                    all(isinstance(v, (list, tuple)) for v in value):
+                return list(value)
+            return [value] * n_out
+
+        loss_list = per_output(loss, "loss", None)
+        weight_list = per_output(loss_weights if loss_weights is not None else 1.0, "loss_weights", 1.0)
+        metric_list = per_output(metrics or [], "metrics", [])
+        self._heads = []
+        for k, name in enumerate(names):
+            loss_obj = losses_mod.get(loss_list[k])
+            if loss_obj is None:
+                raise ValueError(f"compile: no loss for output '{name}'")
+            ms = metric_list[k]
+            ms = ms if isinstance(ms, (list, tuple)) else [ms]
+            metric_objs = [metrics_mod.get(m, loss=loss_obj) for m in ms]
+            if n_out > 1:
+                for m in metric_objs:
+                    m.name = f"{name}_{m.name}"
+            layer = self._output_layer(k)
+            self._heads.append(_Head(name, loss_obj, weight_list[k], metric_objs, layer))
+        self.loss = self._heads[0].loss if n_out == 1 else [h.loss for h in self._heads]
+        # The arguments as given, for model.save (names stay names, objects keep their config).
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                                "loss_weights": loss_weights}
+        self.compiled = True
+        self._pack_weights()
+        if self._shuffle_rng is None:
+            self._shuffle_rng = nn_random.make_generator(None)
+
+    def _output_layer(self, k):
+        out_id = self._graph.output_ids[k]
+        for s in self._graph.steps:
+            if s.output == out_id:
+                return s.layer
+        return None
+
+    @property
+    def metrics_names(self) -> list[str]:
+        names = ["loss"]
+        if len(self._heads) > 1:
+            names += [f"{h.name}_loss" for h in self._heads]
+        return names + [m.name for h in self._heads for m in h.metrics]
+
+    @property
+    def metrics(self):
+        return [m for h in self._heads for m in h.metrics]
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"you must compile the model before calling {what}(): "
+                               "model.compile(optimizer=..., loss=..., metrics=[...])")
+
+    # ----------------------------------------------------------------- weight buffer
+    def _pack_weights(self):
+        """Moves all trainable weights (and their gradients) into one contiguous buffer each, so
+        that zeroing the gradients and the optimizer step are single calls."""
+        vars_ = self.trainable_weights
+        self._regularized = [v for v in vars_ if v.regularizer is not None]
+        self._constrained = [v for v in vars_ if v.constraint is not None]
+        if not vars_:
+            self._flat, self._opt_vars, self._packed_views = None, [], []
+            return
+        dtypes = {v.dtype for v in vars_}
+        if len(dtypes) > 1:
+            self._flat, self._opt_vars = None, list(vars_)
+            self._packed_views = [(v, v.value) for v in vars_]
+            return
+        dtype = dtypes.pop()
+        total = sum(v.size for v in vars_)
+        params = np.empty(total, dtype)
+        grads = np.zeros(total, dtype)
+        offset = 0
+        for v in vars_:
+            n = v.size
+            v._reseat(params[offset:offset + n].reshape(v.shape), grads[offset:offset + n].reshape(v.shape))
+            offset += n
+        self._flat = Variable.wrap(params, grads, name=f"{self.name}/weights")
+        self._opt_vars = [self._flat]
+        if self.optimizer is not None and hasattr(self.optimizer, "set_variable_segments"):
+            # clipnorm clips each weight's gradient on its own, as in Keras.
+            self.optimizer.set_variable_segments(self._flat, [v.size for v in vars_])
+        self._packed_views = [(v, v.value) for v in vars_]
+
+    def _ensure_packed(self):
+        """Repacks when a weight was moved since (e.g. a layer shared with another model that was
+        compiled later), so that the optimizer always updates the arrays the layers use."""
+        views = self._packed_views
+        if views is None or len(views) != len(self.trainable_weights) or any(
+                v.value is not view for v, view in views):
+            self._pack_weights()
+
+    def _zero_grads(self):
+        if self._flat is not None:
+            self._flat.grad.fill(0)
+        else:
+            for v in self._opt_vars:
+                v.zero_grad()
+
+    # ----------------------------------------------------------------- steps
+    def _set_fusion(self, on: bool) -> None:
+        for h in self._heads:
+            if h.fused:
+                h.layer.omit_activation = on
+
+    def _loss_step(self, outs, ys, training):
+        total = 0.0
+        grads = []
+        n = ys[0].shape[0]
+        for h, out, y in zip(self._heads, outs, ys):
+            loss, grad, y_pred = h.loss_and_grad(y, out)
+            h.tracker.update(loss, n)
+            total += loss
+            grads.append(grad)
+            for m in h.metrics:
+                m.update_state(y, y_pred)
+        if self._regularized:
+            reg = 0.0
+            for v in self._regularized:
+                reg += float(v.regularizer(v.value))
+                if training:
+                    v.grad += v.regularizer.gradient(v.value)
+            total += reg
+        self._loss_tracker.update(total, n)
+        return total, grads
+
+    def _train_step(self, xs, ys):
+        self._zero_grads()
+        outs = self._graph.forward(xs, True)
+        total, grads = self._loss_step(outs, ys, training=True)
+        self._graph.backward(grads)
+        self.optimizer.apply(self._opt_vars)
+        for v in self._constrained:
+            v.assign(v.constraint(v.value))
+        return total
+
+    def _test_step(self, xs, ys):
+        outs = self._graph.forward(xs, False)
+        return self._loss_step(outs, ys, training=False)[0]
+
+    def _reset_metrics(self):
+        self._loss_tracker = _Mean()
+        for h in self._heads:
+            h.tracker.reset()
+            for m in h.metrics:
+                m.reset_state()
+
+    def _current_logs(self) -> dict:
+        logs = {"loss": self._loss_tracker.result()}
+        if len(self._heads) > 1:
+            for h in self._heads:
+                logs[f"{h.name}_loss"] = h.tracker.result()
+        for h in self._heads:
+            for m in h.metrics:
+                logs[m.name] = float(m.result())
+        return logs
+
+    def reset_metrics(self):
+        self._reset_metrics()
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains for ``epochs - initial_epoch`` epochs; returns a ``History`` (Keras semantics).
+
+        ``validation_split`` takes the last fraction of the samples (before shuffling), as Keras.
+        Batches are drawn by shuffled index each epoch; inputs are cast to the model's dtype one
+        batch at a time, so uint8 or float64 datasets are never copied whole.
+        """
+        self._require_compiled("fit")
+        if class_weight is not None or sample_weight is not None:
+            raise ValueError("fit: class_weight and sample_weight are not supported; weight the "
+                             "loss through loss_weights or resample the data instead")
+        if steps_per_epoch is not None or validation_steps is not None:
+            raise ValueError("fit: steps_per_epoch/validation_steps apply to data generators, "
+                             "which nncore.fit does not take; pass arrays")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"fit: batch_size must be >= 1, got {batch_size}")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        epochs, initial_epoch = int(epochs), int(initial_epoch)
+        verbose = 1 if verbose == "auto" else int(verbose)
+
+        xs = _as_inputs(self, x)
+        n = xs[0].shape[0]
+        ys = _as_targets(self, y, n)
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+                raise ValueError("fit: validation_data must be (x_val, y_val)")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                raise ValueError("fit: validation sample weights are not supported")
+            vx = _as_inputs(self, validation_data[0], "validation x")
+            val = (vx, _as_targets(self, validation_data[1], vx[0].shape[0], "validation y"))
+        elif validation_split > 0:
+            n_val = int(math.floor(n * validation_split))
+            if n_val == 0 or n_val == n:
+                raise ValueError(f"fit: validation_split={validation_split} of {n} samples leaves "
+                                 "an empty training or validation set")
+            val = ([a[n - n_val:] for a in xs], [a[n - n_val:] for a in ys])
+            xs = [a[:n - n_val] for a in xs]
+            ys = [a[:n - n_val] for a in ys]
+            n -= n_val
+        if n == 0:
+            raise ValueError("fit: no training samples")
+
+        steps = -(-n // batch_size)
+        history = History()
+        cbs = [history]
+        if verbose:
+            cbs.append(ProgbarLogger(verbose=verbose))
+        cb_list = CallbackList(list(callbacks or []) + cbs, model=self,
+                               params={"epochs": epochs, "steps": steps, "verbose": verbose,
+                                       "batch_size": batch_size, "samples": n})
+        self.history = history
+        self.stop_training = False
+        self._ensure_packed()
+        self.set_needs_input_grad(False)
+        batch_hooks = cb_list.has_batch_hooks()
+        dtype = self.dtype
+        self._set_fusion(True)
+        try:
+            cb_list.on_train_begin()
+            logs = {}
+            for epoch in range(initial_epoch, epochs):
+                self._reset_metrics()
+                cb_list.on_epoch_begin(epoch)
+                order = self._shuffle_rng.permutation(n) if shuffle else None
+                for b in range(steps):
+                    lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
+                    index = order[lo:hi] if order is not None else slice(lo, hi)
+                    if batch_hooks:
+                        cb_list.on_train_batch_begin(b)
+                    xb = [_batch(a, index, dtype) for a in xs]
+                    yb = [_batch(a, index) for a in ys]
+                    self._train_step(xb, yb)
+                    if batch_hooks:
+                        cb_list.on_train_batch_end(b, _Logs(self))
+                    if self.stop_training:
+                        break
+                logs = self._current_logs()
+                if val is not None and (epoch + 1) % int(validation_freq) == 0:
+                    val_logs = self._evaluate_arrays(val[0], val[1],
+                                                     validation_batch_size or batch_size)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cb_list.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            cb_list.on_train_end(logs)
+        finally:
+            self._set_fusion(False)
+        return history
+
+    # ----------------------------------------------------------------- evaluate / predict
+    def _evaluate_arrays(self, xs, ys, batch_size, progbar=None):
+        self._reset_metrics()
+        n = xs[0].shape[0]
+        dtype = self.dtype
+        steps = -(-n // batch_size)
+        for b in range(steps):
+            sl = slice(b * batch_size, min(n, (b + 1) * batch_size))
+            self._test_step([_batch(a, sl, dtype) for a in xs], [a[sl] for a in ys])
+            if progbar is not None:
+                progbar.update(b + 1, self._current_logs())
+        return self._current_logs()
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss and metrics over (x, y): a scalar without metrics, else ``[loss, *metrics]``
+        (or a dict with ``return_dict=True``)."""
+        self._require_compiled("evaluate")
+        if sample_weight is not None:
+            raise ValueError("evaluate: sample_weight is not supported")
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"evaluate: batch_size must be >= 1, got {batch_size}")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        xs = _as_inputs(self, x)
+        ys = _as_targets(self, y, xs[0].shape[0])
+        self._ensure_packed()
+        bar = Progbar(-(-xs[0].shape[0] // batch_size), verbose=verbose) if verbose else None
+        self._set_fusion(True)
+        try:
+            logs = self._evaluate_arrays(xs, ys, batch_size, bar)
+        finally:
+            self._set_fusion(False)
+        if bar is not None:
+            bar.update(bar.target, logs, finalize=True)
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for x in batches (inference mode: dropout off, batch norm uses moving stats)."""
+        batch_size = 32 if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"predict: batch_size must be >= 1, got {batch_size}")
+        verbose = 1 if verbose == "auto" else int(verbose)
+        xs = _as_inputs(self, x)
+        n = xs[0].shape[0]
+        dtype = self.dtype
+        results = None
+        steps_n = -(-n // batch_size)
+        bar = Progbar(steps_n, verbose=verbose) if verbose and n else None
+        for b in range(steps_n):
+            sl = slice(b * batch_size, min(n, (b + 1) * batch_size))
+            outs = self._graph.forward([_batch(a, sl, dtype) for a in xs], False)
+            if results is None:
+                results = [np.empty((n, *o.shape[1:]), o.dtype) for o in outs]
+            for r, o in zip(results, outs):
+                r[sl] = o
+            if bar is not None:
+                bar.update(b + 1)
+        if bar is not None:
+            bar.update(steps_n, finalize=True)
+        if results is None:
+            results = [np.empty((0, *(d or 0 for d in t.shape[1:])), dtype) for t in self.outputs]
+        return results if self._nested_outputs else results[0]
+
+    # ----------------------------------------------------------------- single batches
+    def _batch_logs(self, return_dict):
+        logs = self._current_logs()
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch; returns its loss (and metrics) like Keras."""
+        self._require_compiled("train_on_batch")
+        if sample_weight is not None or class_weight is not None:
+            raise ValueError("train_on_batch: sample_weight/class_weight are not supported")
+        xs = _as_inputs(self, x)
+        ys = _as_targets(self, y, xs[0].shape[0])
+        self._ensure_packed()
+        self.set_needs_input_grad(False)
+        self._reset_metrics()
+        self._set_fusion(True)
+        try:
+            self._train_step([_batch(a, slice(None), self.dtype) for a in xs], ys)
+        finally:
+            self._set_fusion(False)
+        return self._batch_logs(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        if sample_weight is not None:
+            raise ValueError("test_on_batch: sample_weight is not supported")
+        xs = _as_inputs(self, x)
+        ys = _as_targets(self, y, xs[0].shape[0])
+        self._reset_metrics()
+        self._set_fusion(True)
+        try:
+            self._test_step([_batch(a, slice(None), self.dtype) for a in xs], ys)
+        finally:
+            self._set_fusion(False)
+        return self._batch_logs(return_dict)
+
+    def predict_on_batch(self, x):
+        xs = _as_inputs(self, x)
+        outs = self._graph.forward([_batch(a, slice(None), self.dtype) for a in xs], False)
+        return outs if self._nested_outputs else outs[0]
+
+    # ----------------------------------------------------------------- errors
+    def _explain_input_mismatch(self, shape, tensor):
+        """Raises the most helpful ShapeError for data of ``shape`` fed to input ``tensor``: the
+        first layer that cannot take it, found by running shape inference with it."""
+        got = (None, *shape[1:])
+        if len(shape) == len(tensor.shape):
+            g = self._graph
+            known = {g.tensor_ids[id(tensor)]: got}
+            for s in g.steps:
+                if not all(i in known for i in s.inputs):
+                    continue
+                arg = [known[i] for i in s.inputs] if s.multi else known[s.inputs[0]]
+                try:
+                    known[s.output] = s.layer.compute_output_shape(arg)
+                except ShapeError:
+                    raise
+                except Exception:
+                    break
+        raise ShapeError(
+            f"model '{self.name}' expects input '{tensor.node.layer.name}' of shape "
+            f"{tensor.shape}, got data of shape {tuple(shape)}"
+        )

@@ -1,0 +1,348 @@
+"""Optimizer base class (Keras 3 semantics): learning rate or schedule, gradient clipping,
+decoupled weight decay, slots per variable, and state for exact resume. Subclasses implement
+only ``build`` (create their slots) and ``update_step`` (update one variable in place)."""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import ShapeError
+from . import schedules
+
+_KERAS_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
+                   "loss_scale_factor": None, "gradient_accumulation_steps": None}
+
+
+def _optional_positive(value, what: str):
+    if value is None:
+        return None
+    value = float(value)
+    if value < 0 or math.isnan(value):
+        raise ValueError(f"{what} must be a non-negative float or None, got {value}")
+    return value
+
+
+class Optimizer:
+    """Base class of optimizers.
+
+    ``learning_rate`` is a float, a ``LearningRateSchedule`` (evaluated at ``iterations``, 0 on
+    the first step) or a callable without arguments (Keras). One of ``clipnorm`` (each
+    variable's gradient clipped to that L2 norm), ``clipvalue`` (elementwise) or
+    ``global_clipnorm`` (all gradients scaled together) may be set. ``weight_decay`` is
+    decoupled as in Keras 3: before each update ``w -= w * weight_decay * learning_rate``.
+
+    ``apply_gradients(grads_and_vars)`` (Keras) and ``apply(variables)`` (gradients taken from
+    ``variable.grad``) build the optimizer on first use, then per step: clip, decay, call
+    ``update_step(gradient, variable, learning_rate)`` for each variable, apply constraints and
+    increment ``iterations``. Inputs are never modified: clipping writes into buffers of its own.
+
+    A subclass implements ``build(variables)``, calling ``super().build(variables)`` and then
+    ``add_slot`` for each state array it needs (zeros shaped like the variable by default), and
+    ``update_step``, which must update ``variable.value`` in place (the model may hand one flat
+    buffer holding all weights; ``scratch(variable, k)`` gives preallocated temporaries, so a
+    step allocates nothing). ``get_state``/``set_state`` save and restore slots and iterations.
+    """
+
+    def __init__(self, learning_rate=0.001, *, weight_decay=None, clipnorm=None, clipvalue=None,
+                 global_clipnorm=None, name=None, **kwargs: Any):
+        for key, default in _KERAS_DEFAULTS.items():
+            value = kwargs.pop(key, default)
+            if value != default:
+                raise NotImplementedError(f"{type(self).__name__}: {key}={value!r} is not supported")
+        if kwargs.pop("decay", None) is not None:
+            warnings.warn("Argument `decay` is no longer supported and is ignored (as in Keras 3); "
+                          "use a learning rate schedule", stacklevel=2)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected argument(s) {', '.join(sorted(kwargs))}")
+        clip = [a for a in (clipnorm, clipvalue, global_clipnorm) if a is not None]
+        if len(clip) > 1:
+            raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set, got "
+                             f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
+        self.name = name or type(self).__name__.lower()
+        self.weight_decay = _optional_positive(weight_decay, "weight_decay")
+        self.clipnorm = _optional_positive(clipnorm, "clipnorm")
+        self.clipvalue = _optional_positive(clipvalue, "clipvalue")
+        self.global_clipnorm = _optional_positive(global_clipnorm, "global_clipnorm")
+        self._learning_rate = self._standardize_learning_rate(learning_rate)
+        self.iterations = 0
+        self.built = False
+        self._variables: list = []
+        self._index: dict[int, int] = {}
+        self._slots: dict[int, dict[str, np.ndarray]] = {}
+        self._scratch: dict[int, list[np.ndarray]] = {}
+        self._clip_buffers: dict[int, np.ndarray] = {}
+        self._segments: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._no_decay_ids: set[int] = set()
+        self._no_decay_pattern = None
+        self._pending_state: dict | None = None
+
+    # ---------------------------------------------------------------- learning rate
+    @staticmethod
+    def _standardize_learning_rate(lr):
+        if isinstance(lr, schedules.LearningRateSchedule) or callable(lr):
+            return lr
+        if isinstance(lr, dict):
+            return schedules.deserialize(lr)
+        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+            raise ValueError(f"learning_rate must be a float, a LearningRateSchedule or a callable, got {lr!r}")
+        lr = float(lr)
+        if not lr >= 0:
+            raise ValueError(f"learning_rate must be >= 0, got {lr}")
+        return lr
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the next step (a schedule is evaluated at ``iterations``)."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr(self.iterations))
+        if callable(lr):
+            return float(lr())
+        return lr
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule) and not (
+                isinstance(value, schedules.LearningRateSchedule) or callable(value)):
+            raise TypeError("this optimizer was created with a LearningRateSchedule, so its "
+                            "learning rate cannot be set to a number; create it with a float "
+                            "learning_rate to make it settable")
+        self._learning_rate = self._standardize_learning_rate(value)
+
+    # ---------------------------------------------------------------- variables and slots
+    def build(self, variables: Sequence) -> None:
+        """Records the variables; subclasses then create their slots with ``add_slot``."""
+        variables = list(variables)
+        for v in variables:
+            if not isinstance(getattr(v, "value", None), np.ndarray):
+                raise TypeError(f"{type(self).__name__} optimizes nncore Variables, got {v!r}")
+        self._variables = variables
+        self._index = {id(v): i for i, v in enumerate(variables)}
+        self._slots = {id(v): {} for v in variables}
+        self._scratch = {}
+        self._clip_buffers = {}
+        self.built = True
+
+    def add_slot(self, variable, name: str, *, shape=None, fill: float = 0.0, dtype=None) -> np.ndarray:
+        """A state array of the optimizer for ``variable`` (saved by ``get_state``)."""
+        arr = np.full(variable.shape if shape is None else shape, fill,
+                      dtype=variable.dtype if dtype is None else dtype)
+        self._slots[id(variable)][name] = arr
+        return arr
+
+    def slot(self, variable, name: str) -> np.ndarray:
+        return self._slots[id(variable)][name]
+
+    def scratch(self, variable, k: int = 0) -> np.ndarray:
+        """The k-th temporary shaped like ``variable`` (reused across steps, not saved)."""
+        bufs = self._scratch.setdefault(id(variable), [])
+        while len(bufs) <= k:
+            bufs.append(np.empty(variable.shape, dtype=variable.dtype))
+        return bufs[k]
+
+    @property
+    def variables(self) -> list[np.ndarray]:
+        """The optimizer's state arrays, variable by variable (Keras ``optimizer.variables``)."""
+        return [arr for v in self._variables for arr in self._slots[id(v)].values()]
+
+    def set_variable_segments(self, variable, sizes: Iterable[int]) -> None:
+        """Declares that ``variable`` (e.g. a model's flat weight buffer) is the concatenation of
+        weights of these sizes, so that ``clipnorm`` clips each weight's gradient separately as
+        Keras does, instead of the whole buffer's."""
+        sizes = np.asarray([int(s) for s in sizes], dtype=np.intp)
+        if np.any(sizes < 0) or int(sizes.sum()) != variable.size:
+            raise ShapeError(f"segment sizes sum to {int(sizes.sum())} but variable "
+                             f"'{getattr(variable, 'name', '?')}' has {variable.size} elements")
+        sizes = sizes[sizes > 0]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        self._segments[id(variable)] = (starts, sizes)
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
+        """Variables (or variables whose name contains one of ``var_names``) that weight decay
+        skips (Keras)."""
+        self._no_decay_ids = {id(v) for v in (var_list or [])}
+        self._no_decay_pattern = re.compile("|".join(map(re.escape, var_names))) if var_names else None
+
+    def _decays(self, variable) -> bool:
+        if id(variable) in self._no_decay_ids:
+            return False
+        pat = self._no_decay_pattern
+        return not (pat is not None and pat.search(getattr(variable, "name", "") or ""))
+
+    # ---------------------------------------------------------------- the step
+    def update_step(self, gradient: np.ndarray, variable, learning_rate: float) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement update_step")
+
+    def apply_gradients(self, grads_and_vars) -> int:
+        """Applies ``[(gradient, variable), ...]`` (Keras); returns ``iterations``."""
+        pairs = list(grads_and_vars)
+        if pairs:
+            grads, variables = zip(*pairs)
+            self._apply(list(grads), list(variables))
+        return self.iterations
+
+    def apply(self, grads_or_variables, variables=None) -> int:
+        """``apply(variables)`` uses each ``variable.grad``; ``apply(grads, variables)`` and, once
+        built, ``apply(grads)`` are Keras' forms. Returns ``iterations``."""
+        if variables is None:
+            items = list(grads_or_variables)
+            if items and not hasattr(items[0], "value"):
+                # Keras' apply(grads) on an optimizer already built on its variables.
+                if not self.built or len(items) != len(self._variables):
+                    raise ValueError("apply(grads) needs an optimizer built on as many variables as "
+                                     f"gradients; got {len(items)} gradients for "
+                                     f"{len(self._variables)} variables")
+                grads, variables = items, list(self._variables)
+            else:
+                variables = items
+                grads = [v.grad for v in variables]
+        else:
+            grads, variables = list(grads_or_variables), list(variables)
+            if len(grads) != len(variables):
+                raise ValueError(f"got {len(grads)} gradients for {len(variables)} variables")
+        self._apply(grads, variables)
+        return self.iterations
+
+    def _apply(self, grads: list, variables: list) -> None:
+        kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+        if len(kept) < len(variables):
+            missing = [getattr(v, "name", "?") for g, v in zip(grads, variables) if g is None]
+            if not kept:
+                raise ValueError("no gradients provided for any variable")
+            warnings.warn(f"gradients do not exist for variables {missing}", stacklevel=3)
+        if not kept:
+            return
+        grads, variables = [g for g, _ in kept], [v for _, v in kept]
+        if not self.built:
+            self.build(variables)
+            self.built = True
+        if self._pending_state is not None:
+            state, self._pending_state = self._pending_state, None
+            self._load_state(state)
+        for i, (g, v) in enumerate(zip(grads, variables)):
+            if id(v) not in self._index:
+                raise ValueError(f"unknown variable '{getattr(v, 'name', v)}': this optimizer was "
+                                 "built for other variables; create a new optimizer for new ones")
+            g = np.asarray(g)
+            if g.shape != v.shape:
+                raise ShapeError(f"gradient of shape {g.shape} for variable "
+                                 f"'{getattr(v, 'name', '?')}' of shape {v.shape}")
+            if g.dtype != v.dtype:
+                g = g.astype(v.dtype)
+            grads[i] = g
+        lr = self.learning_rate
+        grads = self._clip_gradients(grads, variables)
+        if self.weight_decay:
+            keep = 1.0 - lr * self.weight_decay
+            for v in variables:
+                if self._decays(v):
+                    np.multiply(v.value, keep, out=v.value)
+        for g, v in zip(grads, variables):
+            self.update_step(g, v, lr)
+        for v in variables:
+            constraint = getattr(v, "constraint", None)
+            if constraint is not None:
+                v.assign(constraint(v.value))
+        self.iterations += 1
+
+    # ---------------------------------------------------------------- clipping
+    def _clip_buffer(self, variable) -> np.ndarray:
+        buf = self._clip_buffers.get(id(variable))
+        if buf is None:
+            buf = self._clip_buffers[id(variable)] = np.empty(variable.shape, dtype=variable.dtype)
+        return buf
+
+    def _clip_gradients(self, grads, variables):
+        if self.clipnorm:
+            return [self._clip_by_norm(g, v) for g, v in zip(grads, variables)]
+        if self.global_clipnorm:
+            c = self.global_clipnorm
+            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+            if norm <= c:
+                return grads
+            # Keras: a non-finite norm makes every gradient NaN (TerminateOnNaN then stops).
+            scale = c / norm if math.isfinite(norm) else math.nan
+            return [np.multiply(g, scale, out=self._clip_buffer(v)) for g, v in zip(grads, variables)]
+        if self.clipvalue:
+            c = self.clipvalue
+            return [np.clip(g, -c, c, out=self._clip_buffer(v)) for g, v in zip(grads, variables)]
+        return grads
+
+    def _clip_by_norm(self, g: np.ndarray, variable) -> np.ndarray:
+        c = self.clipnorm
+        seg = self._segments.get(id(variable))
+        if seg is None:
+            norm = math.sqrt(float(np.vdot(g, g)))
+            return g if norm <= c else np.multiply(g, c / norm, out=self._clip_buffer(variable))
+        starts, sizes = seg
+        flat = g.reshape(-1)
+        out = self._clip_buffer(variable)
+        sq = np.multiply(flat, flat, out=out.reshape(-1))
+        norms = np.sqrt(np.add.reduceat(sq, starts)) if starts.size else np.zeros(0)
+        scale = (c / np.maximum(norms, c)).astype(g.dtype)
+        np.multiply(flat, np.repeat(scale, sizes), out=out.reshape(-1))
+        return out
+
+    # ---------------------------------------------------------------- state
+    def get_state(self) -> dict:
+        """Iterations and every slot, as arrays (``"iterations"``, ``"slot/<i>/<name>"`` with i
+        the variable's position): enough to resume training exactly."""
+        if self._pending_state is not None and self.built:
+            state, self._pending_state = self._pending_state, None
+            self._load_state(state)
+        state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
+        for i, v in enumerate(self._variables):
+            for name, arr in self._slots[id(v)].items():
+                state[f"slot/{i}/{name}"] = arr.copy()
+        return state
+
+    def set_state(self, state: dict) -> None:
+        """Restores ``get_state()``'s output; before ``build`` it is kept until the first step."""
+        if "iterations" not in state:
+            raise ValueError("optimizer state has no 'iterations' entry")
+        if not self.built:
+            self._pending_state = dict(state)
+            self.iterations = int(state["iterations"])
+            return
+        self._load_state(state)
+
+    def _load_state(self, state: dict) -> None:
+        expected = {}
+        for i, v in enumerate(self._variables):
+            for name, arr in self._slots[id(v)].items():
+                expected[f"slot/{i}/{name}"] = arr
+        given = {k for k in state if k.startswith("slot/")}
+        if given != set(expected):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': state slots do not match this optimizer's "
+                f"(missing {sorted(set(expected) - given)[:5]}, unexpected {sorted(given - set(expected))[:5]})")
+        for key, arr in expected.items():
+            src = np.asarray(state[key])
+            if src.shape != arr.shape:
+                raise ShapeError(f"optimizer state '{key}' has shape {src.shape}, expected {arr.shape}")
+            np.copyto(arr, src, casting="same_kind")
+        self.iterations = int(state["iterations"])
+
+    # ---------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
+                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
+                "clipvalue": self.clipvalue}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r} iterations={self.iterations}>"

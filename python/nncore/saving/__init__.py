@@ -1,0 +1,8 @@
+"""Saving and loading: weights alone (``.weights.npz`` / ``.safetensors``) and whole models
+(``.nncore`` archives). Writes are atomic; reads never unpickle and check every size."""
+
+from ._npy import FormatError
+from .archive import load_model, save_model
+from .weights import load_weights, save_weights
+
+__all__ = ["FormatError", "load_model", "load_weights", "save_model", "save_weights"]

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "nncore/ops/channel_layout.h"
+#include "nncore/ops/eltwise_dispatch.h"
 
 namespace nncore {
 
@@ -24,21 +25,15 @@ void batch_norm_train(const T* x, const T* gamma, const T* beta, double epsilon,
   T* scale_w = reinterpret_cast<T*>(ws.take(wide));
   T* shift_w = reinterpret_cast<T*>(ws.take(wide));
 
-  channels::channel_sums(w, 1, part, sums, [&](index_t r, index_t len, double* acc) {
-    const T* xr = x + r * w.wide;
-    NNCORE_SIMD
-    for (index_t j = 0; j < len; ++j) acc[j] += static_cast<double>(xr[j]);
+  const ChannelKernels<T>& k = eltwise_kernels<T>().channel;
+  channels::channel_sums(w, 1, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
+    k.sum(x + off, n, len, acc);
   });
   const double m = static_cast<double>(rows);
   for (index_t c = 0; c < cols; ++c) mean_d[c] = sums[c] / m;  // NaN for rows == 0
   channels::expand(w, mean_d, 0.0, mean_w);
-  channels::channel_sums(w, 1, part, sums, [&](index_t r, index_t len, double* acc) {
-    const T* xr = x + r * w.wide;
-    NNCORE_SIMD
-    for (index_t j = 0; j < len; ++j) {
-      const double d = static_cast<double>(xr[j]) - mean_w[j];
-      acc[j] += d * d;
-    }
+  channels::channel_sums(w, 1, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
+    k.sum_sq_dev(x + off, mean_w, n, len, acc);
   });
   for (index_t c = 0; c < cols; ++c) {
     const double v = sums[c] / m;
@@ -54,11 +49,8 @@ void batch_norm_train(const T* x, const T* gamma, const T* beta, double epsilon,
   channels::expand(w, beta, T(0), shift_w);
   T* mean_t = reinterpret_cast<T*>(mean_w);  // reuse: the double copy is no longer needed
   channels::expand(w, mean, T(0), mean_t);
-  channels::for_each_wide_row(w, [&](index_t r, index_t len) {
-    const T* xr = x + r * w.wide;
-    T* yr = y + r * w.wide;
-    NNCORE_SIMD
-    for (index_t j = 0; j < len; ++j) yr[j] = (xr[j] - mean_t[j]) * scale_w[j] + shift_w[j];
+  channels::for_each_row_block(w, [&](index_t off, index_t n, index_t len) {
+    k.affine(x + off, mean_t, scale_w, shift_w, n, len, y + off);
   });
 }
 
@@ -79,11 +71,9 @@ void batch_norm_inference(const T* x, const T* gamma, const T* beta, const T* mo
   channels::expand(w, scale, T(1), scale_w);
   channels::expand(w, beta, T(0), shift_w);
   channels::expand(w, moving_mean, T(0), mean_w);
-  channels::for_each_wide_row(w, [&](index_t r, index_t len) {
-    const T* xr = x + r * w.wide;
-    T* yr = y + r * w.wide;
-    NNCORE_SIMD
-    for (index_t j = 0; j < len; ++j) yr[j] = (xr[j] - mean_w[j]) * scale_w[j] + shift_w[j];
+  const auto affine = eltwise_kernels<T>().channel.affine;
+  channels::for_each_row_block(w, [&](index_t off, index_t n, index_t len) {
+    affine(x + off, mean_w, scale_w, shift_w, n, len, y + off);
   });
 }
 
@@ -100,16 +90,9 @@ void batch_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
   double* sums = ws.take(2 * nc);  // [sum gy | sum gy (x - mean)]
   T* mean_w = reinterpret_cast<T*>(ws.take(wide));
   channels::expand(w, mean, T(0), mean_w);
-  channels::channel_sums(w, 2, part, sums, [&](index_t r, index_t len, double* acc) {
-    const T* g = gy + r * w.wide;
-    const T* xr = x + r * w.wide;
-    double* a1 = acc + w.wide;
-    NNCORE_SIMD
-    for (index_t j = 0; j < len; ++j) {
-      const double gj = static_cast<double>(g[j]);
-      acc[j] += gj;
-      a1[j] += gj * (static_cast<double>(xr[j]) - static_cast<double>(mean_w[j]));
-    }
+  const ChannelKernels<T>& k = eltwise_kernels<T>().channel;
+  channels::channel_sums(w, 2, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
+    k.sum_grad_dev(gy + off, x + off, mean_w, n, len, acc, acc + w.wide);
   });
   // grad_x = a gy + b (x - mean) + c per channel:
   //   a = gamma inv_std, b = -a inv_std grad_gamma / m, c = -a grad_beta / m.
@@ -133,12 +116,8 @@ void batch_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
   channels::expand(w, coef, T(0), a_w);
   channels::expand(w, coef + cols, T(0), b_w);
   channels::expand(w, coef + 2 * cols, T(0), c_w);
-  channels::for_each_wide_row(w, [&](index_t r, index_t len) {
-    const T* g = gy + r * w.wide;
-    const T* xr = x + r * w.wide;
-    T* o = grad_x + r * w.wide;
-    NNCORE_SIMD
-    for (index_t j = 0; j < len; ++j) o[j] = a_w[j] * g[j] + b_w[j] * (xr[j] - mean_w[j]) + c_w[j];
+  channels::for_each_row_block(w, [&](index_t off, index_t n, index_t len) {
+    k.grad_affine(gy + off, x + off, mean_w, a_w, b_w, c_w, n, len, grad_x + off);
   });
 }
 

@@ -204,25 +204,20 @@ struct SwishFn {
   }
 };
 
-// Exact GELU: x Phi(x), Phi(x) = erfc(-x / sqrt2) / 2 (erfc keeps the left tail accurate where
-// 1 + erf would cancel). erfc has no vectorized form here, so these loops stay scalar libm calls.
-constexpr double kInvSqrt2 = 0.70710678118654752440;
-constexpr double kInvSqrt2Pi = 0.39894228040143267794;
-
-inline float erfc_of(float x) { return __builtin_erfcf(x); }
-inline double erfc_of(double x) { return __builtin_erfc(x); }
-
+// Exact GELU: x Phi(x) with the normal CDF of eltwise_math.h (vectorized in float; libm erfc in
+// double). Phi's tails are accurate, so x Phi(x) is accurate for x < 0 too (1 + erf would cancel).
 struct GeluFn {
   template <typename T>
   static T f(T x, T, T) {
-    const T cdf = T(0.5) * erfc_of(-x * T(kInvSqrt2));
+    T pdf;
+    const T cdf = normal_cdf_v(x, pdf);
     return cdf == T(0) ? T(0) : x * cdf;
   }
-  // Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi).
+  // Phi(x) + x phi(x); the second term is dropped where phi underflows (also avoids inf * 0).
   template <typename T>
   static T df(T x, T, T) {
-    const T cdf = T(0.5) * erfc_of(-x * T(kInvSqrt2));
-    const T pdf = T(kInvSqrt2Pi) * exp_v(T(-0.5) * x * x);
+    T pdf;
+    const T cdf = normal_cdf_v(x, pdf);
     return pdf == T(0) ? cdf : cdf + x * pdf;
   }
 };

@@ -1,11 +1,12 @@
-// The elementwise kernels each ISA file implements (activations, softmax rows, optimizer updates),
-// as plain function pointers over one contiguous range; threading is done by the caller.
+// The elementwise kernels each ISA file implements (activations, softmax rows, fused losses,
+// dropout masks), as plain function pointers over one contiguous range; the caller threads them.
 //
 // Like gemm_kernel.h this header holds only types and declarations, so that ISA files compiled with
 // extra -m flags may include it. The set structs have no constructors or default member
 // initializers on purpose: an ISA file only assigns into a set it is handed.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 namespace nncore {
 
@@ -54,15 +55,82 @@ template <typename T>
 using SoftmaxRowsKernel = void (*)(const T* x, T* y, std::ptrdiff_t rows, std::ptrdiff_t cols,
                                    bool log);
 
+// Fused softmax cross-entropy over rows: probs = softmax(x); with targets t (labels == nullptr)
+// grad = grad_scale (probs sum(t) - t) and loss_r = sum_c t_c (log s - (x_c - m)) over t_c != 0;
+// with class indices (target == nullptr) grad = grad_scale (probs - onehot) and
+// loss_r = log s - (x_label - m). Returns sum_r loss_r. Outputs must not overlap inputs.
+template <typename T>
+using SoftmaxXentKernel = double (*)(const T* x, const T* target, const std::int64_t* labels,
+                                     T* probs, T* grad, std::ptrdiff_t rows, std::ptrdiff_t cols,
+                                     T grad_scale);
+
+// Elementwise logistic loss of logits x against targets z; probs = sigmoid(x),
+// grad = grad_scale (probs - z). Returns the sum of the losses (see ops/losses.h).
+template <typename T>
+using SigmoidXentKernel = double (*)(const T* x, const T* z, T* probs, T* grad, std::ptrdiff_t n,
+                                     T grad_scale);
+
+// y = x * mask * scale over a range (mask 0/1); y may be x.
+template <typename T>
+using MaskScaleKernel = void (*)(const T* x, const std::uint8_t* mask, T* y, std::ptrdiff_t n,
+                                 T scale);
+
+// Dropout keep bits for elements [lo, hi) of the stream `key`: element i is kept when its 32-bit
+// uniform (half of splitmix64 output i / 2) is >= threshold. Depends on i only, never on lo/hi.
+using DropoutMaskKernel = void (*)(std::uint64_t key, std::uint32_t threshold, std::ptrdiff_t lo,
+                                   std::ptrdiff_t hi, std::uint8_t* mask);
+
+// Per-channel kernels over `rows` rows of `width` contiguous elements (channels-last data re-read as
+// wide rows, see ops/channel_layout.h); per-column vectors have `width` entries. Column sums are
+// accumulated into double.
+template <typename T>
+struct ChannelKernels {
+  // acc[j] += sum_r x[r, j]
+  void (*sum)(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc);
+  // acc[j] += sum_r (x[r, j] - center[j])^2
+  void (*sum_sq_dev)(const T* x, const double* center, std::ptrdiff_t rows, std::ptrdiff_t width,
+                     double* acc);
+  // acc0[j] += sum_r g[r, j];  acc1[j] += sum_r g[r, j] (x[r, j] - center[j])
+  void (*sum_grad_dev)(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
+                       std::ptrdiff_t width, double* acc0, double* acc1);
+  // y[r, j] = x[r, j] + b[j]  (y may be x)
+  void (*add)(const T* x, const T* b, std::ptrdiff_t rows, std::ptrdiff_t width, T* y);
+  // y[r, j] = (x[r, j] - center[j]) scale[j] + shift[j]  (y may be x)
+  void (*affine)(const T* x, const T* center, const T* scale, const T* shift, std::ptrdiff_t rows,
+                 std::ptrdiff_t width, T* y);
+  // gx[r, j] = a[j] g[r, j] + b[j] (x[r, j] - center[j]) + c[j]  (gx may be g or x)
+  void (*grad_affine)(const T* g, const T* x, const T* center, const T* a, const T* b, const T* c,
+                      std::ptrdiff_t rows, std::ptrdiff_t width, T* gx);
+};
+
+// Optimizer updates in place over a range (formulas in ops/optimizer_steps.h). lr_wd = lr * weight
+// decay, applied first (param -= lr_wd * param) when nonzero; optional state pointers may be null.
+template <typename T>
+struct OptimizerKernels {
+  void (*sgd)(T* param, const T* grad, T* velocity, std::ptrdiff_t n, T lr, T momentum,
+              bool nesterov, T lr_wd);
+  // alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t); one_b1 = 1 - beta1, one_b2 = 1 - beta2.
+  void (*adam)(T* param, const T* grad, T* m, T* v, T* vhat, std::ptrdiff_t n, T alpha, T one_b1,
+               T one_b2, T epsilon, T lr_wd);
+  void (*rmsprop)(T* param, const T* grad, T* rms, T* momentum_buf, T* mg, std::ptrdiff_t n, T lr,
+                  T rho, T momentum, T epsilon, T lr_wd);
+};
+
 template <typename T>
 struct EltwiseKernels {
+  OptimizerKernels<T> optim;
+  ChannelKernels<T> channel;
   ActivationKernels<T> act;
   SoftmaxRowsKernel<T> softmax_rows;
+  SoftmaxXentKernel<T> softmax_xent;
+  SigmoidXentKernel<T> sigmoid_xent;
+  MaskScaleKernel<T> mask_scale;
 };
 
 struct EltwiseKernelSet {
   EltwiseKernels<float> f32;
   EltwiseKernels<double> f64;
+  DropoutMaskKernel dropout_mask;
 };
 
 void fill_eltwise_kernels_generic(EltwiseKernelSet& set);

@@ -10,7 +10,6 @@
 
 #include "nncore/aligned_buffer.h"
 #include "nncore/common.h"
-#include "nncore/kernels/simd_pragma.h"
 #include "nncore/parallel.h"
 
 namespace nncore::channels {
@@ -79,13 +78,22 @@ inline std::size_t channel_sums_workspace(const WideLayout& w, int nacc) {
   return static_cast<std::size_t>(channel_sums_threads(w) * nacc * w.wide);
 }
 
+// Calls k(offset, rows, width) for the wide rows [r0, r1): once for the full-width rows among
+// them, once more for the shorter last row if it is included. offset is in elements.
+template <class K>
+void for_row_blocks(const WideLayout& w, index_t r0, index_t r1, K&& k) {
+  const index_t full_end = r1 < w.full_rows ? r1 : w.full_rows;
+  if (full_end > r0) k(r0 * w.wide, full_end - r0, w.wide);
+  if (w.rem > 0 && r0 <= w.full_rows && r1 > w.full_rows) k(w.full_rows * w.wide, 1, w.rem);
+}
+
 // out[a * cols + c] = sum over the rows of accumulator a for channel c, where
-// fn(r, len, acc) adds wide row r (len elements) into acc[a * wide + j]. Rows are split over
-// threads, each into its own zeroed partial; partials are added in thread order, so the result
-// depends only on the data and the thread count. Sums are kept in double. `part` holds
+// fn(offset, rows, width, acc) adds a block of wide rows into acc[a * wide + j]. Rows are split
+// over threads, each into its own zeroed partial; partials are added in thread order, so the
+// result depends only on the data and the thread count. Sums are kept in double. `part` holds
 // channel_sums_workspace(w, nacc) doubles.
-template <class RowFn>
-void channel_sums(const WideLayout& w, int nacc, double* part, double* out, RowFn&& fn) {
+template <class BlockFn>
+void channel_sums(const WideLayout& w, int nacc, double* part, double* out, BlockFn&& fn) {
   const index_t width = nacc * w.wide;
   const index_t nrows = w.count();
   const int nt = channel_sums_threads(w);
@@ -95,8 +103,8 @@ void channel_sums(const WideLayout& w, int nacc, double* part, double* out, RowF
         for (index_t t = lo; t < hi; ++t) {
           double* acc = part + t * width;
           for (index_t j = 0; j < width; ++j) acc[j] = 0.0;
-          const index_t r0 = nrows * t / nt, r1 = nrows * (t + 1) / nt;
-          for (index_t r = r0; r < r1; ++r) fn(r, w.length(r), acc);
+          for_row_blocks(w, nrows * t / nt, nrows * (t + 1) / nt,
+                         [&](index_t off, index_t rows, index_t len) { fn(off, rows, len, acc); });
         }
       },
       nt);
@@ -112,11 +120,11 @@ void channel_sums(const WideLayout& w, int nacc, double* part, double* out, RowF
   }
 }
 
-// Runs fn(r, len) over every wide row, rows split over threads.
-template <class RowFn>
-void for_each_wide_row(const WideLayout& w, RowFn&& fn) {
+// Runs fn(offset, rows, width) over blocks of wide rows, split over threads.
+template <class BlockFn>
+void for_each_row_block(const WideLayout& w, BlockFn&& fn) {
   parallel_for(0, w.count(), w.grain(), [&](index_t lo, index_t hi) {
-    for (index_t r = lo; r < hi; ++r) fn(r, w.length(r));
+    for_row_blocks(w, lo, hi, fn);
   });
 }
 

@@ -30,11 +30,37 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
   const index_t cols = ow_hi - ow_lo + 1;
   const index_t rs = cols * g.cout;
 
+  // Rows without column phases (sw == 1) and few input channels take the pixel-packed gather for
+  // whole groups of pixels.
+  const conv::PackedPlan plan =
+      sw == 1 ? conv::plan_packed(kern, g.cin, g.kw, g.dil_w, nb) : conv::PackedPlan{};
+  const index_t psize = plan.pixels ? round_up(g.kh * g.cout * plan.ncols * plan.lanes, 16) : 0;
   const index_t wsize = round_up(nblocks * ntaps * g.cout * nb, 16);
-  T* wpack = scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(wsize));
+  const index_t nidx = g.kw + plan.ncols;
+  T* wpack = scratch(Scratch::op_temp).get<T>(
+      static_cast<std::size_t>(wsize + psize) + (nidx * sizeof(index_t)) / sizeof(T) + 2);
+  T* ppack = wpack + wsize;
+  auto* colpos = reinterpret_cast<index_t*>(ppack + psize);
+  auto* masks = reinterpret_cast<unsigned*>(colpos + g.kw);
   // Weight (tap t, dy channel co, dx channel ci) is w[t][ci][co].
   const index_t w_block = conv::pack_gather_weights(w, ntaps, g.cout, g.cin, g.cin * g.cout,
                                                     index_t(1), g.cout, nb, wpack);
+  if (plan.pixels) {
+    // Input column iw reads grad_y column iw + pad_left - j*dil_w: tap j = kw - 1 is leftmost.
+    for (index_t j = 0; j < g.kw; ++j) colpos[j] = (g.kw - 1 - j) * g.dil_w;
+    conv::pack_packed_weights(w, g.kh, g.kw, g.cout, g.cin, g.kw * g.cin * g.cout, g.cin * g.cout,
+                              index_t(1), g.cout, colpos, plan, ppack, masks);
+  }
+  ConvPackedArgs<T> pproto{};
+  pproto.cin = g.cout;
+  pproto.ncols = plan.ncols;
+  pproto.mask = masks;
+  pproto.w = ppack;
+  pproto.pixels = plan.pixels;
+  pproto.npix = plan.pixels ? g.w / plan.pixels * plan.pixels : 0;
+  pproto.x_row = rs;
+  pproto.y_row = g.w * g.cin;
+  pproto.cout = g.cin;
 
   ConvGatherArgs<T> proto{};
   proto.x_px = g.cout;
@@ -56,11 +82,16 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
       0, rows, 1,
       [&](index_t lo, index_t hi) {
         // Tap lists of one (row, column phase), in this thread's conv_col_grad slot.
-        index_t* x_off = scratch(Scratch::conv_col_grad).get<index_t>(static_cast<std::size_t>(2 * ntaps));
+        index_t* x_off = scratch(Scratch::conv_col_grad).get<index_t>(static_cast<std::size_t>(2 * ntaps + 2 * g.kh));
         index_t* w_off = x_off + ntaps;
+        index_t* row_off = w_off + ntaps;
+        index_t* row_w = row_off + g.kh;
         ConvGatherArgs<T> a = proto;
         a.x_off = x_off;
         a.w_off = w_off;
+        ConvPackedArgs<T> pa = pproto;
+        pa.row_off = row_off;
+        pa.row_w = row_w;
         for (index_t r = lo; r < hi;) {
           const index_t n = r / g.h;
           const index_t ih0 = r % g.h;
@@ -72,6 +103,26 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
           T* buf = scratch(Scratch::conv_im2col).get<T>(static_cast<std::size_t>(nrows * rs));
           conv::copy_padded(dy + n * g.out_h * g.out_w * g.cout, g.out_h, g.out_w, g.cout, row0,
                             nrows, ow_lo, cols, buf);
+          // Packed rows: all at once when sh == 1 (every row reads the same taps one dy row
+          // further down), else one at a time.
+          const index_t done = pa.npix;
+          for (index_t ih = ih0; done && ih < ih1;) {
+            const index_t nout = sh == 1 ? ih1 - ih : 1;
+            index_t nr = 0;
+            for (index_t i = 0; i < g.kh; ++i) {
+              const index_t th = ih + g.pad_top - i * g.dil_h;
+              if (conv::floor_div(th, sh) * sh != th) continue;
+              row_off[nr] = (th / sh - row0) * rs;
+              row_w[nr] = i;
+              ++nr;
+            }
+            pa.nrows = nr;
+            pa.x = buf;
+            pa.y = dx + (n * g.h + ih) * g.w * g.cin;
+            pa.nout = nout;
+            kern.packed_gather(pa);
+            ih += nout;
+          }
           for (index_t ih = ih0; ih < ih1; ++ih) {
             for (index_t pw = 0; pw < sw && pw < g.w; ++pw) {
               index_t nt = 0;
@@ -87,11 +138,12 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
                   ++nt;
                 }
               }
+              // sw == 1 here when the packed kernel has done the first `done` pixels.
               a.ntaps = nt;
-              a.x = buf;
-              a.y = dx + ((n * g.h + ih) * g.w + pw) * g.cin;
-              a.npix = (g.w - pw + sw - 1) / sw;
-              kern.gather(a);
+              a.x = buf + done * g.cout;
+              a.y = dx + ((n * g.h + ih) * g.w + pw + done) * g.cin;
+              a.npix = (g.w - pw + sw - 1) / sw - done;
+              if (a.npix > 0) kern.gather(a);
             }
           }
           r += ih1 - ih0;

@@ -22,18 +22,53 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
   const index_t cols = padded ? (g.out_w - 1) * g.stride_w + (g.kw - 1) * g.dil_w + 1 : g.w;
   const index_t rs = cols * g.cin;  // row stride of the (padded) input the kernel reads
 
-  // Packed weights and tap offsets live in the calling thread's op_temp slot for the whole call.
+  // Stride-1 rows with few output channels run the pixel-packed gather on whole groups of pixels
+  // (the channel-vectorized one takes the last few).
+  const conv::PackedPlan plan =
+      g.stride_w == 1 ? conv::plan_packed(kern, g.cout, g.kw, g.dil_w, nb) : conv::PackedPlan{};
+  const index_t psize = plan.pixels ? round_up(g.kh * g.cin * plan.ncols * plan.lanes, 16) : 0;
+
+  // Packed weights and offsets live in the calling thread's op_temp slot for the whole call.
   const index_t wsize = round_up(nblocks * ntaps * g.cin * nb, 16);
-  T* wpack = scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(wsize) + 2 * ntaps * sizeof(index_t) / sizeof(T) + 2);
-  auto* x_off = reinterpret_cast<index_t*>(wpack + wsize);
+  const index_t nidx = 2 * ntaps + 3 * g.kw + 2 * g.kh + plan.ncols;
+  T* wpack = scratch(Scratch::op_temp).get<T>(
+      static_cast<std::size_t>(wsize + psize) + (nidx * sizeof(index_t)) / sizeof(T) + 2);
+  T* ppack = wpack + wsize;
+  auto* x_off = reinterpret_cast<index_t*>(ppack + psize);
   index_t* w_off = x_off + ntaps;
+  index_t* colpos = w_off + ntaps;
+  index_t* row_off = colpos + g.kw;
+  index_t* row_w = row_off + g.kh;
+  auto* masks = reinterpret_cast<unsigned*>(row_w + g.kh);
   const index_t w_block = conv::pack_gather_weights(w, ntaps, g.cin, g.cout, g.cin * g.cout, g.cout,
                                                     index_t(1), nb, wpack);
-  for (index_t i = 0; i < g.kh; ++i)
+  for (index_t i = 0; i < g.kh; ++i) {
+    row_off[i] = i * g.dil_h * rs;
+    row_w[i] = i;
     for (index_t j = 0; j < g.kw; ++j) {
       x_off[i * g.kw + j] = i * g.dil_h * rs + j * g.dil_w * g.cin;
       w_off[i * g.kw + j] = (i * g.kw + j) * g.cin * nb;
     }
+  }
+  for (index_t j = 0; j < g.kw; ++j) colpos[j] = j * g.dil_w;
+  if (plan.pixels)
+    conv::pack_packed_weights(w, g.kh, g.kw, g.cin, g.cout, g.kw * g.cin * g.cout, g.cin * g.cout,
+                              g.cout, index_t(1), colpos, plan, ppack, masks);
+  ConvPackedArgs<T> pproto{};
+  pproto.cin = g.cin;
+  pproto.nrows = g.kh;
+  pproto.row_off = row_off;
+  pproto.row_w = row_w;
+  pproto.ncols = plan.ncols;
+  pproto.mask = masks;
+  pproto.w = ppack;
+  pproto.pixels = plan.pixels;
+  pproto.npix = plan.pixels ? g.out_w / plan.pixels * plan.pixels : 0;
+  pproto.x_row = g.stride_h * rs;
+  pproto.y_row = g.out_w * g.cout;
+  pproto.cout = g.cout;
+  pproto.bias = bias;
+  pproto.relu = act == Activation::relu;
 
   ConvGatherArgs<T> proto{};
   proto.x_px = g.stride_w * g.cin;
@@ -76,10 +111,23 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
           } else {
             base = img + oh0 * g.stride_h * rs;
           }
+          const index_t done = pproto.npix;
+          if (done) {
+            ConvPackedArgs<T> pa = pproto;
+            pa.x = base;
+            pa.y = y + (n * g.out_h + oh0) * g.out_w * g.cout;
+            pa.nout = oh1 - oh0;
+            kern.packed_gather(pa);
+          }
           for (index_t oh = oh0; oh < oh1; ++oh) {
-            a.x = base + (oh - oh0) * g.stride_h * rs;
-            a.y = y + (n * g.out_h + oh) * g.out_w * g.cout;
-            kern.gather(a);
+            const T* xrow = base + (oh - oh0) * g.stride_h * rs;
+            T* yrow = y + (n * g.out_h + oh) * g.out_w * g.cout;
+            if (done < g.out_w) {
+              a.x = xrow + done * a.x_px;
+              a.y = yrow + done * g.cout;
+              a.npix = g.out_w - done;
+              kern.gather(a);
+            }
           }
           r += oh1 - oh0;
         }

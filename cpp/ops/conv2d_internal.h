@@ -66,6 +66,50 @@ index_t pack_gather_weights(const T* src, index_t ntaps, index_t cin, index_t co
   return block;
 }
 
+// Pixel-packed gather plan (see ConvPackedArgs): pixels per vector and input columns per group,
+// or pixels == 0 when the channel-vectorized gather is as fast. Both kernels cost one vector FMA
+// per (input column, input channel) step; the packed one shares each step among `pixels` outputs
+// but wastes the lanes of columns a pixel does not see.
+struct PackedPlan {
+  index_t pixels = 0, ncols = 0, lanes = 0;
+};
+
+template <typename T>
+PackedPlan plan_packed(const ConvKernels<T>& k, index_t cout, index_t kw, index_t dil_w, index_t nb) {
+  PackedPlan plan;
+  if (!k.packed_gather || !k.packed_pixels) return plan;
+  const index_t p = k.packed_pixels(cout);
+  if (p < 2) return plan;
+  const index_t ncols = (kw - 1) * dil_w + p;
+  const double packed_cost = double(ncols) / double(p);                       // per pixel and kernel row
+  const double cvec_cost = double(kw) * ceil_div(cout, nb) * std::max<index_t>(1, nb / k.packed_lanes);
+  if (packed_cost < 0.9 * cvec_cost) plan = {p, ncols, k.packed_lanes};
+  return plan;
+}
+
+// Packs weights for the packed gather: element (kernel row r, column tap j, input channel c,
+// output channel o) is src[r * sr + j * sj + c * sc + o * so]; tap j reads input column colpos[j]
+// of its pixel (relative to the group's column 0). Writes plan.ncols lane masks into `mask`.
+template <typename T>
+void pack_packed_weights(const T* src, index_t kh, index_t kw, index_t cin, index_t cout, index_t sr,
+                         index_t sj, index_t sc, index_t so, const index_t* colpos,
+                         const PackedPlan& plan, T* dst, unsigned* mask) {
+  const index_t L = plan.lanes, P = plan.pixels, D = plan.ncols;
+  std::fill(dst, dst + kh * cin * D * L, T(0));
+  std::fill(mask, mask + D, 0u);
+  for (index_t j = 0; j < kw; ++j)
+    for (index_t p = 0; p < P; ++p) {
+      const index_t d = colpos[j] + p;
+      for (index_t o = 0; o < cout; ++o) {
+        const index_t lane = p * cout + o;
+        mask[d] |= 1u << lane;
+        for (index_t r = 0; r < kh; ++r)
+          for (index_t c = 0; c < cin; ++c)
+            dst[(r * cin + c) * D * L + d * L + lane] = src[r * sr + j * sj + c * sc + o * so];
+      }
+    }
+}
+
 // Threads worth using for `work` multiply-adds spread over `items` independent pieces: a parallel
 // region costs a few microseconds, so small problems stay on the calling thread.
 inline int threads_for(double work, index_t items) {

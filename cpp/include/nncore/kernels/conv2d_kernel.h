@@ -55,12 +55,43 @@ struct ConvWgradArgs {
   T* dw;
 };
 
+// Pixel-packed gather, for few output channels on stride-1 rows: one vector holds P consecutive
+// output pixels x cout channels (lane p * cout + o), so 3 or 8 channels still fill a 512-bit
+// register. Input column d of a group (0 <= d < ncols, relative to the group's first pixel) is
+// broadcast and multiplied into every lane whose pixel sees it: lanes where mask[d] is set, with
+// weights w[(r * cin + c) * ncols * lanes + d * lanes + lane] for kernel row r. Masked FMAs keep a
+// pixel's sum free of columns it does not see (0 * inf would otherwise turn it into NaN).
+// Output pixels npix are whole groups: y[p * cout + o] for p < npix, npix a multiple of P, in each
+// of `nout` output rows (row q reads x + q * x_row and writes y + q * y_row with the same taps).
+template <typename T>
+struct ConvPackedArgs {
+  const T* x;                      // column 0 of pixel 0's group; consecutive pixels cin apart
+  std::ptrdiff_t cin;
+  std::ptrdiff_t nrows;            // kernel rows that contribute
+  const std::ptrdiff_t* row_off;   // per contributing row: input offset
+  const std::ptrdiff_t* row_w;     // per contributing row: its kernel row r in w
+  std::ptrdiff_t ncols;
+  const unsigned* mask;            // ncols lane masks
+  const T* w;
+  std::ptrdiff_t pixels;           // P
+  T* y;
+  std::ptrdiff_t npix;
+  std::ptrdiff_t nout, x_row, y_row;
+  std::ptrdiff_t cout;
+  const T* bias;
+  int relu;
+};
+
 template <typename T>
 struct ConvKernels {
   // Lanes per packed weight block for `cout` output channels (a multiple of the vector width).
   std::ptrdiff_t (*gather_block)(std::ptrdiff_t cout) = nullptr;
   void (*gather)(const ConvGatherArgs<T>& a) = nullptr;
   void (*wgrad)(const ConvWgradArgs<T>& a) = nullptr;
+  // Lanes of a packed vector and pixels per vector for `cout` channels; 0 pixels: not available.
+  std::ptrdiff_t packed_lanes = 0;
+  std::ptrdiff_t (*packed_pixels)(std::ptrdiff_t cout) = nullptr;
+  void (*packed_gather)(const ConvPackedArgs<T>& a) = nullptr;
 };
 
 struct ConvKernelSet {

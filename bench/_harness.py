@@ -4,6 +4,12 @@ A bench script describes its cases and, per framework, how to build a callable f
 parent process starts one worker process per framework (so thread pools never compete and one
 framework's OpenMP runtime cannot slow another's), collects median times as JSON, prints a
 markdown table with nncore/anchor ratios and writes the JSON next to it.
+
+The machine is usually shared, so a run can be repeated in rounds (``--rounds``): every round
+starts each framework's worker once more, in turn, and each case keeps its fastest round (the one
+least disturbed by other load). The load average before and after is printed and recorded. A
+script may also name cases for a thread-scaling table (``scaling=``), run again at
+``--scaling-threads`` (default 1) threads.
 """
 
 from __future__ import annotations
@@ -113,15 +119,56 @@ def machine_facts(threads: int) -> dict:
     return facts
 
 
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def run_rounds(name: str, script: str, frameworks: Sequence[str], threads: int, rounds: int,
+               extra: Sequence[str]) -> dict:
+    """Runs every framework's worker `rounds` times, interleaved; keeps each case's fastest round
+    (by median) and the medians of all rounds."""
+    results: dict[str, dict] = {}
+    for r in range(rounds):
+        for fw in frameworks:
+            if fw in results and not results[fw].get("available"):
+                continue
+            tag = f" (round {r + 1}/{rounds})" if rounds > 1 else ""
+            print(f"[{name}] running {fw} with {threads} thread(s){tag}...", file=sys.stderr, flush=True)
+            res = run_worker_process(script, fw, threads, extra)
+            if not res.get("available"):
+                results[fw] = res
+                print(f"[{name}] {fw} not available: {res.get('reason')}", file=sys.stderr)
+                continue
+            best = results.setdefault(fw, {"available": True, "results": {}, "round_medians": {}})
+            for case, t in res["results"].items():
+                best["round_medians"].setdefault(case, []).append(t["median"])
+                if case not in best["results"] or t["median"] < best["results"][case]["median"]:
+                    best["results"][case] = t
+    return results
+
+
+def format_seconds(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} us"
+    if s < 1:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s:.2f} s"
+
+
 def main(*, name: str, script: str, cases: Sequence[dict],
          builders: dict[str, Callable[[dict], Callable[[], object]]],
          columns: Callable[[dict, dict[str, dict]], list[tuple[str, str]]],
-         anchors: Sequence[str], argv: Sequence[str] | None = None) -> dict:
+         anchors: Sequence[str], argv: Sequence[str] | None = None,
+         scaling: Sequence[str] | None = None) -> dict:
     """Entry point of a bench script.
 
     ``columns(case, times)`` gives the formatted cells of one row; ``times`` maps framework to the
     timing dict of that case. ``anchors`` are the frameworks nncore is compared with (ratio column
-    nncore time / anchor time, < 1 means nncore is faster).
+    nncore time / anchor time, < 1 means nncore is faster). ``scaling``: names of cases for which
+    a second table compares ``--scaling-threads`` threads with ``--threads``.
     """
     parser = argparse.ArgumentParser(description=f"{name} benchmark")
     parser.add_argument("--threads", type=int, default=int(os.environ.get("NNCORE_BENCH_THREADS", "2")))
@@ -129,6 +176,11 @@ def main(*, name: str, script: str, cases: Sequence[dict],
     parser.add_argument("--frameworks", default=",".join(builders),
                         help="comma-separated subset of: " + ", ".join(builders))
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("NNCORE_BENCH_ROUNDS", "1")),
+                        help="run every framework this many times, interleaved; keep the fastest")
+    parser.add_argument("--scaling-threads", type=int, default=1,
+                        help="thread count the scaling table compares --threads with")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the thread-scaling table")
     parser.add_argument("--json", default=None, help="where to write results (default bench/results/)")
     args = parser.parse_args(argv)
 
@@ -138,14 +190,10 @@ def main(*, name: str, script: str, cases: Sequence[dict],
         print(json.dumps(res))
         return res
 
+    load_before = load_average()
     frameworks = [f for f in args.frameworks.split(",") if f in builders]
     extra = ["--cases", args.cases] if args.cases else []
-    results = {}
-    for fw in frameworks:
-        print(f"[{name}] running {fw} with {args.threads} thread(s)...", file=sys.stderr, flush=True)
-        results[fw] = run_worker_process(script, fw, args.threads, extra)
-        if not results[fw].get("available"):
-            print(f"[{name}] {fw} not available: {results[fw].get('reason')}", file=sys.stderr)
+    results = run_rounds(name, script, frameworks, args.threads, max(args.rounds, 1), extra)
 
     present = [fw for fw in frameworks if results[fw].get("available")]
     header = ["case"]
@@ -167,9 +215,43 @@ def main(*, name: str, script: str, cases: Sequence[dict],
                 else:
                     row.append("–")
         rows.append(row)
-    table = markdown_table(header, rows)
-    print(table)
-    payload = {"bench": name, "machine": machine_facts(args.threads), "results": results}
+    print(markdown_table(header, rows))
+
+    scaling_results = {}
+    names = [c["name"] for c in selected]
+    scaled = [n for n in (scaling or []) if n in names]
+    if scaled and not args.no_scaling and args.scaling_threads != args.threads:
+        scaling_results = run_rounds(name, script, present, args.scaling_threads,
+                                     max(args.rounds, 1), ["--cases", ",".join(scaled)])
+        lo, hi = args.scaling_threads, args.threads
+        sheader = ["case"]
+        for fw in present:
+            sheader += [f"{fw} {lo}T", f"{fw} {hi}T", f"{fw} speedup"]
+        srows = []
+        for case_name in scaled:
+            row = [case_name]
+            for fw in present:
+                t_lo = scaling_results.get(fw, {}).get("results", {}).get(case_name)
+                t_hi = results[fw]["results"].get(case_name)
+                if t_lo and t_hi:
+                    row += [format_seconds(t_lo["median"]), format_seconds(t_hi["median"]),
+                            f"{t_lo['median'] / t_hi['median']:.2f}x"]
+                else:
+                    row += ["–", "–", "–"]
+            srows.append(row)
+        print(f"\nThread scaling ({lo} vs {hi} threads, median time per call):\n")
+        print(markdown_table(sheader, srows))
+
+    load_after = load_average()
+    print(f"\nload average (1, 5, 15 min) before: {load_before}, after: {load_after}; "
+          f"{args.threads} thread(s), {max(args.rounds, 1)} round(s)")
+    facts = machine_facts(args.threads)
+    facts["load_before"] = load_before
+    facts["load_after"] = load_after
+    facts["rounds"] = max(args.rounds, 1)
+    payload = {"bench": name, "machine": facts, "results": results}
+    if scaling_results:
+        payload["scaling"] = {"threads": args.scaling_threads, "results": scaling_results}
     path = pathlib.Path(args.json) if args.json else RESULTS_DIR / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

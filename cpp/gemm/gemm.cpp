@@ -1,11 +1,12 @@
-// GEMM: the BLIS loop nest (NC / KC / MC blocks, packed panels, MR x NR micro-kernel) run by each
-// thread on its own rectangle of C.
+// GEMM driver: picks how to run a product (threads, which operands to pack, block sizes) and runs
+// the loops around the ISA block kernel. Each thread computes its own rectangle of C.
 #include "nncore/gemm.h"
 
+
+#include "blocking.h"
 #include "nncore/aligned_buffer.h"
 #include "nncore/gemm_dispatch.h"
 #include "nncore/parallel.h"
-#include "pack.h"
 
 namespace nncore {
 namespace {
@@ -17,101 +18,276 @@ struct Operand {
   const T* at(index_t r, index_t c) const { return p + r * rs + c * cs; }
 };
 
-// C = beta * C for the cases where the product contributes nothing (k == 0 or alpha == 0).
+index_t min_i(index_t a, index_t b) { return a < b ? a : b; }
+
+GemmTuning g_tuning;
+
+// A second thread costs a fork and a join (about 1-2 us with libgomp on a warm pool), so each
+// thread must have at least this much work: below it one thread is faster (measured at 64^3,
+// 5e5 flops, where one and two threads tie).
+constexpr double kMinThreadFlops = 4.0e5;
+
+// C = beta * C, then the epilogue: what is left when the product contributes nothing
+// (k == 0 or alpha == 0).
 template <typename T>
-void scale_c(index_t m, index_t n, T beta, T* c, index_t ldc) {
+void scale_c(index_t m, index_t n, T beta, T* c, index_t ldc, const GemmEpilogue<T>& ep) {
   for (index_t i = 0; i < m; ++i) {
     T* row = c + i * ldc;
-    if (beta == T(0)) {
-      for (index_t j = 0; j < n; ++j) row[j] = T(0);
-    } else if (beta != T(1)) {
-      for (index_t j = 0; j < n; ++j) row[j] *= beta;
+    for (index_t j = 0; j < n; ++j) {
+      T r = beta == T(0) ? T(0) : beta * row[j];
+      if (ep.bias) r += ep.bias[j];
+      if (ep.relu && r < T(0)) r = T(0);
+      row[j] = r;
     }
   }
 }
 
+template <typename T>
+struct Plan {
+  bool pack_a, pack_b;
+  GemmBlocking blk;
+};
+
+// Whether to copy A and B into panels. Packing pays when a panel is reused many times from cache;
+// reading in place wins for small and skinny products, where the copy would cost as much as the
+// product itself. B can only be read in place when its rows are contiguous.
+template <typename T>
+Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k, const Operand<T>& a,
+                  const Operand<T>& b) {
+  Plan<T> plan{};
+  plan.blk = gemm_blocking(kern.mr, kern.nr, sizeof(T));
+  const GemmTuning& tu = g_tuning;
+  if (tu.kc > 0) plan.blk.kc = tu.kc;
+  if (tu.nc > 0) plan.blk.nc = tu.nc;
+  if (tu.mc > 0) plan.blk.mc = tu.mc;
+  const bool b_direct_ok = b.cs == 1;
+  if (kern.vec == 1) {
+    // The portable kernel is only fast on packed panels.
+    plan.pack_a = plan.pack_b = true;
+    return plan;
+  }
+  if (tu.pack >= 0) {
+    plan.pack_a = tu.pack & 1;
+    plan.pack_b = (tu.pack & 2) || !b_direct_ok;
+    return plan;
+  }
+  if (2 * n <= kern.vec) return plan;  // narrow: the block kernel repacks B itself
+  // Each B element is used once per row panel of A, each A element once per column panel of B.
+  const index_t row_panels = ceil_div(m, kern.mr);
+  const index_t col_panels = ceil_div(n, kern.nr);
+  plan.pack_b = !b_direct_ok || (row_panels > 4 && k * n * index_t(sizeof(T)) > (64 << 10));
+  plan.pack_a = col_panels > 4 && m * k * index_t(sizeof(T)) > (64 << 10);
+  (void)a;
+  return plan;
+}
+
 // One thread's share: C[0:m, 0:n] with the operands already offset to its rectangle.
 template <typename T>
-void gemm_serial(const GemmKernel<T>& kern, index_t m, index_t n, index_t k, T alpha, Operand<T> a,
-                 Operand<T> b, T beta, T* c, index_t ldc) {
+void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_t n, index_t k,
+               T alpha, Operand<T> a, Operand<T> b, T beta, T* c, index_t ldc,
+               const GemmEpilogue<T>& ep) {
   const int mr = kern.mr, nr = kern.nr;
-  const index_t mc_max = kern.mc, kc_max = kern.kc, nc_max = kern.nc;
-  T* pa = scratch(Scratch::gemm_pack_a).get<T>(static_cast<std::size_t>(round_up(mc_max, mr) * kc_max));
-  const index_t nc_alloc = round_up(n < nc_max ? n : nc_max, nr);
-  T* pb = scratch(Scratch::gemm_pack_b).get<T>(static_cast<std::size_t>(nc_alloc * kc_max));
+  // Depth blocks of (nearly) equal size, so that the last one is not a sliver.
+  const index_t k_blocks = ceil_div(k, plan.blk.kc);
+  const index_t kc_max = round_up(ceil_div(k, k_blocks), 8) < k ? round_up(ceil_div(k, k_blocks), 8) : k;
+  const index_t mc_max = plan.pack_a ? plan.blk.mc : m;
+  const index_t nc_max = plan.blk.nc;
 
-  for (index_t jc = 0; jc < n; jc += nc_max) {
-    const index_t nc = (n - jc < nc_max) ? n - jc : nc_max;
-    for (index_t pc = 0; pc < k; pc += kc_max) {
-      const index_t kc = (k - pc < kc_max) ? k - pc : kc_max;
-      // Later depth blocks accumulate onto what the first one wrote.
-      const T beta_blk = (pc == 0) ? beta : T(1);
-      pack_b(kc, nc, b.at(pc, jc), b.rs, b.cs, nr, pb);
-      for (index_t ic = 0; ic < m; ic += mc_max) {
-        const index_t mc = (m - ic < mc_max) ? m - ic : mc_max;
-        pack_a(mc, kc, a.at(ic, pc), a.rs, a.cs, mr, pa);
-        for (index_t jr = 0; jr < nc; jr += nr) {
-          const index_t nn = (nc - jr < nr) ? nc - jr : nr;
-          const T* bp = pb + (jr / nr) * nr * kc;
-          for (index_t ir = 0; ir < mc; ir += mr) {
-            const index_t mm = (mc - ir < mr) ? mc - ir : mr;
-            kern.ukernel(kc, pa + (ir / mr) * mr * kc, bp, c + (ic + ir) * ldc + jc + jr, ldc, mm,
-                         nn, alpha, beta_blk);
-          }
+  T* pa = nullptr;
+  T* pb = nullptr;
+  if (plan.pack_a)
+    pa = scratch(Scratch::gemm_pack_a)
+             .get<T>(static_cast<std::size_t>(round_up(min_i(m, mc_max), mr) * kc_max));
+  if (plan.pack_b)
+    pb = scratch(Scratch::gemm_pack_b)
+             .get<T>(static_cast<std::size_t>(round_up(min_i(n, nc_max), nr) * kc_max));
+  else  // the block kernel repacks narrow blocks of B itself, into this
+    pb = scratch(Scratch::gemm_pack_b).get<T>(static_cast<std::size_t>(kc_max * kern.vec));
+
+  GemmBlockArgs<T> g{};
+  g.ldc = ldc;
+  g.alpha = alpha;
+  g.relu = false;
+  g.work = pb;
+  for (index_t pc = 0; pc < k; pc += kc_max) {
+    const index_t kc = min_i(kc_max, k - pc);
+    const bool last = pc + kc >= k;
+    g.k = kc;
+    // Later depth blocks accumulate onto what the first one wrote; the epilogue runs on the last.
+    g.beta = pc == 0 ? beta : T(1);
+    g.relu = last && ep.relu;
+    for (index_t ic = 0; ic < m; ic += mc_max) {
+      const index_t mc = min_i(mc_max, m - ic);
+      g.m = mc;
+      if (plan.pack_a) {
+        kern.pack_a(mc, kc, a.at(ic, pc), a.rs, a.cs, pa);
+        g.a = pa;
+        g.a_packed = true;
+        g.a_rs = 1;
+        g.a_cs = mr;
+      } else {
+        g.a = a.at(ic, pc);
+        g.a_packed = false;
+        g.a_rs = a.rs;
+        g.a_cs = a.cs;
+      }
+      for (index_t jc = 0; jc < n; jc += nc_max) {
+        const index_t nc = min_i(nc_max, n - jc);
+        g.n = nc;
+        if (plan.pack_b) {
+          kern.pack_b(kc, nc, b.at(pc, jc), b.rs, b.cs, pb);
+          g.b = pb;
+          g.b_packed = true;
+          g.b_rs = nr;
+          g.b_cs = 1;
+        } else {
+          g.b = b.at(pc, jc);
+          g.b_packed = false;
+          g.b_rs = b.rs;
+          g.b_cs = b.cs;
         }
+        g.c = c + ic * ldc + jc;
+        g.bias = (last && ep.bias) ? ep.bias + jc : nullptr;
+        kern.block(g);
       }
     }
   }
 }
 
+// Sums the depth-split partial products into C and applies the epilogue:
+// C = C + sum_t part[t] (C already holds thread 0's share, beta included).
+template <typename T>
+void reduce_parts(index_t m, index_t n, const T* parts, int count, T* c, index_t ldc,
+                  const GemmEpilogue<T>& ep) {
+  for (index_t i = 0; i < m; ++i) {
+    T* row = c + i * ldc;
+    for (int t = 0; t < count; ++t) {
+      const T* part = parts + (static_cast<index_t>(t) * m + i) * n;
+      for (index_t j = 0; j < n; ++j) row[j] += part[j];
+    }
+    if (ep.bias)
+      for (index_t j = 0; j < n; ++j) row[j] += ep.bias[j];
+    if (ep.relu)
+      for (index_t j = 0; j < n; ++j)
+        if (row[j] < T(0)) row[j] = T(0);
+  }
+}
+
+// Partial products of a depth split live in the calling thread's buffer (the workers' own
+// scratch slots are busy with their packing).
+AlignedBuffer& partials_buffer() {
+  thread_local AlignedBuffer buf;
+  return buf;
+}
+
 }  // namespace
 
 template <typename T>
-void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
-          index_t lda, const T* b, index_t ldb, T beta, T* c, index_t ldc, int nthreads) {
+void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
+             index_t lda, const T* b, index_t ldb, T beta, T* c, index_t ldc,
+             const GemmEpilogue<T>& ep, int nthreads) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == T(0)) {
-    scale_c(m, n, beta, c, ldc);
+    scale_c(m, n, beta, c, ldc, ep);
     return;
   }
   const GemmKernel<T>& kern = gemm_kernel_for<T>(gemm_kernels());
   const Operand<T> opa{a, trans_a ? 1 : lda, trans_a ? lda : 1};
   const Operand<T> opb{b, trans_b ? 1 : ldb, trans_b ? ldb : 1};
+  const GemmTuning& tu = g_tuning;
 
-  // Split C into one rectangle per thread along its longer side (in micro-tiles), so that each
-  // thread packs only the panels it needs. Small products stay on one thread.
   int nt = nthreads > 0 ? nthreads : num_threads();
   const double flops = 2.0 * double(m) * double(n) * double(k);
-  if (flops < 2.0e5) nt = 1;
+  const double min_flops = tu.min_thread_flops > 0 ? tu.min_thread_flops : kMinThreadFlops;
+  if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops) > 1 ? static_cast<int>(flops / min_flops) : 1;
+  if (nt <= 1) {
+    gemm_rect(kern, make_plan(kern, m, n, k, opa, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
+    return;
+  }
+
+  // Threads take rectangles of C along its longer side (in register tiles), so that each packs
+  // only the panels it needs. When C has too few tiles to share evenly (small m and n, long k:
+  // weight gradients), they take depth ranges instead and the partial products are summed.
   const index_t tiles_m = ceil_div(m, kern.mr), tiles_n = ceil_div(n, kern.nr);
   const bool split_m = tiles_m * kern.mr >= tiles_n * kern.nr;
   const index_t tiles = split_m ? tiles_m : tiles_n;
-  if (tiles < nt) nt = static_cast<int>(tiles);
-  if (nt <= 1) {
-    gemm_serial(kern, m, n, k, alpha, opa, opb, beta, c, ldc);
+  const bool split_k = tu.split == 1 || (tu.split < 0 && tiles < 2 * nt && k >= 256 * nt);
+  if (split_k) {
+    const index_t k_part = round_up(ceil_div(k, nt), 8);
+    nt = static_cast<int>(ceil_div(k, k_part));
+    T* parts = partials_buffer().get<T>(static_cast<std::size_t>((nt - 1) * m * n));
+    const Plan<T> plan = make_plan(kern, m, n, k_part, opa, opb);
+    parallel_for(
+        0, nt, 1,
+        [&](index_t t0, index_t t1) {
+          for (index_t t = t0; t < t1; ++t) {
+            const index_t p0 = t * k_part, kk = min_i(k_part, k - p0);
+            Operand<T> sa = opa, sb = opb;
+            sa.p = opa.at(0, p0);
+            sb.p = opb.at(p0, 0);
+            if (t == 0)
+              gemm_rect(kern, plan, m, n, kk, alpha, sa, sb, beta, c, ldc, GemmEpilogue<T>{});
+            else
+              gemm_rect(kern, plan, m, n, kk, alpha, sa, sb, T(0), parts + (t - 1) * m * n, n,
+                        GemmEpilogue<T>{});
+          }
+        },
+        nt);
+    reduce_parts(m, n, parts, nt - 1, c, ldc, ep);
     return;
   }
+
+  if (tiles < nt) nt = static_cast<int>(tiles);
+  const index_t m_part = split_m ? round_up(ceil_div(m, nt), kern.mr) : m;
+  const index_t n_part = split_m ? n : round_up(ceil_div(n, nt), kern.nr);
+  const Plan<T> plan = make_plan(kern, m_part, n_part, k, opa, opb);
   parallel_for(
       0, tiles, 1,
       [&](index_t t0, index_t t1) {
         if (split_m) {
-          const index_t r0 = t0 * kern.mr, r1 = (t1 * kern.mr < m) ? t1 * kern.mr : m;
+          const index_t r0 = t0 * kern.mr, r1 = min_i(t1 * kern.mr, m);
           Operand<T> sub = opa;
           sub.p = opa.at(r0, 0);
-          gemm_serial(kern, r1 - r0, n, k, alpha, sub, opb, beta, c + r0 * ldc, ldc);
+          gemm_rect(kern, plan, r1 - r0, n, k, alpha, sub, opb, beta, c + r0 * ldc, ldc, ep);
         } else {
-          const index_t c0 = t0 * kern.nr, c1 = (t1 * kern.nr < n) ? t1 * kern.nr : n;
+          const index_t c0 = t0 * kern.nr, c1 = min_i(t1 * kern.nr, n);
           Operand<T> sub = opb;
           sub.p = opb.at(0, c0);
-          gemm_serial(kern, m, c1 - c0, k, alpha, opa, sub, beta, c + c0, ldc);
+          GemmEpilogue<T> sub_ep = ep;
+          if (ep.bias) sub_ep.bias = ep.bias + c0;
+          gemm_rect(kern, plan, m, c1 - c0, k, alpha, opa, sub, beta, c + c0, ldc, sub_ep);
         }
       },
       nt);
 }
 
-template void gemm<float>(bool, bool, index_t, index_t, index_t, float, const float*, index_t,
-                          const float*, index_t, float, float*, index_t, int);
-template void gemm<double>(bool, bool, index_t, index_t, index_t, double, const double*, index_t,
-                           const double*, index_t, double, double*, index_t, int);
+template <typename T>
+void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, const T* a,
+          index_t lda, const T* b, index_t ldb, T beta, T* c, index_t ldc, int nthreads) {
+  gemm_ex<T>(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue<T>{},
+             nthreads);
+}
+
+#define NNCORE_INSTANTIATE_GEMM(T)                                                              \
+  template void gemm<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t, const T*,  \
+                        index_t, T, T*, index_t, int);                                          \
+  template void gemm_ex<T>(bool, bool, index_t, index_t, index_t, T, const T*, index_t,         \
+                           const T*, index_t, T, T*, index_t, const GemmEpilogue<T>&, int);   \
+  template GemmConfig gemm_config<T>();
+template <typename T>
+GemmConfig gemm_config() {
+  const GemmKernel<T>& kern = gemm_kernel_for<T>(gemm_kernels());
+  const GemmBlocking b = gemm_blocking(kern.mr, kern.nr, sizeof(T));
+  const GemmTuning& tu = g_tuning;
+  return GemmConfig{kern.mr, kern.nr, kern.vec, tu.mc > 0 ? tu.mc : b.mc, tu.kc > 0 ? tu.kc : b.kc,
+                    tu.nc > 0 ? tu.nc : b.nc};
+}
+
+GemmTuning gemm_tuning() { return g_tuning; }
+void set_gemm_tuning(const GemmTuning& tuning) { g_tuning = tuning; }
+
+NNCORE_INSTANTIATE_GEMM(float)
+NNCORE_INSTANTIATE_GEMM(double)
+#undef NNCORE_INSTANTIATE_GEMM
 
 }  // namespace nncore

@@ -7,7 +7,7 @@ namespace nncore {
 namespace {
 
 GemmKernelSet make_set(Isa isa) {
-  GemmKernelSet set;
+  GemmKernelSet set{};
   fill_gemm_kernels_generic(set);
 #ifdef NNCORE_HAVE_X86_KERNELS
   if (isa == Isa::avx2) fill_gemm_kernels_avx2(set);

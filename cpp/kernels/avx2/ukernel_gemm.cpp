@@ -1,111 +1,101 @@
-// AVX2 + FMA GEMM micro-kernels: 6 x 16 floats / 6 x 8 doubles held in 12 YMM accumulators.
+// AVX2 + FMA GEMM kernels: register tiles of 6 x 16 floats / 6 x 8 doubles (12 YMM accumulators).
 #include <immintrin.h>
 
-#include "nncore/kernels/gemm_kernel.h"
+#include <cstring>
+
+#include "../gemm_simd.h"
 
 namespace nncore {
 namespace {
 
+// Lane masks for vmaskmov: the 8 words starting at kMaskTable + 8 - v have the first v lanes on.
+alignas(32) const int kMaskTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
 struct F32 {
   using T = float;
   using V = __m256;
+  using M = __m256i;
   static constexpr int W = 8;
+  // vmaskmovps loads are slower than plain loads; the inner loop uses them only when it must.
+  static constexpr bool kMaskedLoadIsCheap = false;
   static V zero() { return _mm256_setzero_ps(); }
-  static V set1(const T* p) { return _mm256_broadcast_ss(p); }
-  static V set1v(T x) { return _mm256_set1_ps(x); }
+  static V set1(T x) { return _mm256_set1_ps(x); }
+  static V bcast(const T* p) { return _mm256_broadcast_ss(p); }
   static V load(const T* p) { return _mm256_loadu_ps(p); }
   static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static V mload(M k, const T* p) { return _mm256_maskload_ps(p, k); }
+  static void mstore(T* p, M k, V v) { _mm256_maskstore_ps(p, k, v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static V bcast2(const T* p) {
+    double pair;
+    std::memcpy(&pair, p, sizeof pair);
+    return _mm256_castpd_ps(_mm256_set1_pd(pair));
+  }
+  static V pair_sum(V v) {
+    // hadd: [a0+a1, a2+a3, ., . | a4+a5, a6+a7, ., .]; then gather the 64-bit lanes 0 and 2.
+    const V h = _mm256_hadd_ps(v, v);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0x08));
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
+    odd = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 3, 5, 7, 0, 0, 0, 0));
+  }
+  static V interleave(V a, V b) {
+    // unpacklo/hi work within 128-bit halves; the low halves of both hold lanes 0-3 of a and b.
+    return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20);
+  }
+  static V dup_pairs(V v) { return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3)); }
+  static M mask(std::ptrdiff_t valid) {
+    const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - v));
+  }
 };
 
 struct F64 {
   using T = double;
   using V = __m256d;
+  using M = __m256i;
   static constexpr int W = 4;
+  static constexpr bool kMaskedLoadIsCheap = false;
   static V zero() { return _mm256_setzero_pd(); }
-  static V set1(const T* p) { return _mm256_broadcast_sd(p); }
-  static V set1v(T x) { return _mm256_set1_pd(x); }
+  static V set1(T x) { return _mm256_set1_pd(x); }
+  static V bcast(const T* p) { return _mm256_broadcast_sd(p); }
   static V load(const T* p) { return _mm256_loadu_pd(p); }
   static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static V mload(M k, const T* p) { return _mm256_maskload_pd(p, k); }
+  static void mstore(T* p, M k, V v) { _mm256_maskstore_pd(p, k, v); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static V max(V a, V b) { return _mm256_max_pd(a, b); }
+  static V bcast2(const T* p) { return _mm256_broadcast_pd(reinterpret_cast<const __m128d*>(p)); }
+  static V pair_sum(V v) {
+    const V h = _mm256_hadd_pd(v, v);  // [a0+a1, a0+a1, a2+a3, a2+a3]
+    return _mm256_permute4x64_pd(h, 0x08);
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm256_permute4x64_pd(v, 0x08);  // lanes 0, 2
+    odd = _mm256_permute4x64_pd(v, 0x0D);   // lanes 1, 3
+  }
+  static V interleave(V a, V b) {
+    return _mm256_permute2f128_pd(_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b), 0x20);
+  }
+  static V dup_pairs(V v) { return _mm256_permute4x64_pd(v, 0x50); }  // lanes 0, 0, 1, 1
+  static M mask(std::ptrdiff_t valid) {
+    const std::ptrdiff_t v = valid >= W ? W : valid <= 0 ? 0 : valid;
+    // 64-bit lanes: two mask words per lane.
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskTable + 8 - 2 * v));
+  }
 };
-
-// MR rows x (2 vectors) columns.
-template <class S, int MR>
-void ukernel(std::ptrdiff_t k, const typename S::T* a, const typename S::T* b, typename S::T* c,
-             std::ptrdiff_t ldc, std::ptrdiff_t m, std::ptrdiff_t n, typename S::T alpha,
-             typename S::T beta) {
-  using T = typename S::T;
-  using V = typename S::V;
-  constexpr int W = S::W;
-  constexpr int NR = 2 * W;
-  V acc[MR][2];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = S::zero();
-  for (std::ptrdiff_t p = 0; p < k; ++p) {
-    const V b0 = S::load(b);
-    const V b1 = S::load(b + W);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const V ai = S::set1(a + i);
-      acc[i][0] = S::fma(ai, b0, acc[i][0]);
-      acc[i][1] = S::fma(ai, b1, acc[i][1]);
-    }
-    a += MR;
-    b += NR;
-  }
-  const V va = S::set1v(alpha);
-  if (m == MR && n == NR) {
-    const V vb = S::set1v(beta);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      T* row = c + i * ldc;
-      V r0 = S::mul(va, acc[i][0]);
-      V r1 = S::mul(va, acc[i][1]);
-      if (beta != T(0)) {
-        r0 = S::fma(vb, S::load(row), r0);
-        r1 = S::fma(vb, S::load(row + W), r1);
-      }
-      S::store(row, r0);
-      S::store(row + W, r1);
-    }
-    return;
-  }
-  // Edge tile: spill the scaled tile, then copy the valid part.
-  alignas(64) T tile[MR * NR];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    S::store(tile + i * NR, S::mul(va, acc[i][0]));
-    S::store(tile + i * NR + W, S::mul(va, acc[i][1]));
-  }
-  for (std::ptrdiff_t i = 0; i < m; ++i) {
-    T* row = c + i * ldc;
-    const T* t = tile + i * NR;
-    if (beta == T(0)) {
-      for (std::ptrdiff_t j = 0; j < n; ++j) row[j] = t[j];
-    } else {
-      for (std::ptrdiff_t j = 0; j < n; ++j) row[j] = t[j] + beta * row[j];
-    }
-  }
-}
 
 }  // namespace
 
 void fill_gemm_kernels_avx2(GemmKernelSet& set) {
-  set.f32.ukernel = &ukernel<F32, 6>;
-  set.f32.mr = 6;
-  set.f32.nr = 16;
-  set.f32.mc = 144;
-  set.f32.kc = 256;
-  set.f32.nc = 2048;
-  set.f64.ukernel = &ukernel<F64, 6>;
-  set.f64.mr = 6;
-  set.f64.nr = 8;
-  set.f64.mc = 96;
-  set.f64.kc = 256;
-  set.f64.nc = 2048;
+  set.f32 = make_kernel<F32, 6, 2>();
+  set.f64 = make_kernel<F64, 6, 2>();
 }
 
 }  // namespace nncore

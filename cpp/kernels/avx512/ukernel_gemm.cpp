@@ -1,7 +1,9 @@
-// AVX-512 GEMM micro-kernels: 12 x 32 floats / 12 x 16 doubles held in 24 ZMM accumulators.
+// AVX-512 GEMM kernels: register tiles of 12 x 32 floats / 12 x 16 doubles (24 ZMM accumulators).
 #include <immintrin.h>
 
-#include "nncore/kernels/gemm_kernel.h"
+#include <cstring>
+
+#include "../gemm_simd.h"
 
 namespace nncore {
 namespace {
@@ -11,15 +13,40 @@ struct F32 {
   using V = __m512;
   using M = __mmask16;
   static constexpr int W = 16;
+  static constexpr bool kMaskedLoadIsCheap = true;
   static V zero() { return _mm512_setzero_ps(); }
-  static V set1(const T* p) { return _mm512_set1_ps(*p); }
-  static V set1v(T x) { return _mm512_set1_ps(x); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V bcast(const T* p) { return _mm512_set1_ps(*p); }
   static V load(const T* p) { return _mm512_loadu_ps(p); }
   static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
   static V mload(M k, const T* p) { return _mm512_maskz_loadu_ps(k, p); }
   static void mstore(T* p, M k, V v) { _mm512_mask_storeu_ps(p, k, v); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V bcast2(const T* p) {
+    double pair;
+    std::memcpy(&pair, p, sizeof pair);
+    return _mm512_castpd_ps(_mm512_set1_pd(pair));
+  }
+  static V pair_sum(V v) {
+    const V s = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));  // both lanes of a pair hold the sum
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), s);
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0), v);
+    odd = _mm512_permutexvar_ps(_mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0), v);
+  }
+  static V interleave(V a, V b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
+  }
+  static V dup_pairs(V v) {
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), v);
+  }
+  static M mask(std::ptrdiff_t valid) {
+    return valid >= W ? M(0xFFFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
+  }
 };
 
 struct F64 {
@@ -27,96 +54,41 @@ struct F64 {
   using V = __m512d;
   using M = __mmask8;
   static constexpr int W = 8;
+  static constexpr bool kMaskedLoadIsCheap = true;
   static V zero() { return _mm512_setzero_pd(); }
-  static V set1(const T* p) { return _mm512_set1_pd(*p); }
-  static V set1v(T x) { return _mm512_set1_pd(x); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V bcast(const T* p) { return _mm512_set1_pd(*p); }
   static V load(const T* p) { return _mm512_loadu_pd(p); }
   static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
   static V mload(M k, const T* p) { return _mm512_maskz_loadu_pd(k, p); }
   static void mstore(T* p, M k, V v) { _mm512_mask_storeu_pd(p, k, v); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  static V max(V a, V b) { return _mm512_max_pd(a, b); }
+  static V bcast2(const T* p) { return _mm512_broadcast_f64x2(_mm_loadu_pd(p)); }
+  static V pair_sum(V v) {
+    const V s = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), s);
+  }
+  static void split_pairs(V v, V& even, V& odd) {
+    even = _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), v);
+    odd = _mm512_permutexvar_pd(_mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0), v);
+  }
+  static V interleave(V a, V b) {
+    return _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), b);
+  }
+  static V dup_pairs(V v) { return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3), v); }
+  static M mask(std::ptrdiff_t valid) {
+    return valid >= W ? M(0xFF) : valid <= 0 ? M(0) : M((1u << valid) - 1u);
+  }
 };
-
-template <class S>
-typename S::M lane_mask(std::ptrdiff_t valid) {
-  if (valid <= 0) return 0;
-  if (valid >= S::W) return static_cast<typename S::M>(~0u);
-  return static_cast<typename S::M>((1u << valid) - 1u);
-}
-
-template <class S, int MR>
-void ukernel(std::ptrdiff_t k, const typename S::T* a, const typename S::T* b, typename S::T* c,
-             std::ptrdiff_t ldc, std::ptrdiff_t m, std::ptrdiff_t n, typename S::T alpha,
-             typename S::T beta) {
-  using T = typename S::T;
-  using V = typename S::V;
-  constexpr int W = S::W;
-  constexpr int NR = 2 * W;
-  V acc[MR][2];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = S::zero();
-  for (std::ptrdiff_t p = 0; p < k; ++p) {
-    const V b0 = S::load(b);
-    const V b1 = S::load(b + W);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const V ai = S::set1(a + i);
-      acc[i][0] = S::fma(ai, b0, acc[i][0]);
-      acc[i][1] = S::fma(ai, b1, acc[i][1]);
-    }
-    a += MR;
-    b += NR;
-  }
-  const V va = S::set1v(alpha);
-  const V vb = S::set1v(beta);
-  if (m == MR && n == NR) {
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      T* row = c + i * ldc;
-      V r0 = S::mul(va, acc[i][0]);
-      V r1 = S::mul(va, acc[i][1]);
-      if (beta != T(0)) {
-        r0 = S::fma(vb, S::load(row), r0);
-        r1 = S::fma(vb, S::load(row + W), r1);
-      }
-      S::store(row, r0);
-      S::store(row + W, r1);
-    }
-    return;
-  }
-  const auto k0 = lane_mask<S>(n);
-  const auto k1 = lane_mask<S>(n - W);
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    if (i >= m) break;
-    T* row = c + i * ldc;
-    V r0 = S::mul(va, acc[i][0]);
-    V r1 = S::mul(va, acc[i][1]);
-    if (beta != T(0)) {
-      r0 = S::fma(vb, S::mload(k0, row), r0);
-      r1 = S::fma(vb, S::mload(k1, row + W), r1);
-    }
-    S::mstore(row, k0, r0);
-    S::mstore(row + W, k1, r1);
-  }
-}
 
 }  // namespace
 
 void fill_gemm_kernels_avx512(GemmKernelSet& set) {
-  set.f32.ukernel = &ukernel<F32, 12>;
-  set.f32.mr = 12;
-  set.f32.nr = 32;
-  set.f32.mc = 144;
-  set.f32.kc = 384;
-  set.f32.nc = 3072;
-  set.f64.ukernel = &ukernel<F64, 12>;
-  set.f64.mr = 12;
-  set.f64.nr = 16;
-  set.f64.mc = 96;
-  set.f64.kc = 384;
-  set.f64.nc = 3072;
+  set.f32 = make_kernel<F32, 12, 2>();
+  set.f64 = make_kernel<F64, 12, 2>();
 }
 
 }  // namespace nncore

@@ -6,7 +6,7 @@ NumPy arrays (one dtype per call), returns arrays of the input's dtype, and rais
 """
 
 from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
-from ._gemm import gemm, matmul
+from ._gemm import dense, gemm, matmul
 from ._activations import *  # noqa: F401,F403  (names listed in _activations.__all__)
 from ._activations import __all__ as _activation_names
 from ._batchnorm import batch_norm_backward, batch_norm_inference, batch_norm_train
@@ -35,6 +35,7 @@ __all__ = [
     "conv2d_backward_bias",
     "conv2d_backward_input",
     "conv2d_backward_weight",
+    "dense",
     "gemm",
     "get_num_threads",
     "info",

@@ -1,4 +1,5 @@
-// The GEMM micro-kernel interface each ISA file implements, and the block sizes it runs best with.
+// The GEMM kernel interface each ISA file implements: a block kernel, packing routines and the
+// register tile they are built around.
 //
 // ISA kernel files are compiled with extra -m flags. They must include only headers like this one:
 // plain types and declarations, no inline functions or templates that other files also use, because
@@ -9,20 +10,58 @@
 
 namespace nncore {
 
-// c[i*ldc + j] = alpha * sum_p a[p*mr + i] * b[p*nr + j] + beta * c[i*ldc + j]
-// for i < m <= mr, j < n <= nr. `a` is a packed micro-panel of A (mr values per k step), `b` of B
-// (nr values per k step). beta == 0 writes C without reading it.
+// One block of a GEMM, handed to an ISA block kernel:
+//   C[0:m, 0:n] = epilogue(alpha * A[0:m, 0:k] B[0:k, 0:n] + beta * C)
+// where epilogue adds bias[j] to column j (when bias is set) and then applies max(0, x) (when relu).
+// beta == 0 writes C without reading it (NaN in C does not propagate), as in BLAS.
+//
+// A is either packed (a_packed: ceil(m / mr) panels of mr rows, panel q at a + q*mr*k, element
+// (i, p) of a panel at [p*mr + i], zero-padded) or read in place: element (i, p) at
+// a[i*a_rs + p*a_cs], where a_rs == 1 or a_cs == 1.
+// B is either packed (b_packed: panels of nr columns, panel q at b + q*nr*k, element (p, j) of a
+// panel at [p*nr + j], zero-padded) or read in place: element (p, j) at b[p*b_rs + j*b_cs], where
+// b_cs == 1, except for a narrow block (n <= vec / 2), which the kernel repacks itself.
+// C: element (i, j) at c[i*ldc + j].
+// work: scratch of at least k * vec elements, for the kernel's own use.
+//
+// Plain aggregates without default member initializers: an implicit constructor would be an inline
+// function shared by every file that builds one (see above).
 template <typename T>
-using GemmMicroKernel = void (*)(std::ptrdiff_t k, const T* a, const T* b, T* c, std::ptrdiff_t ldc,
-                                 std::ptrdiff_t m, std::ptrdiff_t n, T alpha, T beta);
+struct GemmBlockArgs {
+  std::ptrdiff_t m, n, k;
+  const T* a;
+  std::ptrdiff_t a_rs, a_cs;
+  bool a_packed;
+  const T* b;
+  std::ptrdiff_t b_rs, b_cs;
+  bool b_packed;
+  T* c;
+  std::ptrdiff_t ldc;
+  T alpha, beta;
+  const T* bias;  // n values, or nullptr
+  bool relu;
+  T* work;
+};
+
+template <typename T>
+using GemmBlockKernel = void (*)(const GemmBlockArgs<T>& args);
+
+// Packs op(A)[0:m, 0:k] (element (i, p) at a[i*rs + p*cs]) into ceil(m / mr) panels.
+template <typename T>
+using GemmPackA = void (*)(std::ptrdiff_t m, std::ptrdiff_t k, const T* a, std::ptrdiff_t rs,
+                           std::ptrdiff_t cs, T* out);
+// Packs op(B)[0:k, 0:n] (element (p, j) at b[p*rs + j*cs]) into ceil(n / nr) panels.
+template <typename T>
+using GemmPackB = void (*)(std::ptrdiff_t k, std::ptrdiff_t n, const T* b, std::ptrdiff_t rs,
+                           std::ptrdiff_t cs, T* out);
 
 template <typename T>
 struct GemmKernel {
-  GemmMicroKernel<T> ukernel = nullptr;
-  int mr = 0, nr = 0;              // register tile
-  std::ptrdiff_t mc = 0;           // rows of A packed per block (A block lives in L2)
-  std::ptrdiff_t kc = 0;           // depth per block (a B micro-panel kc x nr lives in L1)
-  std::ptrdiff_t nc = 0;           // columns of B packed per block (B block lives in L3)
+  GemmBlockKernel<T> block;
+  GemmPackA<T> pack_a;
+  GemmPackB<T> pack_b;
+  int mr, nr;  // register tile: rows of A per panel, columns of B per panel
+  int vec;     // elements per vector register
 };
 
 struct GemmKernelSet {

@@ -409,3 +409,28 @@ def test_core_bindings_recheck_arguments():
     with pytest.raises(ValueError, match="share memory"):
         y = np.empty((2, 5, 5, 3), np.float32)
         _core.conv2d_forward(y, np.ones((1, 1, 3, 3), np.float32), None, y, *geo, False)
+
+
+@pytest.mark.parametrize("cin,cout,width", [(3, 8, 32), (8, 3, 32), (16, 8, 16), (1, 1, 40), (3, 2, 19)])
+def test_non_finite_inputs_stay_inside_their_receptive_field(cin, cout, width, dtype, isa):
+    """An inf in x reaches only the outputs whose window covers it (vectorized kernels share
+    registers between neighbouring pixels; padding lanes must not turn 0 * inf into NaN)."""
+    x = np.ones((1, 5, width, cin), dtype)
+    x[0, 2, 7, 0] = np.inf
+    w = np.ones((3, 3, cin, cout), dtype)
+    y = ops.conv2d(x, w, padding="same")
+    expect = np.zeros(y.shape, bool)
+    expect[0, 1:4, 6:9, :] = True
+    np.testing.assert_array_equal(np.isposinf(y), expect)
+    assert np.isfinite(y[~expect]).all()
+    dx = ops.conv2d_backward_input(_inf_grad(y.shape, dtype), w, x.shape, padding="same")
+    dx_expect = np.zeros(dx.shape, bool)
+    dx_expect[0, 1:4, 6:9, :] = True
+    np.testing.assert_array_equal(np.isposinf(dx), dx_expect)
+    assert np.isfinite(dx[~dx_expect]).all()
+
+
+def _inf_grad(shape, dtype):
+    g = np.ones(shape, dtype)
+    g[0, 2, 7, 0] = np.inf
+    return g

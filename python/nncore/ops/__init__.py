@@ -19,6 +19,16 @@ from ._losses import (
 )
 from ._optim import adam_step, rmsprop_step, sgd_step
 from ._softmax import log_softmax, log_softmax_backward, softmax, softmax_backward
+from ._pool import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    global_avg_pool2d,
+    global_avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_backward_argmax,
+    max_pool2d_with_argmax,
+)
 from ._runtime import (
     active_isa,
     available_isas,
@@ -31,6 +41,8 @@ from ._runtime import (
 __all__ = [
     "active_isa",
     "available_isas",
+    "avg_pool2d",
+    "avg_pool2d_backward",
     "conv2d",
     "conv2d_backward_bias",
     "conv2d_backward_input",
@@ -38,8 +50,14 @@ __all__ = [
     "dense",
     "gemm",
     "get_num_threads",
+    "global_avg_pool2d",
+    "global_avg_pool2d_backward",
     "info",
     "matmul",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_backward_argmax",
+    "max_pool2d_with_argmax",
     "set_num_threads",
     "use_isa",
     "adam_step",

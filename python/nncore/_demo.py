@@ -162,10 +162,17 @@ def run(epochs=None, batch_size=DEFAULT_BATCH_SIZE, data_dir=None, threads=None,
 
 
 def main(args) -> int:
+    from .datasets import DatasetFormatError
+
     try:
         run(epochs=args.epochs, batch_size=args.batch_size, data_dir=args.data_dir,
             threads=args.threads, quick=args.quick, seed=args.seed)
     except NoDataError as exc:
         print(str(exc), file=sys.stderr)
+        return 1
+    except DatasetFormatError as exc:
+        # A damaged file is the user's to replace; training on the fallback would hide it.
+        print(f"nncore demo: a MNIST file is damaged: {exc}\nReplace it (or remove it to download "
+              "a fresh copy) and run again.", file=sys.stderr)
         return 1
     return 0

@@ -45,7 +45,7 @@ def _add_demo(sub) -> None:
 
     p = sub.add_parser(
         "demo", help="train a small CNN on MNIST and print its test accuracy",
-        description="Trains a small CNN on MNIST (about 2 epochs of a few seconds each on two cores) "
+        description="Trains a small CNN on MNIST (3 epochs of a few seconds each on two idle cores) "
                     "and prints its test accuracy (98 % or more). MNIST is read from --data-dir, "
                     "$NNCORE_DATA_DIR or the user cache, or downloaded (pip install 'nncore[data]'); "
                     "offline without the files it falls back to scikit-learn's bundled 8x8 digits "

@@ -2,9 +2,8 @@
 
 The recipe (Conv(16)-Pool-Conv(32)-Pool-Dense(64)-Dense(10), Adam, batch 64, 3 epochs) was
 chosen as the quickest measured to reach 98 % test accuracy on every seed tried: 98.48-98.78 %
-over seeds 0-9, where 2 epochs gave 97.8-98.5 % over seeds 0-7 (seed 7 missed) and 1 epoch at batch
-32 gave 97.3-98.1 %. An
-epoch takes a few seconds on two idle cores. When MNIST is neither on disk nor downloadable, the
+over seeds 0-9, where 2 epochs gave 97.8-98.5 % over seeds 0-7 (seed 7 missed) and 1 epoch at
+batch 32 gave 97.3-98.1 %. An epoch takes a few seconds on two idle cores. When MNIST is neither on disk nor downloadable, the
 demo says so and trains on scikit-learn's bundled 8x8 digits instead.
 """
 

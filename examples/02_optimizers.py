@@ -9,6 +9,7 @@ paper's 1.0 is what made it popular).
 import time
 
 import _common
+import nncore
 from nncore import Sequential, optimizers, plot_history
 from nncore.layers import Dense, Flatten, Input
 
@@ -48,7 +49,7 @@ def main(argv=None):
         model.build((None, 28, 28, 1))
         model.set_weights(start_weights)
         model.compile(optimizer=make(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        _common.nncore.set_seed(args.seed)  # the same shuffling for every optimizer
+        nncore.set_seed(args.seed)  # the same shuffling for every optimizer
         t0 = time.perf_counter()
         history = model.fit(x_train, y_train, validation_data=(x_test, y_test), batch_size=64,
                             epochs=n_epochs, verbose=0)

@@ -13,6 +13,7 @@ runs are compared on the plain cross-entropy too (the metric ``sparse_categorica
 """
 
 import _common
+import nncore
 from nncore import Sequential, plot_history
 from nncore.layers import Dense, Dropout, Flatten, Input
 from nncore.regularizers import L2
@@ -58,7 +59,7 @@ def main(argv=None):
             start = model.get_weights()
         model.set_weights(start)  # Dropout adds no weights: the lists line up
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy", CE])
-        _common.nncore.set_seed(args.seed)
+        nncore.set_seed(args.seed)
         timer = _common.EpochTimer()
         history = model.fit(x_train, y_train, validation_data=(x_test, y_test), batch_size=32,
                             epochs=n_epochs, callbacks=[timer], verbose=0)

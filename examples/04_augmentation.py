@@ -10,6 +10,7 @@ start from the same weights.
 """
 
 import _common
+import nncore
 import numpy as np
 from nncore import Sequential, plot_history, plot_image_grid
 from nncore.layers import Conv2D, Dense, Flatten, Input, MaxPool2D, RandomCrop, RandomFlip
@@ -65,7 +66,7 @@ def main(argv=None):
             start = model.get_weights()
         model.set_weights(start)  # augmentation layers have no weights: the lists line up
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        _common.nncore.set_seed(args.seed)
+        nncore.set_seed(args.seed)
         timer = _common.EpochTimer()
         history = model.fit(x_train, y_train, validation_data=(x_test, y_test), batch_size=32,
                             epochs=n_epochs, callbacks=[timer], verbose=2)

@@ -295,7 +295,7 @@ def main(*, name: str, script: str, cases: Sequence[dict],
             header += [h for h, _ in cells]
             for a in anchors:
                 if a in present:
-                    header.append(f"nncore/{a}")
+                    header.append(f"time nncore/{a}")
         row = [case["name"]] + [v for _, v in cells]
         for a in anchors:
             if a in present:
@@ -305,6 +305,8 @@ def main(*, name: str, script: str, cases: Sequence[dict],
                     row.append("–")
         rows.append(row)
     print(markdown_table(header, rows))
+    if any(a in present for a in anchors):
+        print("\n(time nncore/X: nncore's median time over X's; below 1 means nncore is faster)")
     if max(args.rounds, 1) > 1:
         print("\n(each framework's fastest round; every round's median is in the JSON)")
 

@@ -86,8 +86,13 @@ class Conv2D(Layer):
 
     def forward(self, x, training=False):
         bias = self.bias.value if self.bias is not None else None
-        z = ops.conv2d(x, self.kernel.value, bias, **self._conv_args())
         act = None if self.omit_activation else self.activation
+        if act is not None and act.name == "relu" and not act.params:
+            # ReLU applied as the output is written; relu' reads y (y > 0 iff z > 0).
+            y = ops.conv2d(x, self.kernel.value, bias, activation="relu", **self._conv_args())
+            self._cache = (x, y, y, act)
+            return y
+        z = ops.conv2d(x, self.kernel.value, bias, **self._conv_args())
         y = z if act is None else act.forward(z)
         self._cache = (x, z, y, act)
         return y
@@ -96,9 +101,10 @@ class Conv2D(Layer):
         x, z, y, act = self._cache
         g = grad_out if act is None else act.backward(grad_out, z, y)
         if self.trainable:
-            self.kernel.grad += ops.conv2d_backward_weight(x, g, self.kernel.shape, **self._conv_args())
+            ops.conv2d_backward_weight(x, g, self.kernel.shape, out=self.kernel.grad, accumulate=True,
+                                       **self._conv_args())
             if self.bias is not None:
-                self.bias.grad += ops.conv2d_backward_bias(g)
+                ops.conv2d_backward_bias(g, out=self.bias.grad, accumulate=True)
         if not self.needs_input_grad:
             return None
         return ops.conv2d_backward_input(g, self.kernel.value, x.shape, **self._conv_args())

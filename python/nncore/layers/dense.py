@@ -65,12 +65,16 @@ class Dense(Layer):
     def forward(self, x, training=False):
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
-        z = ops.matmul(x2, self.kernel.value)
-        if self.bias is not None:
-            z += self.bias.value
         act = None if self.omit_activation else self.activation
-        y = z if act is None else act.forward(z)
-        self._cache = (x2, z, y, act)
+        bias = None if self.bias is None else self.bias.value
+        if act is not None and act.name == "relu" and not act.params:
+            # Bias and ReLU applied as the product is written; relu' reads y (y > 0 iff z > 0).
+            y = ops.dense(x2, self.kernel.value, bias, activation="relu")
+            self._cache = (x2, y, y, act)
+        else:
+            z = ops.dense(x2, self.kernel.value, bias)
+            y = z if act is None else act.forward(z)
+            self._cache = (x2, z, y, act)
         return y.reshape(*lead, self.units) if len(lead) != 1 else y
 
     def backward(self, grad_out):
@@ -81,7 +85,7 @@ class Dense(Layer):
         if self.trainable:
             ops.gemm(x2, g, self.kernel.grad, beta=1.0, transpose_a=True)
             if self.bias is not None:
-                self.bias.grad += g.sum(axis=0)
+                ops.bias_grad(g, out=self.bias.grad, accumulate=True)
         if not self.needs_input_grad:
             return None
         gx = ops.matmul(g, self.kernel.value, transpose_b=True)

@@ -48,7 +48,8 @@ class MaxPooling2D(_Pooling2D):
     def backward(self, grad_out):
         if isinstance(self._cache, tuple):
             argmax, x_shape = self._cache
-            return ops.max_pool2d_backward_argmax(grad_out, argmax, x_shape)
+            return ops.max_pool2d_backward_argmax(grad_out, argmax, x_shape, pool_size=self.pool_size,
+                                                  **self._args())
         return ops.max_pool2d_backward(grad_out, self._cache, self.pool_size, **self._args())
 
 

@@ -8,15 +8,11 @@ import warnings
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
+from ..ops import sigmoid_binary_cross_entropy as _sigmoid_bce
+from ..ops import softmax_cross_entropy as _softmax_xent
+from ..ops import sparse_softmax_cross_entropy as _sparse_softmax_xent
 from ..serialization import register
-from . import _xent
 from .base import EPSILON, AxisMixin, Loss, align_ranks, as_float_array, as_target_array
-
-# The compiled kernels replace these three lines (same signatures and results):
-#   from ..ops import softmax_cross_entropy as _softmax_xent
-_softmax_xent = _xent.softmax_cross_entropy
-_sparse_softmax_xent = _xent.sparse_softmax_cross_entropy
-_sigmoid_bce = _xent.sigmoid_binary_cross_entropy
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -114,7 +110,8 @@ class BinaryCrossentropy(AxisMixin, Loss):
         z_arr = as_float_array(logits, "logits")
         t, z = self._prepare(y_true, z_arr)
         if sample_weight is None and z.size and z.ndim:
-            loss, probs, g = _sigmoid_bce(np.ascontiguousarray(z), self._targets(t))
+            loss, probs, g = _sigmoid_bce(np.ascontiguousarray(z),
+                                          np.ascontiguousarray(self._targets(t)))
             if self.reduction == "sum":
                 rows = z.size // z.shape[-1]
                 loss *= rows
@@ -201,7 +198,7 @@ class CategoricalCrossentropy(AxisMixin, Loss):
         z_arr = as_float_array(logits, "logits")
         t, z = self._prepare(y_true, z_arr)
         t = self._targets(t)
-        if sample_weight is None:
+        if sample_weight is None and z.size:
             loss, probs, g = _softmax_xent(np.ascontiguousarray(z), np.ascontiguousarray(t))
             if self.reduction == "sum":
                 rows = z.size // z.shape[-1] if z.shape[-1] else 0
@@ -317,7 +314,7 @@ class SparseCategoricalCrossentropy(Loss):
         """``(loss, d loss / d logits, softmax(logits))`` computed from the logits."""
         z_arr = as_float_array(logits, "logits")
         labels, z = self._prepare(y_true, z_arr)
-        if sample_weight is None and self.ignore_class is None:
+        if sample_weight is None and self.ignore_class is None and z.size:
             loss, probs, g = _sparse_softmax_xent(np.ascontiguousarray(z), labels)
             if self.reduction == "sum":
                 g *= labels.size

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .. import ops
 from ..serialization import register
 from .base import Optimizer
 
@@ -41,29 +42,12 @@ class Adam(Optimizer):
                 self.add_slot(v, "velocity_hat")
 
     def update_step(self, gradient, variable, learning_rate) -> None:
-        # The fused kernel nncore.ops.adam_step replaces this NumPy body (one pass instead of ~12).
-        b1, b2 = self.beta_1, self.beta_2
-        step = self.iterations + 1
-        alpha = learning_rate * math.sqrt(1.0 - b2 ** step) / (1.0 - b1 ** step)
-        m = self.slot(variable, "momentum")
-        vel = self.slot(variable, "velocity")
-        t = self.scratch(variable)
-        np.subtract(gradient, m, out=t)
-        t *= 1.0 - b1
-        m += t
-        np.multiply(gradient, gradient, out=t)
-        t -= vel
-        t *= 1.0 - b2
-        vel += t
-        if self.amsgrad:
-            v_hat = self.slot(variable, "velocity_hat")
-            np.maximum(v_hat, vel, out=v_hat)
-            vel = v_hat
-        np.sqrt(vel, out=t)
-        t += self.epsilon
-        np.divide(m, t, out=t)
-        t *= alpha
-        np.subtract(variable.value, t, out=variable.value)
+        # One fused pass over w, g, m, v (the NumPy formula above is the tests' reference).
+        ops.adam_step(variable.value, np.ascontiguousarray(gradient),
+                      self.slot(variable, "momentum"), self.slot(variable, "velocity"),
+                      lr=learning_rate, beta1=self.beta_1, beta2=self.beta_2,
+                      epsilon=self.epsilon, step=int(self.iterations) + 1,
+                      amsgrad_vhat=self.slot(variable, "velocity_hat") if self.amsgrad else None)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

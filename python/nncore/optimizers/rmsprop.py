@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ops
 from ..serialization import register
 from .base import Optimizer
 
@@ -35,34 +36,12 @@ class RMSprop(Optimizer):
                 self.add_slot(v, "average_gradient")
 
     def update_step(self, gradient, variable, learning_rate) -> None:
-        # The fused kernel nncore.ops.rmsprop_step replaces this NumPy body.
-        rho = self.rho
-        vel = self.slot(variable, "velocity")
-        t1, t2 = self.scratch(variable, 0), self.scratch(variable, 1)
-        vel *= rho
-        np.multiply(gradient, gradient, out=t1)
-        t1 *= 1.0 - rho
-        vel += t1
-        if self.centered:
-            avg = self.slot(variable, "average_gradient")
-            avg *= rho
-            np.multiply(gradient, 1.0 - rho, out=t1)
-            avg += t1
-            np.multiply(avg, avg, out=t1)
-            np.subtract(vel, t1, out=t1)
-            t1 += self.epsilon
-        else:
-            np.add(vel, self.epsilon, out=t1)
-        np.sqrt(t1, out=t1)
-        np.divide(gradient, t1, out=t2)
-        t2 *= learning_rate
-        if self.momentum > 0:
-            m = self.slot(variable, "momentum")
-            m *= self.momentum
-            m += t2
-            np.subtract(variable.value, m, out=variable.value)
-        else:
-            np.subtract(variable.value, t2, out=variable.value)
+        # One fused pass over w, g and the slots (formula in the class docstring).
+        ops.rmsprop_step(
+            variable.value, np.ascontiguousarray(gradient), self.slot(variable, "velocity"),
+            self.slot(variable, "momentum") if self.momentum > 0 else None, lr=learning_rate,
+            rho=self.rho, momentum=self.momentum, epsilon=self.epsilon, centered=self.centered,
+            mg=self.slot(variable, "average_gradient") if self.centered else None)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ops
 from ..serialization import register
 from .base import Optimizer
 
@@ -37,22 +38,10 @@ class SGD(Optimizer):
                 self.add_slot(v, "momentum")
 
     def update_step(self, gradient, variable, learning_rate) -> None:
-        # The fused kernel nncore.ops.sgd_step replaces this NumPy body (one pass over w, g, v).
-        w = variable.value
-        t = self.scratch(variable)
-        np.multiply(gradient, learning_rate, out=t)
-        if self.momentum == 0.0:
-            w -= t
-            return
-        m = self.slot(variable, "momentum")
-        m *= self.momentum
-        m -= t
-        if self.nesterov:
-            w -= t
-            np.multiply(m, self.momentum, out=t)
-            w += t
-        else:
-            w += m
+        # One fused pass over w, g and the velocity (formula in the class docstring).
+        velocity = self.slot(variable, "momentum") if self.momentum != 0.0 else None
+        ops.sgd_step(variable.value, np.ascontiguousarray(gradient), velocity, lr=learning_rate,
+                     momentum=self.momentum, nesterov=self.nesterov)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -106,6 +106,15 @@ class Layer:
             (batch_size, *_shape_tuple(input_shape)) if input_shape is not None else None
         )
 
+    def _output_shape(self, x_shape: tuple) -> tuple:
+        """``compute_output_shape`` of a concrete input shape, remembered per shape (the training
+        loop asks once per step)."""
+        shapes = self.__dict__.setdefault("_output_shapes", {})
+        shape = shapes.get(x_shape)
+        if shape is None:
+            shape = shapes[x_shape] = tuple(self.compute_output_shape(x_shape))
+        return shape
+
     # ----------------------------------------------------------------- weights
     def add_weight(self, name: str, shape, *, initializer="glorot_uniform", regularizer=None,
                    trainable: bool = True, constraint=None) -> Variable:

@@ -8,6 +8,7 @@ from .. import activations, ops
 from ..errors import ShapeError
 from ..serialization import config_value, register
 from ._conv_utils import check_data_format, normalize_padding, normalize_tuple, spatial_output_shape
+from . import _workspace
 from .base import Layer
 
 
@@ -87,12 +88,14 @@ class Conv2D(Layer):
     def forward(self, x, training=False):
         bias = self.bias.value if self.bias is not None else None
         act = None if self.omit_activation else self.activation
+        out = _workspace.buffer(self, "y", self._output_shape(x.shape), x.dtype)
         if act is not None and act.name == "relu" and not act.params:
             # ReLU applied as the output is written; relu' reads y (y > 0 iff z > 0).
-            y = ops.conv2d(x, self.kernel.value, bias, activation="relu", **self._conv_args())
+            y = ops.conv2d(x, self.kernel.value, bias, activation="relu", out=out,
+                           **self._conv_args())
             self._cache = (x, y, y, act)
             return y
-        z = ops.conv2d(x, self.kernel.value, bias, **self._conv_args())
+        z = ops.conv2d(x, self.kernel.value, bias, out=out, **self._conv_args())
         y = z if act is None else act.forward(z)
         self._cache = (x, z, y, act)
         return y
@@ -107,7 +110,9 @@ class Conv2D(Layer):
                 ops.conv2d_backward_bias(g, out=self.bias.grad, accumulate=True)
         if not self.needs_input_grad:
             return None
-        return ops.conv2d_backward_input(g, self.kernel.value, x.shape, **self._conv_args())
+        return ops.conv2d_backward_input(g, self.kernel.value, x.shape,
+                                         out=_workspace.buffer(self, "dx", x.shape, x.dtype),
+                                         **self._conv_args())
 
     def get_config(self):
         return {

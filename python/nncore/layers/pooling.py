@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import ops
 from ..errors import ShapeError
 from ..serialization import register
 from ._conv_utils import check_data_format, normalize_padding, normalize_tuple, spatial_output_shape
+from . import _workspace
 from .base import Layer
 
 
@@ -38,8 +41,11 @@ class MaxPooling2D(_Pooling2D):
 
     def forward(self, x, training=False):
         if training:
-            y, argmax = ops.max_pool2d_with_argmax(x, self.pool_size, **self._args())
-            self._cache = (argmax, x.shape)
+            shape = self._output_shape(x.shape)
+            y, argmax = ops.max_pool2d_with_argmax(
+                x, self.pool_size, out=_workspace.buffer(self, "y", shape, x.dtype),
+                argmax_out=_workspace.buffer(self, "argmax", shape, np.int32), **self._args())
+            self._cache = (argmax, x.shape, x.dtype)
         else:
             y = ops.max_pool2d(x, self.pool_size, **self._args())
             self._cache = x
@@ -47,9 +53,10 @@ class MaxPooling2D(_Pooling2D):
 
     def backward(self, grad_out):
         if isinstance(self._cache, tuple):
-            argmax, x_shape = self._cache
-            return ops.max_pool2d_backward_argmax(grad_out, argmax, x_shape, pool_size=self.pool_size,
-                                                  **self._args())
+            argmax, x_shape, dtype = self._cache
+            return ops.max_pool2d_backward_argmax(
+                grad_out, argmax, x_shape, pool_size=self.pool_size,
+                out=_workspace.buffer(self, "dx", x_shape, dtype), **self._args())
         return ops.max_pool2d_backward(grad_out, self._cache, self.pool_size, **self._args())
 
 

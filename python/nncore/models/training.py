@@ -18,6 +18,7 @@ from ..callbacks.base import Callback, CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar import Progbar, ProgbarLogger
 from ..errors import ShapeError
+from ..layers import _workspace
 from ..variables import Variable
 
 
@@ -155,6 +156,19 @@ def _batch(arr, index, dtype=None):
     if dtype is not None and b.dtype != dtype:
         b = b.astype(dtype)
     return b
+
+
+def _gather(arr, index, dtype, buffers: dict, key):
+    """``_batch`` for a training step: rows picked by a shuffled index are gathered into an array
+    kept for the next step (batches are consumed within their step)."""
+    if isinstance(index, np.ndarray) and (dtype is None or arr.dtype == dtype):
+        shape = (len(index),) + arr.shape[1:]
+        buf = buffers.get(key)
+        if buf is None or buf.shape != shape or buf.dtype != arr.dtype:
+            buf = buffers[key] = np.empty(shape, arr.dtype)
+        # mode="clip" writes straight into buf ("raise" buffers); the indices are in range.
+        return np.take(arr, index, axis=0, out=buf, mode="clip")
+    return _batch(arr, index, dtype)
 
 
 class TrainingMixin:
@@ -330,9 +344,10 @@ class TrainingMixin:
 
     def _train_step(self, xs, ys):
         self._zero_grads()
-        outs = self._graph.forward(xs, True)
-        total, grads = self._loss_step(outs, ys, training=True)
-        self._graph.backward(grads)
+        with _workspace.training_step():
+            outs = self._graph.forward(xs, True)
+            total, grads = self._loss_step(outs, ys, training=True)
+            self._graph.backward(grads)
         self.optimizer.apply(self._opt_vars)
         for v in self._constrained:
             v.assign(v.constraint(v.value))
@@ -425,6 +440,7 @@ class TrainingMixin:
         self.set_needs_input_grad(False)
         batch_hooks = cb_list.has_batch_hooks()
         dtype = self.dtype
+        batch_buffers: dict = {}
         self._set_fusion(True)
         try:
             cb_list.on_train_begin()
@@ -438,8 +454,8 @@ class TrainingMixin:
                     index = order[lo:hi] if order is not None else slice(lo, hi)
                     if batch_hooks:
                         cb_list.on_train_batch_begin(b)
-                    xb = [_batch(a, index, dtype) for a in xs]
-                    yb = [_batch(a, index) for a in ys]
+                    xb = [_gather(a, index, dtype, batch_buffers, ("x", k)) for k, a in enumerate(xs)]
+                    yb = [_gather(a, index, None, batch_buffers, ("y", k)) for k, a in enumerate(ys)]
                     self._train_step(xb, yb)
                     if batch_hooks:
                         cb_list.on_train_batch_end(b, _Logs(self))

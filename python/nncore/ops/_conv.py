@@ -340,7 +340,8 @@ def conv2d_backward_bias(grad_y, *, out=None, accumulate=False):
         db, copy_back = _check_out(out, shape, grad_y.dtype, "out", grad_y)
         if copy_back and accumulate:
             db[...] = out
-    _core.conv2d_backward_bias(grad_y, db, bool(accumulate))
+    # The sum over all but the last axis is the generic bias gradient (vectorized over rows).
+    _core.bias_grad(grad_y, db, bool(accumulate))
     if copy_back:
         out[...] = db
         return out

@@ -39,19 +39,34 @@ bool contiguous_aligned(const py::array& a) {
   return (a.flags() & need) == need;
 }
 
-py::array contiguous(py::array a) {
+py::array contiguous(py::array a, const char* name) {
   if (contiguous_aligned(a)) return a;
   py::array c = py::array::ensure(a, py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_);
-  if (!c) throw py::error_already_set();
+  if (!c) {
+    // ensure() clears NumPy's error; the only way a copy of a valid array fails is memory.
+    const std::string msg = concat("cannot copy argument '", name, "' of shape ", shape_str(a),
+                                   " into contiguous memory: not enough memory");
+    PyErr_SetString(PyExc_MemoryError, msg.c_str());
+    throw py::error_already_set();
+  }
   return c;
 }
 
 }  // namespace
 
+// More bytes than a 48-bit address space (as nncore.ops._checks.MAX_BYTES): zero-stride views can
+// claim such shapes, but no copy or result of them can exist.
+static void require_addressable(const py::array& a, const char* name) {
+  if (static_cast<double>(a.size()) * static_cast<double>(a.itemsize()) > 281474976710656.0)
+    throw ShapeError(concat("argument '", name, "' has shape ", shape_str(a),
+                            ": more elements than any memory can hold"));
+}
+
 py::array float_input(py::handle obj, const char* name, DType& dt) {
   py::array a = as_array(obj, name);
   dt = float_dtype(a, name);
-  return contiguous(std::move(a));
+  require_addressable(a, name);
+  return contiguous(std::move(a), name);
 }
 
 py::array float_input(py::handle obj, const char* name, DType dt, const char* ref) {
@@ -60,7 +75,8 @@ py::array float_input(py::handle obj, const char* name, DType dt, const char* re
   if (got != dt)
     throw DTypeError(concat("argument '", name, "' has dtype ", dtype_name(got), " but '", ref,
                             "' has dtype ", dtype_name(dt), "; both must match"));
-  return contiguous(std::move(a));
+  require_addressable(a, name);
+  return contiguous(std::move(a), name);
 }
 
 py::array inplace_array(py::handle obj, const char* name, DType dt, const char* ref) {

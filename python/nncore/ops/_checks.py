@@ -10,6 +10,18 @@ from ..errors import DTypeError, ShapeError
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+# More bytes than a 48-bit address space: no such array can be held in memory, yet zero-stride
+# views can claim these shapes. Refusing them before any copy or allocation gives a clear error
+# instead of a MemoryError (or an overflowing size) further down.
+MAX_BYTES = 1 << 48
+
+
+def check_addressable(arr: np.ndarray, name: str) -> None:
+    """Raises ShapeError when ``arr`` claims more bytes than any memory can hold."""
+    if arr.size * arr.itemsize > MAX_BYTES:
+        raise ShapeError(f"argument '{name}' has shape {arr.shape}: {arr.size} elements of "
+                         f"{arr.dtype} are more than any memory can hold")
+
 
 def as_float_array(x, name: str) -> np.ndarray:
     """Returns ``x`` as a C-contiguous, aligned float32/float64 array.
@@ -23,6 +35,7 @@ def as_float_array(x, name: str) -> np.ndarray:
         raise DTypeError(
             f"argument '{name}' must be a float32 or float64 array, got dtype {arr.dtype}"
         )
+    check_addressable(arr, name)
     return np.require(arr, requirements=("C", "A"))
 
 

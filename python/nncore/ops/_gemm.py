@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _core
 from ..errors import DTypeError, ShapeError
-from ._checks import FLOAT_DTYPES, same_dtype
+from ._checks import FLOAT_DTYPES, check_addressable, same_dtype
 
 # What the fast path may raise for arguments the slow path can still accept or explain better.
 _RETRY = (ValueError, TypeError, AttributeError, IndexError)
@@ -28,8 +28,16 @@ def _operand(x, name: str) -> np.ndarray:
     if arr.ndim != 2:
         raise ShapeError(f"argument '{name}' must be 2-D, got shape {arr.shape}")
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous) or not arr.flags.aligned:
+        check_addressable(arr, name)
         arr = np.ascontiguousarray(arr)
     return arr
+
+
+def _scalar(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) \
+            or isinstance(value, np.complexfloating):
+        raise TypeError(f"argument '{name}' must be a real number, got {value!r}")
+    return float(value)
 
 
 def _product_shape(what, a, b, transpose_a, transpose_b, names=("a", "b")):
@@ -95,8 +103,8 @@ def _gemm_checked(a, b, c, alpha, beta, transpose_a, transpose_b):
     b = _operand(b, "b")
     same_dtype("a", a, b=b)
     m, n = _product_shape("matmul", a, b, transpose_a, transpose_b)
-    alpha = float(alpha)
-    beta = float(beta)
+    alpha = _scalar(alpha, "alpha")
+    beta = _scalar(beta, "beta")
     ta, tb = bool(transpose_a), bool(transpose_b)
     if c is None:
         out = np.empty((m, n), dtype=a.dtype)

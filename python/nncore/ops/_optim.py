@@ -18,6 +18,7 @@ import numbers
 import numpy as np
 
 from .. import _core
+from ._checks import check_addressable
 
 __all__ = ["adam_step", "rmsprop_step", "sgd_step"]
 
@@ -46,12 +47,15 @@ def _usable(arr):
     return flags.c_contiguous and flags.aligned
 
 
-def _call_inplace(fn, inplace, args_before, args_after):
+def _call_inplace(fn, inplace, names, args_before, args_after):
     """Calls fn(*inplace, *args); non-contiguous in-place arrays go through contiguous copies that
     are written back afterwards."""
     if all(a is None or _usable(a) for a in inplace):
         fn(*args_before(inplace), *args_after)
         return
+    for a, name in zip(inplace, names):
+        if isinstance(a, np.ndarray):
+            check_addressable(a, name)
     work = [None if a is None or _usable(a) else np.ascontiguousarray(a) for a in inplace]
     if any(w is not None and not a.flags.writeable for w, a in zip(work, inplace)):
         raise ValueError("an array to update in place is read-only")
@@ -92,7 +96,7 @@ def sgd_step(param, grad, velocity=None, *, lr, momentum=0.0, nesterov=False, we
         _core.sgd_step(param, grad, velocity, lr, momentum, nesterov, weight_decay)
         return
     _call_inplace(
-        _core.sgd_step, [param, velocity],
+        _core.sgd_step, [param, velocity], ["param", "velocity"],
         lambda a: (a[0], grad, a[1]), (lr, momentum, nesterov, weight_decay))
 
 
@@ -135,7 +139,7 @@ def adam_step(param, grad, m, v, *, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, st
                         weight_decay)
         return
     _call_inplace(
-        _core.adam_step, [param, m, v, amsgrad_vhat],
+        _core.adam_step, [param, m, v, amsgrad_vhat], ["param", "m", "v", "amsgrad_vhat"],
         lambda a: (a[0], grad, a[1], a[2], a[3]),
         (lr, beta1, beta2, epsilon, float(step), weight_decay))
 
@@ -184,6 +188,6 @@ def rmsprop_step(param, grad, rms, momentum_buf=None, *, lr, rho=0.9, momentum=0
                            weight_decay)
         return
     _call_inplace(
-        _core.rmsprop_step, [param, rms, momentum_buf, mg],
+        _core.rmsprop_step, [param, rms, momentum_buf, mg], ["param", "rms", "momentum_buf", "mg"],
         lambda a: (a[0], grad, a[1], a[2], a[3]),
         (lr, rho, momentum, epsilon, weight_decay))

@@ -165,28 +165,6 @@ void bind_conv2d(py::module_& m) {
       py::arg("x"), py::arg("grad_y"), py::arg("grad_w"), py::arg("strides"), py::arg("padding"),
       py::arg("dilation"), py::arg("accumulate"),
       "Gradient of conv2d with respect to its HWIO kernel, written into (or added to) grad_w.");
-
-  m.def(
-      "conv2d_backward_bias",
-      [](const py::array& dy, py::array& db, bool accumulate) {
-        const DType dt = dtype_of(dy, "grad_y");
-        require_float_array(dy, dt, "grad_y", "grad_y", 4);
-        require_float_array(db, dt, "grad_b", "grad_y", 1);
-        require_writeable(db, "grad_b");
-        require_shape(db, {static_cast<index_t>(dy.shape(3))}, "grad_b");
-        require_disjoint(db, dy, "grad_b", "grad_y");
-        const index_t rows = dy.shape(0) * dy.shape(1) * dy.shape(2);
-        const index_t cout = dy.shape(3);
-        dispatch_dtype(dt, [&](auto tag) {
-          using T = decltype(tag);
-          const T* pdy = cdata<T>(dy);
-          T* pdb = mdata<T>(db);
-          py::gil_scoped_release release;
-          conv2d_backward_bias<T>(rows, cout, pdy, pdb, accumulate);
-        });
-      },
-      py::arg("grad_y"), py::arg("grad_b"), py::arg("accumulate"),
-      "Sum of grad_y over N, H, W per channel, written into (or added to) grad_b.");
 }
 
 }  // namespace nncore::bind

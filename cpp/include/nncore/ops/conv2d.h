@@ -38,8 +38,4 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
 template <typename T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, bool accumulate);
 
-// db[co] = sum over rows of dy[row, co] (dy is rows x cout); added to db when accumulate.
-template <typename T>
-void conv2d_backward_bias(index_t rows, index_t cout, const T* dy, T* db, bool accumulate);
-
 }  // namespace nncore

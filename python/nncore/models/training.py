@@ -64,11 +64,12 @@ class _Head:
         )
         self.tracker = _Mean()
 
-    def loss_and_grad(self, y, out):
+    def loss_and_grad(self, y, out, sample_weight=None):
         if self.fused:
-            loss, grad, y_pred = self.loss.forward_backward_from_logits(y, out)
+            loss, grad, y_pred = self.loss.forward_backward_from_logits(
+                y, out, sample_weight=sample_weight)
         else:
-            loss, grad = self.loss.forward_backward(y, out)
+            loss, grad = self.loss.forward_backward(y, out, sample_weight=sample_weight)
             y_pred = out
         if self.weight != 1.0:
             loss = loss * self.weight
@@ -149,6 +150,45 @@ def _as_targets(model, y, n, what="y"):
                              f"(shape {a.shape})")
         out.append(a)
     return out
+
+
+def _sample_weights(model, ys, n, sample_weight, class_weight, what="fit"):
+    """Per-sample loss weights of shape ``(n,)`` from ``sample_weight`` and/or ``class_weight``
+    (``{class index: weight}``, classes read from integer labels or one-hot rows), or None."""
+    if sample_weight is None and class_weight is None:
+        return None
+    w = np.ones(n, dtype=np.float64)
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight)
+        if sw.dtype.kind not in "fiub":
+            raise TypeError(f"{what}: sample_weight must hold numbers, got dtype {sw.dtype}")
+        sw = sw.reshape(sw.shape[0], -1)[:, 0] if sw.ndim == 2 and sw.shape[1] == 1 else sw
+        if sw.shape != (n,):
+            raise ValueError(f"{what}: sample_weight must have shape ({n},) (one weight per "
+                             f"sample), got {sw.shape}")
+        if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+            raise ValueError(f"{what}: sample_weight must be finite and >= 0")
+        w *= sw
+    if class_weight is not None:
+        if len(ys) != 1:
+            raise ValueError(f"{what}: class_weight needs a model with a single output")
+        if not isinstance(class_weight, Mapping):
+            raise TypeError(f"{what}: class_weight must be a dict {{class index: weight}}, got "
+                            f"{type(class_weight).__name__}")
+        y = np.asarray(ys[0])
+        if y.ndim >= 2 and y.shape[-1] > 1:
+            labels = y.reshape(n, -1, y.shape[-1]).argmax(axis=-1)[:, 0]
+        else:
+            labels = y.reshape(n, -1)[:, 0]
+            if not np.array_equal(labels, np.round(labels)):
+                raise ValueError(f"{what}: class_weight needs integer labels or one-hot targets")
+            labels = labels.astype(np.int64)
+        table = {int(k): float(v) for k, v in class_weight.items()}
+        missing = sorted(set(np.unique(labels).tolist()) - set(table))
+        if missing:
+            raise ValueError(f"{what}: class_weight has no weight for classes {missing[:10]}")
+        w *= np.array([table[int(c)] for c in labels], dtype=np.float64)
+    return w
 
 
 def _batch(arr, index, dtype=None):
@@ -321,12 +361,12 @@ class TrainingMixin:
             if h.fused:
                 h.layer.omit_activation = on
 
-    def _loss_step(self, outs, ys, training):
+    def _loss_step(self, outs, ys, training, sample_weight=None):
         total = 0.0
         grads = []
         n = ys[0].shape[0]
         for h, out, y in zip(self._heads, outs, ys):
-            loss, grad, y_pred = h.loss_and_grad(y, out)
+            loss, grad, y_pred = h.loss_and_grad(y, out, sample_weight)
             h.tracker.update(loss, n)
             total += loss
             grads.append(grad)
@@ -342,11 +382,11 @@ class TrainingMixin:
         self._loss_tracker.update(total, n)
         return total, grads
 
-    def _train_step(self, xs, ys):
+    def _train_step(self, xs, ys, sample_weight=None):
         self._zero_grads()
         with _workspace.training_step():
             outs = self._graph.forward(xs, True)
-            total, grads = self._loss_step(outs, ys, training=True)
+            total, grads = self._loss_step(outs, ys, training=True, sample_weight=sample_weight)
             self._graph.backward(grads)
         self.optimizer.apply(self._opt_vars)
         for v in self._constrained:
@@ -389,9 +429,6 @@ class TrainingMixin:
         batch at a time, so uint8 or float64 datasets are never copied whole.
         """
         self._require_compiled("fit")
-        if class_weight is not None or sample_weight is not None:
-            raise ValueError("fit: class_weight and sample_weight are not supported; weight the "
-                             "loss through loss_weights or resample the data instead")
         if steps_per_epoch is not None or validation_steps is not None:
             raise ValueError("fit: steps_per_epoch/validation_steps apply to data generators, "
                              "which nncore.fit does not take; pass arrays")
@@ -406,6 +443,7 @@ class TrainingMixin:
         xs = _as_inputs(self, x)
         n = xs[0].shape[0]
         ys = _as_targets(self, y, n)
+        weights = _sample_weights(self, ys, n, sample_weight, class_weight)
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
@@ -422,6 +460,7 @@ class TrainingMixin:
             val = ([a[n - n_val:] for a in xs], [a[n - n_val:] for a in ys])
             xs = [a[:n - n_val] for a in xs]
             ys = [a[:n - n_val] for a in ys]
+            weights = None if weights is None else weights[:n - n_val]
             n -= n_val
         if n == 0:
             raise ValueError("fit: no training samples")
@@ -456,7 +495,8 @@ class TrainingMixin:
                         cb_list.on_train_batch_begin(b)
                     xb = [_gather(a, index, dtype, batch_buffers, ("x", k)) for k, a in enumerate(xs)]
                     yb = [_gather(a, index, None, batch_buffers, ("y", k)) for k, a in enumerate(ys)]
-                    self._train_step(xb, yb)
+                    wb = None if weights is None else weights[index]
+                    self._train_step(xb, yb, wb)
                     if batch_hooks:
                         cb_list.on_train_batch_end(b, _Logs(self))
                     if self.stop_training:
@@ -552,16 +592,16 @@ class TrainingMixin:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One optimizer step on one batch; returns its loss (and metrics) like Keras."""
         self._require_compiled("train_on_batch")
-        if sample_weight is not None or class_weight is not None:
-            raise ValueError("train_on_batch: sample_weight/class_weight are not supported")
         xs = _as_inputs(self, x)
         ys = _as_targets(self, y, xs[0].shape[0])
+        weights = _sample_weights(self, ys, xs[0].shape[0], sample_weight, class_weight,
+                                  "train_on_batch")
         self._ensure_packed()
         self.set_needs_input_grad(False)
         self._reset_metrics()
         self._set_fusion(True)
         try:
-            self._train_step([_batch(a, slice(None), self.dtype) for a in xs], ys)
+            self._train_step([_batch(a, slice(None), self.dtype) for a in xs], ys, weights)
         finally:
             self._set_fusion(False)
         return self._batch_logs(return_dict)

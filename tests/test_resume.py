@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent("""
     import nncore
     from nncore import layers as L
 
-    mode, threads, workdir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    mode, threads, workdir, lr_kind = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     nncore.set_num_threads(threads)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((40, 8, 8, 3)).astype(np.float32)
@@ -34,36 +34,50 @@ SCRIPT = textwrap.dedent("""
         h = L.Dropout(0.3)(h)
         out = L.Dense(4, activation="softmax")(h)
         model = nncore.Model(inp, out)
-        lr = nncore.optimizers.schedules.ExponentialDecay(0.01, decay_steps=3, decay_rate=0.7)
+        if lr_kind == "schedule":
+            lr = nncore.optimizers.schedules.ExponentialDecay(0.01, decay_steps=3, decay_rate=0.7)
+        else:
+            lr = 0.01
         model.compile(optimizer=nncore.optimizers.Adam(lr), loss="categorical_crossentropy",
                       metrics=["accuracy"])
-        ckpt = nncore.callbacks.ModelCheckpoint(workdir + "/ckpt-{epoch}.nncore")
-        model.fit(x, y, batch_size=7, epochs=4, verbose=0, callbacks=[ckpt])
     else:
         model = nncore.load_model(workdir + "/ckpt-2.nncore")
         np.savez(workdir + "/start.npz", *model.get_weights())
-        model.fit(x, y, batch_size=7, epochs=4, initial_epoch=2, verbose=0)
+    # Callback state matters: the plateau callback halves the rate after a wait it counts.
+    # The checkpoint comes last: it then saves the other callbacks' states after their epoch end.
+    callbacks = [nncore.callbacks.EarlyStopping(monitor="loss", patience=10)]
+    if lr_kind == "plateau":
+        callbacks.append(nncore.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5,
+                                                            patience=2, min_delta=10.0))
+    callbacks.append(nncore.callbacks.ModelCheckpoint(workdir + "/ckpt-{epoch}.nncore"))
+    first = 0 if mode == "full" else 2
+    model.fit(x, y, batch_size=7, epochs=4, initial_epoch=first, verbose=0, callbacks=callbacks)
     np.savez(workdir + f"/{mode}.npz", *model.get_weights(),
-             iterations=np.array(model.optimizer.iterations))
+             iterations=np.array(model.optimizer.iterations),
+             lr=np.array(float(model.optimizer.learning_rate)),
+             early_wait=np.array(callbacks[0].wait), early_best=np.array(callbacks[0].best))
 """)
 
 
-def run(mode, threads, workdir):
+def run(mode, threads, workdir, lr_kind):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, mode, str(threads), str(workdir)],
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, mode, str(threads), str(workdir), lr_kind],
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_resume_from_checkpoint_is_bitwise_identical(tmp_path, threads):
-    run("full", threads, tmp_path)
-    run("resume", threads, tmp_path)
+@pytest.mark.parametrize("threads,lr_kind", [(1, "schedule"), (2, "schedule"), (1, "plateau"),
+                                              (2, "plateau")])
+def test_resume_from_checkpoint_is_bitwise_identical(tmp_path, threads, lr_kind):
+    run("full", threads, tmp_path, lr_kind)
+    run("resume", threads, tmp_path, lr_kind)
     full, resumed = np.load(tmp_path / "full.npz"), np.load(tmp_path / "resume.npz")
     assert sorted(full.files) == sorted(resumed.files) and len(full.files) > 5
     for name in full.files:
         np.testing.assert_array_equal(full[name], resumed[name], err_msg=name)
     assert int(full["iterations"]) == 4 * 6
+    if lr_kind == "plateau":
+        assert float(full["lr"]) < 0.01    # the plateau callback did act
     # The resumed process really trained two more epochs from the checkpoint.
     start = np.load(tmp_path / "start.npz")
     assert not np.array_equal(start["arr_0"], resumed["arr_0"])

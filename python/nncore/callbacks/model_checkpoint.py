@@ -25,6 +25,12 @@ class ModelCheckpoint(Callback):
     improved on the best value so far (initially ``initial_value_threshold``, if given).
     ``save_freq="epoch"`` saves at the end of each epoch; an int saves after that many batches
     (the monitored value is then the running mean of the epoch so far).
+
+    A whole-model checkpoint also holds the states of the fit's other callbacks (early-stopping
+    wait, plateau counters, ...): ``nncore.load_model(path)`` hands them to the callbacks of the
+    same classes in the next ``fit``, so ``fit(..., initial_epoch=k)`` resumes exactly. Callbacks
+    run in list order: put the checkpoint last so that it saves their states after their own
+    end-of-epoch step.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,

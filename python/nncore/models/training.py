@@ -225,6 +225,8 @@ class TrainingMixin:
         self._opt_vars: list[Variable] = []
         self._packed_views: list | None = None
         self._shuffle_rng = None
+        self._fit_callbacks = None
+        self._pending_callback_states = None
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -418,6 +420,21 @@ class TrainingMixin:
         self._reset_metrics()
 
     # ----------------------------------------------------------------- fit
+    def _restore_callback_states(self, callbacks):
+        """Gives callbacks the states saved with this model by a checkpoint (``load_model``):
+        each saved state goes to the first not yet served callback of the same class."""
+        pending = getattr(self, "_pending_callback_states", None)
+        if not pending:
+            return
+        self._pending_callback_states = None
+        free = list(callbacks)
+        for name, state in pending:
+            for cb in free:
+                if type(cb).__name__ == name and hasattr(cb, "set_state"):
+                    cb.set_state(state)
+                    free.remove(cb)
+                    break
+
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -475,6 +492,8 @@ class TrainingMixin:
                                        "batch_size": batch_size, "samples": n})
         self.history = history
         self.stop_training = False
+        self._fit_callbacks = list(callbacks or [])
+        self._restore_callback_states(self._fit_callbacks)
         self._ensure_packed()
         self.set_needs_input_grad(False)
         batch_hooks = cb_list.has_batch_hooks()
@@ -512,6 +531,7 @@ class TrainingMixin:
             cb_list.on_train_end(logs)
         finally:
             self._set_fusion(False)
+            self._fit_callbacks = None
         return history
 
     # ----------------------------------------------------------------- evaluate / predict

@@ -7,6 +7,7 @@ Layout (``.nncore``; a ``.keras`` name is accepted too)::
                                 compile config, optimizer-state skeleton, RNG states
     weights/<layer>/<name>.npy  one array per weight (NumPy format, never pickled)
     optimizer/<k>.npy           the optimizer's state arrays, in the skeleton's order
+    callbacks/<k>.npy           arrays in the states of the callbacks of the fit that saved it
 """
 
 from __future__ import annotations
@@ -123,6 +124,21 @@ def _restore_optimizer(model, skel, arrays, path):
                           f"{type(opt).__name__} of this model ({type(exc).__name__}: {exc})") from None
 
 
+# ---------------------------------------------------------------------- callback states
+def _callback_states(model):
+    """States of the callbacks of the ``fit`` running now (a checkpoint written by one of them),
+    as ``[[class name, state], ...]`` split into a skeleton and arrays."""
+    states = []
+    for cb in getattr(model, "_fit_callbacks", None) or []:
+        state = cb.get_state() if hasattr(cb, "get_state") else None
+        if state:
+            states.append([type(cb).__name__, state])
+    if not states:
+        return None, []
+    arrays: list = []
+    return _split_state(states, arrays), arrays
+
+
 # ---------------------------------------------------------------------- RNG states
 def _rng_states(model):
     layers = {}
@@ -173,6 +189,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     _check_suffix(path)
     weights = named_weights(model) if getattr(model, "built", True) else {}
     skel, opt_arrays = _optimizer_state(model) if include_optimizer else (None, [])
+    cb_skel, cb_arrays = _callback_states(model)
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -185,6 +202,8 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
         "optimizer_state": skel,
         "optimizer_arrays": [{"shape": list(a.shape), "dtype": a.dtype.name} for a in opt_arrays],
         "rng_states": _rng_states(model),
+        "callback_states": cb_skel,
+        "callback_arrays": [{"shape": list(a.shape), "dtype": a.dtype.name} for a in cb_arrays],
     }
     text = json.dumps(header, indent=1)
     with atomic_write(path, overwrite) as f:
@@ -193,6 +212,8 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
             write_weights_to_zip(zf, weights, prefix="weights/")
             for k, a in enumerate(opt_arrays):
                 _npy.write_array(zf, f"optimizer/{k}.npy", a)
+            for k, a in enumerate(cb_arrays):
+                _npy.write_array(zf, f"callbacks/{k}.npy", a)
 
 
 def _read_header(zf, path):
@@ -247,15 +268,29 @@ def _compile(model, cfg, custom_objects):
                   loss_weights=cfg.get("loss_weights"))
 
 
-def _state_spec(spec, path, k):
+def _state_spec(spec, path, k, what="optimizer"):
     try:
         shape = tuple(int(d) for d in spec["shape"])
         dtype = spec["dtype"]
     except (KeyError, TypeError, ValueError):
-        raise FormatError(f"{path}: bad entry {k} in optimizer_arrays") from None
+        raise FormatError(f"{path}: bad entry {k} in {what}_arrays") from None
     if dtype not in _STATE_DTYPES or any(d < 0 for d in shape):
-        raise FormatError(f"{path}: optimizer state {k} has dtype {dtype!r} / shape {shape}")
+        raise FormatError(f"{path}: {what} state {k} has dtype {dtype!r} / shape {shape}")
     return shape, np.dtype(dtype)
+
+
+def _read_states(zf, header, path, what):
+    """The ``what`` state arrays listed in the header, each checked against its entry."""
+    specs = header.get(f"{what}_arrays") or []
+    if not isinstance(specs, list):
+        raise FormatError(f"{path}: {what}_arrays must be a list")
+    out = []
+    for k, spec in enumerate(specs):
+        shape, dtype = _state_spec(spec, path, k, what)
+        folder = "optimizer" if what == "optimizer" else "callbacks"
+        out.append(_npy.read_array(zf, f"{folder}/{k}.npy", path, name=f"{what} state {k}",
+                                   shape=shape, dtype=dtype, kinds="fiub"))
+    return out
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True):
@@ -277,16 +312,23 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
         skel = header.get("optimizer_state")
         cfg = header.get("compile_config")
         if compile and cfg is not None and skel is not None:
-            specs = header.get("optimizer_arrays") or []
-            for k, spec in enumerate(specs):
-                shape, dtype = _state_spec(spec, path, k)
-                opt_arrays.append(_npy.read_array(
-                    zf, f"optimizer/{k}.npy", path, name=f"optimizer state {k}",
-                    shape=shape, dtype=dtype, kinds="fiub"))
+            opt_arrays = _read_states(zf, header, path, "optimizer")
+        cb_skel = header.get("callback_states")
+        cb_states = None
+        if cb_skel is not None:
+            try:
+                cb_states = _join_state(cb_skel, _read_states(zf, header, path, "callback"))
+            except (KeyError, IndexError, TypeError, ValueError):
+                raise FormatError(f"{path}: bad callback_states") from None
+            if not isinstance(cb_states, list) or not all(
+                    isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) for e in cb_states):
+                raise FormatError(f"{path}: bad callback_states")
     assign_all(weights, arrays)
     if compile and cfg is not None:
         _compile(model, cfg, custom_objects)
         if skel is not None:
             _restore_optimizer(model, skel, opt_arrays, path)
     _set_rng_states(model, header.get("rng_states"))
+    # Taken by the next fit's callbacks of the same classes (exact resume).
+    model._pending_callback_states = cb_states
     return model

@@ -327,7 +327,8 @@ def conv2d_backward_bias(grad_y, *, out=None, accumulate=False):
         accumulate: add to ``out`` instead of overwriting it (needs ``out``).
 
     Returns:
-        ``(C_out,)`` in the dtype of ``grad_y`` (float32 sums are accumulated in float64).
+        ``(C_out,)`` in the dtype of ``grad_y`` (the sum of ``bias_grad``: groups of 8 rows in the
+        input precision, the group sums in float64).
     """
     grad_y = fast_array(grad_y, "grad_y")
     _require_4d(grad_y.shape, "grad_y", "NHWC")

@@ -22,6 +22,21 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
+def _set_mode(fd: int, path: str) -> None:
+    # mkstemp makes the file private (0600); the saved file should get the mode a plain open()
+    # would give it: the old file's when replacing one, else 0666 less the umask.
+    if not hasattr(os, "fchmod"):
+        return
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = 0o666 & ~mask
+    with contextlib.suppress(OSError):
+        os.fchmod(fd, mode)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str, overwrite: bool = True):
     """Yields a binary file object; on success its content replaces ``path`` in one step.
@@ -41,6 +56,7 @@ def atomic_write(path: str, overwrite: bool = True):
         raise FileNotFoundError(f"cannot save to {path}: directory {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
+        _set_mode(fd, path)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()

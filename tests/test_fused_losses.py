@@ -203,3 +203,40 @@ def test_errors():
         ops.sigmoid_binary_cross_entropy(x, np.zeros(4, np.float32))
     with pytest.raises(ValueError, match="shares memory"):
         ops.softmax_cross_entropy(x, x.copy(), out=(x, None))
+
+
+def _softmax_model(seed):
+    nncore.random.set_seed(seed)
+    model = nncore.Sequential([nncore.Input(shape=(6,)),
+                               nncore.layers.Dense(8, activation="relu"),
+                               nncore.layers.Dense(4, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    return model
+
+
+def test_predict_and_evaluate_inside_fit_see_probabilities_and_leave_fit_fused():
+    """A callback that calls predict() and evaluate() mid-fit gets probabilities (not the logits
+    the fused training step works on), and fit goes on with the same losses as a run without it."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 6)).astype(np.float32)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 64)]
+    seen = []
+
+    def peek(batch, logs):
+        p = probe.predict(x[:5], verbose=0)
+        seen.append((p.min(), np.abs(p.sum(axis=1) - 1).max(), probe.predict_on_batch(x[:5])))
+        probe.evaluate(x[:8], y[:8], verbose=0)
+
+    plain = _softmax_model(3)
+    probe = _softmax_model(3)
+    h_plain = plain.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    h_probe = probe.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                        callbacks=[nncore.callbacks.LambdaCallback(on_train_batch_end=peek)])
+    assert len(seen) == 8
+    for lowest, off_one, on_batch in seen:
+        assert lowest >= 0 and off_one < 1e-5
+        np.testing.assert_allclose(on_batch.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(h_plain.history["loss"], h_probe.history["loss"])
+    for a, b in zip(plain.get_weights(), probe.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(probe.predict(x, verbose=0).sum(axis=1), 1, atol=1e-5)

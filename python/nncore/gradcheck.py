@@ -249,29 +249,28 @@ def _check_model_loss(model, data, eps, atol, rtol, training):
     frozen = _Frozen(net)
     what = f"the compiled loss of model '{model.name}'" + (" (float64 clone)" if cloned else "")
     net._ensure_packed()
-    net._set_fusion(True)
-    try:
-        net.set_needs_input_grad(True)
-        net._reset_metrics()
-        frozen.reset_rng()
-        net._zero_grads()
-        for v in net.trainable_weights:
-            v.zero_grad()
-        outs = net._graph.forward(xs, training)
-        _, grads = net._loss_step(outs, ys, training=True)
-        gins = net._graph.backward(grads)
-        entries = [_Entry(f"input {k}" if len(xs) > 1 else "input", xa, gi)
-                   for k, (xa, gi) in enumerate(zip(xs, gins))]
-        entries += [_Entry(v.name, v.value, v.grad) for v in net.trainable_weights]
-
-        def objective():
+    with net._fusion(True):
+        try:
+            net.set_needs_input_grad(True)
+            net._reset_metrics()
             frozen.reset_rng()
-            return float(net._loss_step(net._graph.forward(xs, training), ys, training=False)[0])
+            net._zero_grads()
+            for v in net.trainable_weights:
+                v.zero_grad()
+            outs = net._graph.forward(xs, training)
+            _, grads = net._loss_step(outs, ys, training=True)
+            gins = net._graph.backward(grads)
+            entries = [_Entry(f"input {k}" if len(xs) > 1 else "input", xa, gi)
+                       for k, (xa, gi) in enumerate(zip(xs, gins))]
+            entries += [_Entry(v.name, v.value, v.grad) for v in net.trainable_weights]
 
-        return _compare(what, entries, objective, eps, atol, rtol)
-    finally:
-        net._set_fusion(False)
-        frozen.restore()
+            def objective():
+                frozen.reset_rng()
+                return float(net._loss_step(net._graph.forward(xs, training), ys, training=False)[0])
+
+            return _compare(what, entries, objective, eps, atol, rtol)
+        finally:
+            frozen.restore()
 
 
 def _check_function(fn, inputs, eps, atol, rtol, seed):

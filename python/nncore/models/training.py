@@ -7,6 +7,8 @@ graph, one optimizer call over the flat weight buffer, metric updates.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
 import sys
 from collections.abc import Mapping
@@ -41,6 +43,13 @@ class _Mean:
     def reset(self) -> None:
         self.total = 0.0
         self.count = 0
+
+
+def _fields(obj) -> dict:
+    """An object's attributes, whether it keeps them in ``__dict__`` or in ``__slots__``."""
+    if hasattr(obj, "__dict__"):
+        return dict(obj.__dict__)
+    return {k: getattr(obj, k) for k in obj.__slots__}
 
 
 class _Head:
@@ -358,10 +367,20 @@ class TrainingMixin:
                 v.zero_grad()
 
     # ----------------------------------------------------------------- steps
-    def _set_fusion(self, on: bool) -> None:
-        for h in self._heads:
-            if h.fused:
-                h.layer.omit_activation = on
+    @contextlib.contextmanager
+    def _fusion(self, on: bool):
+        """Output activations folded into the loss (``on``) or applied (off) inside the block.
+        The previous state comes back afterwards, so evaluate() or predict() called from a
+        callback in the middle of fit() leaves fit's fused step as it was."""
+        heads = [h for h in getattr(self, "_heads", ()) if h.fused]
+        before = [h.layer.omit_activation for h in heads]
+        for h in heads:
+            h.layer.omit_activation = on
+        try:
+            yield
+        finally:
+            for h, b in zip(heads, before):
+                h.layer.omit_activation = b
 
     def _loss_step(self, outs, ys, training, sample_weight=None):
         total = 0.0
@@ -418,6 +437,24 @@ class TrainingMixin:
 
     def reset_metrics(self):
         self._reset_metrics()
+
+    @contextlib.contextmanager
+    def _metrics_kept(self):
+        """Inside fit (a callback calling evaluate), the epoch's running loss and metrics come
+        back after the block, so the epoch's logs still describe training batches only."""
+        if getattr(self, "_fit_callbacks", None) is None:
+            yield
+            return
+        objs = [self._loss_tracker] + [o for h in self._heads for o in (h.tracker, *h.metrics)]
+        saved = [copy.deepcopy(_fields(o)) for o in objs]
+        tracker = self._loss_tracker
+        try:
+            yield
+        finally:
+            self._loss_tracker = tracker
+            for o, fields in zip(objs, saved):
+                for k, v in fields.items():
+                    setattr(o, k, v)
 
     # ----------------------------------------------------------------- fit
     def _restore_callback_states(self, callbacks):
@@ -499,39 +536,40 @@ class TrainingMixin:
         batch_hooks = cb_list.has_batch_hooks()
         dtype = self.dtype
         batch_buffers: dict = {}
-        self._set_fusion(True)
-        try:
-            cb_list.on_train_begin()
-            logs = {}
-            for epoch in range(initial_epoch, epochs):
-                self._reset_metrics()
-                cb_list.on_epoch_begin(epoch)
-                order = self._shuffle_rng.permutation(n) if shuffle else None
-                for b in range(steps):
-                    lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
-                    index = order[lo:hi] if order is not None else slice(lo, hi)
-                    if batch_hooks:
-                        cb_list.on_train_batch_begin(b)
-                    xb = [_gather(a, index, dtype, batch_buffers, ("x", k)) for k, a in enumerate(xs)]
-                    yb = [_gather(a, index, None, batch_buffers, ("y", k)) for k, a in enumerate(ys)]
-                    wb = None if weights is None else weights[index]
-                    self._train_step(xb, yb, wb)
-                    if batch_hooks:
-                        cb_list.on_train_batch_end(b, _Logs(self))
+        with self._fusion(True):
+            try:
+                cb_list.on_train_begin()
+                logs = {}
+                for epoch in range(initial_epoch, epochs):
+                    self._reset_metrics()
+                    cb_list.on_epoch_begin(epoch)
+                    order = self._shuffle_rng.permutation(n) if shuffle else None
+                    for b in range(steps):
+                        lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
+                        index = order[lo:hi] if order is not None else slice(lo, hi)
+                        if batch_hooks:
+                            cb_list.on_train_batch_begin(b)
+                        xb = [_gather(a, index, dtype, batch_buffers, ("x", k))
+                              for k, a in enumerate(xs)]
+                        yb = [_gather(a, index, None, batch_buffers, ("y", k))
+                              for k, a in enumerate(ys)]
+                        wb = None if weights is None else weights[index]
+                        self._train_step(xb, yb, wb)
+                        if batch_hooks:
+                            cb_list.on_train_batch_end(b, _Logs(self))
+                        if self.stop_training:
+                            break
+                    logs = self._current_logs()
+                    if val is not None and (epoch + 1) % int(validation_freq) == 0:
+                        val_logs = self._evaluate_arrays(val[0], val[1],
+                                                         validation_batch_size or batch_size)
+                        logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    cb_list.on_epoch_end(epoch, logs)
                     if self.stop_training:
                         break
-                logs = self._current_logs()
-                if val is not None and (epoch + 1) % int(validation_freq) == 0:
-                    val_logs = self._evaluate_arrays(val[0], val[1],
-                                                     validation_batch_size or batch_size)
-                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                cb_list.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
-            cb_list.on_train_end(logs)
-        finally:
-            self._set_fusion(False)
-            self._fit_callbacks = None
+                cb_list.on_train_end(logs)
+            finally:
+                self._fit_callbacks = None
         return history
 
     # ----------------------------------------------------------------- evaluate / predict
@@ -562,11 +600,8 @@ class TrainingMixin:
         ys = _as_targets(self, y, xs[0].shape[0])
         self._ensure_packed()
         bar = Progbar(-(-xs[0].shape[0] // batch_size), verbose=verbose) if verbose else None
-        self._set_fusion(True)
-        try:
+        with self._fusion(True), self._metrics_kept():
             logs = self._evaluate_arrays(xs, ys, batch_size, bar)
-        finally:
-            self._set_fusion(False)
         if bar is not None:
             bar.update(bar.target, logs, finalize=True)
         if return_dict:
@@ -586,15 +621,16 @@ class TrainingMixin:
         results = None
         steps_n = -(-n // batch_size)
         bar = Progbar(steps_n, verbose=verbose) if verbose and n else None
-        for b in range(steps_n):
-            sl = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            outs = self._graph.forward([_batch(a, sl, dtype) for a in xs], False)
-            if results is None:
-                results = [np.empty((n, *o.shape[1:]), o.dtype) for o in outs]
-            for r, o in zip(results, outs):
-                r[sl] = o
-            if bar is not None:
-                bar.update(b + 1)
+        with self._fusion(False):
+            for b in range(steps_n):
+                sl = slice(b * batch_size, min(n, (b + 1) * batch_size))
+                outs = self._graph.forward([_batch(a, sl, dtype) for a in xs], False)
+                if results is None:
+                    results = [np.empty((n, *o.shape[1:]), o.dtype) for o in outs]
+                for r, o in zip(results, outs):
+                    r[sl] = o
+                if bar is not None:
+                    bar.update(b + 1)
         if bar is not None:
             bar.update(steps_n, finalize=True)
         if results is None:
@@ -619,11 +655,8 @@ class TrainingMixin:
         self._ensure_packed()
         self.set_needs_input_grad(False)
         self._reset_metrics()
-        self._set_fusion(True)
-        try:
+        with self._fusion(True):
             self._train_step([_batch(a, slice(None), self.dtype) for a in xs], ys, weights)
-        finally:
-            self._set_fusion(False)
         return self._batch_logs(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -632,17 +665,15 @@ class TrainingMixin:
             raise ValueError("test_on_batch: sample_weight is not supported")
         xs = _as_inputs(self, x)
         ys = _as_targets(self, y, xs[0].shape[0])
-        self._reset_metrics()
-        self._set_fusion(True)
-        try:
+        with self._fusion(True), self._metrics_kept():
+            self._reset_metrics()
             self._test_step([_batch(a, slice(None), self.dtype) for a in xs], ys)
-        finally:
-            self._set_fusion(False)
-        return self._batch_logs(return_dict)
+            return self._batch_logs(return_dict)
 
     def predict_on_batch(self, x):
         xs = _as_inputs(self, x)
-        outs = self._graph.forward([_batch(a, slice(None), self.dtype) for a in xs], False)
+        with self._fusion(False):
+            outs = self._graph.forward([_batch(a, slice(None), self.dtype) for a in xs], False)
         return outs if self._nested_outputs else outs[0]
 
     # ----------------------------------------------------------------- errors

@@ -47,6 +47,25 @@ def test_set_num_threads_and_threadpoolctl_limit_the_pool():
         nncore.set_num_threads(before)
 
 
+def test_set_num_threads_holds_in_threads_started_later():
+    """OpenMP keeps thread counts per thread; set_num_threads is for the whole process, so a
+    thread started afterwards (a data loader, a server worker) runs with the count set."""
+    code = """
+        import threading
+        import nncore
+        nncore.set_num_threads(1)
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(nncore.get_num_threads()))
+        t.start(); t.join()
+        nncore.set_num_threads(3)
+        t = threading.Thread(target=lambda: seen.append(nncore.get_num_threads()))
+        t.start(); t.join()
+        print(seen, nncore.get_num_threads())
+    """
+    out = run_python(code, {"OMP_NUM_THREADS": "2"})
+    assert out.strip() == "[1, 3] 3"
+
+
 def results(seed=0):
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((300, 200)).astype(np.float32)

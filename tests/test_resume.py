@@ -44,18 +44,19 @@ SCRIPT = textwrap.dedent("""
         model = nncore.load_model(workdir + "/ckpt-2.nncore")
         np.savez(workdir + "/start.npz", *model.get_weights())
     # Callback state matters: the plateau callback halves the rate after a wait it counts.
-    # The checkpoint comes last: it then saves the other callbacks' states after their epoch end.
-    callbacks = [nncore.callbacks.EarlyStopping(monitor="loss", patience=10)]
+    # The checkpoint comes first in the list: it still saves the other callbacks' states after
+    # their epoch end (fit runs it last at an epoch's end).
+    callbacks = [nncore.callbacks.ModelCheckpoint(workdir + "/ckpt-{epoch}.nncore"),
+                 nncore.callbacks.EarlyStopping(monitor="loss", patience=10)]
     if lr_kind == "plateau":
         callbacks.append(nncore.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5,
                                                             patience=2, min_delta=10.0))
-    callbacks.append(nncore.callbacks.ModelCheckpoint(workdir + "/ckpt-{epoch}.nncore"))
     first = 0 if mode == "full" else 2
     model.fit(x, y, batch_size=7, epochs=4, initial_epoch=first, verbose=0, callbacks=callbacks)
     np.savez(workdir + f"/{mode}.npz", *model.get_weights(),
              iterations=np.array(model.optimizer.iterations),
              lr=np.array(float(model.optimizer.learning_rate)),
-             early_wait=np.array(callbacks[0].wait), early_best=np.array(callbacks[0].best))
+             early_wait=np.array(callbacks[1].wait), early_best=np.array(callbacks[1].best))
 """)
 
 

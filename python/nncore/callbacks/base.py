@@ -86,7 +86,13 @@ class CallbackList(Callback):
         super().__init__()
         self.callbacks = list(callbacks)
         for hook in _HOOKS:
-            active = [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)]
+            ordered = self.callbacks
+            if hook == "on_epoch_end":
+                # A callback that saves the training state (ModelCheckpoint) must see the
+                # other callbacks after their end-of-epoch step, wherever it sits in the list.
+                ordered = ([cb for cb in ordered if not getattr(cb, "saves_training_state", False)]
+                           + [cb for cb in ordered if getattr(cb, "saves_training_state", False)])
+            active = [getattr(cb, hook) for cb in ordered if _overrides(cb, hook)]
             setattr(self, hook, self._fan_out(active, "epoch" in hook or "batch" in hook))
         if model is not None:
             self.set_model(model)

@@ -28,10 +28,12 @@ class ModelCheckpoint(Callback):
 
     A whole-model checkpoint also holds the states of the fit's other callbacks (early-stopping
     wait, plateau counters, ...): ``nncore.load_model(path)`` hands them to the callbacks of the
-    same classes in the next ``fit``, so ``fit(..., initial_epoch=k)`` resumes exactly. Callbacks
-    run in list order: put the checkpoint last so that it saves their states after their own
-    end-of-epoch step.
+    same classes in the next ``fit``, so ``fit(..., initial_epoch=k)`` resumes exactly. At the end
+    of an epoch the checkpoint runs after the other callbacks, wherever it sits in the list, so it
+    saves their states after their own end-of-epoch step.
     """
+
+    saves_training_state = True
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",

@@ -215,3 +215,28 @@ def test_errors():
         ops.sgd_step(ro, g, lr=0.1)
     with pytest.raises(ValueError, match="NumPy array"):
         ops.sgd_step([0.0, 1.0], [1.0, 1.0], lr=0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_subnormal_moments_are_flushed_and_the_rest_is_untouched(dtype):
+    """Moments of parameters with a zero gradient decay into subnormals; the steps flush those to
+    zero (they are slow on x86) and leave normal values exactly as the formula gives them."""
+    tiny = np.finfo(dtype).tiny
+    n = 40_000
+    param = np.ones(n, dtype)
+    grad = np.zeros(n, dtype)
+    m = np.full(n, tiny / 4, dtype)          # subnormal
+    v = np.full(n, tiny / 4, dtype)
+    m[::2] = 0.5                             # normal
+    v[::2] = 0.25
+    expect_m = m[::2] - m[::2] * dtype(0.1)
+    ops.adam_step(param, grad, m, v, lr=0.0, step=3)
+    assert np.all(m[1::2] == 0) and np.all(v[1::2] == 0)
+    np.testing.assert_array_equal(m[::2], expect_m)
+    velocity = np.full(n, tiny / 2, dtype)
+    ops.sgd_step(param, grad, velocity, lr=0.0, momentum=0.9)
+    assert np.all(velocity == 0)
+    rms = np.full(n, tiny / 2, dtype)
+    ops.rmsprop_step(param, grad, rms, lr=0.0)
+    assert np.all(rms == 0)
+    np.testing.assert_array_equal(param, 1)

@@ -112,6 +112,10 @@ def adam_step(param, grad, m, v, *, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, st
 
     ``step`` is the 1-based number of this update (Keras's ``iterations + 1``); ``m``, ``v`` (and
     ``amsgrad_vhat``) start as zeros. Defaults are Keras's (epsilon 1e-7, not PyTorch's 1e-8).
+
+    Like every optimizer step here it runs with subnormal numbers flushed to zero: the moments of
+    a parameter whose gradient stays zero decay into that range, where x86 arithmetic is several
+    times slower, and only values below the dtype's smallest normal number change.
     """
     lr = _float(lr, "lr")
     beta1 = _float(beta1, "beta1")

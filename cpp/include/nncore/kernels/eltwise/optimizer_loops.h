@@ -8,6 +8,11 @@
 namespace nncore {
 namespace {
 
+// __builtin_sqrt on a float promotes it to double, which costs conversions and a double-width
+// square root per lane; the float overload stays in float32 and rounds to the same result.
+inline float square_root(float x) { return __builtin_sqrtf(x); }
+inline double square_root(double x) { return __builtin_sqrt(x); }
+
 // Optimizer loops, one instantiation per variant so that each loop is branch-free. Decay is a
 // separate flag because p - p * 0 is not p for p = inf.
 template <typename T, bool kDecay, bool kMomentum, bool kNesterov>
@@ -54,7 +59,7 @@ void adam_range(T* p, const T* g, T* m, T* v, T* vhat, std::ptrdiff_t n, T alpha
       vi = vhat[i] > vi ? vhat[i] : vi;
       vhat[i] = vi;
     }
-    p[i] = w - (mi * alpha) / (__builtin_sqrt(vi) + eps);
+    p[i] = w - (mi * alpha) / (square_root(vi) + eps);
   }
 }
 
@@ -86,7 +91,7 @@ void rmsprop_range(T* p, const T* g, T* rms, T* buf, T* mg, std::ptrdiff_t n, T 
     } else {
       denom = r + eps;
     }
-    const T inc = (lr * gi) / __builtin_sqrt(denom);
+    const T inc = (lr * gi) / square_root(denom);
     if constexpr (kMomentum) {
       const T b = mom * buf[i] + inc;
       buf[i] = b;

@@ -216,7 +216,7 @@ def _gather(arr, index, dtype, buffers: dict, key):
         if buf is None or buf.shape != shape or buf.dtype != arr.dtype:
             buf = buffers[key] = np.empty(shape, arr.dtype)
         # mode="clip" writes straight into buf ("raise" buffers); the indices are in range.
-        return np.take(arr, index, axis=0, out=buf, mode="clip")
+        return arr.take(index, 0, buf, "clip")
     return _batch(arr, index, dtype)
 
 

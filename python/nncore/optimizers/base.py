@@ -209,15 +209,15 @@ class Optimizer:
         return self.iterations
 
     def _apply(self, grads: list, variables: list) -> None:
-        kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
-        if len(kept) < len(variables):
+        if not variables:
+            return
+        if any(g is None for g in grads):
+            kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
             missing = [getattr(v, "name", "?") for g, v in zip(grads, variables) if g is None]
             if not kept:
                 raise ValueError("no gradients provided for any variable")
             warnings.warn(f"gradients do not exist for variables {missing}", stacklevel=3)
-        if not kept:
-            return
-        grads, variables = [g for g, _ in kept], [v for _, v in kept]
+            grads, variables = [g for g, _ in kept], [v for _, v in kept]
         if not self.built:
             self.build(variables)
             self.built = True
@@ -228,6 +228,8 @@ class Optimizer:
             if id(v) not in self._index:
                 raise ValueError(f"unknown variable '{getattr(v, 'name', v)}': this optimizer was "
                                  "built for other variables; create a new optimizer for new ones")
+            if type(g) is np.ndarray and g.dtype == v.dtype and g.shape == v.shape:
+                continue        # the training loop's own gradients: nothing to convert
             g = np.asarray(g)
             if g.shape != v.shape:
                 raise ShapeError(f"gradient of shape {g.shape} for variable "

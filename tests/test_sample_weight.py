@@ -69,12 +69,50 @@ def test_class_weight_equals_the_matching_sample_weight(one_hot):
         np.testing.assert_array_equal(wa, wb)
 
 
-def test_validation_split_splits_the_weights_too():
+def weighted_cross_entropy(m, x, y, w):
+    """Reference: the per-sample cross-entropies of m's predictions, weighted and averaged over the
+    number of samples (Keras's sum_over_batch_size)."""
+    p = m.predict(x, verbose=0)
+    return float(np.mean(w * -np.log((p * y).sum(axis=1))))
+
+
+def test_evaluate_and_test_on_batch_weight_the_loss():
     x, y, _ = data()
     m = model()
-    h = m.fit(x, y, batch_size=8, epochs=1, verbose=0, validation_split=0.25,
-              sample_weight=np.ones(len(x)))
-    assert "val_loss" in h.history
+    w = np.linspace(0.0, 2.0, len(x))
+    want = weighted_cross_entropy(m, x, y, w)
+    # One batch: the weighted mean over the batch size; in batches: the mean of those.
+    np.testing.assert_allclose(m.evaluate(x, y, batch_size=len(x), sample_weight=w, verbose=0),
+                               want, rtol=1e-12)
+    np.testing.assert_allclose(m.test_on_batch(x, y, sample_weight=w), want, rtol=1e-12)
+    np.testing.assert_allclose(m.evaluate(x, y, batch_size=8, sample_weight=w, verbose=0),
+                               want, rtol=1e-12)
+    assert m.evaluate(x, y, sample_weight=np.zeros(len(x)), verbose=0) == 0.0
+    with pytest.raises(ValueError, match=r"evaluate: sample_weight must have shape \(24,\)"):
+        m.evaluate(x, y, sample_weight=np.ones(3), verbose=0)
+
+
+def test_validation_split_splits_the_weights_too():
+    x, y, _ = data()
+    w = np.linspace(0.0, 2.0, len(x))
+    m = model(lr=0.0)        # weights stay put, so val_loss can be recomputed afterwards
+    h = m.fit(x, y, batch_size=8, epochs=1, verbose=0, validation_split=0.25, sample_weight=w)
+    want = weighted_cross_entropy(m, x[18:], y[18:], w[18:])
+    np.testing.assert_allclose(h.history["val_loss"][0], want, rtol=1e-12)
+
+
+def test_validation_data_takes_weights():
+    x, y, _ = data()
+    w = np.linspace(0.0, 2.0, 8)
+    m = model(lr=0.0)
+    h = m.fit(x[:16], y[:16], batch_size=8, epochs=1, verbose=0,
+              validation_data=(x[16:], y[16:], w))
+    want = weighted_cross_entropy(m, x[16:], y[16:], w)
+    np.testing.assert_allclose(h.history["val_loss"][0], want, rtol=1e-12)
+    plain = m.fit(x[:16], y[:16], batch_size=8, epochs=1, verbose=0,
+                  validation_data=(x[16:], y[16:], None))
+    np.testing.assert_allclose(plain.history["val_loss"][0],
+                               weighted_cross_entropy(m, x[16:], y[16:], np.ones(8)), rtol=1e-12)
 
 
 def test_bad_weights_are_refused():

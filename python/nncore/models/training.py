@@ -414,9 +414,9 @@ class TrainingMixin:
             v.assign(v.constraint(v.value))
         return total
 
-    def _test_step(self, xs, ys):
+    def _test_step(self, xs, ys, sample_weight=None):
         outs = self._graph.forward(xs, False)
-        return self._loss_step(outs, ys, training=False)[0]
+        return self._loss_step(outs, ys, training=False, sample_weight=sample_weight)[0]
 
     def _reset_metrics(self):
         self._loss_tracker = _Mean()
@@ -501,17 +501,22 @@ class TrainingMixin:
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-                raise ValueError("fit: validation_data must be (x_val, y_val)")
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                raise ValueError("fit: validation sample weights are not supported")
+                raise ValueError("fit: validation_data must be (x_val, y_val) or "
+                                 "(x_val, y_val, val_sample_weight)")
             vx = _as_inputs(self, validation_data[0], "validation x")
-            val = (vx, _as_targets(self, validation_data[1], vx[0].shape[0], "validation y"))
+            vy = _as_targets(self, validation_data[1], vx[0].shape[0], "validation y")
+            vw = None
+            if len(validation_data) == 3:
+                vw = _sample_weights(self, vy, vx[0].shape[0], validation_data[2], None,
+                                     "fit (validation_data)")
+            val = (vx, vy, vw)
         elif validation_split > 0:
             n_val = int(math.floor(n * validation_split))
             if n_val == 0 or n_val == n:
                 raise ValueError(f"fit: validation_split={validation_split} of {n} samples leaves "
                                  "an empty training or validation set")
-            val = ([a[n - n_val:] for a in xs], [a[n - n_val:] for a in ys])
+            val = ([a[n - n_val:] for a in xs], [a[n - n_val:] for a in ys],
+                   None if weights is None else weights[n - n_val:])
             xs = [a[:n - n_val] for a in xs]
             ys = [a[:n - n_val] for a in ys]
             weights = None if weights is None else weights[:n - n_val]
@@ -562,7 +567,8 @@ class TrainingMixin:
                     logs = self._current_logs()
                     if val is not None and (epoch + 1) % int(validation_freq) == 0:
                         val_logs = self._evaluate_arrays(val[0], val[1],
-                                                         validation_batch_size or batch_size)
+                                                         validation_batch_size or batch_size,
+                                                         weights=val[2])
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     cb_list.on_epoch_end(epoch, logs)
                     if self.stop_training:
@@ -573,14 +579,15 @@ class TrainingMixin:
         return history
 
     # ----------------------------------------------------------------- evaluate / predict
-    def _evaluate_arrays(self, xs, ys, batch_size, progbar=None):
+    def _evaluate_arrays(self, xs, ys, batch_size, progbar=None, weights=None):
         self._reset_metrics()
         n = xs[0].shape[0]
         dtype = self.dtype
         steps = -(-n // batch_size)
         for b in range(steps):
             sl = slice(b * batch_size, min(n, (b + 1) * batch_size))
-            self._test_step([_batch(a, sl, dtype) for a in xs], [a[sl] for a in ys])
+            self._test_step([_batch(a, sl, dtype) for a in xs], [a[sl] for a in ys],
+                            None if weights is None else weights[sl])
             if progbar is not None:
                 progbar.update(b + 1, self._current_logs())
         return self._current_logs()
@@ -590,18 +597,17 @@ class TrainingMixin:
         """Loss and metrics over (x, y): a scalar without metrics, else ``[loss, *metrics]``
         (or a dict with ``return_dict=True``)."""
         self._require_compiled("evaluate")
-        if sample_weight is not None:
-            raise ValueError("evaluate: sample_weight is not supported")
         batch_size = 32 if batch_size is None else int(batch_size)
         if batch_size < 1:
             raise ValueError(f"evaluate: batch_size must be >= 1, got {batch_size}")
         verbose = 1 if verbose == "auto" else int(verbose)
         xs = _as_inputs(self, x)
         ys = _as_targets(self, y, xs[0].shape[0])
+        weights = _sample_weights(self, ys, xs[0].shape[0], sample_weight, None, "evaluate")
         self._ensure_packed()
         bar = Progbar(-(-xs[0].shape[0] // batch_size), verbose=verbose) if verbose else None
         with self._fusion(True), self._metrics_kept():
-            logs = self._evaluate_arrays(xs, ys, batch_size, bar)
+            logs = self._evaluate_arrays(xs, ys, batch_size, bar, weights)
         if bar is not None:
             bar.update(bar.target, logs, finalize=True)
         if return_dict:
@@ -661,13 +667,12 @@ class TrainingMixin:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._require_compiled("test_on_batch")
-        if sample_weight is not None:
-            raise ValueError("test_on_batch: sample_weight is not supported")
         xs = _as_inputs(self, x)
         ys = _as_targets(self, y, xs[0].shape[0])
+        weights = _sample_weights(self, ys, xs[0].shape[0], sample_weight, None, "test_on_batch")
         with self._fusion(True), self._metrics_kept():
             self._reset_metrics()
-            self._test_step([_batch(a, slice(None), self.dtype) for a in xs], ys)
+            self._test_step([_batch(a, slice(None), self.dtype) for a in xs], ys, weights)
             return self._batch_logs(return_dict)
 
     def predict_on_batch(self, x):

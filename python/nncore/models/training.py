@@ -230,6 +230,7 @@ class TrainingMixin:
         self.stop_training = False
         self.history = None
         self._heads: list[_Head] = []
+        self._loss_tracker = _Mean()
         self._flat: Variable | None = None
         self._opt_vars: list[Variable] = []
         self._packed_views: list | None = None
@@ -372,7 +373,7 @@ class TrainingMixin:
         """Output activations folded into the loss (``on``) or applied (off) inside the block.
         The previous state comes back afterwards, so evaluate() or predict() called from a
         callback in the middle of fit() leaves fit's fused step as it was."""
-        heads = [h for h in getattr(self, "_heads", ()) if h.fused]
+        heads = [h for h in self._heads if h.fused]
         before = [h.layer.omit_activation for h in heads]
         for h in heads:
             h.layer.omit_activation = on
@@ -419,7 +420,7 @@ class TrainingMixin:
         return self._loss_step(outs, ys, training=False, sample_weight=sample_weight)[0]
 
     def _reset_metrics(self):
-        self._loss_tracker = _Mean()
+        self._loss_tracker.reset()
         for h in self._heads:
             h.tracker.reset()
             for m in h.metrics:
@@ -442,16 +443,14 @@ class TrainingMixin:
     def _metrics_kept(self):
         """Inside fit (a callback calling evaluate), the epoch's running loss and metrics come
         back after the block, so the epoch's logs still describe training batches only."""
-        if getattr(self, "_fit_callbacks", None) is None:
+        if self._fit_callbacks is None:
             yield
             return
         objs = [self._loss_tracker] + [o for h in self._heads for o in (h.tracker, *h.metrics)]
         saved = [copy.deepcopy(_fields(o)) for o in objs]
-        tracker = self._loss_tracker
         try:
             yield
         finally:
-            self._loss_tracker = tracker
             for o, fields in zip(objs, saved):
                 for k, v in fields.items():
                     setattr(o, k, v)

@@ -8,6 +8,10 @@ sit, so trajectories match Keras's. ``weight_decay`` is Keras's decoupled decay,
 ``param`` and the state arrays are updated in place and must be float arrays of one dtype and
 shape (views in other layouts are copied in and out); ``grad`` must match them. Nothing is
 returned.
+
+The updates run with subnormal numbers flushed to zero: the state of a parameter whose gradient
+stays zero (a dead unit) decays into that range, where x86 arithmetic is several times slower.
+Only values below the dtype's smallest normal number are affected.
 """
 
 from __future__ import annotations
@@ -112,10 +116,6 @@ def adam_step(param, grad, m, v, *, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, st
 
     ``step`` is the 1-based number of this update (Keras's ``iterations + 1``); ``m``, ``v`` (and
     ``amsgrad_vhat``) start as zeros. Defaults are Keras's (epsilon 1e-7, not PyTorch's 1e-8).
-
-    Like every optimizer step here it runs with subnormal numbers flushed to zero: the moments of
-    a parameter whose gradient stays zero decay into that range, where x86 arithmetic is several
-    times slower, and only values below the dtype's smallest normal number change.
     """
     lr = _float(lr, "lr")
     beta1 = _float(beta1, "beta1")

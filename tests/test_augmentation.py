@@ -371,3 +371,21 @@ def test_empty_batch():
         y = layer(x, training=True)
         assert y.shape[0] == 0
         assert layer.backward(np.zeros_like(y)).shape == x.shape
+
+
+@given(n=st.integers(1, 4), h=st.integers(1, 7), w=st.integers(1, 7), c=st.integers(1, 3),
+       crop=st.tuples(st.integers(1, 9), st.integers(1, 9)), pad=st.data(),
+       mode=st.sampled_from(aug.FILL_MODES), seed=st.integers(0, 2**16))
+def test_crop_windows_match_the_resampler(n, h, w, c, crop, pad, mode, seed):
+    """Training crops slice a padded copy of the batch (padding no wider than the image) instead
+    of gathering through the resampler: both give the same pixels for every fill mode."""
+    ch, cw = min(crop[0], 3 * h), min(crop[1], 3 * w)    # reachable with padding <= image
+    ph = pad.draw(st.integers(max(0, -(-(ch - h) // 2)), h), label="pad_h")
+    pw = pad.draw(st.integers(max(0, -(-(cw - w) // 2)), w), label="pad_w")
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, h, w, c)).astype(np.float32)
+    layer = RandomCrop(ch, cw, padding=(ph, pw), fill_mode=mode, fill_value=0.5)
+    oy = rng.integers(0, h + 2 * ph - ch + 1, size=n) - ph
+    ox = rng.integers(0, w + 2 * pw - cw + 1, size=n) - pw
+    np.testing.assert_array_equal(layer._windows(x, oy, ox),
+                                  layer._sampler(oy, ox, n, h, w).apply(x))

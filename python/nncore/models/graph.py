@@ -91,9 +91,6 @@ class Graph:
             raise ValueError(f"layer names in a model must be unique; repeated: {', '.join(dupes)}")
         self.output_ids = [tid(t) for t in outputs]
         self.num_tensors = len(self.tensors)
-        # Layers whose every input is a model input need no input gradient during training.
-        inputs_set = set(self.input_ids)
-        self.first_layers = {id(s.layer) for s in self.steps if set(s.inputs) <= inputs_set}
 
     def forward(self, xs: list, training: bool):
         vals = [None] * self.num_tensors

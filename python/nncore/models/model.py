@@ -164,13 +164,24 @@ class Model(TrainingMixin, Layer):
         return gins if self.multi_input else gins[0]
 
     def set_needs_input_grad(self, needed: bool) -> None:
-        """Whether layers fed only by the model's inputs compute their input gradient."""
+        """Whether the model computes the gradient of its inputs. Without it, a layer whose
+        inputs depend on no trainable weight (the model's inputs, through augmentation, frozen
+        or weightless layers) skips its input gradient, and nothing before it runs backward."""
         self.needs_input_grad = needed
-        for step in self._graph.steps:
-            if id(step.layer) in self._graph.first_layers:
-                step.layer.needs_input_grad = needed
-                if isinstance(step.layer, Model):
-                    step.layer.set_needs_input_grad(needed)
+        graph = self._graph
+        # Tensors whose gradient nobody needs: the inputs, then what weight-free layers make of them.
+        free = set() if needed else set(graph.input_ids)
+        layer_needs: dict[int, bool] = {}
+        for step in graph.steps:
+            inputs_free = all(i in free for i in step.inputs)
+            layer_needs[id(step.layer)] = layer_needs.get(id(step.layer), False) or not inputs_free
+            if inputs_free and not step.layer.trainable_weights:
+                free.add(step.output)
+        for step in graph.steps:
+            wanted = layer_needs[id(step.layer)]
+            step.layer.needs_input_grad = wanted
+            if isinstance(step.layer, Model):
+                step.layer.set_needs_input_grad(wanted)
 
     # ----------------------------------------------------------------- saving
     def save_weights(self, filepath, overwrite=True):

@@ -304,8 +304,8 @@ class RandomCrop(_RandomImageLayer):
 
     def _windows(self, x, oy, ox):
         """The crops as slices of one padded copy of the batch: the pixels the resampler gathers
-        (padding no wider than the image reflects or wraps once, as NumPy's pad does), about 20
-        times faster than gathering them one by one."""
+        (padding no wider than the image reflects or wraps once, as NumPy's pad does), about 10
+        times faster than gathering them one by one (1.1 ms -> 0.1 ms for 32 CIFAR images)."""
         ph, pw = self.padding
         extra = {"constant_values": self.fill_value} if self.fill_mode == "constant" else {}
         padded = np.pad(x, ((0, 0), (ph, ph), (pw, pw), (0, 0)), mode=_PAD_MODES[self.fill_mode],

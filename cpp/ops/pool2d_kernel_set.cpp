@@ -1,27 +1,19 @@
 // Picks the pooling kernels of the active ISA path.
-#include "nncore/dispatch.h"
+#include "nncore/isa_fills.h"
+#include "nncore/kernel_registry.h"
 #include "pool2d_internal.h"
 
 namespace nncore::pool {
 namespace {
 
-PoolKernelSet make_set(Isa isa) {
-  PoolKernelSet set;
-  fill_pool_kernels_generic(set);
-#ifdef NNCORE_HAVE_X86_KERNELS
-  if (isa == Isa::avx512) fill_pool_kernels_avx512(set);
-#else
-  (void)isa;
-#endif
-  return set;
+KernelRegistry<PoolKernelSet>& registry() {
+  static KernelRegistry<PoolKernelSet> reg(&fill_pool_kernels_generic, nullptr,
+                                           NNCORE_ISA_FILL(pool_kernels, avx512));
+  return reg;
 }
 
 }  // namespace
 
-const PoolKernelSet& kernels() {
-  static const PoolKernelSet sets[3] = {make_set(Isa::generic), make_set(Isa::avx2),
-                                        make_set(Isa::avx512)};
-  return sets[static_cast<int>(active_isa())];
-}
+const PoolKernelSet& kernels() { return registry().active(); }
 
 }  // namespace nncore::pool

@@ -1,6 +1,9 @@
 // A growable 64-byte aligned scratch buffer, kept per thread and reused across calls.
 #pragma once
 #include <cstdlib>
+#if defined(_WIN32)
+#include <malloc.h>
+#endif
 #include <new>
 
 #include "nncore/common.h"
@@ -12,7 +15,7 @@ class AlignedBuffer {
   AlignedBuffer() = default;
   AlignedBuffer(const AlignedBuffer&) = delete;
   AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  ~AlignedBuffer() { std::free(data_); }
+  ~AlignedBuffer() { aligned_free(data_); }
 
   // Returns at least `count` elements of T; the contents are unspecified. Grows, never shrinks,
   // so that steady-state training allocates nothing.
@@ -20,9 +23,9 @@ class AlignedBuffer {
   T* get(std::size_t count) {
     const std::size_t bytes = round_up_bytes(count * sizeof(T));
     if (bytes > capacity_) {
-      void* p = std::aligned_alloc(kAlignment, bytes);
+      void* p = aligned_malloc(bytes);
       if (!p) throw std::bad_alloc();
-      std::free(data_);
+      aligned_free(data_);
       data_ = p;
       capacity_ = bytes;
     }
@@ -32,6 +35,22 @@ class AlignedBuffer {
   std::size_t capacity_bytes() const { return capacity_; }
 
  private:
+  // std::aligned_alloc is missing from MSVC and from older macOS SDKs.
+  static void* aligned_malloc(std::size_t bytes) {
+#if defined(_WIN32)
+    return _aligned_malloc(bytes, kAlignment);
+#else
+    void* p = nullptr;
+    return posix_memalign(&p, kAlignment, bytes) == 0 ? p : nullptr;
+#endif
+  }
+  static void aligned_free(void* p) {
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    std::free(p);
+#endif
+  }
   static std::size_t round_up_bytes(std::size_t b) {
     return (b + kAlignment - 1) / kAlignment * kAlignment + (b == 0 ? kAlignment : 0);
   }

@@ -85,18 +85,20 @@ struct ConvPackedArgs {
   int relu;
 };
 
+// Filled by the kernel registry (kernel_registry.h) from value-initialized sets: no default member
+// initializers, so that no constructor exists for an ISA file to instantiate (see gemm_kernel.h).
 template <typename T>
 struct ConvKernels {
   // Lanes per packed weight block for `cout` output channels (a multiple of the vector width).
-  std::ptrdiff_t (*gather_block)(std::ptrdiff_t cout) = nullptr;
-  void (*gather)(const ConvGatherArgs<T>& a) = nullptr;
-  void (*wgrad)(const ConvWgradArgs<T>& a) = nullptr;
+  std::ptrdiff_t (*gather_block)(std::ptrdiff_t cout);
+  void (*gather)(const ConvGatherArgs<T>& a);
+  void (*wgrad)(const ConvWgradArgs<T>& a);
   // Whether wgrad is faster with runs along grad_y rows (run_x == 0) for this channel count.
-  bool (*wgrad_prefers_dy_runs)(std::ptrdiff_t cout) = nullptr;
+  bool (*wgrad_prefers_dy_runs)(std::ptrdiff_t cout);
   // Lanes of a packed vector and pixels per vector for `cout` channels; 0 pixels: not available.
-  std::ptrdiff_t packed_lanes = 0;
-  std::ptrdiff_t (*packed_pixels)(std::ptrdiff_t cout) = nullptr;
-  void (*packed_gather)(const ConvPackedArgs<T>& a) = nullptr;
+  std::ptrdiff_t packed_lanes;
+  std::ptrdiff_t (*packed_pixels)(std::ptrdiff_t cout);
+  void (*packed_gather)(const ConvPackedArgs<T>& a);
 };
 
 struct ConvKernelSet {

@@ -34,9 +34,9 @@ struct PoolBackRowArgs {
 
 template <typename T>
 struct PoolKernels {
-  void (*max_row)(const PoolRowArgs<T>& a) = nullptr;
-  void (*avg_row)(const PoolRowArgs<T>& a) = nullptr;
-  std::ptrdiff_t (*back_row)(const PoolBackRowArgs<T>& a) = nullptr;
+  void (*max_row)(const PoolRowArgs<T>& a);
+  void (*avg_row)(const PoolRowArgs<T>& a);
+  std::ptrdiff_t (*back_row)(const PoolBackRowArgs<T>& a);
 };
 
 struct PoolKernelSet {

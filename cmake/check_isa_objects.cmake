@@ -1,0 +1,38 @@
+# Fails the build when an object compiled with ISA flags could run before the run-time CPU check:
+# a global symbol other than its fill_*_<isa> functions, a weak (mergeable) definition such as an
+# inline function or template instantiation, or a static initializer. Run before the link with
+#   -DNM=... -DREADELF=... -DAVX2_OBJECTS=a.o;b.o -DAVX512_OBJECTS=c.o;d.o
+set(bad "")
+foreach(isa avx2 avx512)
+  string(TOUPPER ${isa} ISA)
+  foreach(obj IN LISTS ${ISA}_OBJECTS)
+    if(obj STREQUAL "")
+      continue()
+    endif()
+    execute_process(COMMAND ${NM} --defined-only ${obj} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "check_isa_objects: ${NM} failed on ${obj}")
+    endif()
+    string(REPLACE "\n" ";" lines "${syms}")
+    foreach(line IN LISTS lines)
+      if(line MATCHES "^[0-9a-fA-F]* +([A-Za-z]) +(.+)$")
+        set(kind ${CMAKE_MATCH_1})
+        set(name ${CMAKE_MATCH_2})
+        # Local symbols (lower case, except the weak kinds v and w) stay inside the object.
+        if(kind MATCHES "^[VWuvwi]$")
+          string(APPEND bad "  ${obj}: weak definition ${name} (${kind})\n")
+        elseif(kind MATCHES "^[A-Z]$" AND NOT name MATCHES "^_ZN6nncore[0-9]+fill_[a-z0-9_]+_${isa}E")
+          string(APPEND bad "  ${obj}: global symbol ${name} (${kind})\n")
+        endif()
+      endif()
+    endforeach()
+    execute_process(COMMAND ${READELF} -S -W ${obj} OUTPUT_VARIABLE sections)
+    if(sections MATCHES "\\.(init_array|ctors|preinit_array)")
+      string(APPEND bad "  ${obj}: has a static initializer section\n")
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "nncore: ISA kernel objects expose code that could run before the CPU check "
+                      "(keep ISA code in anonymous namespaces, no statics with constructors):\n${bad}")
+endif()

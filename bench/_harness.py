@@ -28,6 +28,40 @@ from typing import Callable, Sequence
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 
+# What each competitor may use when nncore runs a narrower ISA path than the CPU has
+# (NNCORE_ISA=avx2 on an AVX-512 machine): the same ratio against the same competitor means the
+# competitor is held to the same instruction set. OpenBLAS picks its kernels by OPENBLAS_CORETYPE,
+# PyTorch's own kernels by ATEN_CPU_CAPABILITY, MKL by MKL_ENABLE_INSTRUCTIONS and oneDNN (PyTorch's
+# and TensorFlow's convolutions) by ONEDNN_MAX_CPU_ISA.
+ISA_CAPS = {
+    "avx2": {"OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
+             "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
+    "generic": {"OPENBLAS_CORETYPE": "Nehalem", "ATEN_CPU_CAPABILITY": "default",
+                "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"},
+}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux, else what platform knows)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def apply_isa(isa: str | None) -> dict:
+    """Runs nncore on `isa` (NNCORE_ISA) and holds the competitors to the same instruction set.
+    Returns the variables set (inherited by every worker process)."""
+    if not isa:
+        return {}
+    caps = {"NNCORE_ISA": isa, **ISA_CAPS.get(isa, {})}
+    os.environ.update(caps)
+    return caps
+
 
 def pin_threads_env(threads: int) -> dict:
     env = dict(os.environ)
@@ -215,7 +249,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
 
 
 def machine_facts(threads: int) -> dict:
-    facts = {"threads": threads, "python": platform.python_version(), "machine": platform.machine()}
+    facts = {"threads": threads, "python": platform.python_version(), "machine": platform.machine(),
+             "cpu": cpu_model()}
     try:
         import nncore
 
@@ -223,6 +258,22 @@ def machine_facts(threads: int) -> dict:
     except ImportError:
         pass
     return facts
+
+
+def isa_summary(caps: dict) -> str:
+    """One line naming the CPU and the instruction sets every framework ran with."""
+    try:
+        import nncore
+
+        isa = nncore.ops.active_isa() if not caps else caps["NNCORE_ISA"]
+        detected = nncore.info()["isa_detected"]
+    except ImportError:
+        isa = detected = "?"
+    line = f"CPU: {cpu_model()}; nncore ISA path: {isa} (best on this CPU: {detected})"
+    if caps:
+        others = ", ".join(f"{k}={v}" for k, v in caps.items() if k != "NNCORE_ISA")
+        line += f"; competitors held to it: {others or 'no cap known for this path'}"
+    return line
 
 
 def load_average() -> list[float] | None:
@@ -267,7 +318,11 @@ def main(*, name: str, script: str, cases: Sequence[dict],
     parser.add_argument("--settle", type=float, default=0.25,
                         help="seconds to wait between frameworks (idle thread pools stop spinning)")
     parser.add_argument("--json", default=None, help="where to write results (default bench/results/)")
+    parser.add_argument("--isa", choices=["generic", "avx2", "avx512"], default=os.environ.get("NNCORE_ISA"),
+                        help="nncore's ISA path (NNCORE_ISA); PyTorch, NumPy and TensorFlow are held "
+                             "to the same instruction set")
     args = parser.parse_args(argv)
+    caps = apply_isa(args.isa) if not (args.serve or args.worker) else {}
 
     selected = [c for c in cases if not args.cases or c["name"] in args.cases.split(",")]
     if args.serve:
@@ -279,6 +334,8 @@ def main(*, name: str, script: str, cases: Sequence[dict],
         return res
 
     load_before = load_average()
+    isa_line = isa_summary(caps)
+    print(isa_line, file=sys.stderr, flush=True)
     frameworks = [f for f in args.frameworks.split(",") if f in builders]
     names = [c["name"] for c in selected]
     results = run_interleaved(name, script, frameworks, args.threads, max(args.rounds, 1), names,
@@ -337,7 +394,9 @@ def main(*, name: str, script: str, cases: Sequence[dict],
     load_after = load_average()
     print(f"\nload average (1, 5, 15 min) before: {load_before}, after: {load_after}; "
           f"{args.threads} thread(s), {max(args.rounds, 1)} round(s)")
+    print(isa_line)
     facts = machine_facts(args.threads)
+    facts["isa_caps"] = caps
     facts["load_before"] = load_before
     facts["load_after"] = load_after
     facts["rounds"] = max(args.rounds, 1)

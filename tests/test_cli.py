@@ -118,7 +118,9 @@ def test_demo_without_data_or_sklearn_explains_how_to_get_data(tmp_path):
     fake = tmp_path / "fake" / "sklearn"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("raise ImportError('scikit-learn is not installed (simulated)')\n")
-    env = clean_env(tmp_path, PYTHONPATH=fake.parent)
+    # Prepended, so that a checkout run uninstalled (PYTHONPATH=python) still finds nncore.
+    path = os.pathsep.join(p for p in (str(fake.parent), os.environ.get("PYTHONPATH", "")) if p)
+    env = clean_env(tmp_path, PYTHONPATH=path)
     proc = nncore_cli(["demo", "--quick"], env)
     assert proc.returncode == 1
     err = proc.stderr

@@ -30,6 +30,17 @@ bool cpu_has(Isa isa) {
 #endif
 }
 
+// Why `isa` cannot be used here: the build has no kernels for it, or the CPU lacks it.
+std::string unsupported_reason(Isa isa) {
+#ifndef NNCORE_HAVE_X86_KERNELS
+  if (isa != Isa::generic)
+    return concat("this build of nncore has no ", isa_name(isa),
+                  " kernels (built without the x86 kernels: NNCORE_X86_KERNELS=OFF or a non-x86 target)");
+#endif
+  return concat("this CPU does not support ", isa_name(isa), " (best available: ",
+                isa_name(detected_isa()), ")");
+}
+
 std::atomic<int> g_active{-1};
 std::once_flag g_init;
 
@@ -37,9 +48,7 @@ void init_active() {
   Isa chosen = detected_isa();
   if (const char* env = std::getenv("NNCORE_ISA"); env && *env) {
     const Isa wanted = parse_isa(env);
-    if (!cpu_has(wanted))
-      throw std::runtime_error(concat("NNCORE_ISA=", env, " but this CPU does not support ", env,
-                                      " (best available: ", isa_name(detected_isa()), ")"));
+    if (!cpu_has(wanted)) throw std::runtime_error(concat("NNCORE_ISA=", env, " but ", unsupported_reason(wanted)));
     chosen = wanted;
   }
   g_active.store(static_cast<int>(chosen));
@@ -90,8 +99,7 @@ Isa active_isa() {
 }
 
 void set_active_isa(Isa isa) {
-  if (!cpu_has(isa))
-    throw std::invalid_argument(concat("this CPU does not support the ", isa_name(isa), " path"));
+  if (!cpu_has(isa)) throw std::invalid_argument(concat("cannot use the ", isa_name(isa), " path: ", unsupported_reason(isa)));
   active_isa();  // make sure the one-time initialisation does not overwrite this choice later
   g_active.store(static_cast<int>(isa), std::memory_order_release);
 }

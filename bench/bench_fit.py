@@ -189,6 +189,9 @@ def main(argv=None):
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     parser.add_argument("--json", default=None)
+    parser.add_argument("--isa", choices=["generic", "avx2", "avx512"], default=os.environ.get("NNCORE_ISA"),
+                        help="nncore's ISA path (NNCORE_ISA); PyTorch and TensorFlow are held to the "
+                             "same instruction set")
     parser.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -202,6 +205,10 @@ def main(argv=None):
 
     import subprocess
 
+    caps = _harness.apply_isa(args.isa)
+    isa_line = _harness.isa_summary(caps)
+    print(isa_line, file=sys.stderr, flush=True)
+    load_before = _harness.load_average()
     workloads = [w for w in args.workloads.split(",") if w in WORKLOADS]
     frameworks = [f for f in args.frameworks.split(",") if f in FRAMEWORKS]
     results: dict = {w: {} for w in workloads}
@@ -244,7 +251,12 @@ def main(argv=None):
                   for w in workloads]] for fw in frameworks]
     print()
     print(_harness.markdown_table(["peak RSS MB"] + workloads, rss))
-    payload = {"bench": "fit", "machine": _harness.machine_facts(args.threads), "results": results}
+    load_after = _harness.load_average()
+    print(f"\nload average (1, 5, 15 min) before: {load_before}, after: {load_after}; {args.threads} thread(s)")
+    print(isa_line)
+    facts = _harness.machine_facts(args.threads)
+    facts.update(isa_caps=caps, load_before=load_before, load_after=load_after)
+    payload = {"bench": "fit", "machine": facts, "results": results}
     path = pathlib.Path(args.json) if args.json else _harness.RESULTS_DIR / "fit.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

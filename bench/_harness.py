@@ -42,15 +42,13 @@ ISA_CAPS = {
 
 
 def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo on Linux, else what platform knows)."""
+    """The CPU's model name, as `nncore info` reports it."""
     try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        import nncore
+
+        return nncore.info()["cpu"]
+    except ImportError:
+        return platform.processor() or platform.machine()
 
 
 def apply_isa(isa: str | None) -> dict:

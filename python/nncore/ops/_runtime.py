@@ -11,6 +11,18 @@ import numpy as np
 from .. import _core
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what the platform module knows."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def info() -> dict:
     """What nncore runs with: version, compiler, ISA path (chosen and available), threads, OpenMP.
 
@@ -21,6 +33,7 @@ def info() -> dict:
     return {
         "version": _core.__version__,
         "compiler": _core.compiler,
+        "cpu": _cpu_model(),
         "isa": _core.active_isa(),
         "isa_detected": _core.detected_isa(),
         "isa_available": list(_core.supported_isas()),

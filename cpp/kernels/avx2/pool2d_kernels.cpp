@@ -1,0 +1,413 @@
+// AVX2 pooling row kernels: vectors of channels (8 floats, 4 doubles), lane masks held in vectors,
+// argmax positions in integer lanes as wide as the data's.
+//
+// AVX2 has no mask registers: a compare gives a vector of all-ones / zero lanes, which selects with
+// blendv or AND. vmaskmov loads never touch masked-off memory and are cheap; vmaskmov stores are
+// slow on AMD Zen, so a last vector of channels is stored whole when the lanes past the channels
+// fall on elements of the same row that a later store of the same kernel overwrites (outputs are
+// written in ascending order within a row), and masked only at the end of a row.
+#include <immintrin.h>
+
+#include "nncore/kernels/pool2d_kernel.h"
+
+namespace nncore {
+namespace {
+
+using idx = std::ptrdiff_t;
+
+// The 8 words starting at kMaskWords + 8 - v have their first v words set.
+alignas(32) const int kMaskWords[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+inline __m256i mask_words(idx v) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMaskWords + 8 - v)); }
+
+struct F32 {
+  using T = float;
+  using V = __m256;   // data, and lane masks (all-ones / zero lanes)
+  using I = __m256i;  // positions and lane indices, one int32 per lane
+  static constexpr int W = 8;
+  static V mask(idx n) { return _mm256_castsi256_ps(mask_words(n)); }  // the first n lanes
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(T v) { return _mm256_set1_ps(v); }
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static V mload(V m, const T* p) { return _mm256_maskload_ps(p, _mm256_castps_si256(m)); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static void mstore(T* p, V m, V v) { _mm256_maskstore_ps(p, _mm256_castps_si256(m), v); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V keep(V m, V v) { return _mm256_and_ps(v, m); }
+  static V blend(V m, V a, V b) { return _mm256_blendv_ps(a, b, m); }  // b where m
+  // v > best, or v is NaN while best is not.
+  static V takes(V v, V best) {
+    return _mm256_and_ps(_mm256_cmp_ps(best, best, _CMP_ORD_Q), _mm256_cmp_ps(v, best, _CMP_NLE_UQ));
+  }
+
+  static I iota() { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
+  static I iset(idx v) { return _mm256_set1_epi32(static_cast<int>(v)); }
+  static I izero() { return _mm256_setzero_si256(); }
+  static I iadd(I a, I b) { return _mm256_add_epi32(a, b); }
+  static I iblend(V m, I a, I b) {
+    return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(a), _mm256_castsi256_ps(b), m));
+  }
+  static I iload(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static I imload(idx n, const std::int32_t* p) { return _mm256_maskload_epi32(p, mask_words(n)); }
+  static void istore(std::int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static void imstore(std::int32_t* p, idx n, I v) { _mm256_maskstore_epi32(p, mask_words(n), v); }
+  static V ieq(I a, I b) { return _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b)); }
+  static I icount(I cnt, V hit) { return _mm256_sub_epi32(cnt, _mm256_castps_si256(hit)); }
+  static idx isum(I v) {
+    const __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i t = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    return _mm_cvtsi128_si32(_mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1)));
+  }
+  // Lane l of the result is lane k[l] of v (k holds lane indices).
+  static V perm(V v, I k) { return _mm256_permutevar8x32_ps(v, k); }
+  static I iperm(I v, I k) { return _mm256_permutevar8x32_epi32(v, k); }
+  static I igt(I a, I b) { return _mm256_cmpgt_epi32(a, b); }
+  static I lanes_mod(idx c) {  // l mod c in lane l
+    alignas(32) int k[W];
+    for (int l = 0; l < W; ++l) k[l] = static_cast<int>(l % c);
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
+  }
+  static I isub(I a, I b) { return _mm256_sub_epi32(a, b); }
+};
+
+struct F64 {
+  using T = double;
+  using V = __m256d;
+  using I = __m256i;  // int64 lanes: positions compare and blend with the data's lane masks
+  static constexpr int W = 4;
+  static V mask(idx n) { return _mm256_castsi256_pd(mask_words(2 * n)); }
+  static V zero() { return _mm256_setzero_pd(); }
+  static V set1(T v) { return _mm256_set1_pd(v); }
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V mload(V m, const T* p) { return _mm256_maskload_pd(p, _mm256_castpd_si256(m)); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static void mstore(T* p, V m, V v) { _mm256_maskstore_pd(p, _mm256_castpd_si256(m), v); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static V keep(V m, V v) { return _mm256_and_pd(v, m); }
+  static V blend(V m, V a, V b) { return _mm256_blendv_pd(a, b, m); }
+  static V takes(V v, V best) {
+    return _mm256_and_pd(_mm256_cmp_pd(best, best, _CMP_ORD_Q), _mm256_cmp_pd(v, best, _CMP_NLE_UQ));
+  }
+
+  static I iota() { return _mm256_setr_epi64x(0, 1, 2, 3); }
+  static I iset(idx v) { return _mm256_set1_epi64x(static_cast<long long>(v)); }
+  static I izero() { return _mm256_setzero_si256(); }
+  static I iadd(I a, I b) { return _mm256_add_epi64(a, b); }
+  static I iblend(V m, I a, I b) {
+    return _mm256_castpd_si256(_mm256_blendv_pd(_mm256_castsi256_pd(a), _mm256_castsi256_pd(b), m));
+  }
+  static __m128i mask32(idx n) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMaskWords + 8 - n)); }
+  static I iload(const std::int32_t* p) {
+    return _mm256_cvtepi32_epi64(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static I imload(idx n, const std::int32_t* p) { return _mm256_cvtepi32_epi64(_mm_maskload_epi32(p, mask32(n))); }
+  // The low words of the four lanes (positions fit int32: the drivers check the image size).
+  static __m128i narrow(I v) {
+    return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+  }
+  static void istore(std::int32_t* p, I v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow(v)); }
+  static void imstore(std::int32_t* p, idx n, I v) { _mm_maskstore_epi32(p, mask32(n), narrow(v)); }
+  static V ieq(I a, I b) { return _mm256_castsi256_pd(_mm256_cmpeq_epi64(a, b)); }
+  static I icount(I cnt, V hit) { return _mm256_sub_epi64(cnt, _mm256_castpd_si256(hit)); }
+  static idx isum(I v) {
+    const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    return static_cast<idx>(_mm_cvtsi128_si64(_mm_add_epi64(s, _mm_unpackhi_epi64(s, s))));
+  }
+  // Lane index k of a 64-bit lane as the pair of 32-bit word indices 2k, 2k + 1.
+  static I words(I k) {
+    return _mm256_add_epi64(_mm256_or_si256(_mm256_slli_epi64(k, 1), _mm256_slli_epi64(k, 33)),
+                            _mm256_set1_epi64x(1LL << 32));
+  }
+  static V perm(V v, I k) { return _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), words(k))); }
+  static I iperm(I v, I k) { return _mm256_permutevar8x32_epi32(v, words(k)); }
+  static I igt(I a, I b) { return _mm256_cmpgt_epi64(a, b); }
+  static I lanes_mod(idx c) {
+    alignas(32) long long k[W];
+    for (int l = 0; l < W; ++l) k[l] = static_cast<long long>(l % c);
+    return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
+  }
+  static I isub(I a, I b) { return _mm256_sub_epi64(a, b); }
+};
+
+inline idx lo_col(idx j, idx stride, idx pad) {
+  const idx s = j * stride - pad;
+  return s < 0 ? 0 : s;
+}
+inline idx hi_col(idx j, idx stride, idx pad, idx size, idx w) {
+  const idx e = j * stride - pad + size;
+  return e > w ? w : e;
+}
+
+// Max (and its first position) of one vector of channels [ch, ch + W) over the window of rows
+// [row_lo, row_hi) x columns [c0, c1); TAIL: only the lanes of m are loaded.
+template <class S, bool ARGMAX, bool TAIL>
+inline void window_max(const PoolRowArgs<typename S::T>& a, idx c0, idx c1, idx ch, typename S::V m,
+                       typename S::V& best_out, typename S::I& pos_out) {
+  using T = typename S::T;
+  using V = typename S::V;
+  using I = typename S::I;
+  const auto ld = [&](const T* p) {
+    if constexpr (TAIL)
+      return S::mload(m, p);
+    else
+      return S::load(p);
+  };
+  const I iota = S::iota(), step = S::iset(a.c);
+  const idx p0 = (a.row_lo * a.w + c0) * a.c + ch;
+  V best = ld(a.x + p0);
+  I pos = S::iadd(iota, S::iset(p0));
+  for (idx r = a.row_lo; r < a.row_hi; ++r) {
+    const idx first = r == a.row_lo ? c0 + 1 : c0;
+    const idx p = (r * a.w + first) * a.c + ch;
+    const T* xp = a.x + p;
+    I cur = S::iadd(iota, S::iset(p));
+    for (idx col = first; col < c1; ++col, xp += a.c) {
+      const V v = ld(xp);
+      const V t = S::takes(v, best);
+      best = S::blend(t, best, v);
+      if constexpr (ARGMAX) {
+        pos = S::iblend(t, pos, cur);
+        cur = S::iadd(cur, step);
+      }
+    }
+  }
+  best_out = best;
+  pos_out = pos;
+}
+
+// Kernels copy their arguments first: stores through the output pointers may alias anything,
+// which would otherwise make the compiler reload every field after each store.
+template <class S, bool ARGMAX>
+void max_row_impl(const PoolRowArgs<typename S::T>& args) {
+  const PoolRowArgs<typename S::T> a = args;
+  using V = typename S::V;
+  using I = typename S::I;
+  const idx orow = a.out_w * a.c, full = a.c - a.c % S::W;
+  const V all = S::mask(S::W), tail = S::mask(a.c - full);
+  V best;
+  I pos;
+  for (idx j = 0; j < a.out_w; ++j) {
+    const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
+    const idx o = j * a.c;
+    for (idx ch = 0; ch < full; ch += S::W) {
+      window_max<S, ARGMAX, false>(a, c0, c1, ch, all, best, pos);
+      S::store(a.y + o + ch, best);
+      if constexpr (ARGMAX) S::istore(a.argmax + o + ch, pos);
+    }
+    if (full < a.c) {
+      window_max<S, ARGMAX, true>(a, c0, c1, full, tail, best, pos);
+      if (o + full + S::W <= orow) {
+        S::store(a.y + o + full, best);
+        if constexpr (ARGMAX) S::istore(a.argmax + o + full, pos);
+      } else {
+        S::mstore(a.y + o + full, tail, best);
+        if constexpr (ARGMAX) S::imstore(a.argmax + o + full, a.c - full, pos);
+      }
+    }
+  }
+}
+
+template <class S>
+void max_row(const PoolRowArgs<typename S::T>& a) {
+  if (a.argmax)
+    max_row_impl<S, true>(a);
+  else
+    max_row_impl<S, false>(a);
+}
+
+// Sum in the order of the generic kernel (rows, then columns), so both give the same bits.
+template <class S, bool TAIL>
+inline typename S::V window_sum(const PoolRowArgs<typename S::T>& a, idx c0, idx c1, idx ch, typename S::V m) {
+  using T = typename S::T;
+  typename S::V sum = S::zero();
+  for (idx r = a.row_lo; r < a.row_hi; ++r) {
+    const T* xp = a.x + (r * a.w + c0) * a.c + ch;
+    for (idx col = c0; col < c1; ++col, xp += a.c) {
+      if constexpr (TAIL)
+        sum = S::add(sum, S::mload(m, xp));
+      else
+        sum = S::add(sum, S::load(xp));
+    }
+  }
+  return sum;
+}
+
+template <class S>
+void avg_row(const PoolRowArgs<typename S::T>& args) {
+  const PoolRowArgs<typename S::T> a = args;
+  using T = typename S::T;
+  using V = typename S::V;
+  const idx orow = a.out_w * a.c, full = a.c - a.c % S::W;
+  const V tail = S::mask(a.c - full);
+  for (idx j = 0; j < a.out_w; ++j) {
+    const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
+    const V scale = S::set1(T(1) / static_cast<T>((a.row_hi - a.row_lo) * (c1 - c0)));
+    T* y = a.y + j * a.c;
+    for (idx ch = 0; ch < full; ch += S::W) S::store(y + ch, S::mul(window_sum<S, false>(a, c0, c1, ch, tail), scale));
+    if (full < a.c) {
+      const V v = S::mul(window_sum<S, true>(a, c0, c1, full, tail), scale);
+      if (j * a.c + full + S::W <= orow)
+        S::store(y + full, v);
+      else
+        S::mstore(y + full, tail, v);
+    }
+  }
+}
+
+// Zeroes n elements: whole vectors, the last one overlapping the previous.
+template <class S>
+void zero_fill(typename S::T* d, idx n) {
+  if (n < S::W) {
+    for (idx i = 0; i < n; ++i) d[i] = 0;
+    return;
+  }
+  const typename S::V z = S::zero();
+  idx i = 0;
+  for (; i + S::W <= n; i += S::W) S::store(d + i, z);
+  if (i < n) S::store(d + n - S::W, z);
+}
+
+// Zeroes columns [from, to) of the window rows.
+template <class S>
+void zero_cols(const PoolBackRowArgs<typename S::T>& a, idx from, idx to) {
+  if (from >= to) return;
+  for (idx r = a.win_lo; r < a.win_hi; ++r) zero_fill<S>(a.dx + (r * a.w + from) * a.c, (to - from) * a.c);
+}
+
+// Fewer channels than lanes: window j's dx segment in one row is (c1 - c0) * c contiguous elements
+// whose lane pattern repeats every c lanes, so each register covers several pixels: lane l of the
+// register at offset q takes channel (q + l) mod c, picked from the window's channel vector with a
+// permute. Rows are the inner loop so that the channel vectors are loaded once per window.
+template <class S, bool ARGMAX>
+idx back_few(const PoolBackRowArgs<typename S::T>& a) {
+  using T = typename S::T;
+  using V = typename S::V;
+  using I = typename S::I;
+  const idx row = a.w * a.c;
+  const I iota = S::iota(), vstep = S::iset(S::W);
+  // Lane pattern of the first register, and how it moves from one register to the next.
+  const I k0 = S::lanes_mod(a.c);
+  const idx shift = S::W % a.c;
+  const I ishift = S::iset(shift), cmax = S::iset(a.c - 1), cset = S::iset(a.c);
+  const V cmask = S::mask(a.c);
+  I matched = S::izero();
+  idx done = 0;
+  for (idx j = 0; j < a.out_w; ++j) {
+    const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
+    zero_cols<S>(a, done, c0);
+    const idx n = (c1 - c0) * a.c;
+    V gl = S::mload(cmask, a.dy + j * a.c);
+    I al = S::izero();
+    if constexpr (ARGMAX)
+      al = S::imload(a.c, a.argmax + j * a.c);
+    else
+      gl = S::mul(gl, S::set1(T(1) / static_cast<T>((a.win_hi - a.win_lo) * (c1 - c0))));
+    for (idx r = a.win_lo; r < a.win_hi; ++r) {
+      const idx s = (r * a.w + c0) * a.c;
+      T* seg = a.dx + s;
+      I pos = S::iadd(iota, S::iset(s)), k = k0;
+      for (idx q = 0; q < n; q += S::W) {
+        const V g = S::perm(gl, k);
+        V out = g;
+        if constexpr (ARGMAX) {
+          V hit = S::ieq(S::iperm(al, k), pos);
+          if (q + S::W > n) hit = S::keep(S::mask(n - q), hit);
+          matched = S::icount(matched, hit);
+          out = S::keep(hit, g);
+          pos = S::iadd(pos, vstep);
+        }
+        if (c0 * a.c + q + S::W <= row)
+          S::store(seg + q, out);
+        else
+          S::mstore(seg + q, S::mask(n - q), out);
+        if (shift) {
+          k = S::iadd(k, ishift);
+          k = S::isub(k, _mm256_and_si256(S::igt(k, cmax), cset));
+        }
+      }
+    }
+    done = c1 > done ? c1 : done;
+  }
+  zero_cols<S>(a, done, a.w);
+  return S::isum(matched);
+}
+
+// At least one register of channels: one register at a time per pixel, the last one masked.
+template <class S, bool ARGMAX>
+idx back_pixels(const PoolBackRowArgs<typename S::T>& a) {
+  using T = typename S::T;
+  using V = typename S::V;
+  using I = typename S::I;
+  const idx row = a.w * a.c, full = a.c - a.c % S::W, rest = a.c - full;
+  const I iota = S::iota();
+  const V tail = S::mask(rest);
+  I matched = S::izero();
+  idx done = 0;
+  for (idx j = 0; j < a.out_w; ++j) {
+    const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
+    zero_cols<S>(a, done, c0);
+    const T* g = a.dy + j * a.c;
+    const std::int32_t* am = ARGMAX ? a.argmax + j * a.c : nullptr;
+    const V scale = S::set1(ARGMAX ? T(1) : T(1) / static_cast<T>((a.win_hi - a.win_lo) * (c1 - c0)));
+    for (idx r = a.win_lo; r < a.win_hi; ++r)
+      for (idx col = c0; col < c1; ++col) {
+        const idx p = (r * a.w + col) * a.c;
+        T* d = a.dx + p;
+        for (idx ch = 0; ch < full; ch += S::W) {
+          if constexpr (ARGMAX) {
+            const V hit = S::ieq(S::iload(am + ch), S::iadd(iota, S::iset(p + ch)));
+            matched = S::icount(matched, hit);
+            S::store(d + ch, S::keep(hit, S::load(g + ch)));
+          } else {
+            S::store(d + ch, S::mul(S::load(g + ch), scale));
+          }
+        }
+        if (rest) {
+          V out;
+          if constexpr (ARGMAX) {
+            const V hit = S::keep(tail, S::ieq(S::imload(rest, am + full), S::iadd(iota, S::iset(p + full))));
+            matched = S::icount(matched, hit);
+            out = S::keep(hit, S::mload(tail, g + full));
+          } else {
+            out = S::mul(S::mload(tail, g + full), scale);
+          }
+          if (col * a.c + full + S::W <= row)
+            S::store(d + full, out);
+          else
+            S::mstore(d + full, tail, out);
+        }
+      }
+    done = c1 > done ? c1 : done;
+  }
+  zero_cols<S>(a, done, a.w);
+  return S::isum(matched);
+}
+
+template <class S>
+idx back_row(const PoolBackRowArgs<typename S::T>& args) {
+  const PoolBackRowArgs<typename S::T> a = args;
+  const idx row = a.w * a.c;
+  for (idx r = a.row_lo; r < a.row_hi; ++r)
+    if (r < a.win_lo || r >= a.win_hi) zero_fill<S>(a.dx + r * row, row);
+  if (a.win_lo >= a.win_hi) return 0;
+  if (a.c < S::W) return a.argmax ? back_few<S, true>(a) : back_few<S, false>(a);
+  return a.argmax ? back_pixels<S, true>(a) : back_pixels<S, false>(a);
+}
+
+template <class S>
+void fill(PoolKernels<typename S::T>& k) {
+  k.max_row = &max_row<S>;
+  k.avg_row = &avg_row<S>;
+  k.back_row = &back_row<S>;
+}
+
+}  // namespace
+
+void fill_pool_kernels_avx2(PoolKernelSet& set) {
+  fill<F32>(set.f32);
+  fill<F64>(set.f64);
+}
+
+}  // namespace nncore

@@ -385,6 +385,86 @@ idx back_pixels(const PoolBackRowArgs<typename S::T>& a) {
   return S::isum(matched);
 }
 
+// The common layout (2x2 windows of stride 2 on 8 or 16 float channels, ...): windows tile the row
+// from column 0 and every pixel is whole registers, so the channel registers of a window are
+// loaded once and every store is a full one, with positions advanced by adds.
+template <class S, bool ARGMAX>
+idx back_tiled(const PoolBackRowArgs<typename S::T>& a) {
+  using T = typename S::T;
+  using V = typename S::V;
+  using I = typename S::I;
+  const idx row = a.w * a.c, rows = a.win_hi - a.win_lo;
+  const I iota = S::iota(), cstep = S::iset(a.c), rstep = S::iset(row);
+  const V scale = S::set1(T(1) / static_cast<T>(rows * a.pool_w));
+  I matched = S::izero();
+  for (idx j = 0; j < a.out_w; ++j)
+    for (idx k = 0; k < a.c; k += S::W) {
+      const idx b = (a.win_lo * a.w + j * a.pool_w) * a.c + k;
+      T* d = a.dx + b;
+      if constexpr (ARGMAX) {
+        const V g = S::load(a.dy + j * a.c + k);
+        const I am = S::iload(a.argmax + j * a.c + k);
+        I pr = S::iadd(iota, S::iset(b));
+        for (idx r = 0; r < rows; ++r, d += row, pr = S::iadd(pr, rstep)) {
+          I p = pr;
+          for (idx col = 0; col < a.pool_w; ++col, p = S::iadd(p, cstep)) {
+            const V hit = S::ieq(am, p);
+            matched = S::icount(matched, hit);
+            S::store(d + col * a.c, S::keep(hit, g));
+          }
+        }
+      } else {
+        const V g = S::mul(S::load(a.dy + j * a.c + k), scale);
+        for (idx r = 0; r < rows; ++r, d += row)
+          for (idx col = 0; col < a.pool_w; ++col) S::store(d + col * a.c, g);
+      }
+    }
+  zero_cols<S>(a, a.out_w * a.pool_w, a.w);
+  return S::isum(matched);
+}
+
+// The usual case of back_tiled (2x2 windows of stride 2 on 8 or 16 float channels): windows of two
+// columns on NV registers of channels per pixel. Each window row is 2 * NV stores with no inner
+// loop, one dx row after the other with positions advanced by adds.
+template <class S, bool ARGMAX, int NV>
+idx back_pairs(const PoolBackRowArgs<typename S::T>& a) {
+  using T = typename S::T;
+  using V = typename S::V;
+  using I = typename S::I;
+  const idx row = a.w * a.c;
+  const I vstep = S::iset(S::W);
+  const V scale = S::set1(T(1) / static_cast<T>((a.win_hi - a.win_lo) * 2));
+  I matched = S::izero();
+  for (idx r = a.win_lo; r < a.win_hi; ++r) {
+    T* d = a.dx + r * row;
+    I pos = S::iadd(S::iota(), S::iset(r * row));
+    const T* g = a.dy;
+    const std::int32_t* am = a.argmax;
+    for (idx j = 0; j < a.out_w; ++j, d += 2 * NV * S::W, g += NV * S::W) {
+      V gv[NV];
+      for (int v = 0; v < NV; ++v) gv[v] = S::load(g + v * S::W);
+      if constexpr (ARGMAX) {
+        I av[NV];
+        for (int v = 0; v < NV; ++v) av[v] = S::iload(am + v * S::W);
+        am += NV * S::W;
+        for (int col = 0; col < 2; ++col)
+          for (int v = 0; v < NV; ++v) {
+            const V hit = S::ieq(av[v], pos);
+            pos = S::iadd(pos, vstep);
+            matched = S::icount(matched, hit);
+            S::store(d + (col * NV + v) * S::W, S::keep(hit, gv[v]));
+          }
+      } else {
+        for (int v = 0; v < NV; ++v) gv[v] = S::mul(gv[v], scale);
+        for (int col = 0; col < 2; ++col)
+          for (int v = 0; v < NV; ++v) S::store(d + (col * NV + v) * S::W, gv[v]);
+      }
+    }
+  }
+  zero_cols<S>(a, a.out_w * 2, a.w);
+  return S::isum(matched);
+}
+
 template <class S>
 idx back_row(const PoolBackRowArgs<typename S::T>& args) {
   const PoolBackRowArgs<typename S::T> a = args;
@@ -392,6 +472,11 @@ idx back_row(const PoolBackRowArgs<typename S::T>& args) {
   for (idx r = a.row_lo; r < a.row_hi; ++r)
     if (r < a.win_lo || r >= a.win_hi) zero_fill<S>(a.dx + r * row, row);
   if (a.win_lo >= a.win_hi) return 0;
+  const bool tiled = a.pad_left == 0 && a.stride_w == a.pool_w && a.out_w * a.pool_w <= a.w;
+  if (tiled && a.pool_w == 2 && a.c == S::W) return a.argmax ? back_pairs<S, true, 1>(a) : back_pairs<S, false, 1>(a);
+  if (tiled && a.pool_w == 2 && a.c == 2 * S::W)
+    return a.argmax ? back_pairs<S, true, 2>(a) : back_pairs<S, false, 2>(a);
+  if (tiled && a.c % S::W == 0) return a.argmax ? back_tiled<S, true>(a) : back_tiled<S, false>(a);
   if (a.c < S::W) return a.argmax ? back_few<S, true>(a) : back_few<S, false>(a);
   return a.argmax ? back_pixels<S, true>(a) : back_pixels<S, false>(a);
 }

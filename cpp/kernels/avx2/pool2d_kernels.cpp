@@ -24,6 +24,7 @@ struct F32 {
   using T = float;
   using V = __m256;   // data, and lane masks (all-ones / zero lanes)
   using I = __m256i;  // positions and lane indices, one int32 per lane
+  using L = int;      // one lane of I
   static constexpr int W = 8;
   static V mask(idx n) { return _mm256_castsi256_ps(mask_words(n)); }  // the first n lanes
   static V zero() { return _mm256_setzero_ps(); }
@@ -63,11 +64,12 @@ struct F32 {
   static V perm(V v, I k) { return _mm256_permutevar8x32_ps(v, k); }
   static I iperm(I v, I k) { return _mm256_permutevar8x32_epi32(v, k); }
   static I igt(I a, I b) { return _mm256_cmpgt_epi32(a, b); }
-  static I lanes_mod(idx c) {  // l mod c in lane l
-    alignas(32) int k[W];
-    for (int l = 0; l < W; ++l) k[l] = static_cast<int>(l % c);
+  static I lanes_mod(idx c) {  // l mod c in lane l (c >= 1)
+    alignas(32) L k[W];
+    for (int l = 0, m = 0; l < W; ++l, m = m + 1 == c ? 0 : m + 1) k[l] = m;  // no division: called per row
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
   }
+  static I lanes(const L* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I isub(I a, I b) { return _mm256_sub_epi32(a, b); }
 };
 
@@ -75,6 +77,7 @@ struct F64 {
   using T = double;
   using V = __m256d;
   using I = __m256i;  // int64 lanes: positions compare and blend with the data's lane masks
+  using L = long long;
   static constexpr int W = 4;
   static V mask(idx n) { return _mm256_castsi256_pd(mask_words(2 * n)); }
   static V zero() { return _mm256_setzero_pd(); }
@@ -124,10 +127,11 @@ struct F64 {
   static I iperm(I v, I k) { return _mm256_permutevar8x32_epi32(v, words(k)); }
   static I igt(I a, I b) { return _mm256_cmpgt_epi64(a, b); }
   static I lanes_mod(idx c) {
-    alignas(32) long long k[W];
-    for (int l = 0; l < W; ++l) k[l] = static_cast<long long>(l % c);
+    alignas(32) L k[W];
+    for (int l = 0, m = 0; l < W; ++l, m = m + 1 == c ? 0 : m + 1) k[l] = m;  // no division: called per row
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
   }
+  static I lanes(const L* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static I isub(I a, I b) { return _mm256_sub_epi64(a, b); }
 };
 
@@ -279,59 +283,140 @@ void zero_cols(const PoolBackRowArgs<typename S::T>& a, idx from, idx to) {
 // Fewer channels than lanes: window j's dx segment in one row is (c1 - c0) * c contiguous elements
 // whose lane pattern repeats every c lanes, so each register covers several pixels: lane l of the
 // register at offset q takes channel (q + l) mod c, picked from the window's channel vector with a
-// permute. Rows are the inner loop so that the channel vectors are loaded once per window.
+// permute. The pattern of a register is the same in every row of the window: rows are the inner
+// loop, so that a window row costs a compare and a store.
 template <class S, bool ARGMAX>
 idx back_few(const PoolBackRowArgs<typename S::T>& a) {
   using T = typename S::T;
   using V = typename S::V;
   using I = typename S::I;
-  const idx row = a.w * a.c;
-  const I iota = S::iota(), vstep = S::iset(S::W);
-  // Lane pattern of the first register, and how it moves from one register to the next.
-  const I k0 = S::lanes_mod(a.c);
-  const idx shift = S::W % a.c;
+  const idx row = a.w * a.c, rows = a.win_hi - a.win_lo;
+  const I iota = S::iota(), rstep = S::iset(row);
+  const I k0 = S::lanes_mod(a.c);  // the lane pattern of a segment's first register
+  const idx shift = S::W % a.c;     // how far it moves from one register to the next
   const I ishift = S::iset(shift), cmax = S::iset(a.c - 1), cset = S::iset(a.c);
-  const V cmask = S::mask(a.c);
+  const V cmask = S::mask(a.c), all = S::mask(S::W);
   I matched = S::izero();
   idx done = 0;
   for (idx j = 0; j < a.out_w; ++j) {
     const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
-    zero_cols<S>(a, done, c0);
-    const idx n = (c1 - c0) * a.c;
+    if (c0 > done) zero_cols<S>(a, done, c0);
+    done = c1;
+    const idx n = (c1 - c0) * a.c, s = (a.win_lo * a.w + c0) * a.c;
     V gl = S::mload(cmask, a.dy + j * a.c);
     I al = S::izero();
     if constexpr (ARGMAX)
       al = S::imload(a.c, a.argmax + j * a.c);
     else
-      gl = S::mul(gl, S::set1(T(1) / static_cast<T>((a.win_hi - a.win_lo) * (c1 - c0))));
-    for (idx r = a.win_lo; r < a.win_hi; ++r) {
-      const idx s = (r * a.w + c0) * a.c;
-      T* seg = a.dx + s;
-      I pos = S::iadd(iota, S::iset(s)), k = k0;
-      for (idx q = 0; q < n; q += S::W) {
-        const V g = S::perm(gl, k);
+      gl = S::mul(gl, S::set1(T(1) / static_cast<T>(rows * (c1 - c0))));
+    I k = k0;
+    for (idx q = 0; q < n; q += S::W) {
+      const V g = S::perm(gl, k);
+      const I am = S::iperm(al, k);
+      const V valid = q + S::W <= n ? all : S::mask(n - q);
+      // Lanes past the segment fall on later columns of the row, which later stores overwrite.
+      const bool whole = c0 * a.c + q + S::W <= row;
+      T* d = a.dx + s + q;
+      I pos = S::iadd(iota, S::iset(s + q));
+      for (idx r = 0; r < rows; ++r, d += row) {
         V out = g;
         if constexpr (ARGMAX) {
-          V hit = S::ieq(S::iperm(al, k), pos);
-          if (q + S::W > n) hit = S::keep(S::mask(n - q), hit);
-          matched = S::icount(matched, hit);
+          const V hit = S::ieq(am, pos);
+          matched = S::icount(matched, S::keep(valid, hit));
           out = S::keep(hit, g);
-          pos = S::iadd(pos, vstep);
+          pos = S::iadd(pos, rstep);
         }
-        if (c0 * a.c + q + S::W <= row)
-          S::store(seg + q, out);
+        if (whole)
+          S::store(d, out);
         else
-          S::mstore(seg + q, S::mask(n - q), out);
-        if (shift) {
-          k = S::iadd(k, ishift);
-          k = S::isub(k, _mm256_and_si256(S::igt(k, cmax), cset));
-        }
+          S::mstore(d, valid, out);
+      }
+      if (shift) {
+        k = S::iadd(k, ishift);
+        k = S::isub(k, _mm256_and_si256(S::igt(k, cmax), cset));
       }
     }
-    done = c1 > done ? c1 : done;
   }
   zero_cols<S>(a, done, a.w);
   return S::isum(matched);
+}
+
+// Few channels on windows that tile the row from column 0: the window rows of the band are one
+// run of out_w * pool_w * c elements, in which a register may span several windows (4 windows of
+// 2 pixels of 1 channel, ...). Lane l of the register at offset q takes the window (q + l) / span
+// and channel (q + l) mod c; relative to the register's first window that is a lane pattern of
+// the dy (argmax) elements loaded from there, repeating every lcm(W, span) elements. Up to 8
+// patterns are tabulated per call; false when they do not fit (then back_few is used).
+template <class S, bool ARGMAX>
+bool back_spans(const PoolBackRowArgs<typename S::T>& a, idx& result) {
+  using T = typename S::T;
+  using V = typename S::V;
+  using I = typename S::I;
+  constexpr int kMaxPatterns = 8;
+  const idx span = a.pool_w * a.c;
+  alignas(32) typename S::L tab[kMaxPatterns * S::W];
+  idx wstep[kMaxPatterns];  // windows from the first window of pattern p's register to the next's
+  int patterns = 0;
+  for (idx win = 0, in = 0, ch = 0;;) {
+    if (patterns == kMaxPatterns) return false;
+    const idx first = win;
+    for (int l = 0; l < S::W; ++l) {
+      const idx lane = (win - first) * a.c + ch;  // of the W elements loaded from the first window
+      if (lane >= S::W) return false;
+      tab[patterns * S::W + l] = static_cast<typename S::L>(lane);
+      ch = ch + 1 == a.c ? 0 : ch + 1;
+      if (++in == span) in = 0, ++win;
+    }
+    wstep[patterns++] = win - first;
+    if (in == 0 && ch == 0) break;  // back at a window's start: the patterns repeat
+  }
+  const idx row = a.w * a.c, rows = a.win_hi - a.win_lo, run = a.out_w * span, orow = a.out_w * a.c;
+  const I iota = S::iota(), rstep = S::iset(row);
+  const V all = S::mask(S::W), scale = S::set1(T(1) / static_cast<T>(rows * a.pool_w));
+  I matched = S::izero();
+  idx jw = 0;
+  int p = 0;
+  for (idx q = 0; q < run; q += S::W) {
+    const idx left = orow - jw * a.c;  // dy elements from the register's first window on
+    const I k = S::lanes(tab + p * S::W);
+    V g;
+    I am = S::izero();
+    if (left >= S::W) {
+      g = S::load(a.dy + jw * a.c);
+      if constexpr (ARGMAX) am = S::iload(a.argmax + jw * a.c);
+    } else {
+      g = S::mload(S::mask(left), a.dy + jw * a.c);
+      if constexpr (ARGMAX) am = S::imload(left, a.argmax + jw * a.c);
+    }
+    g = S::perm(g, k);
+    if constexpr (ARGMAX)
+      am = S::iperm(am, k);
+    else
+      g = S::mul(g, scale);
+    const V valid = q + S::W <= run ? all : S::mask(run - q);
+    // Lanes past the run fall on columns the zeroing below overwrites.
+    const bool whole = q + S::W <= row;
+    T* d = a.dx + a.win_lo * row + q;
+    I pos = S::iadd(iota, S::iset(a.win_lo * row + q));
+    for (idx r = 0; r < rows; ++r, d += row) {
+      V out = g;
+      if constexpr (ARGMAX) {
+        const V hit = S::ieq(am, pos);
+        matched = S::icount(matched, S::keep(valid, hit));
+        out = S::keep(hit, g);
+        pos = S::iadd(pos, rstep);
+      }
+      if (whole)
+        S::store(d, out);
+      else
+        S::mstore(d, valid, out);
+    }
+    jw += wstep[p];
+    p = p + 1 == patterns ? 0 : p + 1;
+  }
+  zero_cols<S>(a, a.out_w * a.pool_w, a.w);
+  result = S::isum(matched);
+  return true;
 }
 
 // At least one register of channels: one register at a time per pixel, the last one masked.
@@ -477,7 +562,11 @@ idx back_row(const PoolBackRowArgs<typename S::T>& args) {
   if (tiled && a.pool_w == 2 && a.c == 2 * S::W)
     return a.argmax ? back_pairs<S, true, 2>(a) : back_pairs<S, false, 2>(a);
   if (tiled && a.c % S::W == 0) return a.argmax ? back_tiled<S, true>(a) : back_tiled<S, false>(a);
-  if (a.c < S::W) return a.argmax ? back_few<S, true>(a) : back_few<S, false>(a);
+  if (a.c < S::W) {
+    idx matched = 0;
+    if (tiled && (a.argmax ? back_spans<S, true>(a, matched) : back_spans<S, false>(a, matched))) return matched;
+    return a.argmax ? back_few<S, true>(a) : back_few<S, false>(a);
+  }
   return a.argmax ? back_pixels<S, true>(a) : back_pixels<S, false>(a);
 }
 

@@ -8,6 +8,8 @@
 // written in ascending order within a row), and masked only at the end of a row.
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "nncore/kernels/pool2d_kernel.h"
 
 namespace nncore {
@@ -70,6 +72,7 @@ struct F32 {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
   }
   static I lanes(const L* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static V gather(const T* p, I k) { return _mm256_i32gather_ps(p, k, 4); }  // p[k[l]] in lane l
   static I isub(I a, I b) { return _mm256_sub_epi32(a, b); }
 };
 
@@ -132,6 +135,7 @@ struct F64 {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
   }
   static I lanes(const L* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static V gather(const T* p, I k) { return _mm256_i64gather_pd(p, k, 8); }
   static I isub(I a, I b) { return _mm256_sub_epi64(a, b); }
 };
 
@@ -145,7 +149,10 @@ inline idx hi_col(idx j, idx stride, idx pad, idx size, idx w) {
 }
 
 // Max (and its first position) of one vector of channels [ch, ch + W) over the window of rows
-// [row_lo, row_hi) x columns [c0, c1); TAIL: only the lanes of m are loaded.
+// [row_lo, row_hi) x columns [c0, c1); TAIL: only the lanes of m are loaded. Each row is reduced on
+// its own and the rows are then combined in order: the result is the same (the first maximum of a
+// sequence is the first maximum of the first maxima of its parts), and the chains of dependent
+// compares and blends are shorter, which is what limits this loop.
 template <class S, bool ARGMAX, bool TAIL>
 inline void window_max(const PoolRowArgs<typename S::T>& a, idx c0, idx c1, idx ch, typename S::V m,
                        typename S::V& best_out, typename S::I& pos_out) {
@@ -159,26 +166,135 @@ inline void window_max(const PoolRowArgs<typename S::T>& a, idx c0, idx c1, idx 
       return S::load(p);
   };
   const I iota = S::iota(), step = S::iset(a.c);
-  const idx p0 = (a.row_lo * a.w + c0) * a.c + ch;
-  V best = ld(a.x + p0);
-  I pos = S::iadd(iota, S::iset(p0));
+  V best = S::zero();
+  I pos = S::izero();
   for (idx r = a.row_lo; r < a.row_hi; ++r) {
-    const idx first = r == a.row_lo ? c0 + 1 : c0;
-    const idx p = (r * a.w + first) * a.c + ch;
+    const idx p = (r * a.w + c0) * a.c + ch;
     const T* xp = a.x + p;
-    I cur = S::iadd(iota, S::iset(p));
-    for (idx col = first; col < c1; ++col, xp += a.c) {
+    V rbest = ld(xp);
+    I rpos = S::iadd(iota, S::iset(p)), cur = rpos;
+    for (idx col = c0 + 1; col < c1; ++col) {
+      xp += a.c;
       const V v = ld(xp);
-      const V t = S::takes(v, best);
-      best = S::blend(t, best, v);
+      const V t = S::takes(v, rbest);
+      rbest = S::blend(t, rbest, v);
       if constexpr (ARGMAX) {
-        pos = S::iblend(t, pos, cur);
         cur = S::iadd(cur, step);
+        rpos = S::iblend(t, rpos, cur);
       }
+    }
+    if (r == a.row_lo) {
+      best = rbest;
+      pos = rpos;
+    } else {
+      const V t = S::takes(rbest, best);
+      best = S::blend(t, best, rbest);
+      if constexpr (ARGMAX) pos = S::iblend(t, pos, rpos);
     }
   }
   best_out = best;
   pos_out = pos;
+}
+
+// The windows wholly inside the row all have one shape: the offsets of their elements from the
+// first one (rows, then columns: the generic kernel's order) are tabulated once per row, which
+// leaves one loop with no index arithmetic per window.
+constexpr int kMaxCells = 32;
+
+template <class S>
+struct Cells {
+  idx n;
+  idx off[kMaxCells];
+  typename S::I voff[kMaxCells];  // off in every lane
+};
+
+// Max (and its first position) of one register of channels over two whole windows at once, xw
+// and xw + step (flat positions p and p + step): two independent chains of dependent compares and
+// blends, which is what limits this loop, and half the loop overhead per window.
+template <class S, bool ARGMAX, bool TAIL, class F>
+inline void cells_max2(const typename S::T* xw, idx p, idx step, const Cells<S>& cells, typename S::V m, F&& out) {
+  using V = typename S::V;
+  using I = typename S::I;
+  const auto ld = [&](const typename S::T* q) {
+    if constexpr (TAIL)
+      return S::mload(m, q);
+    else
+      return S::load(q);
+  };
+  const I base0 = S::iadd(S::iota(), S::iset(p)), base1 = S::iadd(base0, S::iset(step));
+  const typename S::T* xw1 = xw + step;
+  V b0 = ld(xw), b1 = ld(xw1);
+  I q0 = base0, q1 = base1;
+  for (idx e = 1; e < cells.n; ++e) {
+    const V v0 = ld(xw + cells.off[e]), v1 = ld(xw1 + cells.off[e]);
+    const V t0 = S::takes(v0, b0), t1 = S::takes(v1, b1);
+    b0 = S::blend(t0, b0, v0);
+    b1 = S::blend(t1, b1, v1);
+    if constexpr (ARGMAX) {
+      q0 = S::iblend(t0, q0, S::iadd(base0, cells.voff[e]));
+      q1 = S::iblend(t1, q1, S::iadd(base1, cells.voff[e]));
+    }
+  }
+  out(0, b0, q0);
+  out(1, b1, q1);
+}
+
+// Few channels (c divides W, c <= W / 4): g = W / c whole windows in one register, gathered. Lane
+// l holds channel l mod c of window l / c; k holds, relative to the first window's first element,
+// the element each lane starts from. (With 2 or more channels per window, gathers cost more than
+// the masked loads of one window at a time on AMD Zen.)
+template <class S, bool ARGMAX>
+inline void group_max(const typename S::T* xw, idx p, typename S::I k, const Cells<S>& cells,
+                      typename S::V& best_out, typename S::I& pos_out) {
+  using V = typename S::V;
+  using I = typename S::I;
+  V best = S::gather(xw, k);
+  I rel = k;
+  for (idx e = 1; e < cells.n; ++e) {
+    const I ke = S::iadd(k, cells.voff[e]);
+    const V v = S::gather(xw, ke);
+    const V t = S::takes(v, best);
+    best = S::blend(t, best, v);
+    if constexpr (ARGMAX) rel = S::iblend(t, rel, ke);
+  }
+  best_out = best;
+  pos_out = S::iadd(rel, S::iset(p));
+}
+
+// Output pixels [j0, j1), whose windows are whole, two at a time (the last one, if alone, is
+// done with its neighbour before it again). Returns j1. Channels: WHOLE - whole registers only,
+// ONE - one partial register, else any count (separate loops keep the usual ones tight).
+enum Chans { kWhole, kOne, kAny };
+template <class S, bool ARGMAX, Chans CH>
+idx whole_windows(const PoolRowArgs<typename S::T>& a, idx j0, idx j1, const Cells<S>& cells) {
+  using V = typename S::V;
+  using I = typename S::I;
+  const idx full = CH == kWhole ? a.c : CH == kOne ? 0 : a.c - a.c % S::W;
+  const idx orow = a.out_w * a.c, step = a.stride_w * a.c;
+  const V all = S::mask(S::W), tail = S::mask(a.c - full);
+  for (idx j = j0; j < j1; j += 2) {
+    if (j + 2 > j1) j = j1 - 2;  // rewrites pixel j1 - 2 with the same values
+    const idx p = (a.row_lo * a.w + j * a.stride_w - a.pad_left) * a.c, o = j * a.c;
+    // The partial registers first: the first window's reaches into the second's channels, which
+    // its whole registers then overwrite.
+    if (CH != kWhole && full < a.c)
+      cells_max2<S, ARGMAX, true>(a.x + p + full, p + full, step, cells, tail, [&](int k, V best, I pos) {
+        const idx q = o + k * a.c + full;
+        if (q + S::W <= orow) {
+          S::store(a.y + q, best);
+          if constexpr (ARGMAX) S::istore(a.argmax + q, pos);
+        } else {
+          S::mstore(a.y + q, tail, best);
+          if constexpr (ARGMAX) S::imstore(a.argmax + q, a.c - full, pos);
+        }
+      });
+    for (idx ch = 0; ch < full; ch += S::W)
+      cells_max2<S, ARGMAX, false>(a.x + p + ch, p + ch, step, cells, all, [&](int k, V best, I pos) {
+        S::store(a.y + o + k * a.c + ch, best);
+        if constexpr (ARGMAX) S::istore(a.argmax + o + k * a.c + ch, pos);
+      });
+  }
+  return j1;
 }
 
 // Kernels copy their arguments first: stores through the output pointers may alias anything,
@@ -190,18 +306,18 @@ void max_row_impl(const PoolRowArgs<typename S::T>& args) {
   using I = typename S::I;
   const idx orow = a.out_w * a.c, full = a.c - a.c % S::W;
   const V all = S::mask(S::W), tail = S::mask(a.c - full);
-  V best;
-  I pos;
-  for (idx j = 0; j < a.out_w; ++j) {
-    const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
+  // Output pixel j from compute(ch, tail tag, best, pos) per register of channels.
+  const auto pixel = [&](idx j, auto&& compute) {
     const idx o = j * a.c;
+    V best;
+    I pos;
     for (idx ch = 0; ch < full; ch += S::W) {
-      window_max<S, ARGMAX, false>(a, c0, c1, ch, all, best, pos);
+      compute(ch, std::false_type{}, best, pos);
       S::store(a.y + o + ch, best);
       if constexpr (ARGMAX) S::istore(a.argmax + o + ch, pos);
     }
     if (full < a.c) {
-      window_max<S, ARGMAX, true>(a, c0, c1, full, tail, best, pos);
+      compute(full, std::true_type{}, best, pos);
       if (o + full + S::W <= orow) {
         S::store(a.y + o + full, best);
         if constexpr (ARGMAX) S::istore(a.argmax + o + full, pos);
@@ -210,7 +326,57 @@ void max_row_impl(const PoolRowArgs<typename S::T>& args) {
         if constexpr (ARGMAX) S::imstore(a.argmax + o + full, a.c - full, pos);
       }
     }
+  };
+  const auto clipped = [&](idx j) {
+    const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
+    pixel(j, [&](idx ch, auto is_tail, V& best, I& pos) {
+      window_max<S, ARGMAX, decltype(is_tail)::value>(a, c0, c1, ch, is_tail ? tail : all, best, pos);
+    });
+  };
+  // Whole windows are [jf0, jf1): the padding clips at most the first and last few.
+  idx jf0 = 0, jf1 = a.out_w;
+  while (jf0 < a.out_w && jf0 * a.stride_w < a.pad_left) ++jf0;
+  while (jf1 > jf0 && (jf1 - 1) * a.stride_w - a.pad_left + a.pool_w > a.w) --jf1;
+  const idx rows = a.row_hi - a.row_lo;
+  idx j = 0;
+  if (rows * a.pool_w <= kMaxCells && jf0 < jf1) {
+    Cells<S> cells;
+    cells.n = rows * a.pool_w;
+    for (idx r = 0, e = 0; r < rows; ++r)
+      for (idx col = 0; col < a.pool_w; ++col, ++e) {
+        cells.off[e] = (r * a.w + col) * a.c;
+        cells.voff[e] = S::iset(cells.off[e]);
+      }
+    for (; j < jf0; ++j) clipped(j);
+    const idx g = S::W / a.c;
+    // Gathered offsets are int32 (float) lanes: the group's extent must fit.
+    if (g >= 4 && S::W % a.c == 0 && jf1 - j >= g &&
+        cells.off[cells.n - 1] + g * a.stride_w * a.c < (idx(1) << 31)) {
+      alignas(32) typename S::L kl[S::W];
+      for (idx l = 0, win = 0, ch = 0; l < S::W; ++l) {
+        kl[l] = static_cast<typename S::L>(win * a.stride_w * a.c + ch);
+        if (++ch == a.c) ch = 0, ++win;
+      }
+      const I k = S::lanes(kl);
+      for (; j + g <= jf1; j += g) {
+        const idx p = (a.row_lo * a.w + j * a.stride_w - a.pad_left) * a.c;
+        V best;
+        I pos;
+        group_max<S, ARGMAX>(a.x + p, p, k, cells, best, pos);
+        S::store(a.y + j * a.c, best);  // g windows of c channels: a whole register
+        if constexpr (ARGMAX) S::istore(a.argmax + j * a.c, pos);
+      }
+    }
+    if (jf1 - j >= 2) {
+      if (a.c % S::W == 0)
+        j = whole_windows<S, ARGMAX, kWhole>(a, j, jf1, cells);
+      else if (a.c < S::W)
+        j = whole_windows<S, ARGMAX, kOne>(a, j, jf1, cells);
+      else
+        j = whole_windows<S, ARGMAX, kAny>(a, j, jf1, cells);
+    }
   }
+  for (; j < a.out_w; ++j) clipped(j);
 }
 
 template <class S>

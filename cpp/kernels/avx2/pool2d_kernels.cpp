@@ -149,10 +149,10 @@ inline idx hi_col(idx j, idx stride, idx pad, idx size, idx w) {
 }
 
 // Max (and its first position) of one vector of channels [ch, ch + W) over the window of rows
-// [row_lo, row_hi) x columns [c0, c1); TAIL: only the lanes of m are loaded. Each row is reduced on
-// its own and the rows are then combined in order: the result is the same (the first maximum of a
-// sequence is the first maximum of the first maxima of its parts), and the chains of dependent
-// compares and blends are shorter, which is what limits this loop.
+// [row_lo, row_hi) x columns [c0, c1), any window (the padding may clip it); TAIL: only the lanes
+// of m are loaded. Each row is reduced on its own and the rows are then combined in order, which
+// shortens the chains of dependent compares and blends and gives the same result (the first
+// maximum of a sequence is the first maximum of the first maxima of its parts).
 template <class S, bool ARGMAX, bool TAIL>
 inline void window_max(const PoolRowArgs<typename S::T>& a, idx c0, idx c1, idx ch, typename S::V m,
                        typename S::V& best_out, typename S::I& pos_out) {
@@ -327,7 +327,7 @@ void max_row_impl(const PoolRowArgs<typename S::T>& args) {
       }
     }
   };
-  const auto clipped = [&](idx j) {
+  const auto one_window = [&](idx j) {
     const idx c0 = lo_col(j, a.stride_w, a.pad_left), c1 = hi_col(j, a.stride_w, a.pad_left, a.pool_w, a.w);
     pixel(j, [&](idx ch, auto is_tail, V& best, I& pos) {
       window_max<S, ARGMAX, decltype(is_tail)::value>(a, c0, c1, ch, is_tail ? tail : all, best, pos);
@@ -347,7 +347,7 @@ void max_row_impl(const PoolRowArgs<typename S::T>& args) {
         cells.off[e] = (r * a.w + col) * a.c;
         cells.voff[e] = S::iset(cells.off[e]);
       }
-    for (; j < jf0; ++j) clipped(j);
+    for (; j < jf0; ++j) one_window(j);
     const idx g = S::W / a.c;
     // Gathered offsets are int32 (float) lanes: the group's extent must fit.
     if (g >= 4 && S::W % a.c == 0 && jf1 - j >= g &&
@@ -376,7 +376,7 @@ void max_row_impl(const PoolRowArgs<typename S::T>& args) {
         j = whole_windows<S, ARGMAX, kAny>(a, j, jf1, cells);
     }
   }
-  for (; j < a.out_w; ++j) clipped(j);
+  for (; j < a.out_w; ++j) one_window(j);
 }
 
 template <class S>

@@ -213,6 +213,8 @@ LAYOUTS = [  # (h, w), pool, strides, padding: which row kernel path they reach
     ((4, 17), (2, 2), (2, 3), "valid"),   # gaps between windows (columns no window reads)
     ((5, 9), (2, 1), (3, 1), "same"),     # one-column windows, rows between windows
     ((5, 12), (3, 3), (2, 2), "same"),    # overlapping windows (the drivers' own loops)
+    ((3, 16), (2, 3), (2, 2), "same"),    # 7 whole windows, then one the padding clips
+    ((3, 16), (2, 3), (2, 1), "same"),    # stride 1: clipped windows at both ends
 ]
 
 

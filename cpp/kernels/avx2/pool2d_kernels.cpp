@@ -72,7 +72,12 @@ struct F32 {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
   }
   static I lanes(const L* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static V gather(const T* p, I k) { return _mm256_i32gather_ps(p, k, 4); }  // p[k[l]] in lane l
+  // p[2 l] in lane l, reading p[0, 2 W - 1) only.
+  static V evens(const T* p) {
+    const __m256 lo = load(p), hi = mload(mask(W - 1), p + W);
+    const __m256 e = _mm256_shuffle_ps(lo, hi, 0x88);  // lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8));
+  }
   static I isub(I a, I b) { return _mm256_sub_epi32(a, b); }
 };
 
@@ -135,7 +140,10 @@ struct F64 {
     return _mm256_load_si256(reinterpret_cast<const __m256i*>(k));
   }
   static I lanes(const L* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-  static V gather(const T* p, I k) { return _mm256_i64gather_pd(p, k, 8); }
+  static V evens(const T* p) {
+    const __m256d e = _mm256_unpacklo_pd(load(p), mload(mask(W - 1), p + W));  // lo0 hi0 lo2 hi2
+    return _mm256_permute4x64_pd(e, 0xd8);
+  }
   static I isub(I a, I b) { return _mm256_sub_epi64(a, b); }
 };
 
@@ -239,26 +247,34 @@ inline void cells_max2(const typename S::T* xw, idx p, idx step, const Cells<S>&
   out(1, b1, q1);
 }
 
-// Few channels (c divides W, c <= W / 4): g = W / c whole windows in one register, gathered. Lane
-// l holds channel l mod c of window l / c; k holds, relative to the first window's first element,
-// the element each lane starts from. (With 2 or more channels per window, gathers cost more than
-// the masked loads of one window at a time on AMD Zen.)
-template <class S, bool ARGMAX>
-inline void group_max(const typename S::T* xw, idx p, typename S::I k, const Cells<S>& cells,
-                      typename S::V& best_out, typename S::I& pos_out) {
+// One channel, windows of stride 1 or 2: W whole windows in one register, lane l holding window
+// l, loaded whole (stride 1) or as the even elements of two registers (stride 2). Gathers would
+// do any stride, but cost more on AMD Zen than these loads (and QEMU 7.2, which the tests run
+// under, decodes a gather whose index register is ymm4 as one without index).
+template <class S, bool ARGMAX, int STRIDE>
+inline void group_max(const typename S::T* xw, idx p, const Cells<S>& cells, typename S::V& best_out,
+                      typename S::I& pos_out) {
   using V = typename S::V;
   using I = typename S::I;
-  V best = S::gather(xw, k);
-  I rel = k;
+  const auto ld = [](const typename S::T* q) {
+    if constexpr (STRIDE == 1)
+      return S::load(q);
+    else
+      return S::evens(q);
+  };
+  I lanes = S::iota();
+  if constexpr (STRIDE == 2) lanes = S::iadd(lanes, lanes);
+  const I base = S::iadd(lanes, S::iset(p));
+  V best = ld(xw);
+  I pos = base;
   for (idx e = 1; e < cells.n; ++e) {
-    const I ke = S::iadd(k, cells.voff[e]);
-    const V v = S::gather(xw, ke);
+    const V v = ld(xw + cells.off[e]);
     const V t = S::takes(v, best);
     best = S::blend(t, best, v);
-    if constexpr (ARGMAX) rel = S::iblend(t, rel, ke);
+    if constexpr (ARGMAX) pos = S::iblend(t, pos, S::iadd(base, cells.voff[e]));
   }
   best_out = best;
-  pos_out = S::iadd(rel, S::iset(p));
+  pos_out = pos;
 }
 
 // Output pixels [j0, j1), whose windows are whole, two at a time (the last one, if alone, is
@@ -348,25 +364,18 @@ void max_row_impl(const PoolRowArgs<typename S::T>& args) {
         cells.voff[e] = S::iset(cells.off[e]);
       }
     for (; j < jf0; ++j) one_window(j);
-    const idx g = S::W / a.c;
-    // Gathered offsets are int32 (float) lanes: the group's extent must fit.
-    if (g >= 4 && S::W % a.c == 0 && jf1 - j >= g &&
-        cells.off[cells.n - 1] + g * a.stride_w * a.c < (idx(1) << 31)) {
-      alignas(32) typename S::L kl[S::W];
-      for (idx l = 0, win = 0, ch = 0; l < S::W; ++l) {
-        kl[l] = static_cast<typename S::L>(win * a.stride_w * a.c + ch);
-        if (++ch == a.c) ch = 0, ++win;
-      }
-      const I k = S::lanes(kl);
-      for (; j + g <= jf1; j += g) {
-        const idx p = (a.row_lo * a.w + j * a.stride_w - a.pad_left) * a.c;
+    if (a.c == 1 && (a.stride_w == 1 || a.stride_w == 2))
+      for (; j + S::W <= jf1; j += S::W) {
+        const idx p = a.row_lo * a.w + j * a.stride_w - a.pad_left;
         V best;
         I pos;
-        group_max<S, ARGMAX>(a.x + p, p, k, cells, best, pos);
-        S::store(a.y + j * a.c, best);  // g windows of c channels: a whole register
-        if constexpr (ARGMAX) S::istore(a.argmax + j * a.c, pos);
+        if (a.stride_w == 1)
+          group_max<S, ARGMAX, 1>(a.x + p, p, cells, best, pos);
+        else
+          group_max<S, ARGMAX, 2>(a.x + p, p, cells, best, pos);
+        S::store(a.y + j, best);
+        if constexpr (ARGMAX) S::istore(a.argmax + j, pos);
       }
-    }
     if (jf1 - j >= 2) {
       if (a.c % S::W == 0)
         j = whole_windows<S, ARGMAX, kWhole>(a, j, jf1, cells);

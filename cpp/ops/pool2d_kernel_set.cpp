@@ -7,7 +7,7 @@ namespace nncore::pool {
 namespace {
 
 KernelRegistry<PoolKernelSet>& registry() {
-  static KernelRegistry<PoolKernelSet> reg(&fill_pool_kernels_generic, nullptr,
+  static KernelRegistry<PoolKernelSet> reg(&fill_pool_kernels_generic, NNCORE_ISA_FILL(pool_kernels, avx2),
                                            NNCORE_ISA_FILL(pool_kernels, avx512));
   return reg;
 }

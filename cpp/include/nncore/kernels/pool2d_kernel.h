@@ -45,6 +45,7 @@ struct PoolKernelSet {
 };
 
 void fill_pool_kernels_generic(PoolKernelSet& set);
+void fill_pool_kernels_avx2(PoolKernelSet& set);
 void fill_pool_kernels_avx512(PoolKernelSet& set);
 
 }  // namespace nncore

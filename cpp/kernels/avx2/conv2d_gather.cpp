@@ -11,6 +11,15 @@
 namespace nncore {
 namespace {
 
+// acc[v] += x * w[v] for the NV vectors of one pixel.
+template <int NV, typename T, typename V>
+inline void step(const T* x, const V (&w)[NV], V (&acc)[NV]) {
+  if constexpr (NV == 1)
+    acc[0] = bcast_fma(x, w[0], acc[0]);
+  else
+    bcast_fma(x, w[0], w[1], acc[0], acc[1]);
+}
+
 // MR pixels x NV vectors of one packed block; `valid` output channels of the block are stored.
 // CIN > 0: the input channel count is CIN and consecutive pixels are CIN apart (stride-1 rows),
 // so every input address is one base register plus an immediate; a run-time pixel step would need
@@ -33,10 +42,7 @@ void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
       static_for<0, CIN>([&](auto c) {
         V wv[NV];
         static_for<0, NV>([&](auto v) { wv[v.value] = S::load(wp + c.value * NB + v.value * W); });
-        static_for<0, MR>([&](auto i) {
-          const V xi = S::set1(xp + i.value * CIN + c.value);
-          static_for<0, NV>([&](auto v) { acc[i.value][v.value] = S::fma(xi, wv[v.value], acc[i.value][v.value]); });
-        });
+        static_for<0, MR>([&](auto i) { step<NV>(xp + i.value * CIN + c.value, wv, acc[i.value]); });
       });
     } else {
       // Long or run-time channel loops stay loops; the pointer walks the channels.
@@ -44,29 +50,27 @@ void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
         const T* xc = xp + c;
         V wv[NV];
         static_for<0, NV>([&](auto v) { wv[v.value] = S::load(wp + c * NB + v.value * W); });
-        static_for<0, MR>([&](auto i) {
-          const V xi = S::set1(xc + i.value * px);
-          static_for<0, NV>([&](auto v) { acc[i.value][v.value] = S::fma(xi, wv[v.value], acc[i.value][v.value]); });
-        });
+        static_for<0, MR>([&](auto i) { step<NV>(xc + i.value * px, wv, acc[i.value]); });
       }
     }
   }
-  typename S::M mk[NV];
   V bv[NV];
   static_for<0, NV>([&](auto v) {
-    mk[v.value] = S::mask(valid - v.value * W);
-    bv[v.value] = bias ? S::mload(mk[v.value], bias + v.value * W) : S::zero();
+    bv[v.value] = bias ? S::mload(S::mask(valid - v.value * W), bias + v.value * W) : S::zero();
   });
-  const bool full = valid >= NB;
+  // Locals: vector stores may alias anything, `a` included.
+  const bool full = valid >= NB, relu = a.relu != 0;
+  const idx ypx = a.y_px;
   static_for<0, MR>([&](auto i) {
-    T* out = y + i.value * a.y_px;
+    T* out = y + i.value * ypx;
     static_for<0, NV>([&](auto v) {
       V r = S::add(acc[i.value][v.value], bv[v.value]);
-      if (a.relu) r = S::relu(r);
-      if (full)
+      if (relu) r = S::relu(r);
+      const idx lanes = valid - v.value * W;
+      if (full || lanes >= W)
         S::store(out + v.value * W, r);
-      else
-        S::mstore(out + v.value * W, mk[v.value], r);
+      else if (lanes > 0)
+        store_first(out + v.value * W, r, lanes);
     });
   });
 }

@@ -24,7 +24,7 @@ inline __m256i bit_lanes(F64x4, unsigned bits) {
 // so that every input address is a base register plus an immediate.
 template <class S, int MR, int NR, int CIN, int P>
 void packed_tile(const ConvPackedArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
-                 typename S::V bias, typename S::M store_mask, bool full_store) {
+                 typename S::V bias, bool full_store, bool row_end) {
   using T = typename S::T;
   using V = typename S::V;
   constexpr int L = S::W;
@@ -46,8 +46,7 @@ void packed_tile(const ConvPackedArgs<typename S::T>& a, const typename S::T* x,
           const V wv = S::load(wd + c.value * cstep);
           static_for<0, MR>([&](auto g) {
             static_for<0, NR>([&](auto q) {
-              const V xv = S::keep(m, S::set1(xd[q.value] + g.value * P * CIN + c.value));
-              acc[q.value][g.value] = S::fma(xv, wv, acc[q.value][g.value]);
+              acc[q.value][g.value] = bcast_and_fma(xd[q.value] + g.value * P * CIN + c.value, m, wv, acc[q.value][g.value]);
             });
           });
         });
@@ -56,35 +55,39 @@ void packed_tile(const ConvPackedArgs<typename S::T>& a, const typename S::T* x,
           const V wv = S::load(wd + c * cstep);
           static_for<0, MR>([&](auto g) {
             static_for<0, NR>([&](auto q) {
-              const V xv = S::keep(m, S::set1(xd[q.value] + g.value * gx + c));
-              acc[q.value][g.value] = S::fma(xv, wv, acc[q.value][g.value]);
+              acc[q.value][g.value] = bcast_and_fma(xd[q.value] + g.value * gx + c, m, wv, acc[q.value][g.value]);
             });
           });
         }
       }
     }
   }
+  // Locals: vector stores may alias anything, `a` included.
+  const bool relu = a.relu != 0;
+  const idx yrow = a.y_row, gy = P * a.cout;
   static_for<0, NR>([&](auto q) {
     static_for<0, MR>([&](auto g) {
       V v = S::add(acc[q.value][g.value], bias);
-      if (a.relu) v = S::relu(v);
-      T* out = y + q.value * a.y_row + g.value * P * a.cout;
-      if (full_store)
+      if (relu) v = S::relu(v);
+      T* out = y + q.value * yrow + g.value * gy;
+      // A whole register spills past the group into the next one, which is stored after it (the
+      // tiles of a row run left to right); only the row's last group stops at its own lanes.
+      if (full_store || (g.value + 1 < MR || !row_end))
         S::store(out, v);
       else
-        S::mstore(out, store_mask, v);
+        store_first(out, v, gy);
     });
   });
 }
 
 template <class S, int NR, int CIN, int P, int M>
 void packed_rest(const ConvPackedArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
-                 typename S::V bias, typename S::M sm, bool full, idx groups) {
+                 typename S::V bias, bool full, idx groups) {
   if constexpr (M > 0) {
     if (groups == M)
-      packed_tile<S, M, NR, CIN, P>(a, x, y, bias, sm, full);
+      packed_tile<S, M, NR, CIN, P>(a, x, y, bias, full, true);
     else
-      packed_rest<S, NR, CIN, P, M - 1>(a, x, y, bias, sm, full, groups);
+      packed_rest<S, NR, CIN, P, M - 1>(a, x, y, bias, full, groups);
   }
 }
 
@@ -93,16 +96,16 @@ constexpr int kPackedA = 6, kPackedB = 4;
 
 template <class S, int NR, int CIN, int P>
 void packed_rows(const ConvPackedArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
-                 typename S::V bias, typename S::M sm, bool full) {
+                 typename S::V bias, bool full) {
   const idx groups = a.npix / P;
   if (groups < kPackedB) {
-    packed_rest<S, NR, 0, P, kPackedB - 1>(a, x, y, bias, sm, full, groups);
+    packed_rest<S, NR, 0, P, kPackedB - 1>(a, x, y, bias, full, groups);
     return;
   }
   const idx gx = P * a.cin, gy = P * a.cout;
   for_each_tile<kPackedA, kPackedB>(split_tiles<kPackedA, kPackedB>(groups), groups, [&](idx g, auto big) {
     constexpr int MR = decltype(big)::value ? kPackedA : kPackedB;
-    packed_tile<S, MR, NR, CIN, P>(a, x + g * gx, y + g * gy, bias, sm, full);
+    packed_tile<S, MR, NR, CIN, P>(a, x + g * gx, y + g * gy, bias, full, g + MR == groups);
   });
 }
 
@@ -113,11 +116,10 @@ void packed_all(const ConvPackedArgs<typename S::T>& a) {
   T lanes[L] = {};
   for (idx l = 0; l < P * a.cout; ++l) lanes[l] = a.bias ? a.bias[l % a.cout] : T(0);
   const typename S::V bias = S::load(lanes);
-  const typename S::M sm = S::mask(P * a.cout);
   const bool full = P * a.cout == L;
   idx q = 0;
-  for (; q + 2 <= a.nout; q += 2) packed_rows<S, 2, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, sm, full);
-  if (q < a.nout) packed_rows<S, 1, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, sm, full);
+  for (; q + 2 <= a.nout; q += 2) packed_rows<S, 2, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, full);
+  if (q < a.nout) packed_rows<S, 1, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, full);
 }
 
 template <class S, int P>

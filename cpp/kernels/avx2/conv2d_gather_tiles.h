@@ -41,6 +41,88 @@ TileSplit split_tiles(idx n) {
   return best;
 }
 
+// acc += broadcast(*x) * w (for one or two w/acc pairs), as fixed instructions: the broadcast register is a
+// scratch and the accumulators stay put. Left to itself, GCC makes the broadcast register the FMA's
+// destination in a fully unrolled tile, rotates accumulators through registers and spills one of
+// the twelve. The input value is a declared memory operand (base register plus immediate).
+inline __m256 bcast_fma(const float* x, __m256 w, __m256 acc) {
+  __m256 t;
+  __asm__("vbroadcastss %[x], %[t]\n\tvfmadd231ps %[t], %[w], %[a]"
+          : [a] "+x"(acc), [t] "=&x"(t)
+          : [x] "m"(*x), [w] "x"(w));
+  return acc;
+}
+inline __m256d bcast_fma(const double* x, __m256d w, __m256d acc) {
+  __m256d t;
+  __asm__("vbroadcastsd %[x], %[t]\n\tvfmadd231pd %[t], %[w], %[a]"
+          : [a] "+x"(acc), [t] "=&x"(t)
+          : [x] "m"(*x), [w] "x"(w));
+  return acc;
+}
+inline void bcast_fma(const float* x, __m256 w0, __m256 w1, __m256& acc0, __m256& acc1) {
+  __m256 t, a0 = acc0, a1 = acc1;  // registers: an asm operand bound to an array element would
+                                   // keep the whole tile in memory
+  __asm__("vbroadcastss %[x], %[t]\n\tvfmadd231ps %[t], %[w0], %[a0]\n\tvfmadd231ps %[t], %[w1], %[a1]"
+          : [a0] "+x"(a0), [a1] "+x"(a1), [t] "=&x"(t)
+          : [x] "m"(*x), [w0] "x"(w0), [w1] "x"(w1));
+  acc0 = a0;
+  acc1 = a1;
+}
+inline void bcast_fma(const double* x, __m256d w0, __m256d w1, __m256d& acc0, __m256d& acc1) {
+  __m256d t, a0 = acc0, a1 = acc1;
+  __asm__("vbroadcastsd %[x], %[t]\n\tvfmadd231pd %[t], %[w0], %[a0]\n\tvfmadd231pd %[t], %[w1], %[a1]"
+          : [a0] "+x"(a0), [a1] "+x"(a1), [t] "=&x"(t)
+          : [x] "m"(*x), [w0] "x"(w0), [w1] "x"(w1));
+  acc0 = a0;
+  acc1 = a1;
+}
+
+// acc += (broadcast(*x) & m) * w: the pixel-packed step (lanes outside m get 0, never 0 * inf).
+inline __m256 bcast_and_fma(const float* x, __m256i m, __m256 w, __m256 acc) {
+  __m256 t;
+  __asm__("vbroadcastss %[x], %[t]\n\tvandps %[m], %[t], %[t]\n\tvfmadd231ps %[t], %[w], %[a]"
+          : [a] "+x"(acc), [t] "=&x"(t)
+          : [x] "m"(*x), [m] "x"(m), [w] "x"(w));
+  return acc;
+}
+inline __m256d bcast_and_fma(const double* x, __m256i m, __m256d w, __m256d acc) {
+  __m256d t;
+  __asm__("vbroadcastsd %[x], %[t]\n\tvandpd %[m], %[t], %[t]\n\tvfmadd231pd %[t], %[w], %[a]"
+          : [a] "+x"(acc), [t] "=&x"(t)
+          : [x] "m"(*x), [m] "x"(m), [w] "x"(w));
+  return acc;
+}
+
+// Stores the first n (0 < n < 8 or 4) lanes of v with at most three plain stores. vmaskmovps
+// to memory is microcoded on AMD cores (about 12 cycles each on Zen 4, measured), which would
+// cost more than the FMAs of a few-channel pixel.
+inline void store_first(float* p, __m256 v, idx n) {
+  __m128 h = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(p, h);
+    h = _mm256_extractf128_ps(v, 1);
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(p), h);
+    h = _mm_movehl_ps(h, h);
+    p += 2;
+    n -= 2;
+  }
+  if (n) _mm_store_ss(p, h);
+}
+inline void store_first(double* p, __m256d v, idx n) {
+  __m128d h = _mm256_castpd256_pd128(v);
+  if (n >= 2) {
+    _mm_storeu_pd(p, h);
+    h = _mm256_extractf128_pd(v, 1);
+    p += 2;
+    n -= 2;
+  }
+  if (n) _mm_store_sd(p, h);
+}
+
 template <bool V>
 struct Bool {
   static constexpr bool value = V;

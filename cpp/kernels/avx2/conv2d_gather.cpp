@@ -75,7 +75,7 @@ void gather_tile(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
   });
 }
 
-// Exactly `rest` (<= R) pixels with one tile of that many rows.
+// Exactly `rest` (<= R) pixels with one tile of that many pixels.
 template <class S, int NV, int R>
 void gather_rest(const ConvGatherArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
                  const typename S::T* wb, idx valid, const typename S::T* bias, idx rest) {

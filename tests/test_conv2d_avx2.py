@@ -236,7 +236,7 @@ def test_non_finite_values_reach_only_their_window(bad, cin, cout, dtype):
     assert np.isfinite(got[np.isfinite(want)]).all()
 
 
-def test_relu_clamps_negative_zero_and_keeps_nan():
+def test_relu_zeroes_negatives_and_keeps_nan():
     x = np.array([np.nan, -2.0, 3.0, -np.inf, np.inf, 0.0, -0.0, 1.0, -1.0], np.float32).reshape(1, 1, 9, 1)
     for cout in (1, 3, 8, 9):
         w = np.ones((1, 1, 1, cout), np.float32)

@@ -93,7 +93,7 @@ template <class S, int NV, int A, int B, int CIN>
 void gather_blocks(const ConvGatherArgs<typename S::T>& a) {
   using T = typename S::T;
   constexpr idx NB = NV * S::W;
-  const TileSplit split = a.npix >= B ? split_tiles<A, B>(a.npix) : TileSplit{};
+  const TileSplit split = a.npix >= B ? split_tiles<A, B>(a.npix) : TileSplit{0, 0};
   for (idx co = 0; co < a.cout; co += NB) {
     const idx valid = (a.cout - co < NB) ? a.cout - co : NB;
     const T* wb = a.w + (co / NB) * a.w_block;

@@ -46,7 +46,8 @@ void packed_tile(const ConvPackedArgs<typename S::T>& a, const typename S::T* x,
           const V wv = S::load(wd + c.value * cstep);
           static_for<0, MR>([&](auto g) {
             static_for<0, NR>([&](auto q) {
-              acc[q.value][g.value] = bcast_and_fma(xd[q.value] + g.value * P * CIN + c.value, m, wv, acc[q.value][g.value]);
+              V& s = acc[q.value][g.value];
+              s = bcast_and_fma(xd[q.value] + g.value * P * CIN + c.value, m, wv, s);
             });
           });
         });
@@ -55,7 +56,8 @@ void packed_tile(const ConvPackedArgs<typename S::T>& a, const typename S::T* x,
           const V wv = S::load(wd + c * cstep);
           static_for<0, MR>([&](auto g) {
             static_for<0, NR>([&](auto q) {
-              acc[q.value][g.value] = bcast_and_fma(xd[q.value] + g.value * gx + c, m, wv, acc[q.value][g.value]);
+              V& s = acc[q.value][g.value];
+              s = bcast_and_fma(xd[q.value] + g.value * gx + c, m, wv, s);
             });
           });
         }
@@ -118,7 +120,8 @@ void packed_all(const ConvPackedArgs<typename S::T>& a) {
   const typename S::V bias = S::load(lanes);
   const bool full = P * a.cout == L;
   idx q = 0;
-  for (; q + 2 <= a.nout; q += 2) packed_rows<S, 2, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, full);
+  for (; q + 2 <= a.nout; q += 2)
+    packed_rows<S, 2, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, full);
   if (q < a.nout) packed_rows<S, 1, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, full);
 }
 

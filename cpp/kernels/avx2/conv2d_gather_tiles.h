@@ -1,6 +1,6 @@
-// How the AVX2 gather kernels cut a row into register tiles. Included only by
-// cpp/kernels/avx2/conv2d_gather*.cpp (anonymous namespace: each file keeps its own copy, compiled
-// with the AVX2 flags; see conv_simd.h).
+// What the AVX2 gather kernels share: how a row is cut into register tiles, the broadcast-FMA step
+// and partial stores. Included only by cpp/kernels/avx2/conv2d_gather*.cpp (anonymous namespace:
+// each file keeps its own copy, compiled with the AVX2 flags; see conv_simd.h).
 #pragma once
 #include "conv_simd.h"
 #include "nncore/kernels/conv2d_kernel.h"
@@ -18,7 +18,7 @@ namespace {
 // half a row in the last tile, shifted back to end at the row's end; tiles of 8 leave FMAs waiting
 // on their latency. Two sizes cover most rows exactly (32 = 12 + 12 + 8, 16 = 8 + 8).
 struct TileSplit {
-  idx na = 0, nb = 0;
+  idx na, nb;
 };
 
 // The split of n >= B items that computes the fewest items (the last tile is shifted back onto
@@ -41,10 +41,11 @@ TileSplit split_tiles(idx n) {
   return best;
 }
 
-// acc += broadcast(*x) * w (for one or two w/acc pairs), as fixed instructions: the broadcast register is a
-// scratch and the accumulators stay put. Left to itself, GCC makes the broadcast register the FMA's
-// destination in a fully unrolled tile, rotates accumulators through registers and spills one of
-// the twelve. The input value is a declared memory operand (base register plus immediate).
+// acc += broadcast(*x) * w (for one or two w/acc pairs), as fixed instructions: the broadcast
+// register is a scratch and the accumulators stay put. Left to itself, GCC makes the broadcast
+// register the FMA's destination in a fully unrolled tile, rotates accumulators through registers
+// and spills one of the twelve. The input value is a declared memory operand (base register plus
+// immediate).
 inline __m256 bcast_fma(const float* x, __m256 w, __m256 acc) {
   __m256 t;
   __asm__("vbroadcastss %[x], %[t]\n\tvfmadd231ps %[t], %[w], %[a]"

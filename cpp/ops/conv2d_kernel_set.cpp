@@ -6,8 +6,19 @@
 namespace nncore::conv {
 namespace {
 
+#ifdef NNCORE_HAVE_X86_KERNELS
+// The AVX2 path's kernels come from several files; this baseline function only calls them (it
+// runs after the CPU check, like any fill function).
+void fill_avx2(ConvKernelSet& s) {
+  fill_conv_gather_kernels_avx2(s);
+}
+#define NNCORE_CONV_AVX2_FILL (&fill_avx2)
+#else
+#define NNCORE_CONV_AVX2_FILL nullptr
+#endif
+
 KernelRegistry<ConvKernelSet>& registry() {
-  static KernelRegistry<ConvKernelSet> reg(&fill_conv_kernels_generic, nullptr,
+  static KernelRegistry<ConvKernelSet> reg(&fill_conv_kernels_generic, NNCORE_CONV_AVX2_FILL,
                                            NNCORE_ISA_FILL(conv_kernels, avx512));
   return reg;
 }

@@ -108,5 +108,7 @@ struct ConvKernelSet {
 
 void fill_conv_kernels_generic(ConvKernelSet& set);
 void fill_conv_kernels_avx512(ConvKernelSet& set);
+// AVX2: gather, gather_block and the pixel-packed gather.
+void fill_conv_gather_kernels_avx2(ConvKernelSet& set);
 
 }  // namespace nncore

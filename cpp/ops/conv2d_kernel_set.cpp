@@ -6,8 +6,22 @@
 namespace nncore::conv {
 namespace {
 
+#ifdef NNCORE_HAVE_X86_KERNELS
+// The AVX2 entries come from several files, each filling the kernels it implements; the rest stay
+// the generic ones the registry filled first. Runs only after the run-time check for AVX2 (the
+// fill functions are AVX2 code), and is itself baseline code that only calls them.
+void fill_avx2(ConvKernelSet& s) {
+  fill_conv_wgrad_kernels_avx2(s);
+}
+#endif
+
 KernelRegistry<ConvKernelSet>& registry() {
-  static KernelRegistry<ConvKernelSet> reg(&fill_conv_kernels_generic, nullptr,
+#ifdef NNCORE_HAVE_X86_KERNELS
+  constexpr KernelRegistry<ConvKernelSet>::Fill avx2 = &fill_avx2;
+#else
+  constexpr KernelRegistry<ConvKernelSet>::Fill avx2 = nullptr;
+#endif
+  static KernelRegistry<ConvKernelSet> reg(&fill_conv_kernels_generic, avx2,
                                            NNCORE_ISA_FILL(conv_kernels, avx512));
   return reg;
 }

@@ -108,5 +108,7 @@ struct ConvKernelSet {
 
 void fill_conv_kernels_generic(ConvKernelSet& set);
 void fill_conv_kernels_avx512(ConvKernelSet& set);
+// AVX2 fills only some entries (on top of the generic ones), each helper its own.
+void fill_conv_wgrad_kernels_avx2(ConvKernelSet& set);
 
 }  // namespace nncore

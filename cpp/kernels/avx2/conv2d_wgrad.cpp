@@ -288,10 +288,41 @@ bool try_kvec(const ConvWgradArgs<typename S::T>& a, bool dy_runs) {
 bool prefers_dy_runs_f32(idx cout) { return cout <= 8; }
 bool prefers_dy_runs_f64(idx cout) { return cout <= 4; }
 
+// Rows per pass over all tiles. Each tile streams the pixels of a pass once, and the next tile
+// (neighbouring columns, same channels) meets the same cache lines: passes of at most kPassBytes
+// of lines per tile let them come from L1 (32 KiB) instead of L2. Measured on one core (Zen 4,
+// AVX2 path): the 64->64 layer 101-103 GFLOP/s with passes of 8-24 KB, 93-96 with the driver's
+// 10-row calls unsplit; the seed layers lose 0-1 % against no split.
+constexpr idx kPassBytes = 24 * 1024;
+
+// Lines a tile touches per pixel are estimated from above (every run's input line).
+template <typename T>
+idx pass_rows(const ConvWgradArgs<T>& a, bool dy_runs) {
+  constexpr idx line = 64, sz = sizeof(T);
+  const idx runs = a.nruns < 3 ? a.nruns : 3;
+  const idx xb = (a.x_px * sz < line ? a.x_px * sz : line) * (dy_runs ? 1 : runs);
+  const idx db = (a.cout * sz < line ? a.cout * sz : line) * (dy_runs ? runs : 1);
+  const idx r = kPassBytes / ((xb + db) * (a.cols > 0 ? a.cols : 1));
+  return r > 1 ? r : 1;
+}
+
+template <typename T, class F>
+void in_passes(const ConvWgradArgs<T>& a, bool dy_runs, F&& f) {
+  const idx rb = pass_rows(a, dy_runs);
+  ConvWgradArgs<T> p = a;
+  for (idx r = 0; r < a.rows; r += rb) {
+    p.rows = a.rows - r < rb ? a.rows - r : rb;
+    p.x = a.x + r * a.x_rs;
+    p.dy = a.dy + r * a.dy_rs;
+    f(p);
+  }
+}
+
 void wgrad_f32(const ConvWgradArgs<float>& a) {
   const bool dy_runs = a.run_x == 0 && a.nruns > 1;
-  if (try_kvec<F32x8>(a, dy_runs)) return;
-  channel_blocks<F32x8>(a, dy_runs);
+  in_passes(a, dy_runs, [&](const ConvWgradArgs<float>& p) {
+    if (!try_kvec<F32x8>(p, dy_runs)) channel_blocks<F32x8>(p, dy_runs);
+  });
 }
 
 // float64 serves gradient checks: one vector of 4 channels per block, masked, in both directions.

@@ -216,3 +216,43 @@ def test_same_bits_at_1_to_4_threads(case, dtype, accumulate, seed):
 def test_same_bits_at_1_to_4_threads_named_layers(x_shape, w_shape, dtype):
     case = dict(x_shape=x_shape, w_shape=w_shape, strides=(1, 1), padding="same", dilation=(1, 1))
     same_bits_at_1_to_4_threads(case, dtype, accumulate=False, seed=5)
+
+
+def aligned_views(shape, dtype, offsets):
+    """Views of `shape` starting `offset` elements past a 64-byte boundary, one per offset."""
+    size = int(np.prod(shape))
+    views = []
+    for offset in offsets:
+        buf = np.empty(size + 64, dtype)
+        start = (-buf.ctypes.data % 64) // buf.itemsize + offset
+        views.append(buf[start:start + size].reshape(shape))
+    return views
+
+
+@pytest.mark.parametrize("accumulate", [False, True], ids=["write", "accumulate"])
+def test_same_bits_whatever_the_alignment_of_out(dtype, isa, accumulate):
+    """The same bits whatever the address of `out` and the thread count, down to the sign of a zero
+    (products that underflow keep their sign in an FMA chain; adding a partial sum of -0 to +0
+    would not)."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((6, 12, 10, 5)).astype(dtype)
+    dy = rng.standard_normal((6, 10, 8, 20)).astype(dtype)
+    tiny = np.finfo(dtype).tiny
+    x[..., 0], dy[..., 0] = -np.sqrt(tiny) * 1e-10, np.sqrt(tiny) * 1e-10  # every product rounds to -0
+    start = rng.standard_normal((3, 3, 5, 20)).astype(dtype)
+    start[:, :, 0, 0] = -0.0
+    before = nncore.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            nncore.set_num_threads(threads)
+            for out in aligned_views(start.shape, dtype, range(0, 64 // start.itemsize, 2)):
+                out[...] = start
+                ops.conv2d_backward_weight(x, dy, start.shape, out=out, accumulate=accumulate)
+                results.append(out.copy())
+    finally:
+        nncore.set_num_threads(before)
+    for r in results[1:]:
+        assert r.tobytes() == results[0].tobytes()
+    if isa != "generic":  # the portable kernels multiply, then add to +0: +0 + -0 is +0
+        assert (results[0][:, :, 0, 0] == 0).all() and np.signbit(results[0][:, :, 0, 0]).all()

@@ -1,11 +1,14 @@
 // conv2d backward-weight: dw[i, j, ci, co] = sum over (n, oh, ow) of
 // x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, ci] * dy[n, oh, ow, co].
 //
-// A reduction over every output pixel: each thread accumulates its share of (image, output row)
-// into a private copy of dw, and the copies are summed in a fixed order at the end (results do not
-// depend on scheduling). The weight rows of one kernel row i are contiguous in the padded input
-// when dil_w == 1 (kw * cin values side by side), else per tap (cin values): the wgrad kernel
-// takes one such run at a time.
+// A reduction over every output pixel, made independent of the thread count: the (image, output
+// row) pairs are cut into a few chunks fixed by the problem size, each chunk sums into its own copy
+// of dw (the first into dw itself), and the copies are added in chunk order. Threads only decide
+// who computes which chunk, and, when the chunks do not divide evenly among them, take slices of dw
+// columns too: each dw element is one chain of multiply-adds over the pixels in a fixed order
+// whatever the slice or kernel tile, so slicing does not change a bit. The weight rows of one
+// kernel row i are contiguous in the padded input when dil_w == 1 (kw * cin values side by side),
+// else per tap (cin values): the wgrad kernel takes one such run at a time.
 #include <cstring>
 
 #include "conv2d_internal.h"
@@ -13,6 +16,24 @@
 #include "nncore/ops/conv2d.h"
 
 namespace nncore {
+namespace {
+
+// At most this many chunks (so at most this many partial sums per dw element, and copies of dw),
+// each worth a thread's minimum share of work, and their copies past dw itself within this many
+// bytes: a 3x3 512->512 layer (9.4 MB of float32 dw) is one chunk, sliced by columns among threads.
+constexpr index_t kMaxChunks = 8;
+constexpr double kMinChunkWork = 4.0e4;
+constexpr index_t kPartialBytes = index_t(4) << 20;
+
+index_t partial_chunks(double work, index_t rows, index_t dw_bytes) {
+  index_t c = std::min<index_t>(kMaxChunks, rows);
+  if (work < double(c) * kMinChunkWork) c = std::max<index_t>(1, static_cast<index_t>(work / kMinChunkWork));
+  return std::max<index_t>(1, std::min<index_t>(c, 1 + kPartialBytes / std::max<index_t>(1, dw_bytes)));
+}
+
+index_t gcd(index_t a, index_t b) { return b == 0 ? a : gcd(b, a % b); }
+
+}  // namespace
 
 template <typename T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, bool accumulate) {
@@ -29,6 +50,8 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const index_t rs = cols * g.cin;
   const bool row_runs = g.dil_w == 1;
   const index_t run_len = row_runs ? g.kw * g.cin : g.cin;
+  const index_t run_dw = run_len * g.cout;
+  const index_t total_runs = ksize / run_dw;
 
   // Output rows per kernel call: each register tile of dw streams these rows of x and dy once, so
   // more rows amortize loading and storing the tile; they stream from L2 at a fraction of its
@@ -39,11 +62,6 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const index_t row_bytes = rs * static_cast<index_t>(sizeof(T));
   const index_t chunk_rows = std::max<index_t>(
       1, static_cast<index_t>(conv::kPaddedChunkBytes) / std::max<index_t>(1, row_bytes * g.stride_h));
-
-  const double work = double(rows) * g.out_w * double(ksize);
-  const int nt = conv::threads_for(work, rows);
-  const index_t part_size = round_up(ksize, 16);
-  T* parts = nt > 1 ? scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(nt * part_size)) : nullptr;
 
   // Stride-1 rows can instead pair each input row with the kernel rows * grad_y rows it meets
   // (input row q of the chunk serves grad_y row q - i*dil_h through kernel row i): one call covers
@@ -75,7 +93,7 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
           a.rows = std::min(call_rows, to - oc);
           a.x = base + (oc - oh0 + i * g.dil_h) * rs;
           a.dy = dimg + oc * a.dy_rs;
-          a.dw = acc + i * run_len * g.cout;
+          a.dw = acc + i * run_dw;
           kern.wgrad(a);
         }
       };
@@ -88,18 +106,20 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
     }
   };
 
-  auto run_share = [&](index_t lo, index_t hi, T* acc) {
+  // Rows [lo, hi) into acc, dw columns [k0, k1) of every run (x and dw shifted by k0 columns).
+  auto run_share = [&](index_t lo, index_t hi, index_t k0, index_t k1, T* acc) {
     ConvWgradArgs<T> a{};
     a.x_px = g.stride_w * g.cin;
     a.x_rs = g.stride_h * rs;
     a.dy_rs = g.out_w * g.cout;
     a.cols = g.out_w;
-    a.len = run_len;
+    a.len = k1 - k0;
     a.nruns = row_runs ? g.kh : g.kw;
     a.run_x = row_runs ? g.dil_h * rs : g.dil_w * g.cin;
     a.run_dy = 0;
-    a.run_dw = run_len * g.cout;
+    a.run_dw = run_dw;
     a.cout = g.cout;
+    acc += k0 * g.cout;
     for (index_t r = lo; r < hi;) {
       const index_t n = r / g.out_h;
       const index_t oh0 = r % g.out_h;
@@ -111,9 +131,9 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
         const index_t nrows = (oh1 - 1 - oh0) * g.stride_h + (g.kh - 1) * g.dil_h + 1;
         T* buf = scratch(Scratch::conv_im2col).get<T>(static_cast<std::size_t>(nrows * rs));
         conv::copy_padded(img, g.h, g.w, g.cin, row0, nrows, -g.pad_left, cols, buf);
-        base = buf;
+        base = buf + k0;
       } else {
-        base = img + oh0 * g.stride_h * rs;
+        base = img + oh0 * g.stride_h * rs + k0;
       }
       const T* dimg = dy + n * g.out_h * g.out_w * g.cout;
       if (dy_runs) {
@@ -130,7 +150,7 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
           } else {  // one run per tap: kernel rows in turn, each with kw runs dil_w pixels apart
             for (index_t i = 0; i < g.kh; ++i) {
               a.x = xr + i * g.dil_h * rs;
-              a.dw = acc + i * g.kw * run_len * g.cout;
+              a.dw = acc + i * g.kw * run_dw;
               kern.wgrad(a);
             }
           }
@@ -140,26 +160,47 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
     }
   };
 
-  if (nt <= 1) {
-    if (!accumulate) std::memset(dw, 0, static_cast<std::size_t>(ksize) * sizeof(T));
-    run_share(0, rows, dw);
-    return;
-  }
+  const double work = double(rows) * g.out_w * double(ksize);
+  const index_t chunks = partial_chunks(work, rows, ksize * static_cast<index_t>(sizeof(T)));
+  const int nt = conv::threads_for(work, rows);
+  // Column slices only even out the pieces among threads (3 threads, 8 chunks: 24 pieces); each
+  // keeps at least 4 columns per run.
+  const index_t slices = std::max<index_t>(1, std::min<index_t>(nt / gcd(nt, chunks), run_len / 4));
+  const index_t part_size = round_up(ksize, 16);
+  T* parts = chunks > 1 ? scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>((chunks - 1) * part_size))
+                        : nullptr;
+  auto piece = [&](index_t p) {
+    const index_t c = p / slices, s = p % slices;
+    const index_t k0 = run_len * s / slices, k1 = run_len * (s + 1) / slices;
+    T* acc = c == 0 ? dw : parts + (c - 1) * part_size;
+    if (c > 0 || !accumulate)
+      for (index_t u = 0; u < total_runs; ++u)
+        std::memset(acc + u * run_dw + k0 * g.cout, 0, static_cast<std::size_t>((k1 - k0) * g.cout) * sizeof(T));
+    run_share(rows * c / chunks, rows * (c + 1) / chunks, k0, k1, acc);
+  };
   parallel_for(
-      0, nt, 1,
-      [&](index_t t0, index_t t1) {
-        for (index_t t = t0; t < t1; ++t) {
-          T* acc = parts + t * part_size;
-          std::memset(acc, 0, static_cast<std::size_t>(ksize) * sizeof(T));
-          run_share(rows * t / nt, rows * (t + 1) / nt, acc);
-        }
+      0, chunks * slices, 1,
+      [&](index_t p0, index_t p1) {
+        for (index_t p = p0; p < p1; ++p) piece(p);
       },
       nt);
-  for (index_t e = 0; e < ksize; ++e) {
-    T s = accumulate ? dw[e] : T(0);
-    for (int t = 0; t < nt; ++t) s += parts[t * part_size + e];
-    dw[e] = s;
-  }
+  if (chunks == 1) return;
+
+  // dw += copy 1 + copy 2 + ... in that order for every element, in blocks that stay in L1.
+  constexpr index_t kBlock = 2048;
+  const index_t nblocks = ceil_div(ksize, kBlock);
+  parallel_for(
+      0, nblocks, 1,
+      [&](index_t b0, index_t b1) {
+        for (index_t b = b0; b < b1; ++b) {
+          const index_t e0 = b * kBlock, e1 = std::min(ksize, e0 + kBlock);
+          for (index_t c = 1; c < chunks; ++c) {
+            const T* part = parts + (c - 1) * part_size;
+            for (index_t e = e0; e < e1; ++e) dw[e] += part[e];
+          }
+        }
+      },
+      conv::threads_for(double(ksize) * double(chunks - 1) / 4.0, nblocks));
 }
 
 template void conv2d_backward_weight<float>(const Conv2dGeometry&, const float*, const float*, float*,

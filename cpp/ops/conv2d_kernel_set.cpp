@@ -7,10 +7,12 @@ namespace nncore::conv {
 namespace {
 
 #ifdef NNCORE_HAVE_X86_KERNELS
-// The AVX2 path's kernels come from several files; this baseline function only calls them (it
-// runs after the CPU check, like any fill function).
+// The AVX2 entries come from several files, each filling the kernels it implements; the rest stay
+// the generic ones the registry filled first. Runs only after the run-time check for AVX2 (the
+// fill functions are AVX2 code), and is itself baseline code that only calls them.
 void fill_avx2(ConvKernelSet& s) {
   fill_conv_gather_kernels_avx2(s);
+  fill_conv_wgrad_kernels_avx2(s);
 }
 #define NNCORE_CONV_AVX2_FILL (&fill_avx2)
 #else

@@ -108,7 +108,8 @@ struct ConvKernelSet {
 
 void fill_conv_kernels_generic(ConvKernelSet& set);
 void fill_conv_kernels_avx512(ConvKernelSet& set);
-// AVX2: gather, gather_block and the pixel-packed gather.
-void fill_conv_gather_kernels_avx2(ConvKernelSet& set);
+// AVX2: each file fills the entries it implements, on top of the generic ones.
+void fill_conv_gather_kernels_avx2(ConvKernelSet& set);  // gather, gather_block, pixel-packed gather
+void fill_conv_wgrad_kernels_avx2(ConvKernelSet& set);   // wgrad, wgrad_prefers_dy_runs
 
 }  // namespace nncore

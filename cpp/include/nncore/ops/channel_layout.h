@@ -67,15 +67,46 @@ class Workspace {
   std::size_t used_ = 0;
 };
 
-// Threads channel_sums uses, and the doubles of partial sums it needs for `nacc` accumulators.
-inline int channel_sums_threads(const WideLayout& w) {
-  int nt = num_threads();
+// Channel sums run on a grid of tasks fixed by the shape alone (DESIGN.md convention 13):
+//  - row chunks of chunk_rows wide rows, each summed into its own zeroed double partial; the
+//    partials are added in chunk order. chunk_rows is a multiple of 8 (sum_fast's groups of 8 rows
+//    stay in place) and at least 64, so adding the partials costs at most 1/64 of the sum itself;
+//  - column blocks, which never change a result (every column is one chain of its chunk's rows)
+//    but let wide rows with few rows (Dense gradients: 32 x 4096) use threads without partials.
+constexpr index_t kMinChunkRows = 64;
+constexpr index_t kChunkElems = index_t(1) << 14;  // smallest row chunk, in elements
+constexpr index_t kMaxRowChunks = 16;
+constexpr index_t kMinColBlock = 256;  // column blocks of 1 KiB (float) or more
+constexpr index_t kMaxColBlocks = 8;
+
+struct SumGrid {
+  index_t chunk_rows = 1, row_chunks = 0;  // wide rows per row chunk, row chunks
+  index_t col_block = 1, col_blocks = 0;   // elements per column block, column blocks
+
+  index_t tasks() const { return row_chunks * col_blocks; }
+};
+
+inline SumGrid sum_grid(const WideLayout& w) {
+  SumGrid g;
   const index_t nrows = w.count();
-  const index_t max_chunks = ceil_div(nrows > 0 ? nrows : 1, w.grain());
-  return max_chunks < nt ? static_cast<int>(max_chunks) : nt;
+  if (nrows == 0 || w.wide == 0) return g;
+  index_t rows = ceil_div(kChunkElems, w.wide);
+  if (rows < kMinChunkRows) rows = kMinChunkRows;
+  if (rows < ceil_div(nrows, kMaxRowChunks)) rows = ceil_div(nrows, kMaxRowChunks);
+  g.chunk_rows = round_up(rows, 8);
+  g.row_chunks = ceil_div(nrows, g.chunk_rows);
+  g.col_block = w.wide;
+  if (w.wide >= 2 * kMinColBlock) {
+    const index_t b = ceil_div(w.wide, kMaxColBlocks);
+    g.col_block = round_up(b > kMinColBlock ? b : kMinColBlock, 64);
+  }
+  g.col_blocks = ceil_div(w.wide, g.col_block);
+  return g;
 }
+
+// Doubles of partial sums channel_sums needs for `nacc` accumulators.
 inline std::size_t channel_sums_workspace(const WideLayout& w, int nacc) {
-  return static_cast<std::size_t>(channel_sums_threads(w) * nacc * w.wide);
+  return static_cast<std::size_t>(sum_grid(w).row_chunks * nacc * w.wide);
 }
 
 // Calls k(offset, rows, width) for the wide rows [r0, r1): once for the full-width rows among
@@ -87,43 +118,59 @@ void for_row_blocks(const WideLayout& w, index_t r0, index_t r1, K&& k) {
   if (w.rem > 0 && r0 <= w.full_rows && r1 > w.full_rows) k(w.full_rows * w.wide, 1, w.rem);
 }
 
-// out[a * cols + c] = sum over the rows of accumulator a for channel c, where
-// fn(offset, rows, width, acc) adds a block of wide rows into acc[a * wide + j]. Rows are split
-// over threads, each into its own zeroed partial; partials are added in thread order, so the
-// result depends only on the data and the thread count. Sums are kept in double. `part` holds
-// channel_sums_workspace(w, nacc) doubles.
+// A block of the data for a sum kernel: `rows` rows of `width` elements starting at element
+// `offset`, rows `ld` elements apart, covering columns [col, col + width) of the wide row.
+struct SumBlock {
+  index_t offset, col, rows, width, ld;
+};
+
+// out[a * cols + c] = sum over the rows of accumulator a for channel c, where fn(block, acc) adds
+// the block into acc[a * wide + j - block.col] (acc points at the block's first column of
+// accumulator 0). Sums are kept in double; the result depends only on the data and the shape.
+// `part` holds channel_sums_workspace(w, nacc) doubles.
 template <class BlockFn>
 void channel_sums(const WideLayout& w, int nacc, double* part, double* out, BlockFn&& fn) {
+  const SumGrid g = sum_grid(w);
   const index_t width = nacc * w.wide;
   const index_t nrows = w.count();
-  const int nt = channel_sums_threads(w);
-  parallel_for(
-      0, nt, 1,
-      [&](index_t lo, index_t hi) {
-        for (index_t t = lo; t < hi; ++t) {
-          double* acc = part + t * width;
-          for (index_t j = 0; j < width; ++j) acc[j] = 0.0;
-          for_row_blocks(w, nrows * t / nt, nrows * (t + 1) / nt,
-                         [&](index_t off, index_t rows, index_t len) { fn(off, rows, len, acc); });
-        }
-      },
-      nt);
-  for (index_t j = 1; j < nt; ++j) {
-    const double* p = part + j * width;
+  const index_t task_elems = g.chunk_rows * g.col_block;
+  parallel_for(0, g.tasks(), ceil_div(kGrainElems, task_elems > 0 ? task_elems : 1),
+               [&](index_t t0, index_t t1) {
+    for (index_t t = t0; t < t1; ++t) {
+      const index_t rc = t / g.col_blocks, j0 = (t % g.col_blocks) * g.col_block;
+      const index_t j1 = w.wide - j0 < g.col_block ? w.wide : j0 + g.col_block;
+      double* acc = part + rc * width + j0;
+      for (int a = 0; a < nacc; ++a)
+        for (index_t j = 0; j < j1 - j0; ++j) acc[a * w.wide + j] = 0.0;
+      const index_t r0 = rc * g.chunk_rows;
+      const index_t r1 = nrows - r0 < g.chunk_rows ? nrows : r0 + g.chunk_rows;
+      for_row_blocks(w, r0, r1, [&](index_t off, index_t rows, index_t len) {
+        // The shorter last wide row holds only the columns below its length.
+        const index_t hi = j1 < len ? j1 : len;
+        if (hi > j0) fn(SumBlock{off + j0, j0, rows, hi - j0, w.wide}, acc);
+      });
+    }
+  });
+  for (index_t r = 1; r < g.row_chunks; ++r) {
+    const double* p = part + r * width;
     for (index_t i = 0; i < width; ++i) part[i] += p[i];
   }
   for (int a = 0; a < nacc; ++a) {
     double* o = out + a * w.cols;
     for (index_t c = 0; c < w.cols; ++c) o[c] = 0.0;
+    if (g.row_chunks == 0) continue;
     const double* p = part + a * w.wide;
     for (index_t j = 0; j < w.wide; ++j) o[j % w.cols] += p[j];
   }
 }
 
-// Runs fn(offset, rows, width) over blocks of wide rows, split over threads.
+// Runs fn(offset, rows, width) over blocks of wide rows, in chunks of rows fixed by the shape
+// (elementwise work: the chunks only keep each kernel call's range independent of the threads).
 template <class BlockFn>
 void for_each_row_block(const WideLayout& w, BlockFn&& fn) {
-  parallel_for(0, w.count(), w.grain(), [&](index_t lo, index_t hi) {
+  if (w.wide == 0) return;
+  const index_t chunk = fixed_chunk(w.count(), ceil_div(kGrainElems / 8, w.wide), 1);
+  parallel_for_chunks(w.count(), chunk, w.grain(), [&](index_t, index_t lo, index_t hi) {
     for_row_blocks(w, lo, hi, fn);
   });
 }

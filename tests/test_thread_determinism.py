@@ -237,6 +237,33 @@ def test_batch_norm(isa, data, dims, affine, dtype, seed):
     assert_same_at_every_thread_count(lambda: ops.batch_norm_backward(g, x, gamma, mean, inv_std))
 
 
+@pytest.mark.parametrize("shape", [
+    (32768, 8),        # 16 row chunks of one column block
+    (300, 1000),       # 5 row chunks x 4 column blocks: the thread ranges split both
+    (1100, 4097),      # 16 row chunks x 8 column blocks, a ragged last block
+    (32, 4096),        # one row chunk, 8 column blocks (a Dense gradient)
+    (100_003, 3),      # a shorter last wide row
+    (9000, 37),
+])
+def test_channel_sums_on_grid_corners(isa, shape, dtype):
+    rng = np.random.default_rng(sum(shape))
+    x = normal(rng, shape, dtype) + dtype.type(1.0)
+    g = normal(rng, shape, dtype)
+    assert_same_at_every_thread_count(lambda: ops.bias_grad(x))
+    assert_same_at_every_thread_count(lambda: ops.batch_norm_train(x, None, None, 1e-3))
+    _, mean, _, inv_std = ops.batch_norm_train(x, None, None, 1e-3)
+    assert_same_at_every_thread_count(lambda: ops.batch_norm_backward(g, x, None, mean, inv_std))
+    # and the sums are right: float32 sums run in double (a few eps of the input's precision);
+    # float64 ones within the classic bound of a sum of `rows` terms
+    rows = x.size // shape[-1]
+    eps = np.finfo(dtype).eps
+    slack = 8 if dtype == np.float32 else rows
+    want = x.astype(np.float64).sum(axis=0)
+    bound = slack * eps * np.abs(x).astype(np.float64).sum(axis=0)
+    assert np.all(np.abs(ops.bias_grad(x) - want) <= bound)
+    assert np.all(np.abs(mean - want / rows) <= bound / rows + eps * np.abs(want / rows))
+
+
 # ---------------------------------------------------------------- pooling
 
 

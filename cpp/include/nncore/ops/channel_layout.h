@@ -69,8 +69,9 @@ class Workspace {
 
 // Channel sums run on a grid of tasks fixed by the shape alone (DESIGN.md convention 13):
 //  - row chunks of chunk_rows wide rows, each summed into its own zeroed double partial; the
-//    partials are added in chunk order. chunk_rows is a multiple of 8 (sum_fast's groups of 8 rows
-//    stay in place) and at least 64, so adding the partials costs at most 1/64 of the sum itself;
+//    partials are added by a fixed pairwise tree (below). chunk_rows is a multiple of 8
+//    (sum_fast's groups of 8 rows stay in place) and at least 64, so adding the partials costs at
+//    most 1/64 of the sum itself;
 //  - column blocks, which never change a result (every column is one chain of its chunk's rows)
 //    but let wide rows with few rows (Dense gradients: 32 x 4096) use threads without partials.
 constexpr index_t kMinChunkRows = 64;
@@ -124,6 +125,55 @@ struct SumBlock {
   index_t offset, col, rows, width, ld;
 };
 
+// The row-chunk partials of one column block, added by a fixed pairwise tree: node [lo, hi) of
+// row chunks is node [lo, mid) plus node [mid, hi), mid = lo + (hi - lo) / 2, kept in the partial
+// of chunk lo. The same additions whoever performs them: each thread adds the nodes whose chunks
+// it computed itself while they are in its cache (at 2 or 4 threads that is all but the top), and
+// the calling thread adds the few nodes left, reading few partials from other cores.
+struct PartialTree {
+  double* part;
+  index_t width, wide;  // doubles per row chunk's partial (nacc * wide), per accumulator
+  int nacc;
+  index_t j0, j1;       // the column block
+
+  void add(index_t dst, index_t src) const {
+    for (int a = 0; a < nacc; ++a) {
+      double* d = part + dst * width + a * wide;
+      const double* p = part + src * width + a * wide;
+      for (index_t j = j0; j < j1; ++j) d[j] += p[j];
+    }
+  }
+  // Node [lo, hi), every chunk of it computed (all on this thread).
+  void reduce(index_t lo, index_t hi) const {
+    if (hi - lo < 2) return;
+    const index_t mid = lo + (hi - lo) / 2;
+    reduce(lo, mid);
+    reduce(mid, hi);
+    add(lo, mid);
+  }
+  // On a thread that computed chunks [a, b): adds the largest nodes of [lo, hi) inside [a, b) and
+  // records in done[n] the end of the node it left in partial n.
+  void reduce_inside(index_t lo, index_t hi, index_t a, index_t b, index_t* done) const {
+    if (hi <= a || lo >= b) return;
+    if (a <= lo && hi <= b) {
+      reduce(lo, hi);
+      done[lo] = hi;
+      return;
+    }
+    const index_t mid = lo + (hi - lo) / 2;
+    reduce_inside(lo, mid, a, b, done);
+    reduce_inside(mid, hi, a, b, done);
+  }
+  // Afterwards, on one thread: completes node [lo, hi) from what reduce_inside left.
+  void finish(index_t lo, index_t hi, const index_t* done) const {
+    if (hi - lo < 2 || done[lo] == hi) return;
+    const index_t mid = lo + (hi - lo) / 2;
+    finish(lo, mid, done);
+    finish(mid, hi, done);
+    add(lo, mid);
+  }
+};
+
 // out[a * cols + c] = sum over the rows of accumulator a for channel c, where fn(block, acc) adds
 // the block into acc[a * wide + j - block.col] (acc points at the block's first column of
 // accumulator 0). Sums are kept in double; the result depends only on the data and the shape.
@@ -133,32 +183,43 @@ void channel_sums(const WideLayout& w, int nacc, double* part, double* out, Bloc
   const SumGrid g = sum_grid(w);
   const index_t width = nacc * w.wide;
   const index_t nrows = w.count();
+  const index_t nr = g.row_chunks;
+  const auto tree = [&](index_t cb) {
+    const index_t j0 = cb * g.col_block;
+    const index_t j1 = w.wide - j0 < g.col_block ? w.wide : j0 + g.col_block;
+    return PartialTree{part, width, w.wide, nacc, j0, j1};
+  };
+  // Tasks run column block by column block, so that a thread's tasks of one block are one
+  // contiguous range of row chunks.
+  index_t done[kMaxRowChunks * kMaxColBlocks] = {};
   const index_t task_elems = g.chunk_rows * g.col_block;
   parallel_for(0, g.tasks(), ceil_div(kGrainElems, task_elems > 0 ? task_elems : 1),
                [&](index_t t0, index_t t1) {
     for (index_t t = t0; t < t1; ++t) {
-      const index_t rc = t / g.col_blocks, j0 = (t % g.col_blocks) * g.col_block;
-      const index_t j1 = w.wide - j0 < g.col_block ? w.wide : j0 + g.col_block;
-      double* acc = part + rc * width + j0;
+      const index_t cb = t / nr, rc = t % nr;
+      const PartialTree tr = tree(cb);
+      double* acc = part + rc * width + tr.j0;
       for (int a = 0; a < nacc; ++a)
-        for (index_t j = 0; j < j1 - j0; ++j) acc[a * w.wide + j] = 0.0;
+        for (index_t j = 0; j < tr.j1 - tr.j0; ++j) acc[a * w.wide + j] = 0.0;
       const index_t r0 = rc * g.chunk_rows;
       const index_t r1 = nrows - r0 < g.chunk_rows ? nrows : r0 + g.chunk_rows;
       for_row_blocks(w, r0, r1, [&](index_t off, index_t rows, index_t len) {
         // The shorter last wide row holds only the columns below its length.
-        const index_t hi = j1 < len ? j1 : len;
-        if (hi > j0) fn(SumBlock{off + j0, j0, rows, hi - j0, w.wide}, acc);
+        const index_t hi = tr.j1 < len ? tr.j1 : len;
+        if (hi > tr.j0) fn(SumBlock{off + tr.j0, tr.j0, rows, hi - tr.j0, w.wide}, acc);
       });
     }
+    for (index_t cb = t0 / nr; cb * nr < t1; ++cb) {
+      const index_t a = t0 > cb * nr ? t0 - cb * nr : 0;
+      const index_t b = t1 - cb * nr < nr ? t1 - cb * nr : nr;
+      tree(cb).reduce_inside(0, nr, a, b, done + cb * nr);
+    }
   });
-  for (index_t r = 1; r < g.row_chunks; ++r) {
-    const double* p = part + r * width;
-    for (index_t i = 0; i < width; ++i) part[i] += p[i];
-  }
+  for (index_t cb = 0; cb < g.col_blocks; ++cb) tree(cb).finish(0, nr, done + cb * nr);
   for (int a = 0; a < nacc; ++a) {
     double* o = out + a * w.cols;
     for (index_t c = 0; c < w.cols; ++c) o[c] = 0.0;
-    if (g.row_chunks == 0) continue;
+    if (nr == 0) continue;
     const double* p = part + a * w.wide;
     for (index_t j = 0; j < w.wide; ++j) o[j % w.cols] += p[j];
   }

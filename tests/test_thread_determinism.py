@@ -43,7 +43,7 @@ def as_arrays(result):
 
 def assert_same_at_every_thread_count(fn, threads=THREADS):
     """Runs fn() (which must not change its inputs) at each thread count; every output must have
-    the bits of the first count's."""
+    the bits of the first count's. The failure names the op (the first ops.<name> in fn)."""
     before = nncore.get_num_threads()
     results = []
     try:
@@ -59,8 +59,13 @@ def assert_same_at_every_thread_count(fn, threads=THREADS):
             assert a.shape == b.shape and a.dtype == b.dtype
             if a.tobytes() != b.tobytes():
                 differ = int(np.count_nonzero(a.reshape(-1).view(np.uint8) != b.reshape(-1).view(np.uint8)))
-                pytest.fail(f"output {i} (shape {a.shape}, {a.dtype}) differs at {t} threads "
-                            f"from {threads[0]} thread(s): {differ} differing bytes")
+                pytest.fail(f"{op_name(fn)}: output {i} (shape {a.shape}, {a.dtype}) differs at "
+                            f"{t} threads from {threads[0]} thread(s): {differ} differing bytes")
+
+
+def op_name(fn):
+    names = [n for n in fn.__code__.co_names if hasattr(ops, n) and n != "ops"]
+    return "ops." + names[0] if names else getattr(fn, "__name__", "fn")
 
 
 def sizes(grain):

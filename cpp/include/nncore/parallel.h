@@ -137,6 +137,10 @@ inline index_t fixed_chunk(index_t n, index_t min_chunk, index_t align = 64) {
 template <class F>
 void parallel_for_chunks(index_t n, index_t chunk, index_t grain, F&& fn) {
   if (n <= 0) return;
+  if (n <= chunk) {  // one chunk: no divisions, no parallel region (tiny calls are common)
+    fn(index_t(0), index_t(0), n);
+    return;
+  }
   if (chunk < 1) chunk = 1;
   const index_t nchunks = ceil_div(n, chunk);
   parallel_for(0, nchunks, ceil_div(grain > 0 ? grain : 1, chunk), [&](index_t c0, index_t c1) {
@@ -160,13 +164,13 @@ void parallel_for_fixed(index_t n, index_t grain, F&& fn, index_t align = 64) {
 // chunk order on the calling thread.
 template <class F>
 double parallel_sum_chunks(index_t n, index_t min_chunk, index_t align, index_t grain, F&& fn) {
-  if (n <= 0) return fn(index_t(0), index_t(0));
   const index_t chunk = fixed_chunk(n, min_chunk, align);
+  if (n <= chunk) return fn(index_t(0), n > 0 ? n : index_t(0));
   double partial[kMaxChunks];  // fixed_chunk never makes more than kMaxChunks chunks
   parallel_for_chunks(n, chunk, grain,
                       [&](index_t c, index_t lo, index_t hi) { partial[c] = fn(lo, hi); });
-  double total = 0.0;
-  for (index_t c = 0, nchunks = ceil_div(n, chunk); c < nchunks; ++c) total += partial[c];
+  double total = partial[0];
+  for (index_t c = 1, nchunks = ceil_div(n, chunk); c < nchunks; ++c) total += partial[c];
   return total;
 }
 

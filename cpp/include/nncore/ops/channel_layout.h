@@ -91,6 +91,13 @@ inline SumGrid sum_grid(const WideLayout& w) {
   SumGrid g;
   const index_t nrows = w.count();
   if (nrows == 0 || w.wide == 0) return g;
+  if (nrows * w.wide <= kChunkElems) {  // one task, found without a division (tiny calls)
+    g.chunk_rows = nrows;
+    g.row_chunks = 1;
+    g.col_block = w.wide;
+    g.col_blocks = 1;
+    return g;
+  }
   index_t rows = ceil_div(kChunkElems, w.wide);
   if (rows < kMinChunkRows) rows = kMinChunkRows;
   if (rows < ceil_div(nrows, kMaxRowChunks)) rows = ceil_div(nrows, kMaxRowChunks);
@@ -174,13 +181,10 @@ struct PartialTree {
   }
 };
 
-// out[a * cols + c] = sum over the rows of accumulator a for channel c, where fn(block, acc) adds
-// the block into acc[a * wide + j - block.col] (acc points at the block's first column of
-// accumulator 0). Sums are kept in double; the result depends only on the data and the shape.
-// `part` holds channel_sums_workspace(w, nacc) doubles.
+// The tasks of a grid of more than one: partial sums of every row chunk into
+// part[chunk * nacc * wide + a * wide + j], added up by the tree into chunk 0's.
 template <class BlockFn>
-void channel_sums(const WideLayout& w, int nacc, double* part, double* out, BlockFn&& fn) {
-  const SumGrid g = sum_grid(w);
+void sum_tasks(const WideLayout& w, const SumGrid& g, int nacc, double* part, BlockFn& fn) {
   const index_t width = nacc * w.wide;
   const index_t nrows = w.count();
   const index_t nr = g.row_chunks;
@@ -189,12 +193,12 @@ void channel_sums(const WideLayout& w, int nacc, double* part, double* out, Bloc
     const index_t j1 = w.wide - j0 < g.col_block ? w.wide : j0 + g.col_block;
     return PartialTree{part, width, w.wide, nacc, j0, j1};
   };
+  index_t done[kMaxRowChunks * kMaxColBlocks];
+  for (index_t i = 0; i < g.tasks(); ++i) done[i] = 0;
   // Tasks run column block by column block, so that a thread's tasks of one block are one
   // contiguous range of row chunks.
-  index_t done[kMaxRowChunks * kMaxColBlocks] = {};
   const index_t task_elems = g.chunk_rows * g.col_block;
-  parallel_for(0, g.tasks(), ceil_div(kGrainElems, task_elems > 0 ? task_elems : 1),
-               [&](index_t t0, index_t t1) {
+  parallel_for(0, g.tasks(), ceil_div(kGrainElems, task_elems), [&](index_t t0, index_t t1) {
     for (index_t t = t0; t < t1; ++t) {
       const index_t cb = t / nr, rc = t % nr;
       const PartialTree tr = tree(cb);
@@ -216,12 +220,31 @@ void channel_sums(const WideLayout& w, int nacc, double* part, double* out, Bloc
     }
   });
   for (index_t cb = 0; cb < g.col_blocks; ++cb) tree(cb).finish(0, nr, done + cb * nr);
+}
+
+// out[a * cols + c] = sum over the rows of accumulator a for channel c, where fn(block, acc) adds
+// the block into acc[a * wide + j - block.col] (acc points at the block's first column of
+// accumulator 0). Sums are kept in double; the result depends only on the data and the shape.
+// `part` holds channel_sums_workspace(w, nacc) doubles.
+template <class BlockFn>
+void channel_sums(const WideLayout& w, int nacc, double* part, double* out, BlockFn&& fn) {
+  const SumGrid g = sum_grid(w);
+  if (g.tasks() == 1) {  // one chunk, one block: its partial is the sum
+    for (index_t i = 0; i < nacc * w.wide; ++i) part[i] = 0.0;
+    for_row_blocks(w, 0, w.count(), [&](index_t off, index_t rows, index_t len) {
+      fn(SumBlock{off, 0, rows, len, w.wide}, part);
+    });
+  } else if (g.tasks() > 1) {
+    sum_tasks(w, g, nacc, part, fn);
+  }
+  // Fold the wide row's k copies of each channel, in order.
   for (int a = 0; a < nacc; ++a) {
     double* o = out + a * w.cols;
     for (index_t c = 0; c < w.cols; ++c) o[c] = 0.0;
-    if (nr == 0) continue;
+    if (g.tasks() == 0) continue;
     const double* p = part + a * w.wide;
-    for (index_t j = 0; j < w.wide; ++j) o[j % w.cols] += p[j];
+    for (index_t j0 = 0; j0 < w.wide; j0 += w.cols)
+      for (index_t c = 0; c < w.cols; ++c) o[c] += p[j0 + c];
   }
 }
 
@@ -230,6 +253,10 @@ void channel_sums(const WideLayout& w, int nacc, double* part, double* out, Bloc
 template <class BlockFn>
 void for_each_row_block(const WideLayout& w, BlockFn&& fn) {
   if (w.wide == 0) return;
+  if (w.count() * w.wide <= kGrainElems / 8) {  // one chunk (tiny calls: no divisions)
+    for_row_blocks(w, 0, w.count(), fn);
+    return;
+  }
   const index_t chunk = fixed_chunk(w.count(), ceil_div(kGrainElems / 8, w.wide), 1);
   parallel_for_chunks(w.count(), chunk, w.grain(), [&](index_t, index_t lo, index_t hi) {
     for_row_blocks(w, lo, hi, fn);

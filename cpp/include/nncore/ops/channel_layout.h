@@ -75,7 +75,9 @@ class Workspace {
 //  - column blocks, which never change a result (every column is one chain of its chunk's rows)
 //    but let wide rows with few rows (Dense gradients: 32 x 4096) use threads without partials.
 constexpr index_t kMinChunkRows = 64;
-constexpr index_t kChunkElems = index_t(1) << 14;  // smallest row chunk, in elements
+// Smallest row chunk, in elements: the per-thread grain, so that a sum big enough for two threads
+// has two chunks, and no smaller (each chunk costs a kernel call, a zeroed partial and an add).
+constexpr index_t kChunkElems = kGrainElems;
 constexpr index_t kMaxRowChunks = 16;
 constexpr index_t kMinColBlock = 256;  // column blocks of 1 KiB (float) or more
 constexpr index_t kMaxColBlocks = 8;

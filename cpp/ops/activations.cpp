@@ -32,7 +32,7 @@ index_t grain_for(Activation a) {
 template <typename T>
 void activation_forward(Activation a, const T* x, T* y, index_t n, T p0, T p1) {
   const auto kernel = eltwise_kernels<T>().act.forward[static_cast<int>(a)];
-  parallel_for(0, n, grain_for(a), [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, grain_for(a), [&](index_t lo, index_t hi) {
     kernel(x + lo, y + lo, hi - lo, p0, p1);
   });
 }
@@ -40,7 +40,7 @@ void activation_forward(Activation a, const T* x, T* y, index_t n, T p0, T p1) {
 template <typename T>
 void activation_backward(Activation a, const T* gy, const T* x, T* gx, index_t n, T p0, T p1) {
   const auto kernel = eltwise_kernels<T>().act.backward[static_cast<int>(a)];
-  parallel_for(0, n, grain_for(a), [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, grain_for(a), [&](index_t lo, index_t hi) {
     kernel(gy + lo, x + lo, gx + lo, hi - lo, p0, p1);
   });
 }
@@ -49,7 +49,7 @@ template <typename T>
 void activation_backward_from_output(Activation a, const T* gy, const T* y, T* gx, index_t n, T p0,
                                      T p1) {
   const auto kernel = eltwise_kernels<T>().act.backward_from_output[static_cast<int>(a)];
-  parallel_for(0, n, grain_for(a), [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, grain_for(a), [&](index_t lo, index_t hi) {
     kernel(gy + lo, y + lo, gx + lo, hi - lo, p0, p1);
   });
 }

@@ -26,14 +26,14 @@ void batch_norm_train(const T* x, const T* gamma, const T* beta, double epsilon,
   T* shift_w = reinterpret_cast<T*>(ws.take(wide));
 
   const ChannelKernels<T>& k = eltwise_kernels<T>().channel;
-  channels::channel_sums(w, 1, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
-    k.sum(x + off, n, len, acc);
+  channels::channel_sums(w, 1, part, sums, [&](const channels::SumBlock& b, double* acc) {
+    k.sum(x + b.offset, b.rows, b.width, b.ld, acc);
   });
   const double m = static_cast<double>(rows);
   for (index_t c = 0; c < cols; ++c) mean_d[c] = sums[c] / m;  // NaN for rows == 0
   channels::expand(w, mean_d, 0.0, mean_w);
-  channels::channel_sums(w, 1, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
-    k.sum_sq_dev(x + off, mean_w, n, len, acc);
+  channels::channel_sums(w, 1, part, sums, [&](const channels::SumBlock& b, double* acc) {
+    k.sum_sq_dev(x + b.offset, mean_w + b.col, b.rows, b.width, b.ld, acc);
   });
   for (index_t c = 0; c < cols; ++c) {
     const double v = sums[c] / m;
@@ -91,8 +91,9 @@ void batch_norm_backward(const T* gy, const T* x, const T* gamma, const T* mean,
   T* mean_w = reinterpret_cast<T*>(ws.take(wide));
   channels::expand(w, mean, T(0), mean_w);
   const ChannelKernels<T>& k = eltwise_kernels<T>().channel;
-  channels::channel_sums(w, 2, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
-    k.sum_grad_dev(gy + off, x + off, mean_w, n, len, acc, acc + w.wide);
+  channels::channel_sums(w, 2, part, sums, [&](const channels::SumBlock& b, double* acc) {
+    k.sum_grad_dev(gy + b.offset, x + b.offset, mean_w + b.col, b.rows, b.width, b.ld, acc,
+                   acc + w.wide);
   });
   // grad_x = a gy + b (x - mean) + c per channel:
   //   a = gamma inv_std, b = -a inv_std grad_gamma / m, c = -a grad_beta / m.

@@ -28,8 +28,8 @@ void bias_grad(const T* gy, T* gb, index_t rows, index_t cols, bool accumulate) 
   channels::Workspace ws(part_size + static_cast<std::size_t>(cols) + 16);
   double* part = ws.take(part_size);
   double* sums = ws.take(static_cast<std::size_t>(cols));
-  channels::channel_sums(w, 1, part, sums, [&](index_t off, index_t n, index_t len, double* acc) {
-    sum(gy + off, n, len, acc);
+  channels::channel_sums(w, 1, part, sums, [&](const channels::SumBlock& b, double* acc) {
+    sum(gy + b.offset, b.rows, b.width, b.ld, acc);
   });
   for (index_t c = 0; c < cols; ++c)
     gb[c] = accumulate ? static_cast<T>(gb[c] + sums[c]) : static_cast<T>(sums[c]);

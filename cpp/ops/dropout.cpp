@@ -36,7 +36,7 @@ void dropout_forward(const T* x, T* y, std::uint8_t* mask, index_t n, double rat
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
   const auto make_mask = eltwise_kernel_set().dropout_mask;
   const auto apply = eltwise_kernels<T>().mask_scale;
-  parallel_for(0, n, kGrain, [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, kGrain, [&](index_t lo, index_t hi) {
     make_mask(key, threshold, lo, hi, mask);
     apply(x + lo, mask + lo, y + lo, hi - lo, scale);
   });
@@ -46,7 +46,7 @@ template <typename T>
 void dropout_backward(const T* gy, const std::uint8_t* mask, T* gx, index_t n, double rate) {
   const T scale = static_cast<T>(1.0 / (1.0 - rate));
   const auto apply = eltwise_kernels<T>().mask_scale;
-  parallel_for(0, n, kGrain, [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, kGrain, [&](index_t lo, index_t hi) {
     apply(gy + lo, mask + lo, gx + lo, hi - lo, scale);
   });
 }

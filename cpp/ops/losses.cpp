@@ -1,5 +1,5 @@
-// Fused softmax / sigmoid cross-entropy: rows (or elements) split over threads, each chunk run by
-// the active ISA's kernel; the chunks' loss sums are added in chunk order.
+// Fused softmax / sigmoid cross-entropy: rows (or elements) cut into chunks fixed by the size, each
+// run by the active ISA's kernel; the chunks' loss sums are added in chunk order.
 #include "nncore/ops/losses.h"
 
 #include "nncore/ops/eltwise_dispatch.h"
@@ -10,29 +10,15 @@ namespace {
 
 // Elements per thread below which threads do not pay (exp-bound work).
 constexpr index_t kGrainElems = index_t(1) << 13;
-constexpr int kMaxChunks = 256;
+// Smallest chunk of a loss sum, in elements (chunks are fixed by the size, see parallel.h).
+constexpr index_t kChunkElems = index_t(1) << 11;
 
-// Sums fn(lo, hi) over [0, n) split into at most num_threads() chunks of >= grain indices.
+// Sums a row kernel over fixed chunks of rows: the loss does not depend on the thread count.
 template <class F>
-double parallel_sum(index_t n, index_t grain, F&& fn) {
-  int nt = num_threads();
-  const index_t max_chunks = ceil_div(n > 0 ? n : 1, grain);
-  if (max_chunks < nt) nt = static_cast<int>(max_chunks);
-  if (nt > kMaxChunks) nt = kMaxChunks;
-  if (nt <= 1) return fn(index_t(0), n);
-  double partial[kMaxChunks];
-  parallel_for(
-      0, nt, 1,
-      [&](index_t lo, index_t hi) {
-        for (index_t t = lo; t < hi; ++t) partial[t] = fn(n * t / nt, n * (t + 1) / nt);
-      },
-      nt);
-  double total = 0.0;
-  for (int t = 0; t < nt; ++t) total += partial[t];
-  return total;
+double sum_over_rows(index_t rows, index_t cols, F&& fn) {
+  const index_t c = cols > 0 ? cols : 1;
+  return parallel_sum_chunks(rows, ceil_div(kChunkElems, c), 1, ceil_div(kGrainElems, c), fn);
 }
-
-index_t rows_grain(index_t cols) { return cols > 0 ? ceil_div(kGrainElems, cols) : kGrainElems; }
 
 }  // namespace
 
@@ -41,7 +27,7 @@ double softmax_cross_entropy(const T* logits, const T* target, T* probs, T* grad
                              index_t cols, double grad_scale) {
   const auto kernel = eltwise_kernels<T>().softmax_xent;
   const T scale = static_cast<T>(grad_scale);
-  return parallel_sum(rows, rows_grain(cols), [&](index_t lo, index_t hi) {
+  return sum_over_rows(rows, cols, [&](index_t lo, index_t hi) {
     const index_t off = lo * cols;
     return kernel(logits + off, target + off, nullptr, probs + off, grad + off, hi - lo, cols,
                   scale);
@@ -53,7 +39,7 @@ double sparse_softmax_cross_entropy(const T* logits, const std::int64_t* labels,
                                     index_t rows, index_t cols, double grad_scale) {
   const auto kernel = eltwise_kernels<T>().softmax_xent;
   const T scale = static_cast<T>(grad_scale);
-  return parallel_sum(rows, rows_grain(cols), [&](index_t lo, index_t hi) {
+  return sum_over_rows(rows, cols, [&](index_t lo, index_t hi) {
     const index_t off = lo * cols;
     return kernel(logits + off, nullptr, labels + lo, probs + off, grad + off, hi - lo, cols,
                   scale);
@@ -65,7 +51,7 @@ double sigmoid_binary_cross_entropy(const T* logits, const T* target, T* probs, 
                                     double grad_scale) {
   const auto kernel = eltwise_kernels<T>().sigmoid_xent;
   const T scale = static_cast<T>(grad_scale);
-  return parallel_sum(n, kGrainElems, [&](index_t lo, index_t hi) {
+  return parallel_sum_chunks(n, kChunkElems, 64, kGrainElems, [&](index_t lo, index_t hi) {
     return kernel(logits + lo, target + lo, probs + lo, grad + lo, hi - lo, scale);
   });
 }

@@ -41,7 +41,7 @@ void sgd_step(T* param, const T* grad, T* velocity, index_t n, double lr, double
   const auto kernel = eltwise_kernels<T>().optim.sgd;
   const T lr_t = static_cast<T>(lr), mom = static_cast<T>(momentum);
   const T lr_wd = static_cast<T>(lr * weight_decay);
-  parallel_for(0, n, kGrain, [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, kGrain, [&](index_t lo, index_t hi) {
     const SubnormalsFlushed flushed;
     kernel(param + lo, grad + lo, velocity ? velocity + lo : nullptr, hi - lo, lr_t, mom, nesterov,
            lr_wd);
@@ -58,7 +58,7 @@ void adam_step(T* param, const T* grad, T* m, T* v, T* vhat, index_t n, double l
   const T one_b1 = static_cast<T>(1.0 - beta1), one_b2 = static_cast<T>(1.0 - beta2);
   const T eps = static_cast<T>(epsilon);
   const T lr_wd = static_cast<T>(lr * weight_decay);
-  parallel_for(0, n, kGrain, [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, kGrain, [&](index_t lo, index_t hi) {
     const SubnormalsFlushed flushed;
     kernel(param + lo, grad + lo, m + lo, v + lo, vhat ? vhat + lo : nullptr, hi - lo, alpha,
            one_b1, one_b2, eps, lr_wd);
@@ -72,7 +72,7 @@ void rmsprop_step(T* param, const T* grad, T* rms, T* momentum_buf, T* mg, index
   const T lr_t = static_cast<T>(lr), rho_t = static_cast<T>(rho);
   const T mom = static_cast<T>(momentum), eps = static_cast<T>(epsilon);
   const T lr_wd = static_cast<T>(lr * weight_decay);
-  parallel_for(0, n, kGrain, [&](index_t lo, index_t hi) {
+  parallel_for_fixed(n, kGrain, [&](index_t lo, index_t hi) {
     const SubnormalsFlushed flushed;
     kernel(param + lo, grad + lo, rms + lo, momentum_buf ? momentum_buf + lo : nullptr,
            mg ? mg + lo : nullptr, hi - lo, lr_t, rho_t, mom, eps, lr_wd);

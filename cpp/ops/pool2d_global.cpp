@@ -9,6 +9,7 @@ namespace nncore {
 template <typename T>
 void global_avg_pool2d_forward(index_t n, index_t hw, index_t c, const T* x, T* y) {
   if (n == 0 || c == 0) return;
+  // One thread sums an image's pixels in order: the split over images cannot change a result.
   parallel_for(
       0, n, 1,
       [&](index_t lo, index_t hi) {

@@ -113,7 +113,8 @@ void softmax_backward_block(const T* gy, const T* y, T* gx, index_t len, index_t
   }
 }
 
-// Runs fn(outer_index, i0, nb) over every (outer slice, inner block) pair, in parallel.
+// Runs fn(outer_index, i0, nb) over every (outer slice, inner block) pair, in parallel. A pair is
+// computed the same way whichever thread takes it: the split cannot change a result.
 template <class F>
 void for_each_block(index_t outer, index_t len, index_t inner, F&& fn) {
   const index_t blocks = ceil_div(inner, kBlock);
@@ -136,9 +137,9 @@ void softmax_forward(const T* x, T* y, index_t outer, index_t len, index_t inner
   if (outer == 0 || len == 0 || inner == 0) return;
   if (inner == 1) {
     const auto kernel = eltwise_kernels<T>().softmax_rows;
-    parallel_for(0, outer, rows_grain(len), [&](index_t lo, index_t hi) {
+    parallel_for_fixed(outer, rows_grain(len), [&](index_t lo, index_t hi) {
       kernel(x + lo * len, y + lo * len, hi - lo, len, log);
-    });
+    }, 1);
     return;
   }
   const index_t slice = len * inner;
@@ -152,9 +153,9 @@ void softmax_backward(const T* gy, const T* y, T* gx, index_t outer, index_t len
                       bool log) {
   if (outer == 0 || len == 0 || inner == 0) return;
   if (inner == 1) {
-    parallel_for(0, outer, rows_grain(len), [&](index_t lo, index_t hi) {
+    parallel_for_fixed(outer, rows_grain(len), [&](index_t lo, index_t hi) {
       softmax_backward_rows(gy + lo * len, y + lo * len, gx + lo * len, hi - lo, len, log);
-    });
+    }, 1);
     return;
   }
   const index_t slice = len * inner;

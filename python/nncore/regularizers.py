@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from . import serialization
+from . import _reductions, serialization
 from .errors import ShapeError
 
 KIND = "regularizer"
@@ -76,7 +76,7 @@ class L2(Regularizer):
 
     def __call__(self, x) -> float:
         x = np.asarray(x)
-        return self.l2 * float(np.vdot(x, x))
+        return self.l2 * _reductions.sum_of_squares(x)
 
     def gradient(self, x) -> np.ndarray:
         x = np.asarray(x)
@@ -101,7 +101,7 @@ class L1L2(Regularizer):
         if self.l1:
             total += self.l1 * float(np.abs(x).sum(dtype=np.float64))
         if self.l2:
-            total += self.l2 * float(np.vdot(x, x))
+            total += self.l2 * _reductions.sum_of_squares(x)
         return total
 
     def gradient(self, x) -> np.ndarray:
@@ -136,7 +136,7 @@ class OrthogonalRegularizer(Regularizer):
     def _parts(self, rows):
         norms = np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), _NORMALIZE_EPS)
         n = rows / norms
-        p = n @ n.T
+        p = _reductions.matmul(n, n, transpose_b=True)
         np.fill_diagonal(p, 0.0)
         k = rows.shape[0]
         pairs = k * (k - 1) / 2.0
@@ -149,7 +149,7 @@ class OrthogonalRegularizer(Regularizer):
     def gradient(self, x) -> np.ndarray:
         rows = self._rows(x)
         norms, n, p, scale = self._parts(rows)
-        dn = 2.0 * scale * np.sign(p) @ n        # d/dN of scale·Σ|N Nᵀ| off the diagonal
+        dn = 2.0 * scale * _reductions.matmul(np.sign(p), n)  # d/dN of scale·Σ|N Nᵀ| off the diagonal
         # Through n = x / ‖x‖ where the norm is not floored: (dn - n (n·dn)) / ‖x‖.
         unfloored = norms > _NORMALIZE_EPS
         g = (dn - n * ((n * dn).sum(axis=1, keepdims=True) * unfloored)) / norms

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .. import _reductions
 from ..errors import ShapeError
 from . import schedules
 
@@ -264,7 +265,7 @@ class Optimizer:
             return [self._clip_by_norm(g, v) for g, v in zip(grads, variables)]
         if self.global_clipnorm:
             c = self.global_clipnorm
-            norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+            norm = math.sqrt(sum(_reductions.sum_of_squares(g) for g in grads))
             if norm <= c:
                 return grads
             # Keras: a non-finite norm makes every gradient NaN (TerminateOnNaN then stops).
@@ -279,7 +280,7 @@ class Optimizer:
         c = self.clipnorm
         seg = self._segments.get(id(variable))
         if seg is None:
-            norm = math.sqrt(float(np.vdot(g, g)))
+            norm = math.sqrt(_reductions.sum_of_squares(g))
             return g if norm <= c else np.multiply(g, c / norm, out=self._clip_buffer(variable))
         starts, sizes = seg
         flat = g.reshape(-1)

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from .. import _reductions
 from ..serialization import register
 from .base import Optimizer
 
@@ -76,7 +77,7 @@ class LBFGS(Optimizer):
             s, y = S[free], Y[free]
             np.subtract(x, prev_x, out=s)
             np.subtract(g, prev_g, out=y)
-            ys, yy = float(np.dot(y, s)), float(np.dot(y, y))
+            ys, yy = _reductions.dot(y, s), _reductions.dot(y, y)
             if ys > CURVATURE_EPS and math.isfinite(ys) and math.isfinite(yy):
                 rho[free] = 1.0 / ys
                 head = free
@@ -87,18 +88,18 @@ class LBFGS(Optimizer):
         order = [(head - k) % rows for k in range(count)]   # newest first
         alphas = []
         for i in order:
-            a = rho[i] * float(np.dot(S[i], q))
+            a = rho[i] * _reductions.dot(S[i], q)
             alphas.append(a)
             np.multiply(Y[i], a, out=tmp)
             q -= tmp
         if count:
             q *= gamma
         for i, a in zip(reversed(order), reversed(alphas)):
-            b = rho[i] * float(np.dot(Y[i], q))
+            b = rho[i] * _reductions.dot(Y[i], q)
             np.multiply(S[i], a - b, out=tmp)
             q += tmp
         if count:
-            gq = float(np.dot(g, q))
+            gq = _reductions.dot(g, q)
             if not (gq > 0.0 and math.isfinite(gq)):
                 count = 0
                 np.copyto(q, g)

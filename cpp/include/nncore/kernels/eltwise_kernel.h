@@ -82,20 +82,22 @@ using DropoutMaskKernel = void (*)(std::uint64_t key, std::uint32_t threshold, s
 
 // Per-channel kernels over `rows` rows of `width` contiguous elements (channels-last data re-read
 // as wide rows, see ops/channel_layout.h); per-column vectors have `width` entries. Column sums are
-// accumulated into double.
+// accumulated into double and read rows `ld` elements apart (a column block of the wide rows).
 template <typename T>
 struct ChannelKernels {
   // acc[j] += sum_r x[r, j], every element added in double (batch-norm means feed variances)
-  void (*sum)(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc);
+  void (*sum)(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, std::ptrdiff_t ld,
+              double* acc);
   // the same with groups of 8 rows added in T first: error within a few eps of sum_r |x[r, j]|,
   // one conversion per 8 elements (bias gradients)
-  void (*sum_fast)(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc);
+  void (*sum_fast)(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, std::ptrdiff_t ld,
+                   double* acc);
   // acc[j] += sum_r (x[r, j] - center[j])^2
   void (*sum_sq_dev)(const T* x, const double* center, std::ptrdiff_t rows, std::ptrdiff_t width,
-                     double* acc);
+                     std::ptrdiff_t ld, double* acc);
   // acc0[j] += sum_r g[r, j];  acc1[j] += sum_r g[r, j] (x[r, j] - center[j])
   void (*sum_grad_dev)(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
-                       std::ptrdiff_t width, double* acc0, double* acc1);
+                       std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0, double* acc1);
   // y[r, j] = x[r, j] + b[j]  (y may be x)
   void (*add)(const T* x, const T* b, std::ptrdiff_t rows, std::ptrdiff_t width, T* y);
   // y[r, j] = (x[r, j] - center[j]) scale[j] + shift[j]  (y may be x)

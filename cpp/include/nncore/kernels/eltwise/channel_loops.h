@@ -8,10 +8,13 @@
 namespace nncore {
 namespace {
 
+// The sums read `rows` rows of `width` elements, `ld` apart (a column block of wide rows); each
+// column's result depends only on that column's values, never on the block it arrives in.
 template <typename T>
-void channel_sum_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc) {
+void channel_sum_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, std::ptrdiff_t ld,
+                      double* acc) {
   for (std::ptrdiff_t r = 0; r < rows; ++r) {
-    const T* xr = x + r * width;
+    const T* xr = x + r * ld;
     NNCORE_SIMD
     for (std::ptrdiff_t j = 0; j < width; ++j) acc[j] += static_cast<double>(xr[j]);
   }
@@ -20,20 +23,20 @@ void channel_sum_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, dou
 // Eight rows are first added pairwise in T (error <= 3 eps of their magnitudes), then once into
 // the double accumulators: one conversion per eight elements instead of one per element.
 template <typename T>
-void channel_sum_fast_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width, double* acc) {
+void channel_sum_fast_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width,
+                           std::ptrdiff_t ld, double* acc) {
   std::ptrdiff_t r = 0;
   for (; r + 8 <= rows; r += 8) {
-    const T* x0 = x + r * width;
-    const std::ptrdiff_t w = width;
+    const T* x0 = x + r * ld;
     NNCORE_SIMD
     for (std::ptrdiff_t j = 0; j < width; ++j) {
-      const T s = ((x0[j] + x0[w + j]) + (x0[2 * w + j] + x0[3 * w + j])) +
-                  ((x0[4 * w + j] + x0[5 * w + j]) + (x0[6 * w + j] + x0[7 * w + j]));
+      const T s = ((x0[j] + x0[ld + j]) + (x0[2 * ld + j] + x0[3 * ld + j])) +
+                  ((x0[4 * ld + j] + x0[5 * ld + j]) + (x0[6 * ld + j] + x0[7 * ld + j]));
       acc[j] += static_cast<double>(s);
     }
   }
   for (; r < rows; ++r) {
-    const T* xr = x + r * width;
+    const T* xr = x + r * ld;
     NNCORE_SIMD
     for (std::ptrdiff_t j = 0; j < width; ++j) acc[j] += static_cast<double>(xr[j]);
   }
@@ -41,9 +44,9 @@ void channel_sum_fast_loop(const T* x, std::ptrdiff_t rows, std::ptrdiff_t width
 
 template <typename T>
 void channel_sum_sq_dev_loop(const T* x, const double* center, std::ptrdiff_t rows,
-                             std::ptrdiff_t width, double* acc) {
+                             std::ptrdiff_t width, std::ptrdiff_t ld, double* acc) {
   for (std::ptrdiff_t r = 0; r < rows; ++r) {
-    const T* xr = x + r * width;
+    const T* xr = x + r * ld;
     NNCORE_SIMD
     for (std::ptrdiff_t j = 0; j < width; ++j) {
       const double d = static_cast<double>(xr[j]) - center[j];
@@ -54,10 +57,11 @@ void channel_sum_sq_dev_loop(const T* x, const double* center, std::ptrdiff_t ro
 
 template <typename T>
 void channel_sum_grad_dev_loop(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
-                               std::ptrdiff_t width, double* acc0, double* acc1) {
+                               std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0,
+                               double* acc1) {
   for (std::ptrdiff_t r = 0; r < rows; ++r) {
-    const T* gr = g + r * width;
-    const T* xr = x + r * width;
+    const T* gr = g + r * ld;
+    const T* xr = x + r * ld;
     NNCORE_SIMD
     for (std::ptrdiff_t j = 0; j < width; ++j) {
       const double gj = static_cast<double>(gr[j]);

@@ -107,7 +107,7 @@ void bind_conv2d(py::module_& m) {
           const T* pw = cdata<T>(w);
           T* py_ = mdata<T>(y);
           py::gil_scoped_release release;
-          conv2d_forward<T>(g, px, pw, pb, py_, relu ? Activation::relu : Activation::none);
+          conv2d_forward<T>(g, px, pw, pb, py_, relu ? Conv2dActivation::relu : Conv2dActivation::none);
         });
       },
       py::arg("x"), py::arg("w"), py::arg("bias"), py::arg("y"), py::arg("strides"),

@@ -1,8 +1,8 @@
 // Bindings of the activations: <name>(x, [params,] out), <name>_backward(grad_y, x, [params,] out)
 // and <name>_backward_from_output(grad_y, y, [params,] out) where that exists.
-#include "bind_eltwise_common.h"
 #include "bindings.h"
 #include "nncore/ops/activations.h"
+#include "validate.h"
 
 namespace nncore::bind {
 namespace {
@@ -11,7 +11,7 @@ py::array forward(Activation a, py::handle x_obj, double p0, double p1, py::hand
   DType dt;
   py::array x = float_input(x_obj, "x", dt);
   py::array y = output_array(out_obj, dt, shape_of(x), "out");
-  check_alias(y, x, true, "out", "x");
+  require_disjoint(y, "out", x, "x", true);
   const index_t n = size_of(x);
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
@@ -32,8 +32,8 @@ py::array backward(Activation a, bool from_output, py::handle gy_obj, py::handle
   py::array second = float_input(second_obj, second_name, dt, "grad_y");
   require_same_shape(gy, second, "grad_y", second_name);
   py::array gx = output_array(out_obj, dt, shape_of(gy), "out");
-  check_alias(gx, gy, true, "out", "grad_y");
-  check_alias(gx, second, true, "out", second_name);
+  require_disjoint(gx, "out", gy, "grad_y", true);
+  require_disjoint(gx, "out", second, second_name, true);
   const index_t n = size_of(gy);
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);

@@ -2,9 +2,9 @@
 // (moving statistics) and backward. gamma / beta may be None (scale 1 / offset 0).
 #include <cmath>
 
-#include "bind_eltwise_common.h"
 #include "bindings.h"
 #include "nncore/ops/batchnorm.h"
+#include "validate.h"
 
 namespace nncore::bind {
 namespace {
@@ -57,16 +57,16 @@ void bind_batchnorm(py::module_& m) {
         py::array mean = output_array(outs[1], dt, cshape, "out[1] (mean)");
         py::array var = output_array(outs[2], dt, cshape, "out[2] (var)");
         py::array inv_std = output_array(outs[3], dt, cshape, "out[3] (inv_std)");
-        check_alias(y, x, true, "out[0] (y)", "x");
+        require_disjoint(y, "out[0] (y)", x, "x", true);
         for (const py::array* s : {&mean, &var, &inv_std}) {
-          check_alias(*s, x, false, "out (statistics)", "x");
-          check_alias(*s, y, false, "out (statistics)", "y");
-          if (gamma) check_alias(*s, gamma, false, "out (statistics)", "gamma");
-          if (beta) check_alias(*s, beta, false, "out (statistics)", "beta");
+          require_disjoint(*s, "out (statistics)", x, "x");
+          require_disjoint(*s, "out (statistics)", y, "y");
+          if (gamma) require_disjoint(*s, "out (statistics)", gamma, "gamma");
+          if (beta) require_disjoint(*s, "out (statistics)", beta, "beta");
         }
-        check_alias(mean, var, false, "out[1] (mean)", "out[2] (var)");
-        check_alias(mean, inv_std, false, "out[1] (mean)", "out[3] (inv_std)");
-        check_alias(var, inv_std, false, "out[2] (var)", "out[3] (inv_std)");
+        require_disjoint(mean, "out[1] (mean)", var, "out[2] (var)");
+        require_disjoint(mean, "out[1] (mean)", inv_std, "out[3] (inv_std)");
+        require_disjoint(var, "out[2] (var)", inv_std, "out[3] (inv_std)");
         const index_t rows = c > 0 ? size_of(x) / c : 0;
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -96,9 +96,9 @@ void bind_batchnorm(py::module_& m) {
         py::array mm = channel_vector(mm_obj, "moving_mean", dt, c, false, x, "x");
         py::array mv = channel_vector(mv_obj, "moving_var", dt, c, false, x, "x");
         py::array y = output_array(out_obj, dt, shape_of(x), "out");
-        check_alias(y, x, true, "out", "x");
+        require_disjoint(y, "out", x, "x", true);
         for (const py::array* p : {&gamma, &beta, &mm, &mv})
-          if (*p) check_alias(y, *p, false, "out", "a per-channel argument");
+          if (*p) require_disjoint(y, "out", *p, "a per-channel argument");
         const index_t rows = c > 0 ? size_of(x) / c : 0;
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -137,19 +137,19 @@ void bind_batchnorm(py::module_& m) {
         const std::vector<py::ssize_t> cshape{static_cast<py::ssize_t>(c)};
         py::array gg = output_array(outs[1], dt, cshape, "out[1] (grad_gamma)");
         py::array gb = output_array(outs[2], dt, cshape, "out[2] (grad_beta)");
-        check_alias(gx, gy, true, "out[0] (grad_x)", "grad_y");
-        check_alias(gx, x, true, "out[0] (grad_x)", "x");
+        require_disjoint(gx, "out[0] (grad_x)", gy, "grad_y", true);
+        require_disjoint(gx, "out[0] (grad_x)", x, "x", true);
         for (const py::array* p : {&gamma, &mean, &inv_std})
-          if (*p) check_alias(gx, *p, false, "out[0] (grad_x)", "a per-channel argument");
+          if (*p) require_disjoint(gx, "out[0] (grad_x)", *p, "a per-channel argument");
         for (const py::array* o : {&gg, &gb}) {
-          check_alias(*o, gx, false, "out (parameter gradients)", "grad_x");
-          check_alias(*o, gy, false, "out (parameter gradients)", "grad_y");
-          check_alias(*o, x, false, "out (parameter gradients)", "x");
+          require_disjoint(*o, "out (parameter gradients)", gx, "grad_x");
+          require_disjoint(*o, "out (parameter gradients)", gy, "grad_y");
+          require_disjoint(*o, "out (parameter gradients)", x, "x");
           for (const py::array* p : {&gamma, &mean, &inv_std})
             if (*p)
-              check_alias(*o, *p, false, "out (parameter gradients)", "a per-channel argument");
+              require_disjoint(*o, "out (parameter gradients)", *p, "a per-channel argument");
         }
-        check_alias(gg, gb, false, "out[1] (grad_gamma)", "out[2] (grad_beta)");
+        require_disjoint(gg, "out[1] (grad_gamma)", gb, "out[2] (grad_beta)");
         const index_t rows = c > 0 ? size_of(x) / c : 0;
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);

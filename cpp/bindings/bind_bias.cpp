@@ -1,7 +1,7 @@
 // Bindings of bias_add (bias over the last axis) and bias_grad (sum over all other axes).
-#include "bind_eltwise_common.h"
 #include "bindings.h"
 #include "nncore/ops/bias.h"
+#include "validate.h"
 
 namespace nncore::bind {
 
@@ -21,8 +21,8 @@ void bind_bias(py::module_& m) {
                                   ",) to match the last axis of 'x' with shape ", shape_str(x),
                                   ", got ", shape_str(b)));
         py::array y = output_array(out_obj, dt, shape_of(x), "out");
-        check_alias(y, x, true, "out", "x");
-        check_alias(y, b, false, "out", "bias");
+        require_disjoint(y, "out", x, "x", true);
+        require_disjoint(y, "out", b, "bias");
         const index_t rows = cols > 0 ? size_of(x) / cols : 0;
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -50,7 +50,7 @@ void bind_bias(py::module_& m) {
           throw std::invalid_argument(
               "bias_grad: accumulate=True needs an 'out' array to add into");
         py::array gb = output_array(out_obj, dt, {static_cast<py::ssize_t>(cols)}, "out");
-        check_alias(gb, gy, false, "out", "grad_y");
+        require_disjoint(gb, "out", gy, "grad_y");
         const index_t rows = cols > 0 ? size_of(gy) / cols : 0;
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);

@@ -6,9 +6,9 @@
 #include <array>
 #include <optional>
 
-#include "bind_common.h"
 #include "bindings.h"
 #include "nncore/ops/conv2d.h"
+#include "validate.h"
 
 namespace nncore::bind {
 
@@ -22,23 +22,6 @@ std::string tuple_str(std::initializer_list<index_t> v) {
   std::size_t i = 0;
   for (index_t e : v) s += (i++ ? ", " : "") + std::to_string(e);
   return s + ")";
-}
-
-// Raises unless the byte ranges of two arrays are disjoint (outputs must not alias inputs).
-void require_disjoint(const py::array& out, const py::array& in, const char* out_name,
-                      const char* in_name) {
-  if (out.nbytes() == 0 || in.nbytes() == 0) return;
-  const auto* o = static_cast<const char*>(out.data());
-  const auto* i = static_cast<const char*>(in.data());
-  if (o < i + in.nbytes() && i < o + out.nbytes())
-    throw std::invalid_argument(
-        concat("argument '", out_name, "' must not share memory with '", in_name, "'"));
-}
-
-void require_float_array(const py::array& a, DType dt, const char* name, const char* ref, int ndim) {
-  require_dtype(a, dt, name, ref);
-  require_ndim(a, ndim, name);
-  require_contiguous(a, name);
 }
 
 // Geometry from an NHWC input shape, an HWIO weight shape and the layer settings; raises
@@ -96,10 +79,10 @@ void bind_conv2d(py::module_& m) {
         if (bias) {
           require_float_array(*bias, dt, "bias", "x", 1);
           require_shape(*bias, {g.cout}, "bias");
-          require_disjoint(y, *bias, "y", "bias");
+          require_disjoint(y, "y", *bias, "bias");
         }
-        require_disjoint(y, x, "y", "x");
-        require_disjoint(y, w, "y", "w");
+        require_disjoint(y, "y", x, "x");
+        require_disjoint(y, "y", w, "w");
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
           const T* pb = bias ? cdata<T>(*bias) : nullptr;
@@ -126,8 +109,8 @@ void bind_conv2d(py::module_& m) {
         require_writeable(dx, "grad_x");
         const Conv2dGeometry g = geometry(dx, "grad_x", w, strides, pads, dilation);
         require_dy_shape(dy, g, "the input shape with this kernel");
-        require_disjoint(dx, dy, "grad_x", "grad_y");
-        require_disjoint(dx, w, "grad_x", "w");
+        require_disjoint(dx, "grad_x", dy, "grad_y");
+        require_disjoint(dx, "grad_x", w, "w");
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
           const T* pdy = cdata<T>(dy);
@@ -151,8 +134,8 @@ void bind_conv2d(py::module_& m) {
         require_writeable(dw, "grad_w");
         const Conv2dGeometry g = geometry(x, "x", dw, strides, pads, dilation);
         require_dy_shape(dy, g, "'x' with a kernel of the shape of 'grad_w'");
-        require_disjoint(dw, x, "grad_w", "x");
-        require_disjoint(dw, dy, "grad_w", "grad_y");
+        require_disjoint(dw, "grad_w", x, "x");
+        require_disjoint(dw, "grad_w", dy, "grad_y");
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
           const T* px = cdata<T>(x);

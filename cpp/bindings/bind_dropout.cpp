@@ -2,9 +2,9 @@
 // pass takes that mask back.
 #include <cstdint>
 
-#include "bind_eltwise_common.h"
 #include "bindings.h"
 #include "nncore/ops/dropout.h"
+#include "validate.h"
 
 namespace nncore::bind {
 namespace {
@@ -38,12 +38,12 @@ void bind_dropout(py::module_& m) {
             throw DTypeError(concat("out[1] (mask) must have dtype bool, got ",
                                     std::string(py::str(mask.dtype()))));
           require_same_shape(mask, x, "out[1] (mask)", "x");
-          if (!(mask.flags() & py::array::c_style) || !mask.writeable())
-            throw ShapeError("out[1] (mask) must be C-contiguous and writeable");
+          require_contiguous(mask, "out[1] (mask)");
+          require_writeable(mask, "out[1] (mask)");
         }
-        check_alias(y, x, true, "out[0] (y)", "x");
-        check_alias(mask, x, false, "out[1] (mask)", "x");
-        check_alias(mask, y, false, "out[1] (mask)", "out[0] (y)");
+        require_disjoint(y, "out[0] (y)", x, "x", true);
+        require_disjoint(mask, "out[1] (mask)", x, "x");
+        require_disjoint(mask, "out[1] (mask)", y, "out[0] (y)");
         const index_t n = size_of(x);
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -72,11 +72,10 @@ void bind_dropout(py::module_& m) {
           throw DTypeError(concat("argument 'mask' must have dtype bool or uint8, got ",
                                   std::string(py::str(mask.dtype()))));
         require_same_shape(mask, gy, "mask", "grad_y");
-        mask = py::array::ensure(mask, py::array::c_style);
-        if (!mask) throw py::error_already_set();
+        mask = contiguous(std::move(mask), "mask");
         py::array gx = output_array(out_obj, dt, shape_of(gy), "out");
-        check_alias(gx, gy, true, "out", "grad_y");
-        check_alias(gx, mask, false, "out", "mask");
+        require_disjoint(gx, "out", gy, "grad_y", true);
+        require_disjoint(gx, "out", mask, "mask");
         const index_t n = size_of(gy);
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);

@@ -1,78 +1,11 @@
 // Bindings of GEMM and the fused Dense forward: C = alpha * op(A) op(B) + beta * C (+ bias, ReLU).
-#include <cstdint>
-
-#include "bind_common.h"
 #include "bindings.h"
 #include "nncore/gemm.h"
+#include "validate.h"
 
 namespace nncore::bind {
 
 namespace {
-
-// How a 2-D operand is stored: rows contiguous (row_major) with row stride ld, or columns
-// contiguous, in which case the array is the transpose of a row-major matrix with row stride ld
-// (the kernels then read it with the transpose flag flipped, without a copy).
-struct Layout {
-  index_t ld;
-  bool row_major;
-};
-
-Layout layout_of(const py::array& a, const char* name, bool allow_column_major) {
-  const auto item = static_cast<index_t>(a.itemsize());
-  const index_t rows = a.shape(0), cols = a.shape(1);
-  // An empty matrix is never read or written: any layout is fine.
-  if (rows == 0 || cols == 0) return {cols > 0 ? cols : 1, true};
-  const index_t s0 = a.strides(0), s1 = a.strides(1);
-  const bool aligned = (reinterpret_cast<std::uintptr_t>(a.data()) % item) == 0;
-  if (aligned) {
-    // Rows contiguous; a single row may have any row stride, otherwise rows must not overlap.
-    if ((s1 == item || cols == 1) && (rows == 1 || (s0 % item == 0 && s0 >= cols * item)))
-      return {rows == 1 ? cols : s0 / item, true};
-    if (allow_column_major && (s0 == item || rows == 1) &&
-        (cols == 1 || (s1 % item == 0 && s1 >= rows * item)))
-      return {cols == 1 ? rows : s1 / item, false};
-  }
-  throw ShapeError(concat("argument '", name, "' with shape ", shape_str(a), " and strides (", s0,
-                          ", ", s1, ") must have contiguous rows",
-                          allow_column_major ? " or columns" : "",
-                          " and be aligned (nncore.ops copies other layouts)"));
-}
-
-// Byte range [lo, hi) an array's elements may occupy.
-struct Extent {
-  std::uintptr_t lo, hi;
-};
-
-Extent extent_of(const py::array& a) {
-  auto lo = reinterpret_cast<std::intptr_t>(a.data());
-  std::intptr_t hi = lo + static_cast<std::intptr_t>(a.itemsize());
-  if (a.size() == 0) return {0, 0};
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) {
-    const std::intptr_t span = static_cast<std::intptr_t>(a.shape(d) - 1) * a.strides(d);
-    (span < 0 ? lo : hi) += span;
-  }
-  return {static_cast<std::uintptr_t>(lo), static_cast<std::uintptr_t>(hi)};
-}
-
-void require_no_overlap(const py::array& out, const char* out_name, const py::array& in,
-                        const char* in_name) {
-  const Extent o = extent_of(out), i = extent_of(in);
-  if (o.lo < i.hi && i.lo < o.hi)
-    throw std::invalid_argument(concat("argument '", out_name, "' overlaps the memory of '",
-                                       in_name, "' (nncore.ops copies the inputs in that case)"));
-}
-
-// dtype_of accepts any 4- or 8-byte float; the kernels read native byte order only.
-void require_native(const py::array& a, const char* name) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  constexpr char kForeign = '<';
-#else
-  constexpr char kForeign = '>';
-#endif
-  if (a.dtype().byteorder() == kForeign)
-    throw DTypeError(concat("argument '", name, "' has non-native byte order (dtype ",
-                            std::string(py::str(a.dtype())), "); convert it with astype first"));
-}
 
 struct Product {
   index_t m, n, k;
@@ -105,10 +38,9 @@ py::array bias_vector(const py::object& bias, DType dt, index_t n, const py::arr
                             std::string(py::str(py::type::of(bias).attr("__name__")))));
   auto arr = py::reinterpret_borrow<py::array>(bias);
   require_dtype(arr, dt, "bias", "the inputs");
-  require_native(arr, "bias");
   require_shape(arr, {n}, "bias");
   require_contiguous(arr, "bias");
-  require_no_overlap(out, out_name, arr, "bias");
+  require_disjoint(out, out_name, arr, "bias");
   return arr;
 }
 
@@ -133,19 +65,16 @@ void bind_gemm(py::module_& m) {
         const DType dt = dtype_of(a, "a");
         require_dtype(b, dt, "b", "a");
         require_dtype(c, dt, "c", "a");
-        require_native(a, "a");
-        require_native(b, "b");
-        require_native(c, "c");
         require_ndim(a, 2, "a");
         require_ndim(b, 2, "b");
         require_ndim(c, 2, "c");
         require_writeable(c, "c");
         const Product p = check_product(a, b, c, trans_a, trans_b, "gemm", "a", "b", "c");
         const py::array bias_arr = bias_vector(bias, dt, p.n, c, "c");
-        const Layout la = layout_of(a, "a", true), lb = layout_of(b, "b", true);
-        const Layout lc = layout_of(c, "c", false);
-        require_no_overlap(c, "c", a, "a");
-        require_no_overlap(c, "c", b, "b");
+        const MatrixLayout la = matrix_layout(a, "a", true), lb = matrix_layout(b, "b", true);
+        const MatrixLayout lc = matrix_layout(c, "c", false);
+        require_disjoint(c, "c", a, "a");
+        require_disjoint(c, "c", b, "b");
         const bool has_bias = !bias.is_none();
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -175,9 +104,6 @@ void bind_gemm(py::module_& m) {
         const DType dt = dtype_of(x, "x");
         require_dtype(kernel, dt, "kernel", "x");
         require_dtype(out, dt, "out", "x");
-        require_native(x, "x");
-        require_native(kernel, "kernel");
-        require_native(out, "out");
         require_ndim(x, 2, "x");
         require_ndim(kernel, 2, "kernel");
         require_ndim(out, 2, "out");
@@ -186,10 +112,11 @@ void bind_gemm(py::module_& m) {
             check_product(x, kernel, out, false, false, "dense", "x", "kernel", "out");
         const py::array bias_arr = bias_vector(bias, dt, p.n, out, "out");
         const bool has_bias = !bias.is_none();
-        const Layout lx = layout_of(x, "x", true), lk = layout_of(kernel, "kernel", true);
-        const Layout lo = layout_of(out, "out", false);
-        require_no_overlap(out, "out", x, "x");
-        require_no_overlap(out, "out", kernel, "kernel");
+        const MatrixLayout lx = matrix_layout(x, "x", true);
+        const MatrixLayout lk = matrix_layout(kernel, "kernel", true);
+        const MatrixLayout lo = matrix_layout(out, "out", false);
+        require_disjoint(out, "out", x, "x");
+        require_disjoint(out, "out", kernel, "kernel");
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
           const T* px = cdata<T>(x);

@@ -2,14 +2,12 @@
 #include <cstdint>
 #include <limits>
 
-#include "bind_eltwise_common.h"
 #include "bindings.h"
 #include "nncore/ops/losses.h"
+#include "validate.h"
 
 namespace nncore::bind {
 namespace {
-
-constexpr int kNpyInt64 = 7, kNpyLongLong = 9;  // int64 is one or the other depending on platform
 
 struct LossOutputs {
   py::array probs, grad;
@@ -21,10 +19,10 @@ LossOutputs loss_outputs(py::handle out_obj, DType dt, const py::array& logits,
   LossOutputs o{output_array(outs[0], dt, shape_of(logits), "out[0] (probs)"),
                 output_array(outs[1], dt, shape_of(logits), "out[1] (grad)")};
   for (const py::array* in : inputs) {
-    check_alias(o.probs, *in, false, "out[0] (probs)", "an input");
-    check_alias(o.grad, *in, false, "out[1] (grad)", "an input");
+    require_disjoint(o.probs, "out[0] (probs)", *in, "an input");
+    require_disjoint(o.grad, "out[1] (grad)", *in, "an input");
   }
-  check_alias(o.probs, o.grad, false, "out[0] (probs)", "out[1] (grad)");
+  require_disjoint(o.probs, "out[0] (probs)", o.grad, "out[1] (grad)");
   return o;
 }
 
@@ -72,10 +70,7 @@ void bind_losses(py::module_& m) {
         if (!py::isinstance<py::array>(l_obj))
           throw DTypeError("argument 'labels' must be an int64 array");
         auto labels = py::reinterpret_borrow<py::array>(l_obj);
-        const int num = labels.dtype().num();
-        if ((num != kNpyInt64 && num != kNpyLongLong) || labels.itemsize() != 8)
-          throw DTypeError(concat("argument 'labels' must have dtype int64, got ",
-                                  std::string(py::str(labels.dtype()))));
+        require_int_dtype(labels, 64, "labels");
         const index_t rows = cols > 0 ? size_of(logits) / cols : 0;
         // Same leading shape as logits (classes dropped), optionally with a trailing 1.
         bool ok = labels.ndim() == logits.ndim() - 1 ||
@@ -86,9 +81,7 @@ void bind_losses(py::module_& m) {
           throw ShapeError(concat("argument 'labels' must have the shape of 'logits' without its ",
                                   "last axis, got labels ", shape_str(labels), " for logits ",
                                   shape_str(logits)));
-        labels = py::array::ensure(labels,
-                                   py::array::c_style | py::detail::npy_api::NPY_ARRAY_ALIGNED_);
-        if (!labels) throw py::error_already_set();
+        labels = contiguous(std::move(labels), "labels");
         const auto* pl = static_cast<const std::int64_t*>(labels.data());
         for (index_t r = 0; r < rows; ++r)
           if (pl[r] < 0 || pl[r] >= cols)

@@ -1,9 +1,9 @@
 // Bindings of the fused optimizer steps (in place on param and the optimizer state).
 #include <cmath>
 
-#include "bind_eltwise_common.h"
 #include "bindings.h"
 #include "nncore/ops/optimizer_steps.h"
+#include "validate.h"
 
 namespace nncore::bind {
 namespace {
@@ -14,7 +14,7 @@ py::array state_array(py::handle obj, const char* name, DType dt, const py::arra
   if (optional && obj.is_none()) return py::reinterpret_borrow<py::array>(py::handle());
   py::array a = inplace_array(obj, name, dt, "param");
   require_same_shape(a, param, name, "param");
-  check_alias(a, param, false, name, "param");
+  require_disjoint(a, name, param, "param");
   return a;
 }
 
@@ -27,7 +27,7 @@ T* opt_mdata(py::array& a) {
 void check_distinct(std::initializer_list<std::pair<const py::array*, const char*>> arrays) {
   for (auto i = arrays.begin(); i != arrays.end(); ++i)
     for (auto j = std::next(i); j != arrays.end(); ++j)
-      if (*i->first && *j->first) check_alias(*i->first, *j->first, false, i->second, j->second);
+      if (*i->first && *j->first) require_disjoint(*i->first, i->second, *j->first, j->second);
 }
 
 }  // namespace

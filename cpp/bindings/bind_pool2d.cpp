@@ -3,11 +3,12 @@
 #include <pybind11/stl.h>
 
 #include <array>
+#include <cstdint>
 #include <optional>
 
-#include "bind_common.h"
 #include "bindings.h"
 #include "nncore/ops/pool2d.h"
+#include "validate.h"
 
 namespace nncore::bind {
 
@@ -15,27 +16,20 @@ namespace {
 
 using Pair = std::array<index_t, 2>;
 
-void require_float_array(const py::array& a, DType dt, const char* name, const char* ref, int ndim) {
-  require_dtype(a, dt, name, ref);
-  require_ndim(a, ndim, name);
-  require_contiguous(a, name);
-}
-
-void require_disjoint(const py::array& out, const py::array& in, const char* out_name,
-                      const char* in_name) {
-  if (out.nbytes() == 0 || in.nbytes() == 0) return;
-  const auto* o = static_cast<const char*>(out.data());
-  const auto* i = static_cast<const char*>(in.data());
-  if (o < i + in.nbytes() && i < o + out.nbytes())
-    throw std::invalid_argument(
-        concat("argument '", out_name, "' must not share memory with '", in_name, "'"));
-}
-
 void require_index_array(const py::array& a, const char* name) {
-  if (!a.dtype().is(py::dtype::of<std::int32_t>()))
-    throw DTypeError(concat("argument '", name, "' must be int32, got ", std::string(py::str(a.dtype()))));
+  require_int_dtype(a, 32, name);
   require_ndim(a, 4, name);
   require_contiguous(a, name);
+}
+
+// Max pooling stores and reads positions inside an image (pixel * channels + channel) as int32:
+// an image of more elements could not be indexed (and would be written out of bounds).
+void require_int32_positions(const py::array& image_like, const char* name, const char* what) {
+  const index_t elements =
+      static_cast<index_t>(image_like.shape(1)) * image_like.shape(2) * image_like.shape(3);
+  if (elements > INT32_MAX)
+    throw ShapeError(concat(what, ": '", name, "' with shape ", shape_str(image_like), " has ",
+                            elements, " elements per image, more than int32 positions can index"));
 }
 
 // Geometry of x (N, H, W, C) pooled into y_like (N, OH, OW, C).
@@ -76,7 +70,7 @@ void bind_pool2d(py::module_& m) {
         require_float_array(x, dt, "x", "x", 4);
         require_float_array(y, dt, "y", "x", 4);
         require_writeable(y, "y");
-        require_disjoint(y, x, "y", "x");
+        require_disjoint(y, "y", x, "x");
         const Pool2dGeometry g = geometry(x, "x", y, "y", pool, strides, pads);
         std::int32_t* am = nullptr;
         if (argmax) {
@@ -86,11 +80,9 @@ void bind_pool2d(py::module_& m) {
               argmax->shape(2) != y.shape(2) || argmax->shape(3) != y.shape(3))
             throw ShapeError(concat("max_pool2d: 'argmax' must have the shape of 'y' ", shape_str(y),
                                     ", got ", shape_str(*argmax)));
-          if (g.h * g.w * g.c > INT32_MAX)
-            throw ShapeError(concat("max_pool2d: an image of shape ", shape_str(x),
-                                    " has too many elements for int32 argmax indices"));
-          require_disjoint(*argmax, x, "argmax", "x");
-          require_disjoint(*argmax, y, "argmax", "y");
+          require_int32_positions(x, "x", "max_pool2d");
+          require_disjoint(*argmax, "argmax", x, "x");
+          require_disjoint(*argmax, "argmax", y, "y");
           am = static_cast<std::int32_t*>(argmax->mutable_data());
         }
         dispatch_dtype(dt, [&](auto tag) {
@@ -109,6 +101,10 @@ void bind_pool2d(py::module_& m) {
       "max_pool2d_backward",
       [](const py::array& dy, const py::array& x, py::array& dx, Pair pool, Pair strides, Pair pads) {
         const DType dt = dtype_of(dy, "grad_y");
+        require_ndim(x, 4, "x");
+        // The argmax of each window is recomputed as int32 positions; checked before the layout
+        // (no array of that size has to exist to be refused).
+        require_int32_positions(x, "x", "max_pool2d_backward");
         require_float_array(dy, dt, "grad_y", "grad_y", 4);
         require_float_array(x, dt, "x", "grad_y", 4);
         require_float_array(dx, dt, "grad_x", "grad_y", 4);
@@ -116,8 +112,8 @@ void bind_pool2d(py::module_& m) {
         require_shape(dx, {static_cast<index_t>(x.shape(0)), static_cast<index_t>(x.shape(1)),
                            static_cast<index_t>(x.shape(2)), static_cast<index_t>(x.shape(3))},
                       "grad_x");
-        require_disjoint(dx, dy, "grad_x", "grad_y");
-        require_disjoint(dx, x, "grad_x", "x");
+        require_disjoint(dx, "grad_x", dy, "grad_y");
+        require_disjoint(dx, "grad_x", x, "x");
         const Pool2dGeometry g = geometry(x, "x", dy, "grad_y", pool, strides, pads);
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -136,12 +132,15 @@ void bind_pool2d(py::module_& m) {
       [](const py::array& dy, const py::array& argmax, py::array& dx, std::optional<Pair> pool,
          Pair strides, Pair pads) {
         const DType dt = dtype_of(dy, "grad_y");
+        require_ndim(dx, 4, "grad_x");
+        // int32 positions cannot address a larger image: no argmax for it can exist.
+        require_int32_positions(dx, "grad_x", "max_pool2d_backward_argmax");
         require_float_array(dy, dt, "grad_y", "grad_y", 4);
         require_index_array(argmax, "argmax");
         require_float_array(dx, dt, "grad_x", "grad_y", 4);
         require_writeable(dx, "grad_x");
-        require_disjoint(dx, dy, "grad_x", "grad_y");
-        require_disjoint(dx, argmax, "grad_x", "argmax");
+        require_disjoint(dx, "grad_x", dy, "grad_y");
+        require_disjoint(dx, "grad_x", argmax, "argmax");
         for (int i = 0; i < 4; ++i)
           if (argmax.shape(i) != dy.shape(i))
             throw ShapeError(concat("max_pool2d_backward_argmax: 'argmax' has shape ",
@@ -183,7 +182,7 @@ void bind_pool2d(py::module_& m) {
         require_float_array(x, dt, "x", "x", 4);
         require_float_array(y, dt, "y", "x", 4);
         require_writeable(y, "y");
-        require_disjoint(y, x, "y", "x");
+        require_disjoint(y, "y", x, "x");
         const Pool2dGeometry g = geometry(x, "x", y, "y", pool, strides, pads);
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -203,7 +202,7 @@ void bind_pool2d(py::module_& m) {
         require_float_array(dy, dt, "grad_y", "grad_y", 4);
         require_float_array(dx, dt, "grad_x", "grad_y", 4);
         require_writeable(dx, "grad_x");
-        require_disjoint(dx, dy, "grad_x", "grad_y");
+        require_disjoint(dx, "grad_x", dy, "grad_y");
         const Pool2dGeometry g = geometry(dx, "grad_x", dy, "grad_y", pool, strides, pads);
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
@@ -223,14 +222,15 @@ void bind_pool2d(py::module_& m) {
         require_float_array(x, dt, "x", "x", 4);
         require_float_array(y, dt, "y", "x", 2);
         require_writeable(y, "y");
-        require_shape(y, {static_cast<index_t>(x.shape(0)), static_cast<index_t>(x.shape(3))}, "y");
-        require_disjoint(y, x, "y", "x");
+        const index_t n = x.shape(0), hw = x.shape(1) * x.shape(2), c = x.shape(3);
+        require_shape(y, {n, c}, "y");
+        require_disjoint(y, "y", x, "x");
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
           const T* px = cdata<T>(x);
           T* py_ = mdata<T>(y);
           py::gil_scoped_release release;
-          global_avg_pool2d_forward<T>(x.shape(0), x.shape(1) * x.shape(2), x.shape(3), px, py_);
+          global_avg_pool2d_forward<T>(n, hw, c, px, py_);
         });
       },
       py::arg("x"), py::arg("y"), "y[n, c] = mean of x[n, :, :, c].");
@@ -242,14 +242,15 @@ void bind_pool2d(py::module_& m) {
         require_float_array(dy, dt, "grad_y", "grad_y", 2);
         require_float_array(dx, dt, "grad_x", "grad_y", 4);
         require_writeable(dx, "grad_x");
-        require_shape(dy, {static_cast<index_t>(dx.shape(0)), static_cast<index_t>(dx.shape(3))}, "grad_y");
-        require_disjoint(dx, dy, "grad_x", "grad_y");
+        const index_t n = dx.shape(0), hw = dx.shape(1) * dx.shape(2), c = dx.shape(3);
+        require_shape(dy, {n, c}, "grad_y");
+        require_disjoint(dx, "grad_x", dy, "grad_y");
         dispatch_dtype(dt, [&](auto tag) {
           using T = decltype(tag);
           const T* pdy = cdata<T>(dy);
           T* pdx = mdata<T>(dx);
           py::gil_scoped_release release;
-          global_avg_pool2d_backward<T>(dx.shape(0), dx.shape(1) * dx.shape(2), dx.shape(3), pdy, pdx);
+          global_avg_pool2d_backward<T>(n, hw, c, pdy, pdx);
         });
       },
       py::arg("grad_y"), py::arg("grad_x"), "grad_x[n, h, w, c] = grad_y[n, c] / (H * W).");

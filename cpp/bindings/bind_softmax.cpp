@@ -1,7 +1,7 @@
 // Bindings of softmax / log_softmax along any axis, forward and backward (from the output).
-#include "bind_eltwise_common.h"
 #include "bindings.h"
 #include "nncore/ops/softmax.h"
+#include "validate.h"
 
 namespace nncore::bind {
 namespace {
@@ -28,7 +28,7 @@ py::array forward(bool log, py::handle x_obj, int axis, py::handle out_obj) {
   py::array x = float_input(x_obj, "x", dt);
   const AxisSplit s = split_at_axis(x, axis, "x");
   py::array y = output_array(out_obj, dt, shape_of(x), "out");
-  check_alias(y, x, true, "out", "x");
+  require_disjoint(y, "out", x, "x", true);
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
     const T* px = cdata<T>(x);
@@ -46,8 +46,8 @@ py::array backward(bool log, py::handle gy_obj, py::handle y_obj, int axis, py::
   require_same_shape(gy, y, "grad_y", "y");
   const AxisSplit s = split_at_axis(y, axis, "y");
   py::array gx = output_array(out_obj, dt, shape_of(gy), "out");
-  check_alias(gx, gy, true, "out", "grad_y");
-  check_alias(gx, y, true, "out", "y");
+  require_disjoint(gx, "out", gy, "grad_y", true);
+  require_disjoint(gx, "out", y, "y", true);
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
     const T* pg = cdata<T>(gy);

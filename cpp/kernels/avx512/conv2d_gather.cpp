@@ -1,6 +1,5 @@
 // AVX-512 gather kernels of convolution (see conv2d_kernel.h): tiles of MR pixels x NV registers
-// of output channels; eight or fewer float channels (four doubles) use 256-bit registers with
-// AVX-512VL masks. Loads, not FMAs, bound most of these tiles on current cores (two per cycle next
+// of output channels; eight or fewer float channels use 256-bit registers with AVX-512VL masks. Loads, not FMAs, bound most of these tiles on current cores (two per cycle next
 // to two FMAs): that decides where a broadcast is folded into the FMA and where it is shared.
 #include "conv_simd.h"
 
@@ -105,9 +104,13 @@ void gather_rest(const ConvGatherArgs<typename S::T>& a, const typename S::T* x,
   }
 }
 
+// Rows shorter than a full tile: at most 8 pixels per tile (13 pixels: 8 + 5), so that tiles of
+// exactly 1 to 8 pixels serve every tile height; 8 pixels keep enough FMAs in flight.
+constexpr int kMaxRest = 8;
+
 // A whole row segment: per packed block, full MR-pixel tiles. The last tile is shifted back to
 // end at the last pixel (recomputing a few pixels already written: gather only writes y, so the
-// values are identical); rows shorter than MR take one tile of exactly their length.
+// values are identical); rows shorter than MR take tiles of exactly their length.
 template <class S, int MR, int NV, int CIN>
 void gather_blocks(const ConvGatherArgs<typename S::T>& a) {
   using T = typename S::T;
@@ -118,7 +121,11 @@ void gather_blocks(const ConvGatherArgs<typename S::T>& a) {
     const T* bias = a.bias ? a.bias + co : nullptr;
     T* y = a.y + co;
     if (a.npix < MR) {
-      gather_rest<S, NV, MR - 1>(a, a.x, y, wb, valid, bias, a.npix);
+      constexpr int R = MR - 1 < kMaxRest ? MR - 1 : kMaxRest;
+      for (idx j = 0; j < a.npix; j += R) {
+        const idx n = a.npix - j < R ? a.npix - j : R;
+        gather_rest<S, NV, R>(a, a.x + j * a.x_px, y + j * a.y_px, wb, valid, bias, n);
+      }
       continue;
     }
     for (idx j = 0;; j += MR) {
@@ -129,66 +136,53 @@ void gather_blocks(const ConvGatherArgs<typename S::T>& a) {
   }
 }
 
-template <class S, int MR, int NV>
+// Input channel counts CINS get their own tile (every input address a register plus an immediate);
+// others run the channel loop.
+template <class S, int MR, int NV, int... CINS>
 void gather_shape(const ConvGatherArgs<typename S::T>& a) {
-  if (a.x_px == a.cin) {
-    switch (a.cin) {
-      case 1: return gather_blocks<S, MR, NV, 1>(a);
-      case 2: return gather_blocks<S, MR, NV, 2>(a);
-      case 3: return gather_blocks<S, MR, NV, 3>(a);
-      case 4: return gather_blocks<S, MR, NV, 4>(a);
-      case 8: return gather_blocks<S, MR, NV, 8>(a);
-      case 16: return gather_blocks<S, MR, NV, 16>(a);
-      case 32: return gather_blocks<S, MR, NV, 32>(a);
-      case 64: return gather_blocks<S, MR, NV, 64>(a);
-      default: break;
-    }
-  }
+  if (a.x_px == a.cin &&
+      ((a.cin == CINS ? (gather_blocks<S, MR, NV, CINS>(a), true) : false) || ...))
+    return;
   gather_blocks<S, MR, NV, 0>(a);
 }
 
-// Block widths: one 256-bit vector for up to 8 floats / 4 doubles, one 512-bit vector for up to
-// 16 / 8, else blocks of two 512-bit vectors.
-template <typename T>
-idx gather_block(idx cout) {
-  constexpr idx w = 64 / sizeof(T);
-  if (cout <= w / 2) return w / 2;
-  if (cout <= w) return w;
-  return 2 * w;
+// Block widths for float32: one 256-bit vector for up to 8 channels, one 512-bit vector for up to
+// 16, else blocks of two 512-bit vectors. float64 (gradient checks, not speed) takes one 512-bit
+// vector per block.
+idx gather_block_f32(idx cout) {
+  if (cout <= 8) return 8;
+  if (cout <= 16) return 16;
+  return 32;
 }
+
+idx gather_block_f64(idx) { return 8; }
 
 // Two-register blocks take 8 or 11 pixels per tile, whichever wastes fewer recomputed pixels on
 // this row length (loads, not FMAs, bound these tiles, so 8 pixels lose nothing per FMA).
 inline bool prefer_11(idx npix) { return (npix + 10) / 11 * 11 < (npix + 7) / 8 * 8; }
 
+// The channel counts with their own tiles are those of the layers measured in bench/ and of the
+// models in examples/ and the demo (1: grayscale, 3: RGB inputs; 8 to 64: hidden layers); each
+// such tile costs compile time, and few channels gain most from it.
 void gather_f32(const ConvGatherArgs<float>& a) {
   if (a.nb == 8)
     gather_shape<F32x8, 16, 1>(a);
   else if (a.nb == 16)
-    gather_shape<F32x16, 16, 1>(a);
+    gather_shape<F32x16, 16, 1, 1, 3, 8, 16, 32>(a);
   else if (prefer_11(a.npix))
-    gather_shape<F32x16, 11, 2>(a);
+    gather_shape<F32x16, 11, 2, 3, 16>(a);
   else
-    gather_shape<F32x16, 8, 2>(a);
+    gather_shape<F32x16, 8, 2, 3, 16, 32, 64>(a);
 }
 
-void gather_f64(const ConvGatherArgs<double>& a) {
-  if (a.nb == 4)
-    gather_shape<F64x4, 16, 1>(a);
-  else if (a.nb == 8)
-    gather_shape<F64x8, 16, 1>(a);
-  else if (prefer_11(a.npix))
-    gather_shape<F64x8, 11, 2>(a);
-  else
-    gather_shape<F64x8, 8, 2>(a);
-}
+void gather_f64(const ConvGatherArgs<double>& a) { gather_shape<F64x8, 8, 1>(a); }
 
 }  // namespace
 
 void fill_conv_gather_avx512(ConvKernelSet& set) {
-  set.f32.gather_block = &gather_block<float>;
+  set.f32.gather_block = &gather_block_f32;
   set.f32.gather = &gather_f32;
-  set.f64.gather_block = &gather_block<double>;
+  set.f64.gather_block = &gather_block_f64;
   set.f64.gather = &gather_f64;
 }
 

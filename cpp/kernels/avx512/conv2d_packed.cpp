@@ -5,16 +5,19 @@
 namespace nncore {
 namespace {
 
-// MR groups of P pixels in NR output rows, one 512-bit accumulator each. CIN > 0 fixes the channel
-// count so that every input address is a base register plus an immediate.
+// MR groups of P pixels in NR output rows, one 512-bit accumulator each. CIN > 0 (with P > 0)
+// fixes the channel count and the pixels per group so that every input address is a base register
+// plus an immediate; CIN == 0 runs the channel loop, and P == 0 takes the pixels from a.pixels.
 template <class S, int MR, int NR, int CIN, int P>
 void packed_tile(const ConvPackedArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
                  typename S::V bias, typename S::M store_mask) {
   using T = typename S::T;
   using V = typename S::V;
   constexpr int L = S::W;
+  static_assert(CIN == 0 || P > 0, "fixed channels need fixed pixels per group");
   const idx cin = CIN > 0 ? CIN : a.cin;
-  const idx gx = P * cin;
+  const idx p = P > 0 ? P : a.pixels;
+  const idx gx = p * cin;
   const idx cstep = a.ncols * L;
   V acc[NR][MR];
 #pragma GCC unroll 2
@@ -56,32 +59,39 @@ void packed_tile(const ConvPackedArgs<typename S::T>& a, const typename S::T* x,
     for (int g = 0; g < MR; ++g) {
       V v = S::add(acc[q][g], bias);
       if (a.relu) v = S::relu(v);
-      S::mstore(y + q * a.y_row + g * P * a.cout, store_mask, v);
+      S::mstore(y + q * a.y_row + g * p * a.cout, store_mask, v);
     }
-}
-
-template <class S, int NR, int CIN, int P, int M>
-void packed_rest(const ConvPackedArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
-                 typename S::V bias, typename S::M sm, idx groups) {
-  if constexpr (M > 0) {
-    if (groups == M)
-      packed_tile<S, M, NR, CIN, P>(a, x, y, bias, sm);
-    else
-      packed_rest<S, NR, CIN, P, M - 1>(a, x, y, bias, sm, groups);
-  }
 }
 
 // Groups per tile: 8 per row, two rows at once (16 accumulators hide the FMA latency even when a
 // row has only a few groups).
 constexpr int kPackedMr = 8;
 
+// Rows of fewer than kPackedMr groups: tiles of 6, 4, 2 and 1 groups side by side (7 groups:
+// 6 + 1) rather than one tile per group count, each of which costs compile time. 6 is there for
+// 32-pixel rows of 3 channels (6 groups of 5 pixels); two rows of 2 groups still keep 4 FMAs in
+// flight, what Zen 4 needs (one 512-bit FMA per cycle, 4 cycles latency).
+template <class S, int NR, int CIN, int P, int M, int... Ms>
+void packed_rest(const ConvPackedArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
+                 typename S::V bias, typename S::M sm, idx groups, idx gx, idx gy) {
+  if (groups >= M) {
+    packed_tile<S, M, NR, CIN, P>(a, x, y, bias, sm);
+    x += M * gx;
+    y += M * gy;
+    groups -= M;
+  }
+  if constexpr (sizeof...(Ms) > 0)
+    packed_rest<S, NR, CIN, P, Ms...>(a, x, y, bias, sm, groups, gx, gy);
+}
+
 template <class S, int NR, int CIN, int P>
 void packed_rows(const ConvPackedArgs<typename S::T>& a, const typename S::T* x, typename S::T* y,
                  typename S::V bias, typename S::M sm) {
-  const idx groups = a.npix / P;
-  const idx gx = P * a.cin, gy = P * a.cout;
+  const idx p = P > 0 ? P : a.pixels;
+  const idx groups = a.npix / p;
+  const idx gx = p * a.cin, gy = p * a.cout;
   if (groups < kPackedMr) {
-    packed_rest<S, NR, CIN, P, kPackedMr - 1>(a, x, y, bias, sm, groups);
+    packed_rest<S, NR, CIN, P, 6, 4, 2, 1>(a, x, y, bias, sm, groups, gx, gy);
     return;
   }
   // Full tiles; the last one shifted back onto groups already written (same values again).
@@ -96,61 +106,48 @@ template <class S, int CIN, int P>
 void packed_all(const ConvPackedArgs<typename S::T>& a) {
   using T = typename S::T;
   constexpr int L = S::W;
+  const idx p = P > 0 ? P : a.pixels;
   T lanes[L] = {};
-  for (idx l = 0; l < P * a.cout; ++l) lanes[l] = a.bias ? a.bias[l % a.cout] : T(0);
+  for (idx l = 0; l < p * a.cout; ++l) lanes[l] = a.bias ? a.bias[l % a.cout] : T(0);
   const typename S::V bias = S::load(lanes);
-  const typename S::M sm = lane_mask<S>(P * a.cout);
+  const typename S::M sm = lane_mask<S>(p * a.cout);
   idx q = 0;
   for (; q + 2 <= a.nout; q += 2) packed_rows<S, 2, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, sm);
   if (q < a.nout) packed_rows<S, 1, CIN, P>(a, a.x + q * a.x_row, a.y + q * a.y_row, bias, sm);
 }
 
-template <class S, int P>
-void packed_cin(const ConvPackedArgs<typename S::T>& a) {
-  switch (a.cin) {
-    case 1: return packed_all<S, 1, P>(a);
-    case 3: return packed_all<S, 3, P>(a);
-    case 8: return packed_all<S, 8, P>(a);
-    case 16: return packed_all<S, 16, P>(a);
-    default: return packed_all<S, 0, P>(a);
-  }
-}
-
-template <typename T>
-idx packed_pixels(idx cout) {
-  constexpr idx lanes = 64 / sizeof(T);
-  if (cout < 1 || 2 * cout > lanes) return 0;
-  const idx p = lanes / cout;
+// Pixels per group for `cout` channels in a 512-bit float register, or 0 where the
+// channel-vectorized gather is used instead. float64 has no packed kernel (its convolutions
+// check gradients; they need correct kernels, not every fast path).
+idx packed_pixels_f32(idx cout) {
+  if (cout < 1 || 2 * cout > 16) return 0;
+  const idx p = 16 / cout;
   return p == 3 ? 2 : p;  // no 3-pixel kernels: 5 channels use two pixels
 }
 
-void packed_gather_f32(const ConvPackedArgs<float>& a) {
-  switch (a.pixels) {
-    case 16: return packed_cin<F32x16, 16>(a);
-    case 8: return packed_cin<F32x16, 8>(a);
-    case 5: return packed_cin<F32x16, 5>(a);
-    case 4: return packed_cin<F32x16, 4>(a);
-    default: return packed_cin<F32x16, 2>(a);
-  }
+template <int P, int CIN>
+bool packed_fixed(const ConvPackedArgs<float>& a) {
+  if (a.pixels != P || a.cin != CIN) return false;
+  packed_all<F32x16, CIN, P>(a);
+  return true;
 }
 
-void packed_gather_f64(const ConvPackedArgs<double>& a) {
-  switch (a.pixels) {
-    case 8: return packed_cin<F64x8, 8>(a);
-    case 4: return packed_cin<F64x8, 4>(a);
-    default: return packed_cin<F64x8, 2>(a);
-  }
+// (pixels, input channels) with their own tiles: the layers measured in bench/ and of the seed
+// model, the demo and the examples (3 -> 8 forward; 8 -> 3, 16 -> 8, 16 -> 3, 16 -> 1 backward
+// input; 8 -> 5..8 forward). The others run one generic tile; each fixed tile costs compile time.
+void packed_gather_f32(const ConvPackedArgs<float>& a) {
+  if (packed_fixed<2, 3>(a) || packed_fixed<2, 8>(a) || packed_fixed<2, 16>(a) ||
+      packed_fixed<5, 8>(a) || packed_fixed<5, 16>(a) || packed_fixed<16, 16>(a))
+    return;
+  packed_all<F32x16, 0, 0>(a);
 }
 
 }  // namespace
 
 void fill_conv_packed_avx512(ConvKernelSet& set) {
   set.f32.packed_lanes = 16;
-  set.f32.packed_pixels = &packed_pixels<float>;
+  set.f32.packed_pixels = &packed_pixels_f32;
   set.f32.packed_gather = &packed_gather_f32;
-  set.f64.packed_lanes = 8;
-  set.f64.packed_pixels = &packed_pixels<double>;
-  set.f64.packed_gather = &packed_gather_f64;
 }
 
 }  // namespace nncore

@@ -152,10 +152,24 @@ void wgrad_dy(const ConvWgradArgs<typename S::T>& a) {
   }
 }
 
-template <typename T>
-bool prefers_dy_runs(idx cout) {
-  constexpr idx w = 64 / sizeof(T);
-  return cout > w / 2 && cout <= w;
+// float32 takes runs along grad_y rows for 9 to 16 channels (one 512-bit register per pixel).
+bool prefers_dy_runs_f32(idx cout) { return cout > 8 && cout <= 16; }
+bool prefers_dy_runs_f64(idx) { return false; }
+
+// len values p[k * stride] in the first lanes of a register (the others 0), and back: once per
+// tile, outside its pixel loop, so called rather than inlined and unrolled for every accumulator.
+template <class S>
+__attribute__((noinline)) typename S::V load_run(const typename S::T* p, idx stride, idx len) {
+  typename S::T tmp[S::W] = {};
+  for (idx k = 0; k < len; ++k) tmp[k] = p[k * stride];
+  return S::load(tmp);
+}
+
+template <class S>
+__attribute__((noinline)) void store_run(typename S::T* p, idx stride, idx len, typename S::V v) {
+  typename S::T tmp[S::W];
+  S::store(tmp, v);
+  for (idx k = 0; k < len; ++k) p[k * stride] = tmp[k];
 }
 
 // Short runs and few channels (a 3x3 kernel on 3 channels: runs of 9 columns, 8 outputs): one
@@ -166,15 +180,11 @@ template <class S, int NCO, int R>
 void wgrad_kvec_runs(const ConvWgradArgs<typename S::T>& a, idx u0) {
   using T = typename S::T;
   using V = typename S::V;
-  constexpr int W = S::W;
   const typename S::M km = lane_mask<S>(a.len);
   V acc[R][NCO];
-  T tmp[W];
   static_for<0, R>([&](auto u) {
     static_for<0, NCO>([&](auto co) {
-      for (idx k = 0; k < W; ++k)
-        tmp[k] = k < a.len ? a.dw[(u0 + u.value) * a.run_dw + k * NCO + co.value] : T(0);
-      acc[u.value][co.value] = S::load(tmp);
+      acc[u.value][co.value] = load_run<S>(a.dw + (u0 + u.value) * a.run_dw + co.value, NCO, a.len);
     });
   });
   const T* x0 = a.x + u0 * a.run_x;
@@ -192,8 +202,7 @@ void wgrad_kvec_runs(const ConvWgradArgs<typename S::T>& a, idx u0) {
   }
   static_for<0, R>([&](auto u) {
     static_for<0, NCO>([&](auto co) {
-      S::store(tmp, acc[u.value][co.value]);
-      for (idx k = 0; k < a.len; ++k) a.dw[(u0 + u.value) * a.run_dw + k * NCO + co.value] = tmp[k];
+      store_run<S>(a.dw + (u0 + u.value) * a.run_dw + co.value, NCO, a.len, acc[u.value][co.value]);
     });
   });
 }
@@ -234,24 +243,27 @@ void wgrad_f32(const ConvWgradArgs<float>& a) {
     wgrad_shape<F32x16, 2, 24>(a);
 }
 
+// float64 (gradient checks, not speed): one run at a time, tiles of 8 columns x 8 channels. Each
+// run is taken alone, so runs along grad_y rows (run_dy != 0) are handled too.
 void wgrad_f64(const ConvWgradArgs<double>& a) {
-  if (a.run_x == 0 && a.nruns > 1) return wgrad_dy<F64x8>(a);
-  if (wgrad_try_kvec<F64x8>(a)) return;
-  if (a.cout <= 4)
-    wgrad_shape<F64x4, 1, 27>(a);
-  else if (a.cout <= 8)
-    wgrad_shape<F64x8, 1, 27>(a);
-  else
-    wgrad_shape<F64x8, 2, 24>(a);
+  ConvWgradArgs<double> one = a;
+  one.nruns = 1;
+  for (idx u = 0; u < a.nruns; ++u) {
+    one.x = a.x + u * a.run_x;
+    one.dy = a.dy + u * a.run_dy;
+    one.dw = a.dw + u * a.run_dw;
+    for (idx co = 0; co < a.cout; co += F64x8::W)
+      wgrad_runs<F64x8, 1, 8, 1>(one, 0, co, a.cout - co < F64x8::W ? a.cout - co : F64x8::W);
+  }
 }
 
 }  // namespace
 
 void fill_conv_wgrad_avx512(ConvKernelSet& set) {
   set.f32.wgrad = &wgrad_f32;
-  set.f32.wgrad_prefers_dy_runs = &prefers_dy_runs<float>;
+  set.f32.wgrad_prefers_dy_runs = &prefers_dy_runs_f32;
   set.f64.wgrad = &wgrad_f64;
-  set.f64.wgrad_prefers_dy_runs = &prefers_dy_runs<double>;
+  set.f64.wgrad_prefers_dy_runs = &prefers_dy_runs_f64;
 }
 
 }  // namespace nncore

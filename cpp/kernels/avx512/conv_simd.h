@@ -1,5 +1,5 @@
-// Vector traits the AVX-512 convolution kernels are written over (float x 16 / x 8, double x 8 /
-// x 4), the compile-time loop they unroll with, and the fill functions of the kernel files.
+// Vector traits the AVX-512 convolution kernels are written over (float x 16 / x 8, double x 8),
+// the compile-time loop they unroll with, and the fill functions of the kernel files.
 // Included only by cpp/kernels/avx512/conv2d_*.cpp; everything but the fill functions sits in an
 // anonymous namespace so that each file keeps its own copy, compiled with the AVX-512 flags, and
 // nothing is shared with baseline code through the linker (see gemm_kernel.h).
@@ -112,42 +112,8 @@ struct F64x8 {
             : [b] "v"(b), [base] "r"(base), [off] "i"(OFF * 8), [x] "m"(base[OFF]));
     return c;
   }
-  static V mfma_bcast(M k, const T* x, V b, V c) {
-    return _mm512_fmadd_pd(_mm512_maskz_broadcastsd_pd(k, _mm_load_sd(x)), b, c);
-  }
-  template <int OFF>
-  static V mfma_at(M k, const T* base, V b, V c) {
-    __asm__("vfmadd231pd %c[off](%[base])%{1to8%}, %[b], %[c]%{%[k]%}"
-            : [c] "+v"(c)
-            : [b] "v"(b), [base] "r"(base), [off] "i"(OFF * 8), [x] "m"(base[OFF]),
-              [k] "Yk"(k));
-    return c;
-  }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static V relu(V v) { return _mm512_mask_mov_pd(v, _mm512_cmp_pd_mask(v, zero(), _CMP_LE_OQ), zero()); }
-};
-
-struct F64x4 {
-  using T = double;
-  using V = __m256d;
-  using M = __mmask8;
-  static constexpr int W = 4;
-  static V zero() { return _mm256_setzero_pd(); }
-  static V set1(const T* p) { return _mm256_set1_pd(*p); }
-  static V load(const T* p) { return _mm256_loadu_pd(p); }
-  static V mload(M k, const T* p) { return _mm256_maskz_loadu_pd(k, p); }
-  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
-  static void mstore(T* p, M k, V v) { _mm256_mask_storeu_pd(p, k, v); }
-  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  template <int OFF>
-  static V fma_at(const T* base, V b, V c) {
-    __asm__("vfmadd231pd %c[off](%[base])%{1to4%}, %[b], %[c]"
-            : [c] "+v"(c)
-            : [b] "v"(b), [base] "r"(base), [off] "i"(OFF * 8), [x] "m"(base[OFF]));
-    return c;
-  }
-  static V add(V a, V b) { return _mm256_add_pd(a, b); }
-  static V relu(V v) { return _mm256_mask_mov_pd(v, _mm256_cmp_pd_mask(v, zero(), _CMP_LE_OQ), zero()); }
 };
 
 template <class S>

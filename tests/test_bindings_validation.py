@@ -225,7 +225,7 @@ def _released_regions(text):
         yield text[m.start():i]
 
 
-BINDINGS = sorted((REPO_ROOT / "cpp" / "bindings").glob("*.cpp"))
+BINDINGS = sorted(p for p in (REPO_ROOT / "cpp" / "bindings").iterdir() if p.suffix in (".cpp", ".inc"))
 
 
 @pytest.mark.parametrize("path", BINDINGS, ids=lambda p: p.name)

@@ -100,7 +100,8 @@ void require_int_dtype(const py::array& a, int bits, const char* name) {
 
 void require_ndim(const py::array& a, int ndim, const char* name) {
   if (a.ndim() != ndim)
-    throw ShapeError(concat("argument '", name, "' must be ", ndim, "-D, got shape ", shape_str(a)));
+    throw ShapeError(
+        concat("argument '", name, "' must be ", ndim, "-D, got shape ", shape_str(a)));
 }
 
 void require_shape(const py::array& a, std::initializer_list<index_t> shape, const char* name) {
@@ -178,8 +179,9 @@ void require_disjoint(const py::array& out, const char* out_name, const py::arra
   if (allow_same && o.lo == i.lo && o.hi == i.hi) return;
   throw std::invalid_argument(concat(
       "argument '", out_name, "' shares memory with '", in_name, "' (it overlaps its memory); ",
-      allow_same ? "pass the very same array for in place, or one that does not share memory with it"
-                 : "pass an output that does not share memory with any input"));
+      allow_same
+          ? "pass the very same array for in place, or one that does not share memory with it"
+          : "pass an output that does not share memory with any input"));
 }
 
 // ---- coercions of the elementwise bindings

@@ -1,5 +1,5 @@
-// One registration function per op family (bind_<family>.inc, compiled together as bind_ops.cpp)
-// and for the run-time facts (module.cpp); the module definition in module.cpp calls them all.
+// One registration function per binding file (bind_<family>.inc); module.cpp, which all of them are
+// compiled into, calls them all.
 #pragma once
 #include <pybind11/pybind11.h>
 

@@ -1,67 +1,28 @@
-// The extension module nncore._core: error translation, run-time facts and settings (version,
-// compiler, ISA paths, threads), and the registration of every binding.
+// The extension module nncore._core: error translation and the registration of every binding.
+//
+// All binding code compiles as this one translation unit: the argument checks (validate.inc) and
+// each binding family (bind_<family>.inc) keep a file of their own, but every translation unit
+// that includes pybind11 compiles pybind11's own dispatch machinery again (an empty file including
+// pybind11.h and numpy.h takes 5 s at -O3 with GCC 12), paid once here instead of per file.
 #include <pybind11/pybind11.h>
-#include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "nncore/dispatch.h"
 #include "nncore/errors.h"
-#include "nncore/parallel.h"
+
+#include "validate.inc"
+#include "bind_runtime.inc"
+#include "bind_gemm.inc"
+#include "bind_conv2d.inc"
+#include "bind_pool2d.inc"
+#include "bind_activations.inc"
+#include "bind_softmax.inc"
+#include "bind_bias.inc"
+#include "bind_batchnorm.inc"
+#include "bind_dropout.inc"
+#include "bind_losses.inc"
+#include "bind_optim.inc"
 
 namespace py = pybind11;
-
-namespace nncore::bind {
-
-namespace {
-
-std::string compiler() {
-#if defined(__clang__)
-  return std::string("clang ") + __clang_version__;
-#elif defined(__GNUC__)
-  return std::string("gcc ") + __VERSION__;
-#elif defined(_MSC_VER)
-  return "msvc " + std::to_string(_MSC_VER);
-#else
-  return "unknown";
-#endif
-}
-
-}  // namespace
-
-void bind_runtime(py::module_& m) {
-#ifdef NNCORE_VERSION
-  m.attr("__version__") = NNCORE_VERSION;
-#else
-  m.attr("__version__") = "unknown";
-#endif
-  m.attr("compiler") = compiler();
-  m.attr("have_openmp") = have_openmp();
-#ifdef _OPENMP
-  m.attr("openmp_version") = static_cast<int>(_OPENMP);
-#else
-  m.attr("openmp_version") = 0;
-#endif
-
-  m.def("openmp_runtime", [] { return std::string(openmp_runtime()); },
-        "Name of the OpenMP runtime library in use, or 'none'.");
-  m.def("get_num_threads", [] { return num_threads(); });
-  m.def("set_num_threads", [](int n) {
-    if (n < 1) throw std::invalid_argument("set_num_threads: n must be >= 1, got " + std::to_string(n));
-    set_num_threads(n);
-  }, py::arg("n"));
-  m.def("active_isa", [] { return std::string(isa_name(active_isa())); },
-        "ISA path in use (NNCORE_ISA overrides the detected one).");
-  m.def("detected_isa", [] { return std::string(isa_name(detected_isa())); });
-  m.def("supported_isas", [] {
-    std::vector<std::string> out;
-    for (Isa isa : supported_isas()) out.emplace_back(isa_name(isa));
-    return out;
-  });
-  m.def("set_isa", [](const std::string& name) { set_active_isa(parse_isa(name)); }, py::arg("name"),
-        "Switch the ISA path for the whole process (testing).");
-}
-
-}  // namespace nncore::bind
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "nncore C++ core (use it through nncore.ops)";

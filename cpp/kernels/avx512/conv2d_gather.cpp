@@ -161,18 +161,18 @@ idx gather_block_f64(idx) { return 8; }
 // this row length (loads, not FMAs, bound these tiles, so 8 pixels lose nothing per FMA).
 inline bool prefer_11(idx npix) { return (npix + 10) / 11 * 11 < (npix + 7) / 8 * 8; }
 
-// The channel counts with their own tiles are those of the layers measured in bench/ and of the
-// models in examples/ and the demo (1: grayscale, 3: RGB inputs; 8 to 64: hidden layers); each
-// such tile costs compile time, and few channels gain most from it.
+// The channel counts with their own tiles are those the layers measured in bench/ and the models
+// of the demo and the examples run (1: grayscale, 3: RGB inputs; 8 to 64: hidden layers and their
+// input gradients); each such tile costs compile time, and the channel loop serves the others.
 void gather_f32(const ConvGatherArgs<float>& a) {
   if (a.nb == 8)
     gather_shape<F32x8, 16, 1>(a);
   else if (a.nb == 16)
-    gather_shape<F32x16, 16, 1, 1, 3, 8, 16, 32>(a);
+    gather_shape<F32x16, 16, 1, 1, 3, 8, 32>(a);
   else if (prefer_11(a.npix))
-    gather_shape<F32x16, 11, 2, 3, 16>(a);
+    gather_shape<F32x16, 11, 2, 16>(a);
   else
-    gather_shape<F32x16, 8, 2, 3, 16, 32, 64>(a);
+    gather_shape<F32x16, 8, 2, 16, 64>(a);
 }
 
 void gather_f64(const ConvGatherArgs<double>& a) { gather_shape<F64x8, 8, 1>(a); }

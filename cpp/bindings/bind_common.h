@@ -1,4 +1,5 @@
-// Helpers the bindings share: dtype dispatch, shape and layout checks with readable messages.
+// What every binding file uses: the pybind11 headers, dtype dispatch, typed data pointers and
+// readable shapes. The argument checks are in validate.h.
 #pragma once
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -14,20 +15,14 @@ namespace py = pybind11;
 
 enum class DType { f32, f64 };
 
-// "(32, 3, 3)"
-std::string shape_str(const py::array& a);
-const char* dtype_name(DType d);
+inline const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
 
-// The dtype of a float32/float64 array; anything else raises DTypeError naming the argument.
-DType dtype_of(const py::array& a, const char* name);
-// Raises DTypeError unless `a` has dtype `d` (the dtype of argument `ref`).
-void require_dtype(const py::array& a, DType d, const char* name, const char* ref);
-void require_ndim(const py::array& a, int ndim, const char* name);
-// C-contiguous and aligned: the kernels index raw pointers. nncore.ops copies other layouts first.
-void require_contiguous(const py::array& a, const char* name);
-void require_writeable(const py::array& a, const char* name);
-// Raises ShapeError unless a.shape == shape.
-void require_shape(const py::array& a, std::initializer_list<index_t> shape, const char* name);
+// "(32, 3, 3)"
+inline std::string shape_str(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
 
 template <typename T>
 const T* cdata(const py::array& a) {

@@ -1,4 +1,5 @@
-// One registration function per binding file; module.cpp calls them all.
+// One registration function per binding file (bind_<family>.inc); module.cpp, which all of them are
+// compiled into, calls them all.
 #pragma once
 #include <pybind11/pybind11.h>
 

@@ -9,7 +9,7 @@ namespace nncore {
 
 template <typename T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y,
-                    Activation act) {
+                    Conv2dActivation act) {
   const index_t rows = g.n * g.out_h;
   if (rows == 0 || g.out_w == 0 || g.cout == 0) return;
   const ConvKernels<T>& kern = conv::kernels_for<T>();
@@ -68,7 +68,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
   pproto.y_row = g.out_w * g.cout;
   pproto.cout = g.cout;
   pproto.bias = bias;
-  pproto.relu = act == Activation::relu;
+  pproto.relu = act == Conv2dActivation::relu;
 
   ConvGatherArgs<T> proto{};
   proto.x_px = g.stride_w * g.cin;
@@ -83,7 +83,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
   proto.npix = g.out_w;
   proto.cout = g.cout;
   proto.bias = bias;
-  proto.relu = act == Activation::relu;
+  proto.relu = act == Conv2dActivation::relu;
 
   // Output rows per padded copy: the copy of sh rows per output row (plus the kernel's extra
   // rows) stays within kPaddedChunkBytes.
@@ -136,8 +136,8 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
 }
 
 template void conv2d_forward<float>(const Conv2dGeometry&, const float*, const float*, const float*,
-                                    float*, Activation);
+                                    float*, Conv2dActivation);
 template void conv2d_forward<double>(const Conv2dGeometry&, const double*, const double*,
-                                     const double*, double*, Activation);
+                                     const double*, double*, Conv2dActivation);
 
 }  // namespace nncore

@@ -1,7 +1,7 @@
-"""Hostile calls of every ``nncore.ops`` function, drawn by hypothesis; run as a script so that a
-crash of the interpreter is seen by the caller (tests/test_fuzz.py) as a failure.
+"""Hostile calls of every ``nncore.ops`` function, drawn from a seeded random sequence; run as a
+script so that a crash of the interpreter is seen by the caller (tests/test_fuzz.py) as a failure.
 
-    python tests/fuzz/run.py --cases 10000 [--seed 1]
+    python tests/fuzz/run.py --cases 10000 [--seed 1] [--case 137]
 
 Each case starts from a valid call (tests/fuzz/specs.py) and spoils one argument: a wrong dtype
 (int, bool, float16, complex, object), a wrong rank, a zero-size or absurdly large (zero-stride,
@@ -11,14 +11,21 @@ rates, learning rates, axes, shapes, strings, None) or a bad ``out=``. A call mu
 return, or raise ``ValueError``/``TypeError`` (``nncore.ShapeError``/``DTypeError`` included)
 whose message names an argument of the function. Views holding valid values (non-contiguous,
 negative strides, misaligned, read-only inputs) must give exactly the result of the clean call.
-Before each call the case is written to ``--trace`` so that a crash names its case. Prints one
-JSON line: calls made, how they ended, and the property violations found.
+
+The run is repeatable: case k of seed s draws everything (op, mutation, shapes, values, nncore's
+global seed) from its own generator ``default_rng([s, k])``, so the same seed gives the same calls
+and results, and ``--case k`` replays one case alone. The seed (default DEFAULT_SEED, else
+``--seed`` or ``NNCORE_FUZZ_SEED``) is printed on stderr; each violation names its case. Before
+each call the case is written to ``--trace`` so that a crash names its case. Prints one JSON line:
+the seed, calls made, how they ended, a digest of every call and its outcome, and the property
+violations found.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import inspect
 import json
 import os
@@ -27,18 +34,20 @@ import sys
 import warnings
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from specs import IN_PLACE, LAYERS, RUNTIME, SPECS  # noqa: E402
 
+import nncore  # noqa: E402
 from nncore import ops  # noqa: E402
+
+DEFAULT_SEED = 20240917
 
 BAD_DTYPES = [np.int32, np.int64, np.uint8, np.bool_, np.float16, np.complex64, object]
 BAD_SCALARS = [0, -1, -(2**63), 2**63, 2**31, 1e308, float("nan"), float("inf"), -float("inf"),
                True, "bad", None, (1,), (1, 2, 3), (0, 0), [2**40, 1], (-1, 2), 1.5, object()]
+WHERE = ["array", "array", "array", "scalar", "out"]
 ARRAY_MUTATIONS = ["dtype", "rank+", "rank-", "zero", "noncontig", "negstride", "misaligned",
                    "readonly", "nan", "huge", "list", "scalar", "none"]
 # Arguments whose dtype is free (read for their shape only) or documented to take these dtypes.
@@ -138,27 +147,49 @@ def names_an_argument(message: str, params) -> bool:
                for p in params)
 
 
+def outcome_text(value) -> str:
+    """What a call gave, for the run's digest: array contents exactly, messages without the
+    memory addresses that differ from one process to the next."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(outcome_text, value)) + ")"
+    if isinstance(value, np.ndarray):
+        data = value.tobytes() if value.dtype != object else repr(value.tolist()).encode()
+        return f"array {value.dtype}{value.shape} {hashlib.sha256(data).hexdigest()[:16]}"
+    if isinstance(value, BaseException):
+        value = f"{type(value).__name__}: {value}"
+    return re.sub(r"0x[0-9a-fA-F]+", "0x?", str(value))
+
+
 class Fuzzer:
-    def __init__(self, trace):
+    def __init__(self, trace, seed):
         self.trace = trace
+        self.seed = seed
+        self.case = 0
         self.calls = 0
         self.ended = {"returned": 0, "raised": 0}
         self.violations: list[str] = []
+        self.digest = hashlib.sha256()
+
+    def violation(self, message):
+        self.violations.append(f"case {self.case} (--seed {self.seed} --case {self.case}): {message}")
 
     def call(self, fn, args, kwargs, desc):
         self.calls += 1
+        desc = outcome_text(desc)
         with open(self.trace, "w") as f:
-            f.write(desc)
+            f.write(f"case {self.case} (--seed {self.seed} --case {self.case}): {desc}")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                return "ok", fn(*args, **kwargs)
+                status, value = "ok", fn(*args, **kwargs)
             except (ValueError, TypeError) as exc:
-                return "raised", exc
+                status, value = "raised", exc
             except MemoryError as exc:
-                return "memory", exc
+                status, value = "memory", exc
             except Exception as exc:   # noqa: BLE001 - any other type is a finding
-                return "other", exc
+                status, value = "other", exc
+        self.digest.update(f"{self.case}|{desc}|{status}|{outcome_text(value)}\n".encode())
+        return status, value
 
     def check(self, name, rng, where, kind):
         fn = getattr(ops, name)
@@ -167,7 +198,7 @@ class Fuzzer:
         clean_args, clean_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         status, clean = self.call(fn, clean_args, clean_kwargs, f"{name} valid call")
         if status != "ok":
-            self.violations.append(f"{name}: the valid call failed: {clean!r}")
+            self.violation(f"{name}: the valid call failed: {clean!r}")
             return
         desc = f"{name}: {kind} on {where}"
         arrays = [i for i, a in enumerate(args) if isinstance(a, np.ndarray)]
@@ -206,27 +237,27 @@ class Fuzzer:
             # the argument or the shape.
             status = "raised"
             if not (names_an_argument(str(result), params) or "shape" in str(result)):
-                self.violations.append(f"{desc}: MemoryError names neither argument nor shape")
+                self.violation(f"{desc}: MemoryError names neither argument nor shape")
             self.ended["raised"] += 1
             return
         if status in ("other", "memory"):
-            self.violations.append(f"{desc}: raised {type(result).__name__}: {result}")
+            self.violation(f"{desc}: raised {type(result).__name__}: {result}")
         elif status == "raised":
             self.ended["raised"] += 1
             if not names_an_argument(str(result), params + [target]):
-                self.violations.append(f"{desc}: message names no argument: {result}")
+                self.violation(f"{desc}: message names no argument: {result}")
         else:
             self.ended["returned"] += 1
             if where == "array" and kind in SAME_RESULT:
                 if not results_equal(clean, result):
-                    self.violations.append(f"{desc}: result differs from the clean call's")
+                    self.violation(f"{desc}: result differs from the clean call's")
                 if name in IN_PLACE:
                     for k in IN_PLACE[name]:
                         if not results_equal(np.asarray(clean_args[k]), np.asarray(args[k])):
-                            self.violations.append(f"{desc}: argument {params[k]} updated differently")
+                            self.violation(f"{desc}: argument {params[k]} updated differently")
             if where == "array" and kind == "dtype" and isinstance(result, np.ndarray) \
                     and (name, target) not in SHAPE_ONLY:
-                self.violations.append(f"{desc}: returned a result for a wrong dtype (silent conversion)")
+                self.violation(f"{desc}: returned a result for a wrong dtype (silent conversion)")
 
     def layer(self, name, rng, kind):
         """A layer called on a hostile batch (built on a clean one first), forward in training
@@ -236,7 +267,7 @@ class Fuzzer:
         clean = rng.standard_normal((3,) + shape).astype(np.float32)
         status, result = self.call(layer, [clean], {"training": True}, f"{name} valid call")
         if status != "ok":
-            self.violations.append(f"{name}: the valid call failed: {result!r}")
+            self.violation(f"{name}: the valid call failed: {result!r}")
             return
         x = mutate_array(clean, kind, rng)
         desc = f"layer {name}: {kind} input"
@@ -253,7 +284,7 @@ class Fuzzer:
         if status == "memory" and kind == "huge" or status == "raised":
             self.ended["raised"] += 1
             return
-        self.violations.append(f"{desc}: raised {type(result).__name__}: {result}")
+        self.violation(f"{desc}: raised {type(result).__name__}: {result}")
 
     def runtime(self, rng):
         name = ["set_num_threads", "use_isa"][int(rng.integers(2))]
@@ -264,13 +295,13 @@ class Fuzzer:
         before = (ops.get_num_threads(), ops.active_isa())
         status, result = self.call(RUNTIME_CALLS[name], [value], {}, f"{name}({value!r})")
         if status == "ok":
-            self.violations.append(f"{name}({value!r}) was accepted")
+            self.violation(f"{name}({value!r}) was accepted")
         elif status == "other":
-            self.violations.append(f"{name}({value!r}) raised {type(result).__name__}: {result}")
+            self.violation(f"{name}({value!r}) raised {type(result).__name__}: {result}")
         else:
             self.ended["raised"] += 1
         if (ops.get_num_threads(), ops.active_isa()) != before:
-            self.violations.append(f"{name}({value!r}) changed the runtime although refused")
+            self.violation(f"{name}({value!r}) changed the runtime although refused")
 
 
 def main(argv=None):
@@ -278,21 +309,26 @@ def main(argv=None):
     parser.add_argument("--cases", type=int, default=500)
     parser.add_argument("--trace", default=os.devnull)
     parser.add_argument("--seed", type=int, default=None,
-                        help="derandomize hypothesis (same cases for the same seed)")
+                        help=f"seed of the run (default $NNCORE_FUZZ_SEED, else {DEFAULT_SEED})")
+    parser.add_argument("--case", type=int, default=None,
+                        help="run only case number CASE of the seed's sequence (replays a violation)")
     args = parser.parse_args(argv)
-    fuzzer = Fuzzer(args.trace)
+    seed = args.seed if args.seed is not None else int(os.environ.get("NNCORE_FUZZ_SEED", DEFAULT_SEED))
+    cases = range(args.cases) if args.case is None else [args.case]
+    print(f"fuzz: seed {seed}, {len(cases)} case(s); repeat with --seed {seed}", file=sys.stderr,
+          flush=True)
+    fuzzer = Fuzzer(args.trace, seed)
     names = sorted(SPECS)
     missing = sorted(set(ops.__all__) - set(SPECS) - RUNTIME)
+    targets = names + [f"<layer>{n}" for n in sorted(LAYERS)] + ["<runtime>"]
 
-    layer_names = [f"<layer>{n}" for n in sorted(LAYERS)]
-
-    @settings(max_examples=args.cases, deadline=None, database=None,
-              derandomize=args.seed is not None, suppress_health_check=list(HealthCheck))
-    @given(name=st.sampled_from(names + layer_names + ["<runtime>"]),
-           where=st.sampled_from(["array", "array", "array", "scalar", "out"]),
-           kind=st.sampled_from(ARRAY_MUTATIONS), seed=st.integers(0, 2**32 - 1))
-    def one_case(name, where, kind, seed):
-        rng = np.random.default_rng(seed if args.seed is None else seed ^ args.seed)
+    for k in cases:
+        rng = np.random.default_rng([seed, k])
+        name = targets[int(rng.integers(len(targets)))]
+        where = WHERE[int(rng.integers(len(WHERE)))]
+        kind = ARRAY_MUTATIONS[int(rng.integers(len(ARRAY_MUTATIONS)))]
+        nncore.random.set_seed(int(rng.integers(2**63)))  # layer weights, dropout seeds
+        fuzzer.case = k
         if name == "<runtime>":
             fuzzer.runtime(rng)
         elif name.startswith("<layer>"):
@@ -300,11 +336,10 @@ def main(argv=None):
         else:
             fuzzer.check(name, rng, where, kind)
 
-    one_case()
     hostile = fuzzer.ended["returned"] + fuzzer.ended["raised"]
-    print(json.dumps({"calls": fuzzer.calls, "hostile_calls": hostile, **fuzzer.ended,
-                      "missing_specs": missing,
-                      "violations": sorted(set(fuzzer.violations))}))
+    print(json.dumps({"seed": seed, "cases": len(cases), "calls": fuzzer.calls,
+                      "hostile_calls": hostile, **fuzzer.ended, "digest": fuzzer.digest.hexdigest(),
+                      "missing_specs": missing, "violations": sorted(set(fuzzer.violations))}))
 
 
 if __name__ == "__main__":

@@ -22,13 +22,15 @@ struct Conv2dGeometry {
 // than the padded input).
 std::string conv2d_fill_output_size(Conv2dGeometry& g);
 
-enum class Activation : int { none = 0, relu = 1 };
+// The activation applied as the output is written (the elementwise ops have their own, longer
+// list: nncore::Activation in kernels/eltwise_kernel.h).
+enum class Conv2dActivation : int { none = 0, relu = 1 };
 
 // y[n, oh, ow, co] = act(bias[co] + sum x[n, oh*sh - pt + i*dh, ow*sw - pl + j*dw, ci] w[i, j, ci, co])
 // bias may be nullptr. y is written, never read.
 template <typename T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y,
-                    Activation act);
+                    Conv2dActivation act);
 
 // dx = d(sum(y * dy)) / dx for y = conv2d_forward(x, w) without bias/activation. dx is written.
 template <typename T>

@@ -1,7 +1,7 @@
-// Vector traits the AVX2 convolution kernels are written over (float x 8, double x 4), and the
-// compile-time loop they unroll with. Included only by cpp/kernels/avx2/conv2d_*.cpp; everything
-// sits in an anonymous namespace so that each file keeps its own copy, compiled with the AVX2
-// flags, and nothing is shared with baseline code through the linker (see gemm_kernel.h).
+// Vector traits the AVX2 convolution kernels are written over (float x 8, double x 4). Included
+// only by cpp/kernels/avx2/conv2d_*.cpp; everything sits in an anonymous namespace so that each
+// file keeps its own copy, compiled with the AVX2 flags, and nothing is shared with baseline code
+// through the linker (see gemm_kernel.h).
 //
 // AVX2 has no mask registers: a lane mask is a vector whose lanes are all-ones or zero, used by
 // vmaskmov loads/stores (which never touch masked-off memory) and by AND (to zero lanes).
@@ -9,6 +9,8 @@
 #include <immintrin.h>
 
 #include <cstddef>
+
+#include "../static_for.h"
 
 namespace nncore {
 namespace {
@@ -62,19 +64,6 @@ struct F64x4 {
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
   static V relu(V v) { return _mm256_max_pd(zero(), v); }
 };
-
-// Compile-time loops: f(Int<I>{}) for I in [B, E), so that indices can be template arguments.
-template <int I>
-struct Int {
-  static constexpr int value = I;
-};
-template <int B, int E, class F>
-inline void static_for(F&& f) {
-  if constexpr (B < E) {
-    f(Int<B>{});
-    static_for<B + 1, E>(f);
-  }
-}
 
 }  // namespace
 }  // namespace nncore

@@ -1,5 +1,5 @@
-// Vector traits the AVX-512 convolution kernels are written over (float x 16 / x 8, double x 8),
-// the compile-time loop they unroll with, and the fill functions of the kernel files.
+// Vector traits the AVX-512 convolution kernels are written over (float x 16 / x 8, double x 8)
+// and the fill functions of the kernel files.
 // Included only by cpp/kernels/avx512/conv2d_*.cpp; everything but the fill functions sits in an
 // anonymous namespace so that each file keeps its own copy, compiled with the AVX-512 flags, and
 // nothing is shared with baseline code through the linker (see gemm_kernel.h).
@@ -9,6 +9,8 @@
 #include <cstddef>
 
 #include "nncore/kernels/conv2d_kernel.h"
+
+#include "../static_for.h"
 
 namespace nncore {
 
@@ -121,19 +123,6 @@ typename S::M lane_mask(idx valid) {
   if (valid <= 0) return 0;
   if (valid >= S::W) return static_cast<typename S::M>((1u << S::W) - 1u);
   return static_cast<typename S::M>((1u << valid) - 1u);
-}
-
-// Compile-time loops: f(Int<I>{}) for I in [B, E), so that indices can be template arguments.
-template <int I>
-struct Int {
-  static constexpr int value = I;
-};
-template <int B, int E, class F>
-inline void static_for(F&& f) {
-  if constexpr (B < E) {
-    f(Int<B>{});
-    static_for<B + 1, E>(f);
-  }
 }
 
 }  // namespace

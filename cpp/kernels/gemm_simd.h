@@ -6,13 +6,19 @@
 // provides:
 //   T, V (vector), M (lane mask), W (lanes); zero, set1, bcast, load, store, mload, mstore
 //   (masked, fault-free on masked-off lanes), fma, mul, add, max, mask(valid lanes);
-//   kMaskedLoadIsCheap (the masked load may be used in the inner loop);
-//   for narrow blocks: bcast2 (the pair p[0], p[1] repeated over the lanes), pair_sum (lane l :=
-//   v[2l] + v[2l+1] for l < W/2), pair_sum2 (the pair sums of a, then those of b), split_pairs
+//   kMaskedLoadIsCheap (the masked load may be used in the inner loop), kMaskedStoreIsCheap
+//   (otherwise partial vectors are stored through a buffer: AVX2's vmaskmov store is
+//   microcoded on AMD and costs tens of cycles);
+//   for narrow blocks: bcast2 (the pair p[0], p[1] repeated over the lanes), split_pairs
 //   (even := v[0], v[2], ...; odd := v[1], v[3], ...; in the low W/2 lanes), deinterleave (the
-//   even lanes, then the odd ones), interleave (a[0], b[0], a[1], b[1], ... from the low W/2
-//   lanes), dup_pairs (v[0], v[0], v[1], v[1], ...);
+//   even lanes, then the odd ones), dup_pairs (v[0], v[0], v[1], v[1], ...);
 //   for packing: transpose (a W x W block held in W vectors, in place).
+//
+// Summation order: every kernel here forms each element of C as one chain of fused multiply-adds
+// over the depth, p = 0, 1, ..., k-1, starting from zero, then applies alpha, beta, bias and ReLU
+// in that order. Tiles of any shape, packed or in-place operands, narrow blocks and row-major or
+// column-major A all give the same bits, so a product's result depends only on its values and on
+// the depth blocks the driver cuts, never on the layout, the thread split or the plan.
 #pragma once
 #include <cstddef>
 #include <type_traits>
@@ -30,6 +36,18 @@ struct Epilogue {
   const T* bias;  // already offset to the tile's first column
   bool relu;
 };
+
+// Stores lanes [0, count) of v at p, touching nothing past p[count - 1].
+template <class S>
+inline void store_first(typename S::T* p, typename S::V v, idx count) {
+  if constexpr (S::kMaskedStoreIsCheap) {
+    S::mstore(p, S::mask(count), v);
+  } else {
+    alignas(64) typename S::T buf[S::W];
+    S::store(buf, v);
+    for (idx l = 0; l < count; ++l) p[l] = buf[l];
+  }
+}
 
 // The micro-kernel: C[0:MR, 0:n] (n <= NV*W) of one register tile.
 // AROW: element (i, p) of A at a[i*as + p] (row-major, read in place); otherwise at a[i + p*as]
@@ -79,6 +97,29 @@ void tile(idx k, const typename S::T* a, idx as, const typename S::T* b, idx ldb
     run(std::true_type{});
   else
     run(std::false_type{});
+
+  // The two epilogues every product uses, without per-vector tests: the first depth block of a
+  // plain product (C = AB) and the later ones (C += AB; the same rounding as beta * C + AB with
+  // beta == 1, which the general path below would compute).
+  const idx tail = n - (NV - 1) * W;
+  if (e.alpha == T(1) && !e.bias && !e.relu && (e.beta == T(0) || e.beta == T(1))) {
+    const bool add = e.beta == T(1);
+#pragma GCC unroll 32
+    for (int i = 0; i < MR; ++i) {
+      T* row = c + i * ldc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        const bool part = v == NV - 1 && !full;
+        V r = acc[i][v];
+        if (add) r = S::add(r, part ? S::mload(last, row + v * W) : S::load(row + v * W));
+        if (part)
+          store_first<S>(row + v * W, r, tail);
+        else
+          S::store(row + v * W, r);
+      }
+    }
+    return;
+  }
   const V va = S::set1(e.alpha);
   const V vb = S::set1(e.beta);
   const bool use_beta = e.beta != T(0);
@@ -101,7 +142,7 @@ void tile(idx k, const typename S::T* a, idx as, const typename S::T* b, idx ldb
       // max(0, r) keeps a NaN in r (the second operand is returned when either is NaN).
       if (e.relu) r = S::max(S::zero(), r);
       if (part)
-        S::mstore(row + v * W, last, r);
+        store_first<S>(row + v * W, r, tail);
       else
         S::store(row + v * W, r);
     }
@@ -112,17 +153,17 @@ template <class S>
 using TileFn = void (*)(idx, const typename S::T*, idx, const typename S::T*, idx, typename S::T*,
                         idx, idx, bool, const Epilogue<typename S::T>&);
 
-// Table of tile kernels for MR' = 1..MR rows and NV' = 1..NVMAX vectors, for the shapes whose
-// accumulators fit the register budget MR * NV of the main tile (others stay null).
-template <class S, int MR, int NV, int NVMAX, bool AROW>
+// Table of tile kernels for 1..ROWS rows and 1..NVMAX vectors, for the shapes whose accumulators
+// fit the register budget ACC (others stay null).
+template <class S, int ROWS, int ACC, int NVMAX, bool AROW>
 struct TileTable {
-  TileFn<S> fn[MR][NVMAX] = {};
+  TileFn<S> fn[ROWS][NVMAX] = {};
   template <int I, int J>
   void fill_one() {
-    if constexpr ((I + 1) * (J + 1) <= MR * NV) fn[I][J] = &tile<S, I + 1, J + 1, AROW>;
+    if constexpr ((I + 1) * (J + 1) <= ACC) fn[I][J] = &tile<S, I + 1, J + 1, AROW>;
     if constexpr (J + 1 < NVMAX)
       fill_one<I, J + 1>();
-    else if constexpr (I + 1 < MR)
+    else if constexpr (I + 1 < ROWS)
       fill_one<I + 1, 0>();
   }
   TileTable() { fill_one<0, 0>(); }
@@ -130,7 +171,7 @@ struct TileTable {
 
 // Splits `total` rows into ceil(total / max) chunks whose sizes differ by at most one, so that no
 // chunk is left with a sliver of rows (a tile of 1-2 rows has too few accumulators to hide the
-// FMA latency).
+// FMA latency). The first chunks are the larger ones.
 struct Chunks {
   idx count, base, extra;
   Chunks(idx total, idx max) {
@@ -142,252 +183,17 @@ struct Chunks {
   idx start(idx q) const { return q * base + (q < extra ? q : extra); }
 };
 
-// Narrow blocks (n <= W/2): a tile of one vector per row would leave half the lanes idle, so two
-// products share a vector. When A is row-major, lanes 2j and 2j+1 of row i accumulate the even and
-// odd depth steps of C[i, j] (B repacked as interleaved row pairs, A read as consecutive pairs) and
-// are summed at the end. When A is column-major, lanes 2j and 2j+1 hold C[i, j] and C[i+1, j]
-// (B repacked with each element doubled, A read as pairs of rows). Either way a row-pair of A is
-// one 2-element broadcast, and every FMA does W useful lanes.
-
-// Element (p, j) of B at b[p*rs + j*cs]. out[q*W + 2j + s] = B(2q + s, j); zero elsewhere.
-template <class S>
-void pack_b_kpairs(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T* out) {
-  using T = typename S::T;
-  constexpr int W = S::W;
-  if (cs == 1) {
-    const auto mk = S::mask(n);
-    for (idx q = 0; q < (k + 1) / 2; ++q) {
-      const auto r0 = S::mload(mk, b + 2 * q * rs);
-      const auto r1 = 2 * q + 1 < k ? S::mload(mk, b + (2 * q + 1) * rs) : S::zero();
-      S::store(out + q * W, S::interleave(r0, r1));
-    }
-    return;
-  }
-  for (idx q = 0; q < (k + 1) / 2; ++q) {
-    T* dst = out + q * W;
-    for (int l = 0; l < W; ++l) dst[l] = T(0);
-    for (int s = 0; s < 2 && 2 * q + s < k; ++s)
-      for (idx j = 0; j < n; ++j) dst[2 * j + s] = b[(2 * q + s) * rs + j * cs];
-  }
-}
-
-// out[p*W + 2j + r] = B(p, j) for r = 0, 1; zero elsewhere.
-template <class S>
-void pack_b_doubled(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T* out) {
-  using T = typename S::T;
-  constexpr int W = S::W;
-  if (cs == 1) {
-    const auto mk = S::mask(n);
-    for (idx p = 0; p < k; ++p) S::store(out + p * W, S::dup_pairs(S::mload(mk, b + p * rs)));
-    return;
-  }
-  for (idx p = 0; p < k; ++p) {
-    T* dst = out + p * W;
-    for (int l = 0; l < W; ++l) dst[l] = T(0);
-    for (idx j = 0; j < n; ++j) dst[2 * j] = dst[2 * j + 1] = b[p * rs + j * cs];
-  }
-}
-
-// The epilogue of one row of a narrow tile: r holds C[i, 0:n] in its low lanes.
-template <class S>
-inline void store_narrow_row(typename S::V r, typename S::T* row, typename S::M mk,
-                             const Epilogue<typename S::T>& e, typename S::V bias) {
-  using T = typename S::T;
-  if (e.alpha != T(1)) r = S::mul(S::set1(e.alpha), r);
-  if (e.beta != T(0)) r = S::fma(S::set1(e.beta), S::mload(mk, row), r);
-  if (e.bias) r = S::add(r, bias);
-  if (e.relu) r = S::max(S::zero(), r);
-  S::mstore(row, mk, r);
-}
-
-// Whether a narrow tile may store two rows of C as one vector: rows of exactly half a vector,
-// contiguous in C, and nothing to apply but the product itself.
-template <class S>
-inline bool plain_halves(idx n, idx ldc, const Epilogue<typename S::T>& e) {
-  using T = typename S::T;
-  return 2 * n == S::W && ldc == n && e.alpha == T(1) && e.beta == T(0) && !e.bias && !e.relu;
-}
-
-// MR rows of row-major A (element (i, p) at a[i*as + p]) against k-pair-packed B.
-template <class S, int MR>
-void tile_kpairs(idx k, const typename S::T* a, idx as, const typename S::T* b2,
-                 typename S::T* c, idx ldc, idx n, const Epilogue<typename S::T>& e) {
-  using T = typename S::T;
-  using V = typename S::V;
-  constexpr int W = S::W;
-  V acc[MR];
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; ++i) acc[i] = S::zero();
-  const idx pairs = k / 2;
-  const T* bp = b2;
-  for (idx q = 0; q < pairs; ++q) {
-    const V bv = S::load(bp);
-#pragma GCC unroll 32
-    for (int i = 0; i < MR; ++i) acc[i] = S::fma(S::bcast2(a + i * as + 2 * q), bv, acc[i]);
-    bp += W;
-  }
-  if (k & 1) {
-    // The odd lanes of the last packed row are zero: broadcasting one element is enough.
-    const V bv = S::load(bp);
-#pragma GCC unroll 32
-    for (int i = 0; i < MR; ++i) acc[i] = S::fma(S::bcast(a + i * as + (k - 1)), bv, acc[i]);
-  }
-  const auto mk = S::mask(n);
-  if (plain_halves<S>(n, ldc, e)) {
-    // Two rows' sums fill one vector, stored in one go (15-20 % faster at k = 27).
-#pragma GCC unroll 16
-    for (int i = 0; i + 1 < MR; i += 2) S::store(c + i * ldc, S::pair_sum2(acc[i], acc[i + 1]));
-    if (MR & 1) S::mstore(c + (MR - 1) * ldc, mk, S::pair_sum(acc[MR - 1]));
-    return;
-  }
-  const V bias = e.bias ? S::mload(mk, e.bias) : S::zero();
-#pragma GCC unroll 32
-  for (int i = 0; i < MR; ++i) store_narrow_row<S>(S::pair_sum(acc[i]), c + i * ldc, mk, e, bias);
-}
-
-// ROWS rows of column-major A (element (i, p) at a[i + p*as]) against doubled B, a pair of rows
-// per accumulator; an odd last row is broadcast alone (its partner lanes are not stored).
-template <class S, int ROWS>
-void tile_rowpairs(idx k, const typename S::T* a, idx as, const typename S::T* bd,
-                   typename S::T* c, idx ldc, idx n, const Epilogue<typename S::T>& e) {
-  using T = typename S::T;
-  using V = typename S::V;
-  constexpr int W = S::W;
-  constexpr int P = (ROWS + 1) / 2;
-  V acc[P];
-#pragma GCC unroll 16
-  for (int r = 0; r < P; ++r) acc[r] = S::zero();
-  const T* ap = a;
-  const T* bp = bd;
-  for (idx p = 0; p < k; ++p) {
-    const V bv = S::load(bp);
-#pragma GCC unroll 16
-    for (int r = 0; r < P; ++r) {
-      const V ar = (2 * r + 1 < ROWS) ? S::bcast2(ap + 2 * r) : S::bcast(ap + 2 * r);
-      acc[r] = S::fma(ar, bv, acc[r]);
-    }
-    ap += as;
-    bp += W;
-  }
-  const auto mk = S::mask(n);
-  if (plain_halves<S>(n, ldc, e) && ROWS % 2 == 0) {
-    // Rows 2r and 2r+1 are the even and odd lanes of acc[r], and adjacent in C.
-#pragma GCC unroll 16
-    for (int r = 0; r < P; ++r) S::store(c + 2 * r * ldc, S::deinterleave(acc[r]));
-    return;
-  }
-  const V bias = e.bias ? S::mload(mk, e.bias) : S::zero();
-#pragma GCC unroll 16
-  for (int r = 0; r < P; ++r) {
-    V even, odd;
-    S::split_pairs(acc[r], even, odd);
-    store_narrow_row<S>(even, c + (2 * r) * ldc, mk, e, bias);
-    if (2 * r + 1 < ROWS) store_narrow_row<S>(odd, c + (2 * r + 1) * ldc, mk, e, bias);
-  }
-}
-
-template <class S>
-using NarrowFn = void (*)(idx, const typename S::T*, idx, const typename S::T*, typename S::T*, idx,
-                          idx, const Epilogue<typename S::T>&);
-
-template <class S, int MR, bool KPAIRS>
-struct NarrowTable {
-  NarrowFn<S> fn[MR];
-  template <int I>
-  void fill_one() {
-    fn[I] = KPAIRS ? &tile_kpairs<S, I + 1> : &tile_rowpairs<S, I + 1>;
-    if constexpr (I + 1 < MR) fill_one<I + 1>();
-  }
-  NarrowTable() { fill_one<0>(); }
-};
-
-// A narrow block: rows in chunks of at most KROWS (row-major A, one accumulator per row) or
-// RROWS (column-major A, one accumulator per two rows).
-template <class S, int KROWS, int RROWS>
-void block_narrow(const GemmBlockArgs<typename S::T>& g) {
-  using T = typename S::T;
-  static const NarrowTable<S, KROWS, true> tab_k;
-  static const NarrowTable<S, RROWS, false> tab_r;
-  const bool arow = g.a_rs != 1;
-  if (arow)
-    pack_b_kpairs<S>(g.k, g.n, g.b, g.b_rs, g.b_cs, g.work);
-  else
-    pack_b_doubled<S>(g.k, g.n, g.b, g.b_rs, g.b_cs, g.work);
-  const idx as = arow ? g.a_rs : g.a_cs;
-  const Epilogue<T> e{g.alpha, g.beta, g.bias, g.relu};
-  const Chunks rows(g.m, arow ? KROWS : RROWS);
-  for (idx q = 0; q < rows.count; ++q) {
-    const idx i0 = rows.start(q), mm = rows.size(q);
-    const T* ap = arow ? g.a + i0 * g.a_rs : g.a + i0;
-    const NarrowFn<S> fn = arow ? tab_k.fn[mm - 1] : tab_r.fn[mm - 1];
-    fn(g.k, ap, as, g.work, g.c + i0 * g.ldc, g.ldc, g.n, e);
-  }
-}
-
-// The block kernel: walks the register tiles of C, each row panel of A against every column panel
-// of B, so that the A panel stays in L1 while B streams from L2. When B is read in place, the tile
-// width is free: short row panels take wider tiles, so that every tile keeps about MR * NV
-// accumulators busy (m = 8 with 3 vectors instead of 2 is 20-80 % faster).
-template <class S, int MR, int NV>
-void block(const GemmBlockArgs<typename S::T>& g) {
-  using T = typename S::T;
-  constexpr int W = S::W;
-  constexpr int NR = NV * W;
-  constexpr int NVMAX = NV + 2;
-  static const TileTable<S, MR, NV, NVMAX, false> tab_col;
-  static const TileTable<S, MR, NV, NVMAX, true> tab_row;
-
-  if (!g.a_packed && !g.b_packed && 2 * g.n <= W) {
-    // Row-major A: MR * NV rows, one accumulator each, as many as the main tile. Column-major A:
-    // two rows per accumulator and two thirds as many accumulators (measured with 24 = MR * NV
-    // on AVX-512: 16 beat 12 by 10 % at 27 rows and 24 by 30 % at 48 rows).
-    block_narrow<S, MR * NV, 2 * (2 * MR * NV / 3)>(g);
-    return;
-  }
-  const idx m = g.m, n = g.n, k = g.k;
-  const bool arow = !g.a_packed && g.a_rs != 1;
-  const idx as = g.a_packed ? MR : (arow ? g.a_rs : g.a_cs);
-  const idx ldb = g.b_packed ? NR : g.b_rs;
-  const bool bmask = !g.b_packed;
-
-  // Row panels: fixed by the packing when A is packed, balanced otherwise.
-  const Chunks rows = g.a_packed ? Chunks(0, 1) : Chunks(m, MR);
-  const idx n_row_panels = g.a_packed ? (m + MR - 1) / MR : rows.count;
-
-  for (idx q = 0; q < n_row_panels; ++q) {
-    const idx i0 = g.a_packed ? q * MR : rows.start(q);
-    const idx mm = g.a_packed ? ((m - i0 < MR) ? m - i0 : MR) : rows.size(q);
-    const T* ap = g.a_packed ? g.a + q * MR * k : (arow ? g.a + i0 * g.a_rs : g.a + i0);
-    const TileFn<S>* fns = arow ? tab_row.fn[mm - 1] : tab_col.fn[mm - 1];
-    int nv_tile = NV;
-    if (!g.b_packed)
-      while (nv_tile < NVMAX && mm * (nv_tile + 1) <= MR * NV) ++nv_tile;
-    const idx nr = nv_tile * W;
-    for (idx j0 = 0; j0 < n; j0 += nr) {
-      const idx nn = (n - j0 < nr) ? n - j0 : nr;
-      const T* bp = g.b_packed ? g.b + (j0 / NR) * NR * k : g.b + j0;
-      const Epilogue<T> e{g.alpha, g.beta, g.bias ? g.bias + j0 : nullptr, g.relu};
-      T* cp = g.c + i0 * g.ldc + j0;
-      const int nv = static_cast<int>((nn + W - 1) / W);
-      if (mm == MR && nv == NV) {
-        if (arow)
-          tile<S, MR, NV, true>(k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
-        else
-          tile<S, MR, NV, false>(k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
-      } else {
-        fns[nv - 1](k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
-      }
-    }
-  }
-}
-
 // Packing. A panels: mr rows, p-major. B panels: nr columns, p-major. Both zero-padded.
+// Without cheap masked stores, a panel narrower than a vector is written with whole vectors in
+// ascending order: the lanes past the panel land on the next column's slot and are overwritten by
+// its own store; only the very last store of the call is cut to size.
 template <class S, int MR>
 void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T* out) {
   using T = typename S::T;
   constexpr int W = S::W;
   for (idx i0 = 0; i0 < m; i0 += MR) {
     const idx rows = (m - i0 < MR) ? m - i0 : MR;
+    const bool last_panel = i0 + MR >= m;
     const T* src = a + i0 * rs;
     if (rs == 1) {
       // Column p of the panel is contiguous in the source.
@@ -396,9 +202,15 @@ void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T*
         T* dst = out + p * MR;
         for (int v = 0; v * W < MR; ++v) {
           const idx valid = rows - v * W;
-          const idx lanes = (MR - v * W < W) ? MR - v * W : W;
-          const auto mk = S::mask(valid < 0 ? 0 : (valid < W ? valid : W));
-          S::mstore(dst + v * W, S::mask(lanes), S::mload(mk, col + v * W));
+          const int lanes = (MR - v * W < W) ? MR - v * W : W;
+          const typename S::V x = valid >= W ? S::load(col + v * W)
+                                             : S::mload(S::mask(valid < 0 ? 0 : valid), col + v * W);
+          if (lanes == W)
+            S::store(dst + v * W, x);
+          else if (S::kMaskedStoreIsCheap || (last_panel && p == k - 1))
+            store_first<S>(dst + v * W, x, lanes);
+          else
+            S::store(dst + v * W, x);
         }
       }
     } else if (cs == 1) {
@@ -406,7 +218,9 @@ void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T*
       for (idx p0 = 0; p0 < k; p0 += W) {
         const idx kt = (k - p0 < W) ? k - p0 : W;
         const auto mk = S::mask(kt);
-        for (int c0 = 0; c0 < MR; c0 += W) {
+        // Groups of W rows, the partial one first: its spills land on the first group's slot of
+        // the next depth step, which is written after it.
+        for (int c0 = (MR - 1) / W * W; c0 >= 0; c0 -= W) {
           const int lanes = (MR - c0 < W) ? MR - c0 : W;
           typename S::V r[W];
           for (int ii = 0; ii < W; ++ii) {
@@ -420,9 +234,17 @@ void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T*
           T* dst = out + p0 * MR + c0;
           if (lanes == W) {
             for (idx pp = 0; pp < kt; ++pp) S::store(dst + pp * MR, r[pp]);
-          } else {
+          } else if (S::kMaskedStoreIsCheap) {
             const auto ml = S::mask(lanes);
             for (idx pp = 0; pp < kt; ++pp) S::mstore(dst + pp * MR, ml, r[pp]);
+          } else {
+            const bool ends_call = last_panel && p0 + kt >= k;
+            for (idx pp = 0; pp < kt; ++pp) {
+              if (ends_call && pp == kt - 1)
+                store_first<S>(dst + pp * MR, r[pp], lanes);
+              else
+                S::store(dst + pp * MR, r[pp]);
+            }
           }
         }
       }
@@ -492,6 +314,209 @@ void pack_b(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T*
   }
 }
 
+// Narrow blocks (n <= W/2): a tile of one vector per row would leave half the lanes idle, so two
+// rows share a vector: lanes 2j and 2j+1 hold C[i, j] and C[i+1, j], B is repacked with each
+// element doubled, and A is read as pairs of rows of a column (one 2-element broadcast per pair
+// and depth step). Each lane is still one FMA chain over the depth in order. A column-major A is
+// read in place; a row-major one is first transposed into a small column-major panel (pack_a),
+// which costs far less than assembling each pair from two rows.
+
+// out[p*W + 2j + r] = B(p, j) for r = 0, 1; zero elsewhere.
+template <class S>
+void pack_b_doubled(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T* out) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  if (cs == 1) {
+    const auto mk = S::mask(n);
+    for (idx p = 0; p < k; ++p) S::store(out + p * W, S::dup_pairs(S::mload(mk, b + p * rs)));
+    return;
+  }
+  for (idx p = 0; p < k; ++p) {
+    T* dst = out + p * W;
+    for (int l = 0; l < W; ++l) dst[l] = T(0);
+    for (idx j = 0; j < n; ++j) dst[2 * j] = dst[2 * j + 1] = b[p * rs + j * cs];
+  }
+}
+
+// The epilogue of one row of a narrow tile: r holds C[i, 0:n] in its low lanes.
+template <class S>
+inline void store_narrow_row(typename S::V r, typename S::T* row, idx n, typename S::M mk,
+                             const Epilogue<typename S::T>& e, typename S::V bias) {
+  using T = typename S::T;
+  if (e.alpha != T(1)) r = S::mul(S::set1(e.alpha), r);
+  if (e.beta != T(0)) r = S::fma(S::set1(e.beta), S::mload(mk, row), r);
+  if (e.bias) r = S::add(r, bias);
+  if (e.relu) r = S::max(S::zero(), r);
+  store_first<S>(row, r, n);
+}
+
+// Whether a narrow tile may store two rows of C as one vector: rows of exactly half a vector,
+// contiguous in C, and nothing to apply but the product itself.
+template <class S>
+inline bool plain_halves(idx n, idx ldc, const Epilogue<typename S::T>& e) {
+  using T = typename S::T;
+  return 2 * n == S::W && ldc == n && e.alpha == T(1) && e.beta == T(0) && !e.bias && !e.relu;
+}
+
+// ROWS rows of column-major A (element (i, p) at a[i + p*as]) against doubled B, a pair of rows
+// per accumulator; an odd last row is broadcast alone (its partner lanes are not stored).
+template <class S, int ROWS>
+void tile_rowpairs(idx k, const typename S::T* a, idx as, const typename S::T* bd,
+                   typename S::T* c, idx ldc, idx n, const Epilogue<typename S::T>& e) {
+  using T = typename S::T;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  constexpr int P = (ROWS + 1) / 2;
+  V acc[P];
+#pragma GCC unroll 16
+  for (int r = 0; r < P; ++r) acc[r] = S::zero();
+  const T* ap = a;
+  const T* bp = bd;
+  for (idx p = 0; p < k; ++p) {
+    const V bv = S::load(bp);
+#pragma GCC unroll 16
+    for (int r = 0; r < P; ++r) {
+      const V ar = (2 * r + 1 < ROWS) ? S::bcast2(ap + 2 * r) : S::bcast(ap + 2 * r);
+      acc[r] = S::fma(ar, bv, acc[r]);
+    }
+    ap += as;
+    bp += W;
+  }
+  const auto mk = S::mask(n);
+  if (plain_halves<S>(n, ldc, e) && ROWS % 2 == 0) {
+    // Rows 2r and 2r+1 are the even and odd lanes of acc[r], and adjacent in C.
+#pragma GCC unroll 16
+    for (int r = 0; r < P; ++r) S::store(c + 2 * r * ldc, S::deinterleave(acc[r]));
+    return;
+  }
+  const V bias = e.bias ? S::mload(mk, e.bias) : S::zero();
+#pragma GCC unroll 16
+  for (int r = 0; r < P; ++r) {
+    V even, odd;
+    S::split_pairs(acc[r], even, odd);
+    store_narrow_row<S>(even, c + (2 * r) * ldc, n, mk, e, bias);
+    if (2 * r + 1 < ROWS) store_narrow_row<S>(odd, c + (2 * r + 1) * ldc, n, mk, e, bias);
+  }
+}
+
+template <class S>
+using NarrowFn = void (*)(idx, const typename S::T*, idx, const typename S::T*, typename S::T*, idx,
+                          idx, const Epilogue<typename S::T>&);
+
+template <class S, int ROWS>
+struct NarrowTable {
+  NarrowFn<S> fn[ROWS];
+  template <int I>
+  void fill_one() {
+    fn[I] = &tile_rowpairs<S, I + 1>;
+    if constexpr (I + 1 < ROWS) fill_one<I + 1>();
+  }
+  NarrowTable() { fill_one<0>(); }
+};
+
+// A narrow block: rows in chunks of at most ROWS (one accumulator per two rows). g.work holds the
+// doubled B (k * W elements), then the transposed rows of a row-major A (ROWS * k elements).
+template <class S, int ROWS>
+void block_narrow(const GemmBlockArgs<typename S::T>& g) {
+  using T = typename S::T;
+  static const NarrowTable<S, ROWS> tab;
+  T* bd = g.work;
+  T* apanel = g.work + g.k * S::W;
+  pack_b_doubled<S>(g.k, g.n, g.b, g.b_rs, g.b_cs, bd);
+  const bool arow = g.a_rs != 1;
+  const Epilogue<T> e{g.alpha, g.beta, g.bias, g.relu};
+  const Chunks rows(g.m, ROWS);
+  for (idx q = 0; q < rows.count; ++q) {
+    const idx i0 = rows.start(q), mm = rows.size(q);
+    const T* ap = g.a + i0;
+    idx as = g.a_cs;
+    if (arow) {
+      pack_a<S, ROWS>(mm, g.k, g.a + i0 * g.a_rs, g.a_rs, g.a_cs, apanel);
+      ap = apanel;
+      as = ROWS;
+    }
+    tab.fn[mm - 1](g.k, ap, as, bd, g.c + i0 * g.ldc, g.ldc, g.n, e);
+  }
+}
+
+// Rows per narrow tile for a main tile of ACC accumulators: two rows per accumulator, and two
+// thirds as many accumulators (measured with ACC = 24 on AVX-512: 16 beat 12 by 10 % at 27 rows
+// and 24 by 30 % at 48 rows).
+template <int ACC>
+constexpr int kNarrowRows = 2 * (2 * ACC / 3);
+
+// The block kernel: walks the register tiles of C. Tiles are MR x NV vectors when A is packed;
+// when A is read in place the tile shape follows the block, so that every tile keeps about MR * NV
+// accumulators busy: short row panels take wider tiles (m = 8 with 3 vectors instead of 2 is
+// 20-80 % faster), and a block one vector wide takes MR * NV rows per tile.
+// Order: g.cols_outer runs every row panel against one column panel of B before the next (the B
+// panel stays in L1 and A streams from L2, as in BLIS); otherwise every column panel against one
+// row panel of A (the A panel stays in L1 and B streams from L2).
+template <class S, int MR, int NV>
+void block(const GemmBlockArgs<typename S::T>& g) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  constexpr int NR = NV * W;
+  constexpr int ACC = MR * NV;
+  constexpr int NVMAX = NV + 2;
+  static const TileTable<S, ACC, ACC, NVMAX, false> tab_col;
+  static const TileTable<S, ACC, ACC, NVMAX, true> tab_row;
+
+  if (g.m <= 0 || g.n <= 0) return;
+  if (!g.a_packed && !g.b_packed && 2 * g.n <= W) {
+    block_narrow<S, kNarrowRows<ACC>>(g);
+    return;
+  }
+  const idx m = g.m, n = g.n, k = g.k;
+  const bool arow = !g.a_packed && g.a_rs != 1;
+  const idx as = g.a_packed ? MR : (arow ? g.a_rs : g.a_cs);
+  const idx ldb = g.b_packed ? NR : g.b_rs;
+  const bool bmask = !g.b_packed;
+
+  // Row panels: fixed by the packing when A is packed, balanced otherwise.
+  idx rows_max = MR;
+  if (!g.a_packed && !g.b_packed) {
+    const idx nv_needed = (n + W - 1) / W;
+    if (nv_needed < NV) rows_max = ACC / nv_needed;
+  }
+  const Chunks rows = g.a_packed ? Chunks(0, 1) : Chunks(m, rows_max);
+  const idx n_row_panels = g.a_packed ? (m + MR - 1) / MR : rows.count;
+  const idx mm_max = g.a_packed ? (m < MR ? m : MR) : rows.size(0);
+  int nv_tile = NV;
+  if (!g.b_packed) {
+    nv_tile = static_cast<int>(ACC / mm_max);
+    if (nv_tile > NVMAX) nv_tile = NVMAX;
+  }
+  const idx nr = nv_tile * W;
+  const TileFn<S>(*fns)[NVMAX] = arow ? tab_row.fn : tab_col.fn;
+
+  auto run_tile = [&](idx q, idx j0) {
+    const idx i0 = g.a_packed ? q * MR : rows.start(q);
+    const idx mm = g.a_packed ? ((m - i0 < MR) ? m - i0 : MR) : rows.size(q);
+    const T* ap = g.a_packed ? g.a + q * MR * k : (arow ? g.a + i0 * g.a_rs : g.a + i0);
+    const idx nn = (n - j0 < nr) ? n - j0 : nr;
+    const T* bp = g.b_packed ? g.b + (j0 / NR) * NR * k : g.b + j0;
+    const Epilogue<T> e{g.alpha, g.beta, g.bias ? g.bias + j0 : nullptr, g.relu};
+    T* cp = g.c + i0 * g.ldc + j0;
+    const int nv = static_cast<int>((nn + W - 1) / W);
+    if (mm == MR && nv == NV) {
+      if (arow)
+        tile<S, MR, NV, true>(k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
+      else
+        tile<S, MR, NV, false>(k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
+    } else {
+      fns[mm - 1][nv - 1](k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
+    }
+  };
+  if (g.cols_outer) {
+    for (idx j0 = 0; j0 < n; j0 += nr)
+      for (idx q = 0; q < n_row_panels; ++q) run_tile(q, j0);
+  } else {
+    for (idx q = 0; q < n_row_panels; ++q)
+      for (idx j0 = 0; j0 < n; j0 += nr) run_tile(q, j0);
+  }
+}
+
 template <class S, int MR, int NV>
 GemmKernel<typename S::T> make_kernel() {
   GemmKernel<typename S::T> kern{};
@@ -501,6 +526,7 @@ GemmKernel<typename S::T> make_kernel() {
   kern.mr = MR;
   kern.nr = NV * S::W;
   kern.vec = S::W;
+  kern.work = S::W + kNarrowRows<MR * NV>;  // block_narrow: doubled B, transposed A rows
   return kern;
 }
 

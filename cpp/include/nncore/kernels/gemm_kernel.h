@@ -22,7 +22,9 @@ namespace nncore {
 // panel at [p*nr + j], zero-padded) or read in place: element (p, j) at b[p*b_rs + j*b_cs], where
 // b_cs == 1, except for a narrow block (n <= vec / 2), which the kernel repacks itself.
 // C: element (i, j) at c[i*ldc + j].
-// work: scratch of at least k * vec elements, for the kernel's own use.
+// cols_outer: the order of the register tiles (a hint; the result is the same either way): every
+// row panel against one column panel of B before the next, or the other way round.
+// work: scratch of at least k * GemmKernel::work elements, for the kernel's own use.
 //
 // Plain aggregates without default member initializers: an implicit constructor would be an inline
 // function shared by every file that builds one (see above).
@@ -40,6 +42,7 @@ struct GemmBlockArgs {
   T alpha, beta;
   const T* bias;  // n values, or nullptr
   bool relu;
+  bool cols_outer;
   T* work;
 };
 
@@ -62,6 +65,7 @@ struct GemmKernel {
   GemmPackB<T> pack_b;
   int mr, nr;  // register tile: rows of A per panel, columns of B per panel
   int vec;     // elements per vector register
+  int work;    // scratch elements per depth step the block kernel needs (GemmBlockArgs::work)
 };
 
 struct GemmKernelSet {

@@ -46,6 +46,7 @@ void scale_c(index_t m, index_t n, T beta, T* c, index_t ldc, const GemmEpilogue
 template <typename T>
 struct Plan {
   bool pack_a, pack_b;
+  bool narrow;      // GemmBlockArgs::narrow: decided by the product's width alone
   bool cols_outer;  // tile order inside a block (GemmBlockArgs::cols_outer)
   index_t kc;       // the depth block: fixed by the whole product's k, see depth_block
   GemmBlocking blk;
@@ -70,12 +71,13 @@ GemmBlocking blocking_for(int mr, int nr, std::size_t elem) {
   return blk;
 }
 
-// Whether to copy A and B into panels, for one thread's m x n rectangle of a product of depth k.
+// How one thread runs its m x n rectangle of a product that is n_total wide and k deep.
 // Packing pays when a panel is reused many times from cache; reading in place wins for small and
 // skinny products, where the copy would cost as much as the product itself. B can only be read in
-// place when its rows are contiguous. None of this changes the result, only the speed.
+// place when its rows are contiguous. None of this changes the result, except `narrow`, which
+// depends on the product's width only (and is never overridden by the tuning hooks).
 template <typename T>
-Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k,
+Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t n_total, index_t k,
                   const Operand<T>& b) {
   Plan<T> plan{};
   plan.blk = blocking_for(kern.mr, kern.nr, sizeof(T));
@@ -87,10 +89,14 @@ Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k,
     plan.pack_a = plan.pack_b = true;
     return plan;
   }
+  if (2 * n_total <= kern.vec) {
+    plan.narrow = true;  // the block kernel repacks B itself
+    return plan;
+  }
   if (tu.pack >= 0) {
     plan.pack_a = tu.pack & 1;
     plan.pack_b = (tu.pack & 2) || !b_direct_ok;
-  } else if (2 * n > kern.vec) {  // narrow blocks: the block kernel repacks B itself
+  } else {
     // Each B element is used once per row panel of A, each A element once per column panel of B.
     const index_t kb = min_i(k, plan.kc);
     const index_t row_panels = ceil_div(m, kern.mr);
@@ -131,6 +137,7 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
   g.ldc = ldc;
   g.alpha = alpha;
   g.relu = false;
+  g.narrow = plan.narrow;
   g.cols_outer = plan.cols_outer;
   g.work = pb;
   for (index_t pc = 0; pc < k; pc += kc_max) {
@@ -226,7 +233,7 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops);
   if (nt < 1) nt = 1;
   if (nt <= 1) {
-    gemm_rect(kern, make_plan(kern, m, n, k, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
+    gemm_rect(kern, make_plan(kern, m, n, n, k, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
     return;
   }
 
@@ -250,7 +257,7 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
     const index_t first_end = blocks / parts;  // the first run is blocks [0, first_end)
     const std::size_t mn = static_cast<std::size_t>(m * n);
     T* partial = partials_buffer().get<T>(static_cast<std::size_t>(blocks - first_end) * mn);
-    const Plan<T> plan = make_plan(kern, m, n, k, opb);
+    const Plan<T> plan = make_plan(kern, m, n, n, k, opb);
     parallel_for(
         0, parts, 1,
         [&](index_t t0, index_t t1) {
@@ -280,7 +287,7 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   if (tiles < nt) nt = static_cast<int>(tiles);
   const index_t m_part = split_m ? round_up(ceil_div(m, nt), kern.mr) : m;
   const index_t n_part = split_m ? n : round_up(ceil_div(n, nt), kern.nr);
-  const Plan<T> plan = make_plan(kern, m_part, n_part, k, opb);
+  const Plan<T> plan = make_plan(kern, m_part, n_part, n, k, opb);
   parallel_for(
       0, tiles, 1,
       [&](index_t t0, index_t t1) {

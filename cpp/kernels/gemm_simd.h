@@ -9,16 +9,19 @@
 //   kMaskedLoadIsCheap (the masked load may be used in the inner loop), kMaskedStoreIsCheap
 //   (otherwise partial vectors are stored through a buffer: AVX2's vmaskmov store is
 //   microcoded on AMD and costs tens of cycles);
-//   for narrow blocks: bcast2 (the pair p[0], p[1] repeated over the lanes), split_pairs
+//   for narrow blocks: bcast2 (the pair p[0], p[1] repeated over the lanes), pair_sum (lane l :=
+//   v[2l] + v[2l+1] for l < W/2), pair_sum2 (the pair sums of a, then those of b), split_pairs
 //   (even := v[0], v[2], ...; odd := v[1], v[3], ...; in the low W/2 lanes), deinterleave (the
-//   even lanes, then the odd ones), dup_pairs (v[0], v[0], v[1], v[1], ...);
+//   even lanes, then the odd ones), interleave (a[0], b[0], a[1], b[1], ... from the low W/2
+//   lanes), dup_pairs (v[0], v[0], v[1], v[1], ...);
 //   for packing: transpose (a W x W block held in W vectors, in place).
 //
-// Summation order: every kernel here forms each element of C as one chain of fused multiply-adds
-// over the depth, p = 0, 1, ..., k-1, starting from zero, then applies alpha, beta, bias and ReLU
-// in that order. Tiles of any shape, packed or in-place operands, narrow blocks and row-major or
-// column-major A all give the same bits, so a product's result depends only on its values and on
-// the depth blocks the driver cuts, never on the layout, the thread split or the plan.
+// Summation order: every tile forms each element of C as one chain of fused multiply-adds over
+// the depth, p = 0, 1, ..., k-1, from zero, then applies alpha, beta, bias and ReLU in that order;
+// narrow blocks (below) as two such chains, fixed by the product's width. Tiles of any shape,
+// packed or in-place operands and row- or column-major A give the same bits, so a product's
+// result depends only on its values, its shape and the depth blocks the driver cuts, never on the
+// layout, the thread split or the plan.
 #pragma once
 #include <cstddef>
 #include <type_traits>
@@ -315,11 +318,38 @@ void pack_b(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T*
 }
 
 // Narrow blocks (n <= W/2): a tile of one vector per row would leave half the lanes idle, so two
-// rows share a vector: lanes 2j and 2j+1 hold C[i, j] and C[i+1, j], B is repacked with each
-// element doubled, and A is read as pairs of rows of a column (one 2-element broadcast per pair
-// and depth step). Each lane is still one FMA chain over the depth in order. A column-major A is
-// read in place; a row-major one is first transposed into a small column-major panel (pack_a),
-// which costs far less than assembling each pair from two rows.
+// products share a vector, and every FMA does W useful lanes. Their summation order is their own,
+// the same for both layouts of A: each element is the sum E + O of two FMA chains, E over the
+// even depth steps and O over the odd ones (each in order, from zero). The driver marks a product
+// narrow by its width alone (GemmBlockArgs::narrow), so it is narrow in every plan, thread split
+// and layout, or in none.
+// Row-major A: lanes 2j and 2j+1 of row i hold E and O of C[i, j] (B repacked as interleaved row
+// pairs, A read as pairs of consecutive depth steps), summed at the end.
+// Column-major A: lanes 2j and 2j+1 hold C[i, j] and C[i+1, j] (B repacked with each element
+// doubled, A read as pairs of rows), with E and O in two accumulators added at the end.
+// Either way a pair of A elements is one 2-element broadcast.
+
+// Element (p, j) of B at b[p*rs + j*cs]. out[q*W + 2j + s] = B(2q + s, j); zero elsewhere.
+template <class S>
+void pack_b_kpairs(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T* out) {
+  using T = typename S::T;
+  constexpr int W = S::W;
+  if (cs == 1) {
+    const auto mk = S::mask(n);
+    for (idx q = 0; q < (k + 1) / 2; ++q) {
+      const auto r0 = S::mload(mk, b + 2 * q * rs);
+      const auto r1 = 2 * q + 1 < k ? S::mload(mk, b + (2 * q + 1) * rs) : S::zero();
+      S::store(out + q * W, S::interleave(r0, r1));
+    }
+    return;
+  }
+  for (idx q = 0; q < (k + 1) / 2; ++q) {
+    T* dst = out + q * W;
+    for (int l = 0; l < W; ++l) dst[l] = T(0);
+    for (int s = 0; s < 2 && 2 * q + s < k; ++s)
+      for (idx j = 0; j < n; ++j) dst[2 * j + s] = b[(2 * q + s) * rs + j * cs];
+  }
+}
 
 // out[p*W + 2j + r] = B(p, j) for r = 0, 1; zero elsewhere.
 template <class S>
@@ -358,8 +388,51 @@ inline bool plain_halves(idx n, idx ldc, const Epilogue<typename S::T>& e) {
   return 2 * n == S::W && ldc == n && e.alpha == T(1) && e.beta == T(0) && !e.bias && !e.relu;
 }
 
+// ROWS rows of row-major A (element (i, p) at a[i*as + p]) against k-pair-packed B.
+template <class S, int ROWS>
+void tile_kpairs(idx k, const typename S::T* a, idx as, const typename S::T* b2,
+                 typename S::T* c, idx ldc, idx n, const Epilogue<typename S::T>& e) {
+  using T = typename S::T;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  V acc[ROWS];
+#pragma GCC unroll 32
+  for (int i = 0; i < ROWS; ++i) acc[i] = S::zero();
+  const idx pairs = k / 2;
+  const T* bp = b2;
+  for (idx q = 0; q < pairs; ++q) {
+    const V bv = S::load(bp);
+#pragma GCC unroll 32
+    for (int i = 0; i < ROWS; ++i) acc[i] = S::fma(S::bcast2(a + i * as + 2 * q), bv, acc[i]);
+    bp += W;
+  }
+  if (k & 1) {
+    // The last step belongs to E only. The odd lanes multiply 0 by 0 (not A by a zero of the
+    // padding, which would turn an infinite A into NaN) and add nothing to O.
+    const V bv = S::load(bp);
+#pragma GCC unroll 32
+    for (int i = 0; i < ROWS; ++i) {
+      const T last[2] = {a[i * as + (k - 1)], T(0)};
+      acc[i] = S::fma(S::bcast2(last), bv, acc[i]);
+    }
+  }
+  const auto mk = S::mask(n);
+  if (plain_halves<S>(n, ldc, e)) {
+    // Two rows' sums fill one vector, stored in one go (15-20 % faster at k = 27).
+#pragma GCC unroll 16
+    for (int i = 0; i + 1 < ROWS; i += 2) S::store(c + i * ldc, S::pair_sum2(acc[i], acc[i + 1]));
+    if (ROWS & 1) store_first<S>(c + (ROWS - 1) * ldc, S::pair_sum(acc[ROWS - 1]), n);
+    return;
+  }
+  const V bias = e.bias ? S::mload(mk, e.bias) : S::zero();
+#pragma GCC unroll 32
+  for (int i = 0; i < ROWS; ++i)
+    store_narrow_row<S>(S::pair_sum(acc[i]), c + i * ldc, n, mk, e, bias);
+}
+
 // ROWS rows of column-major A (element (i, p) at a[i + p*as]) against doubled B, a pair of rows
-// per accumulator; an odd last row is broadcast alone (its partner lanes are not stored).
+// per accumulator and one accumulator each for the even and the odd steps; an odd last row is
+// broadcast alone (its partner lanes are not stored).
 template <class S, int ROWS>
 void tile_rowpairs(idx k, const typename S::T* a, idx as, const typename S::T* bd,
                    typename S::T* c, idx ldc, idx n, const Epilogue<typename S::T>& e) {
@@ -367,21 +440,32 @@ void tile_rowpairs(idx k, const typename S::T* a, idx as, const typename S::T* b
   using V = typename S::V;
   constexpr int W = S::W;
   constexpr int P = (ROWS + 1) / 2;
-  V acc[P];
+  V ev[P], od[P];
 #pragma GCC unroll 16
-  for (int r = 0; r < P; ++r) acc[r] = S::zero();
+  for (int r = 0; r < P; ++r) ev[r] = od[r] = S::zero();
+  auto pair = [&](const T* ap, int r) {
+    return (2 * r + 1 < ROWS) ? S::bcast2(ap + 2 * r) : S::bcast(ap + 2 * r);
+  };
   const T* ap = a;
   const T* bp = bd;
-  for (idx p = 0; p < k; ++p) {
-    const V bv = S::load(bp);
+  for (idx q = 0; q < k / 2; ++q) {
+    const V b0 = S::load(bp), b1 = S::load(bp + W);
 #pragma GCC unroll 16
     for (int r = 0; r < P; ++r) {
-      const V ar = (2 * r + 1 < ROWS) ? S::bcast2(ap + 2 * r) : S::bcast(ap + 2 * r);
-      acc[r] = S::fma(ar, bv, acc[r]);
+      ev[r] = S::fma(pair(ap, r), b0, ev[r]);
+      od[r] = S::fma(pair(ap + as, r), b1, od[r]);
     }
-    ap += as;
-    bp += W;
+    ap += 2 * as;
+    bp += 2 * W;
   }
+  if (k & 1) {
+    const V b0 = S::load(bp);
+#pragma GCC unroll 16
+    for (int r = 0; r < P; ++r) ev[r] = S::fma(pair(ap, r), b0, ev[r]);
+  }
+  V acc[P];
+#pragma GCC unroll 16
+  for (int r = 0; r < P; ++r) acc[r] = S::add(ev[r], od[r]);
   const auto mk = S::mask(n);
   if (plain_halves<S>(n, ldc, e) && ROWS % 2 == 0) {
     // Rows 2r and 2r+1 are the even and odd lanes of acc[r], and adjacent in C.
@@ -403,47 +487,39 @@ template <class S>
 using NarrowFn = void (*)(idx, const typename S::T*, idx, const typename S::T*, typename S::T*, idx,
                           idx, const Epilogue<typename S::T>&);
 
-template <class S, int ROWS>
+template <class S, int ROWS, bool KPAIRS>
 struct NarrowTable {
   NarrowFn<S> fn[ROWS];
   template <int I>
   void fill_one() {
-    fn[I] = &tile_rowpairs<S, I + 1>;
+    fn[I] = KPAIRS ? &tile_kpairs<S, I + 1> : &tile_rowpairs<S, I + 1>;
     if constexpr (I + 1 < ROWS) fill_one<I + 1>();
   }
   NarrowTable() { fill_one<0>(); }
 };
 
-// A narrow block: rows in chunks of at most ROWS (one accumulator per two rows). g.work holds the
-// doubled B (k * W elements), then the transposed rows of a row-major A (ROWS * k elements).
+// A narrow block: rows in chunks of at most ROWS, one accumulator per row (row-major A) or two
+// per pair of rows (column-major A): as many as the main tile has.
 template <class S, int ROWS>
 void block_narrow(const GemmBlockArgs<typename S::T>& g) {
   using T = typename S::T;
-  static const NarrowTable<S, ROWS> tab;
-  T* bd = g.work;
-  T* apanel = g.work + g.k * S::W;
-  pack_b_doubled<S>(g.k, g.n, g.b, g.b_rs, g.b_cs, bd);
+  static const NarrowTable<S, ROWS, true> tab_k;
+  static const NarrowTable<S, ROWS, false> tab_r;
   const bool arow = g.a_rs != 1;
+  if (arow)
+    pack_b_kpairs<S>(g.k, g.n, g.b, g.b_rs, g.b_cs, g.work);
+  else
+    pack_b_doubled<S>(g.k, g.n, g.b, g.b_rs, g.b_cs, g.work);
+  const idx as = arow ? g.a_rs : g.a_cs;
   const Epilogue<T> e{g.alpha, g.beta, g.bias, g.relu};
   const Chunks rows(g.m, ROWS);
   for (idx q = 0; q < rows.count; ++q) {
     const idx i0 = rows.start(q), mm = rows.size(q);
-    const T* ap = g.a + i0;
-    idx as = g.a_cs;
-    if (arow) {
-      pack_a<S, ROWS>(mm, g.k, g.a + i0 * g.a_rs, g.a_rs, g.a_cs, apanel);
-      ap = apanel;
-      as = ROWS;
-    }
-    tab.fn[mm - 1](g.k, ap, as, bd, g.c + i0 * g.ldc, g.ldc, g.n, e);
+    const T* ap = arow ? g.a + i0 * g.a_rs : g.a + i0;
+    const NarrowFn<S> fn = arow ? tab_k.fn[mm - 1] : tab_r.fn[mm - 1];
+    fn(g.k, ap, as, g.work, g.c + i0 * g.ldc, g.ldc, g.n, e);
   }
 }
-
-// Rows per narrow tile for a main tile of ACC accumulators: two rows per accumulator, and two
-// thirds as many accumulators (measured with ACC = 24 on AVX-512: 16 beat 12 by 10 % at 27 rows
-// and 24 by 30 % at 48 rows).
-template <int ACC>
-constexpr int kNarrowRows = 2 * (2 * ACC / 3);
 
 // The block kernel: walks the register tiles of C. Tiles are MR x NV vectors when A is packed;
 // when A is read in place the tile shape follows the block, so that every tile keeps about MR * NV
@@ -463,8 +539,8 @@ void block(const GemmBlockArgs<typename S::T>& g) {
   static const TileTable<S, ACC, ACC, NVMAX, true> tab_row;
 
   if (g.m <= 0 || g.n <= 0) return;
-  if (!g.a_packed && !g.b_packed && 2 * g.n <= W) {
-    block_narrow<S, kNarrowRows<ACC>>(g);
+  if (g.narrow) {
+    block_narrow<S, ACC>(g);
     return;
   }
   const idx m = g.m, n = g.n, k = g.k;
@@ -526,7 +602,7 @@ GemmKernel<typename S::T> make_kernel() {
   kern.mr = MR;
   kern.nr = NV * S::W;
   kern.vec = S::W;
-  kern.work = S::W + kNarrowRows<MR * NV>;  // block_narrow: doubled B, transposed A rows
+  kern.work = S::W;  // block_narrow: the repacked B
   return kern;
 }
 

@@ -35,12 +35,26 @@ struct F32 {
     std::memcpy(&pair, p, sizeof pair);
     return _mm256_castpd_ps(_mm256_set1_pd(pair));
   }
+  static V pair_sum(V v) {
+    // hadd: [a0+a1, a2+a3, ., . | a4+a5, a6+a7, ., .]; then gather the 64-bit lanes 0 and 2.
+    const V h = _mm256_hadd_ps(v, v);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0x08));
+  }
+  static V pair_sum2(V a, V b) {
+    // hadd: [a01, a23, b01, b23 | a45, a67, b45, b67]; then 64-bit lanes 0, 2, 1, 3.
+    const V h = _mm256_hadd_ps(a, b);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8));
+  }
   static V deinterleave(V v) {
     return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
   }
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0));
     odd = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 3, 5, 7, 0, 0, 0, 0));
+  }
+  static V interleave(V a, V b) {
+    // unpacklo/hi work within 128-bit halves; the low halves of both hold lanes 0-3 of a and b.
+    return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x20);
   }
   static V dup_pairs(V v) {
     return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
@@ -88,10 +102,20 @@ struct F64 {
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
   static V max(V a, V b) { return _mm256_max_pd(a, b); }
   static V bcast2(const T* p) { return _mm256_broadcast_pd(reinterpret_cast<const __m128d*>(p)); }
+  static V pair_sum(V v) {
+    const V h = _mm256_hadd_pd(v, v);  // [a0+a1, a0+a1, a2+a3, a2+a3]
+    return _mm256_permute4x64_pd(h, 0x08);
+  }
+  static V pair_sum2(V a, V b) {
+    return _mm256_permute4x64_pd(_mm256_hadd_pd(a, b), 0xD8);  // [a01, b01, a23, b23] -> a, a, b, b
+  }
   static V deinterleave(V v) { return _mm256_permute4x64_pd(v, 0xD8); }  // lanes 0, 2, 1, 3
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm256_permute4x64_pd(v, 0x08);  // lanes 0, 2
     odd = _mm256_permute4x64_pd(v, 0x0D);   // lanes 1, 3
+  }
+  static V interleave(V a, V b) {
+    return _mm256_permute2f128_pd(_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b), 0x20);
   }
   static V dup_pairs(V v) { return _mm256_permute4x64_pd(v, 0x50); }  // lanes 0, 0, 1, 1
   // In-register transpose of a 4 x 4 block: r[i] holds row i on entry, column i on exit.

@@ -49,6 +49,15 @@ struct F32 {
   static __m512i odd_lanes() {
     return _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 0, 0, 0, 0, 0, 0, 0, 0);
   }
+  static V pair_sum(V v) {
+    const V s = _mm512_add_ps(v, _mm512_permute_ps(v, 0xB1));  // both lanes of a pair hold the sum
+    return _mm512_permutexvar_ps(even_lanes(), s);
+  }
+  static V pair_sum2(V a, V b) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    return _mm512_add_ps(_mm512_permutex2var_ps(a, ev, b), _mm512_permutex2var_ps(a, od, b));
+  }
   static V deinterleave(V v) {
     const __m512i idx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     return _mm512_permutexvar_ps(idx, v);
@@ -56,6 +65,10 @@ struct F32 {
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm512_permutexvar_ps(even_lanes(), v);
     odd = _mm512_permutexvar_ps(odd_lanes(), v);
+  }
+  static V interleave(V a, V b) {
+    const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    return _mm512_permutex2var_ps(a, idx, b);
   }
   static V dup_pairs(V v) {
     const __m512i idx = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
@@ -114,12 +127,24 @@ struct F64 {
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static V max(V a, V b) { return _mm512_max_pd(a, b); }
   static V bcast2(const T* p) { return _mm512_broadcast_f64x2(_mm_loadu_pd(p)); }
+  static V pair_sum(V v) {
+    const V s = _mm512_add_pd(v, _mm512_permute_pd(v, 0x55));
+    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), s);
+  }
+  static V pair_sum2(V a, V b) {
+    const __m512i ev = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i od = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    return _mm512_add_pd(_mm512_permutex2var_pd(a, ev, b), _mm512_permutex2var_pd(a, od, b));
+  }
   static V deinterleave(V v) {
     return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), v);
   }
   static void split_pairs(V v, V& even, V& odd) {
     even = _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), v);
     odd = _mm512_permutexvar_pd(_mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0), v);
+  }
+  static V interleave(V a, V b) {
+    return _mm512_permutex2var_pd(a, _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11), b);
   }
   static V dup_pairs(V v) {
     return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 0, 1, 1, 2, 2, 3, 3), v);

@@ -20,7 +20,10 @@ namespace nncore {
 // a[i*a_rs + p*a_cs], where a_rs == 1 or a_cs == 1.
 // B is either packed (b_packed: panels of nr columns, panel q at b + q*nr*k, element (p, j) of a
 // panel at [p*nr + j], zero-padded) or read in place: element (p, j) at b[p*b_rs + j*b_cs], where
-// b_cs == 1, except for a narrow block (n <= vec / 2), which the kernel repacks itself.
+// b_cs == 1, except for a narrow block, which the kernel repacks itself.
+// narrow: the product is at most vec / 2 wide (n of the whole product, not of this block) and
+// both operands are in place; its elements are summed in another order (kernels/gemm_simd.h),
+// so the driver sets it for every block of such a product and for no other.
 // C: element (i, j) at c[i*ldc + j].
 // cols_outer: the order of the register tiles (a hint; the result is the same either way): every
 // row panel against one column panel of B before the next, or the other way round.
@@ -42,6 +45,7 @@ struct GemmBlockArgs {
   T alpha, beta;
   const T* bias;  // n values, or nullptr
   bool relu;
+  bool narrow;
   bool cols_outer;
   T* work;
 };

@@ -268,26 +268,34 @@ void pack_b(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T*
   using T = typename S::T;
   constexpr int W = S::W;
   constexpr int NV = NR / W;
+  if (cs == 1) {
+    // Row by row across all panels: each row of the block is read in one sequential run. Read
+    // panel by panel instead, a row stride that is a multiple of 4 KiB would put every row's
+    // line in the same cache set and miss on each one.
+    const idx full = n / NR;
+    const idx rest = n - full * NR;
+    for (idx p = 0; p < k; ++p) {
+      const T* row = b + p * rs;
+      T* dst = out + p * NR;
+      for (idx q = 0; q < full; ++q) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) S::store(dst + q * NR * k + v * W, S::load(row + q * NR + v * W));
+      }
+      if (rest) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          const idx valid = rest - v * W;
+          const auto mk = S::mask(valid < 0 ? 0 : (valid < W ? valid : W));
+          S::store(dst + full * NR * k + v * W, S::mload(mk, row + full * NR + v * W));
+        }
+      }
+    }
+    return;
+  }
   for (idx j0 = 0; j0 < n; j0 += NR) {
     const idx cols = (n - j0 < NR) ? n - j0 : NR;
     const T* src = b + j0 * cs;
-    if (cs == 1) {
-      for (idx p = 0; p < k; ++p) {
-        const T* row = src + p * rs;
-        T* dst = out + p * NR;
-        if (cols == NR) {
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) S::store(dst + v * W, S::load(row + v * W));
-        } else {
-#pragma GCC unroll 4
-          for (int v = 0; v < NV; ++v) {
-            const idx valid = cols - v * W;
-            const auto mk = S::mask(valid < 0 ? 0 : (valid < W ? valid : W));
-            S::store(dst + v * W, S::mload(mk, row + v * W));
-          }
-        }
-      }
-    } else if (rs == 1) {
+    if (rs == 1) {
       // Columns contiguous in the source (a transposed B): transpose W x W blocks in registers.
       for (idx p0 = 0; p0 < k; p0 += W) {
         const idx kt = (k - p0 < W) ? k - p0 : W;

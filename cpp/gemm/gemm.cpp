@@ -1,6 +1,8 @@
 // GEMM driver: picks how to run a product (threads, which operands to pack, block sizes) and runs
-// the loops around the ISA block kernel. Each thread computes its own rectangle of C.
+// the loops around the ISA block kernel. Each thread computes a rectangle of C or depth blocks of C.
 #include "nncore/gemm.h"
+
+#include <algorithm>
 
 #include "blocking.h"
 #include "nncore/aligned_buffer.h"
@@ -55,10 +57,28 @@ struct Plan {
 // The depth blocks of a product: [q * kc, (q + 1) * kc) clipped to k, of (nearly) equal size so
 // that the last one is not a sliver. Each element of C is the sum of its depth blocks' products
 // added in block order (C = beta * C + P0, C += P1, ...; within a block one FMA chain, see
-// kernels/gemm_simd.h). The blocks depend only on k and the block size, never on the thread
-// count, so a split over depth gives the same bits as one thread (DESIGN.md convention 13).
+// kernels/gemm_simd.h). The blocks depend only on the product's shape and the block size, never
+// on the thread count, so a split over depth gives the same bits as one thread (DESIGN.md
+// convention 13).
 index_t depth_block(index_t k, index_t kc) {
   return min_i(round_up(ceil_div(k, ceil_div(k, kc)), 8), k);
+}
+
+// A product whose C has fewer than this many register tiles along both sides is split over depth
+// when threads run it (with up to 4 threads: see gemm_ex), and then its depth blocks are the unit
+// of work. Their count is rounded up to a multiple of 12 (or of 4 or 2 for shallower products,
+// keeping blocks of at least 256), so that 2, 3 or 4 threads share them evenly: 25 blocks of 328
+// made float64 16x8192x16 4 % slower on 2 threads than halves of the depth; 36 of 232 do not.
+constexpr index_t kFewTiles = 8;
+
+template <typename T>
+index_t product_depth_block(const GemmKernel<T>& kern, index_t m, index_t n, index_t k,
+                            index_t kc) {
+  if (ceil_div(m, kern.mr) < kFewTiles && ceil_div(n, kern.nr) < kFewTiles) {
+    const index_t unit = k >= 12 * 256 ? 12 : k >= 4 * 256 ? 4 : k >= 2 * 256 ? 2 : 1;
+    kc = min_i(kc, round_up(ceil_div(k, round_up(ceil_div(k, kc), unit)), 8));
+  }
+  return depth_block(k, kc);
 }
 
 // The block sizes of the active path, with the test overrides applied.
@@ -78,10 +98,10 @@ GemmBlocking blocking_for(int mr, int nr, std::size_t elem) {
 // depends on the product's width only (and is never overridden by the tuning hooks).
 template <typename T>
 Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t n_total, index_t k,
-                  const Operand<T>& b) {
+                  index_t kc, const Operand<T>& b) {
   Plan<T> plan{};
   plan.blk = blocking_for(kern.mr, kern.nr, sizeof(T));
-  plan.kc = depth_block(k, plan.blk.kc);
+  plan.kc = kc;
   const GemmTuning& tu = g_tuning;
   const bool b_direct_ok = b.cs == 1;
   if (kern.vec == 1) {
@@ -240,8 +260,11 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   const double min_flops = tu.min_thread_flops > 0 ? tu.min_thread_flops : kMinThreadFlops;
   if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops);
   if (nt < 1) nt = 1;
+  const index_t kc =
+      product_depth_block(kern, m, n, k, blocking_for(kern.mr, kern.nr, sizeof(T)).kc);
   if (nt <= 1) {
-    gemm_rect(kern, make_plan(kern, m, n, n, k, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
+    gemm_rect(kern, make_plan(kern, m, n, n, k, kc, opb), m, n, k, alpha, opa, opb, beta, c, ldc,
+              ep);
     return;
   }
 
@@ -255,23 +278,27 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   const bool split_m = busiest_m * 32 <= busiest_n * 33;  // rows unless columns are clearly better
   const index_t tiles = split_m ? tiles_m : tiles_n;
   const bool split_k = tu.split == 1 || (tu.split < 0 && tiles < 2 * nt && k >= 256 * nt);
-  const index_t kc = depth_block(k, blocking_for(kern.mr, kern.nr, sizeof(T)).kc);
   const index_t blocks = ceil_div(k, kc);
   if (split_k && blocks >= 2) {
     // Threads take runs of whole depth blocks. The first run accumulates into C exactly as one
     // thread would; every later block's product goes to its own buffer, and the buffers are added
-    // to C in block order: the same additions in the same order as on one thread.
+    // to C in block order: the same additions in the same order as on one thread. Cost on 2
+    // threads against halves of the depth summed once: within 3 % (16x8192x16, 8x3000x27,
+    // 12x100000x12, float64 16x8192x16, AVX2).
     const int parts = static_cast<int>(min_i(nt, blocks));
     const index_t first_end = blocks / parts;  // the first run is blocks [0, first_end)
     const std::size_t mn = static_cast<std::size_t>(m * n);
     T* partial = partials_buffer().get<T>(static_cast<std::size_t>(blocks - first_end) * mn);
-    const Plan<T> plan = make_plan(kern, m, n, n, k, opb);
+    const Plan<T> plan = make_plan(kern, m, n, n, k, kc, opb);
     parallel_for(
         0, parts, 1,
         [&](index_t t0, index_t t1) {
           for (index_t t = t0; t < t1; ++t) {
-            const index_t q0 = blocks * t / parts, q1 = blocks * (t + 1) / parts;
-            if (t == 0) {
+            // Runs in reverse: the calling thread (the first) takes the last run, so that the
+            // buffers it adds afterwards are mostly its own, and a worker accumulates into C.
+            const index_t u = parts - 1 - t;
+            const index_t q0 = blocks * u / parts, q1 = blocks * (u + 1) / parts;
+            if (u == 0) {
               gemm_rect(kern, plan, m, n, min_i(q1 * kc, k), alpha, opa, opb, beta, c, ldc,
                         GemmEpilogue<T>{});
               continue;
@@ -295,7 +322,7 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   if (tiles < nt) nt = static_cast<int>(tiles);
   const index_t m_part = split_m ? round_up(ceil_div(m, nt), kern.mr) : m;
   const index_t n_part = split_m ? n : round_up(ceil_div(n, nt), kern.nr);
-  const Plan<T> plan = make_plan(kern, m_part, n_part, n, k, opb);
+  const Plan<T> plan = make_plan(kern, m_part, n_part, n, k, kc, opb);
   parallel_for(
       0, tiles, 1,
       [&](index_t t0, index_t t1) {

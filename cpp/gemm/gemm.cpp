@@ -49,7 +49,6 @@ template <typename T>
 struct Plan {
   bool pack_a, pack_b;
   bool narrow;      // GemmBlockArgs::narrow: decided by the product's width alone
-  bool cols_outer;  // tile order inside a block (GemmBlockArgs::cols_outer)
   index_t kc;       // the depth block: fixed by the whole product's k, see depth_block
   GemmBlocking blk;
 };
@@ -132,10 +131,6 @@ Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t n_tot
                   (row_panels > 4 && kb * n * index_t(sizeof(T)) > (64 << 10));
     plan.pack_a = col_panels > 4 && m * kb * index_t(sizeof(T)) > (64 << 10);
   }
-  // In place, a tile reads an A panel of 6-12 rows and a B panel of 8-48 columns: hold in L1 the
-  // panel of the operand that is re-read less, and stream the smaller operand (m x k or k x n)
-  // past it.
-  plan.cols_outer = !plan.pack_a && !plan.pack_b && m <= n;
   return plan;
 }
 
@@ -166,7 +161,6 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
   g.alpha = alpha;
   g.relu = false;
   g.narrow = plan.narrow;
-  g.cols_outer = plan.cols_outer;
   g.work = pb;
   for (index_t pc = 0; pc < k; pc += kc_max) {
     const index_t kc = min_i(kc_max, k - pc);

@@ -545,9 +545,9 @@ constexpr int kTallRows = 12;
 // when A is read in place the tile shape follows the block, so that every tile keeps about MR * NV
 // accumulators busy: short row panels take wider tiles (m = 8 with 3 vectors instead of 2 is
 // 20-80 % faster), and a block one vector wide takes up to kTallRows rows per tile.
-// Order: g.cols_outer runs every row panel against one column panel of B before the next (the B
-// panel stays in L1 and A streams from L2, as in BLIS); otherwise every column panel against one
-// row panel of A (the A panel stays in L1 and B streams from L2).
+// Each row panel of A meets every column panel of B before the next row panel: the A panel stays
+// in L1 while B streams from L2. (Row panels inside, BLIS's order, measured no faster in place:
+// 0-8 % slower on 64^3, 66x128x128, 16x100x4000, AVX2, 1 thread.)
 template <class S, int MR, int NV>
 void block(const GemmBlockArgs<typename S::T>& g) {
   using T = typename S::T;
@@ -605,13 +605,8 @@ void block(const GemmBlockArgs<typename S::T>& g) {
       fns[mm - 1][nv - 1](k, ap, as, bp, ldb, cp, g.ldc, nn, bmask, e);
     }
   };
-  if (g.cols_outer) {
-    for (idx j0 = 0; j0 < n; j0 += nr)
-      for (idx q = 0; q < n_row_panels; ++q) run_tile(q, j0);
-  } else {
-    for (idx q = 0; q < n_row_panels; ++q)
-      for (idx j0 = 0; j0 < n; j0 += nr) run_tile(q, j0);
-  }
+  for (idx q = 0; q < n_row_panels; ++q)
+    for (idx j0 = 0; j0 < n; j0 += nr) run_tile(q, j0);
 }
 
 template <class S, int MR, int NV>

@@ -25,8 +25,6 @@ namespace nncore {
 // both operands are in place; its elements are summed in another order (kernels/gemm_simd.h),
 // so the driver sets it for every block of such a product and for no other.
 // C: element (i, j) at c[i*ldc + j].
-// cols_outer: the order of the register tiles (a hint; the result is the same either way): every
-// row panel against one column panel of B before the next, or the other way round.
 // work: scratch of at least k * GemmKernel::work elements, for the kernel's own use.
 //
 // Plain aggregates without default member initializers: an implicit constructor would be an inline
@@ -46,7 +44,6 @@ struct GemmBlockArgs {
   const T* bias;  // n values, or nullptr
   bool relu;
   bool narrow;
-  bool cols_outer;
   T* work;
 };
 

@@ -1,5 +1,5 @@
 // GEMM driver: picks how to run a product (threads, which operands to pack, block sizes) and runs
-// the loops around the ISA block kernel. Each thread computes a rectangle of C or depth blocks of C.
+// the loops around the ISA block kernel. Each thread computes a rectangle or depth blocks of C.
 #include "nncore/gemm.h"
 
 #include <algorithm>

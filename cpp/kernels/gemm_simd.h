@@ -213,8 +213,8 @@ void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T*
         for (int v = 0; v * W < MR; ++v) {
           const idx valid = rows - v * W;
           const int lanes = (MR - v * W < W) ? MR - v * W : W;
-          const typename S::V x = valid >= W ? S::load(col + v * W)
-                                             : S::mload(S::mask(valid < 0 ? 0 : valid), col + v * W);
+          const auto mk = S::mask(valid < 0 ? 0 : valid);
+          const typename S::V x = valid >= W ? S::load(col + v * W) : S::mload(mk, col + v * W);
           if (lanes == W)
             S::store(dst + v * W, x);
           else if (S::kMaskedStoreIsCheap || (last_panel && p == k - 1))
@@ -286,7 +286,8 @@ void pack_b(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T*
       T* dst = out + p * NR;
       for (idx q = 0; q < full; ++q) {
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) S::store(dst + q * NR * k + v * W, S::load(row + q * NR + v * W));
+        for (int v = 0; v < NV; ++v)
+          S::store(dst + q * NR * k + v * W, S::load(row + q * NR + v * W));
       }
       if (rest) {
 #pragma GCC unroll 4

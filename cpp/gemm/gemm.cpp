@@ -123,9 +123,10 @@ Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t n_tot
     // Rows of B a multiple of 4 KiB apart all fall in one set of L1 and L2 (8-16 ways), so a tile
     // reading kb of them in place misses on nearly every line; with vectors narrower than a line
     // (AVX2) neighbouring tiles also share lines and miss on them twice. Packed, the rows are read
-    // in order. (Measured 8x27x32768, 1 thread, AVX2: float32 56 -> 66 GFLOP/s, float64 28 -> 31;
-    // AVX-512 float32 95 -> 69: there whole-line tiles read in place win.)
-    const bool b_aliases = (b.rs * index_t(sizeof(T))) % 4096 == 0 && kb > 8 &&
+    // in order, which pays from two row panels on. (Measured mx27x32768, 1 thread, AVX2 float32:
+    // m = 8 58 -> 66 GFLOP/s, m = 12 64 -> 81, m = 4 56 -> 52, m = 6 65 -> 65; float64 m = 8
+    // 28 -> 31; AVX-512 float32 m = 8 95 -> 69: there whole-line tiles read in place win.)
+    const bool b_aliases = (b.rs * index_t(sizeof(T))) % 4096 == 0 && kb > 8 && m > kern.mr &&
                            kern.vec * index_t(sizeof(T)) < 64;
     plan.pack_b = !b_direct_ok || b_aliases ||
                   (row_panels > 4 && kb * n * index_t(sizeof(T)) > (64 << 10));

@@ -1,6 +1,8 @@
 // GEMM driver: picks how to run a product (threads, which operands to pack, block sizes) and runs
-// the loops around the ISA block kernel. Each thread computes its own rectangle of C.
+// the loops around the ISA block kernel. Each thread computes a rectangle or depth blocks of C.
 #include "nncore/gemm.h"
+
+#include <algorithm>
 
 #include "blocking.h"
 #include "nncore/aligned_buffer.h"
@@ -46,49 +48,101 @@ void scale_c(index_t m, index_t n, T beta, T* c, index_t ldc, const GemmEpilogue
 template <typename T>
 struct Plan {
   bool pack_a, pack_b;
+  bool narrow;      // GemmBlockArgs::narrow: decided by the product's width alone
+  index_t kc;       // the depth block: fixed by the whole product's k, see depth_block
   GemmBlocking blk;
 };
 
-// Whether to copy A and B into panels. Packing pays when a panel is reused many times from cache;
-// reading in place wins for small and skinny products, where the copy would cost as much as the
-// product itself. B can only be read in place when its rows are contiguous.
+// The depth blocks of a product: [q * kc, (q + 1) * kc) clipped to k, of (nearly) equal size so
+// that the last one is not a sliver. Each element of C is the sum of its depth blocks' products
+// added in block order (C = beta * C + P0, C += P1, ...; within a block one FMA chain, see
+// kernels/gemm_simd.h). The blocks depend only on the product's shape and the block size, never
+// on the thread count, so a split over depth gives the same bits as one thread (DESIGN.md
+// convention 13).
+index_t depth_block(index_t k, index_t kc) {
+  return min_i(round_up(ceil_div(k, ceil_div(k, kc)), 8), k);
+}
+
+// A product whose C has fewer than this many register tiles along both sides is split over depth
+// when threads run it (with up to 4 threads: see gemm_ex), and then its depth blocks are the unit
+// of work. Their count is rounded up to a multiple of 12 (or of 4 or 2 for shallower products,
+// keeping blocks of at least 256), so that 2, 3 or 4 threads share them evenly: 25 blocks of 328
+// made float64 16x8192x16 4 % slower on 2 threads than halves of the depth; 36 of 232 do not.
+constexpr index_t kFewTiles = 8;
+
 template <typename T>
-Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t k,
-                  const Operand<T>& b) {
-  Plan<T> plan{};
-  plan.blk = gemm_blocking(kern.mr, kern.nr, sizeof(T));
+index_t product_depth_block(const GemmKernel<T>& kern, index_t m, index_t n, index_t k,
+                            index_t kc) {
+  if (ceil_div(m, kern.mr) < kFewTiles && ceil_div(n, kern.nr) < kFewTiles) {
+    const index_t unit = k >= 12 * 256 ? 12 : k >= 4 * 256 ? 4 : k >= 2 * 256 ? 2 : 1;
+    kc = min_i(kc, round_up(ceil_div(k, round_up(ceil_div(k, kc), unit)), 8));
+  }
+  return depth_block(k, kc);
+}
+
+// The block sizes of the active path, with the test overrides applied.
+GemmBlocking blocking_for(int mr, int nr, std::size_t elem) {
+  GemmBlocking blk = gemm_blocking(mr, nr, elem);
   const GemmTuning& tu = g_tuning;
-  if (tu.kc > 0) plan.blk.kc = tu.kc;
-  if (tu.nc > 0) plan.blk.nc = tu.nc;
-  if (tu.mc > 0) plan.blk.mc = tu.mc;
+  if (tu.kc > 0) blk.kc = tu.kc;
+  if (tu.nc > 0) blk.nc = tu.nc;
+  if (tu.mc > 0) blk.mc = tu.mc;
+  return blk;
+}
+
+// How one thread runs its m x n rectangle of a product that is n_total wide and k deep.
+// Packing pays when a panel is reused many times from cache; reading in place wins for small and
+// skinny products, where the copy would cost as much as the product itself. B can only be read in
+// place when its rows are contiguous. None of this changes the result, except `narrow`, which
+// depends on the product's width only (and is never overridden by the tuning hooks).
+template <typename T>
+Plan<T> make_plan(const GemmKernel<T>& kern, index_t m, index_t n, index_t n_total, index_t k,
+                  index_t kc, const Operand<T>& b) {
+  Plan<T> plan{};
+  plan.blk = blocking_for(kern.mr, kern.nr, sizeof(T));
+  plan.kc = kc;
+  const GemmTuning& tu = g_tuning;
   const bool b_direct_ok = b.cs == 1;
   if (kern.vec == 1) {
     // The portable kernel is only fast on packed panels.
     plan.pack_a = plan.pack_b = true;
     return plan;
   }
+  if (2 * n_total <= kern.vec) {
+    plan.narrow = true;  // the block kernel repacks B itself
+    return plan;
+  }
   if (tu.pack >= 0) {
     plan.pack_a = tu.pack & 1;
     plan.pack_b = (tu.pack & 2) || !b_direct_ok;
-    return plan;
+  } else {
+    // Each B element is used once per row panel of A, each A element once per column panel of B.
+    const index_t kb = min_i(k, plan.kc);
+    const index_t row_panels = ceil_div(m, kern.mr);
+    const index_t col_panels = ceil_div(n, kern.nr);
+    // Rows of B a multiple of 4 KiB apart all fall in one set of L1 and L2 (8-16 ways), so a tile
+    // reading kb of them in place misses on nearly every line; with vectors narrower than a line
+    // (AVX2) neighbouring tiles also share lines and miss on them twice. Packed, the rows are read
+    // in order, which pays from two row panels on. (Measured mx27x32768, 1 thread, AVX2 float32:
+    // m = 8 58 -> 66 GFLOP/s, m = 12 64 -> 81, m = 4 56 -> 52, m = 6 65 -> 65; float64 m = 8
+    // 28 -> 31; AVX-512 float32 m = 8 95 -> 69: there whole-line tiles read in place win.)
+    const bool b_aliases = (b.rs * index_t(sizeof(T))) % 4096 == 0 && kb > 8 && m > kern.mr &&
+                           kern.vec * index_t(sizeof(T)) < 64;
+    plan.pack_b = !b_direct_ok || b_aliases ||
+                  (row_panels > 4 && kb * n * index_t(sizeof(T)) > (64 << 10));
+    plan.pack_a = col_panels > 4 && m * kb * index_t(sizeof(T)) > (64 << 10);
   }
-  if (2 * n <= kern.vec) return plan;  // narrow: the block kernel repacks B itself
-  // Each B element is used once per row panel of A, each A element once per column panel of B.
-  const index_t row_panels = ceil_div(m, kern.mr);
-  const index_t col_panels = ceil_div(n, kern.nr);
-  plan.pack_b = !b_direct_ok || (row_panels > 4 && k * n * index_t(sizeof(T)) > (64 << 10));
-  plan.pack_a = col_panels > 4 && m * k * index_t(sizeof(T)) > (64 << 10);
   return plan;
 }
 
-// One thread's share: C[0:m, 0:n] with the operands already offset to its rectangle.
+// One thread's share: C[0:m, 0:n] with the operands already offset to its rectangle, in the
+// plan's depth blocks (k may be a part of the product's depth that starts on a block boundary).
 template <typename T>
 void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_t n, index_t k,
                T alpha, Operand<T> a, Operand<T> b, T beta, T* c, index_t ldc,
                const GemmEpilogue<T>& ep) {
   const int mr = kern.mr, nr = kern.nr;
-  // Depth blocks of (nearly) equal size, so that the last one is not a sliver.
-  const index_t kc_max = min_i(round_up(ceil_div(k, ceil_div(k, plan.blk.kc)), 8), k);
+  const index_t kc_max = min_i(plan.kc, k);
   const index_t mc_max = plan.pack_a ? plan.blk.mc : m;
   const index_t nc_max = plan.blk.nc;
 
@@ -100,13 +154,14 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
   if (plan.pack_b)
     pb = scratch(Scratch::gemm_pack_b)
              .get<T>(static_cast<std::size_t>(round_up(min_i(n, nc_max), nr) * kc_max));
-  else  // the block kernel repacks narrow blocks of B itself, into this
-    pb = scratch(Scratch::gemm_pack_b).get<T>(static_cast<std::size_t>(kc_max * kern.vec));
+  else  // the block kernel's own scratch (narrow blocks repack B and A there)
+    pb = scratch(Scratch::gemm_pack_b).get<T>(static_cast<std::size_t>(kc_max * kern.work + 1));
 
   GemmBlockArgs<T> g{};
   g.ldc = ldc;
   g.alpha = alpha;
   g.relu = false;
+  g.narrow = plan.narrow;
   g.work = pb;
   for (index_t pc = 0; pc < k; pc += kc_max) {
     const index_t kc = min_i(kc_max, k - pc);
@@ -153,8 +208,8 @@ void gemm_rect(const GemmKernel<T>& kern, const Plan<T>& plan, index_t m, index_
   }
 }
 
-// Sums the depth-split partial products into C and applies the epilogue:
-// C = C + sum_t part[t] (C already holds thread 0's share, beta included).
+// Adds the depth blocks' partial products to C one after the other, in block order, then applies
+// the epilogue (C already holds the first run of blocks, beta included).
 template <typename T>
 void reduce_parts(index_t m, index_t n, const T* parts, int count, T* c, index_t ldc,
                   const GemmEpilogue<T>& ep) {
@@ -200,50 +255,69 @@ void gemm_ex(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alph
   const double min_flops = tu.min_thread_flops > 0 ? tu.min_thread_flops : kMinThreadFlops;
   if (flops < nt * min_flops) nt = static_cast<int>(flops / min_flops);
   if (nt < 1) nt = 1;
+  const index_t kc =
+      product_depth_block(kern, m, n, k, blocking_for(kern.mr, kern.nr, sizeof(T)).kc);
   if (nt <= 1) {
-    gemm_rect(kern, make_plan(kern, m, n, k, opb), m, n, k, alpha, opa, opb, beta, c, ldc, ep);
+    gemm_rect(kern, make_plan(kern, m, n, n, k, kc, opb), m, n, k, alpha, opa, opb, beta, c, ldc,
+              ep);
     return;
   }
 
   // Threads take rectangles of C, rows or columns in whole register tiles, whichever leaves the
   // busiest thread the least work (each packs only the panels it needs). When C has too few tiles
-  // to share evenly (small m and n, long k: weight gradients), they take depth ranges instead and
-  // the partial products are summed.
+  // to share evenly (small m and n, long k: weight gradients), they take depth blocks instead and
+  // the partial products are summed. The split never changes a bit of the result.
   const index_t tiles_m = ceil_div(m, kern.mr), tiles_n = ceil_div(n, kern.nr);
   const index_t busiest_m = min_i(m, ceil_div(tiles_m, nt) * kern.mr) * n;
   const index_t busiest_n = m * min_i(n, ceil_div(tiles_n, nt) * kern.nr);
   const bool split_m = busiest_m * 32 <= busiest_n * 33;  // rows unless columns are clearly better
   const index_t tiles = split_m ? tiles_m : tiles_n;
   const bool split_k = tu.split == 1 || (tu.split < 0 && tiles < 2 * nt && k >= 256 * nt);
-  if (split_k) {
-    const index_t k_part = round_up(ceil_div(k, nt), 8);
-    nt = static_cast<int>(ceil_div(k, k_part));
-    T* parts = partials_buffer().get<T>(static_cast<std::size_t>((nt - 1) * m * n));
-    const Plan<T> plan = make_plan(kern, m, n, k_part, opb);
+  const index_t blocks = ceil_div(k, kc);
+  if (split_k && blocks >= 2) {
+    // Threads take runs of whole depth blocks. The first run accumulates into C exactly as one
+    // thread would; every later block's product goes to its own buffer, and the buffers are added
+    // to C in block order: the same additions in the same order as on one thread. Cost on 2
+    // threads against halves of the depth summed once: within 3 % (16x8192x16, 8x3000x27,
+    // 12x100000x12, float64 16x8192x16, AVX2).
+    const int parts = static_cast<int>(min_i(nt, blocks));
+    const index_t first_end = blocks / parts;  // the first run is blocks [0, first_end)
+    const std::size_t mn = static_cast<std::size_t>(m * n);
+    T* partial = partials_buffer().get<T>(static_cast<std::size_t>(blocks - first_end) * mn);
+    const Plan<T> plan = make_plan(kern, m, n, n, k, kc, opb);
     parallel_for(
-        0, nt, 1,
+        0, parts, 1,
         [&](index_t t0, index_t t1) {
           for (index_t t = t0; t < t1; ++t) {
-            const index_t p0 = t * k_part, kk = min_i(k_part, k - p0);
-            Operand<T> sa = opa, sb = opb;
-            sa.p = opa.at(0, p0);
-            sb.p = opb.at(p0, 0);
-            if (t == 0)
-              gemm_rect(kern, plan, m, n, kk, alpha, sa, sb, beta, c, ldc, GemmEpilogue<T>{});
-            else
-              gemm_rect(kern, plan, m, n, kk, alpha, sa, sb, T(0), parts + (t - 1) * m * n, n,
+            // Runs in reverse: the calling thread (the first) takes the last run, so that the
+            // buffers it adds afterwards are mostly its own, and a worker accumulates into C.
+            const index_t u = parts - 1 - t;
+            const index_t q0 = blocks * u / parts, q1 = blocks * (u + 1) / parts;
+            if (u == 0) {
+              gemm_rect(kern, plan, m, n, min_i(q1 * kc, k), alpha, opa, opb, beta, c, ldc,
                         GemmEpilogue<T>{});
+              continue;
+            }
+            for (index_t q = q0; q < q1; ++q) {
+              const index_t p0 = q * kc;
+              Operand<T> sa = opa, sb = opb;
+              sa.p = opa.at(0, p0);
+              sb.p = opb.at(p0, 0);
+              gemm_rect(kern, plan, m, n, min_i(kc, k - p0), alpha, sa, sb, T(0),
+                        partial + static_cast<std::size_t>(q - first_end) * mn, n,
+                        GemmEpilogue<T>{});
+            }
           }
         },
-        nt);
-    reduce_parts(m, n, parts, nt - 1, c, ldc, ep);
+        parts);
+    reduce_parts(m, n, partial, static_cast<int>(blocks - first_end), c, ldc, ep);
     return;
   }
 
   if (tiles < nt) nt = static_cast<int>(tiles);
   const index_t m_part = split_m ? round_up(ceil_div(m, nt), kern.mr) : m;
   const index_t n_part = split_m ? n : round_up(ceil_div(n, nt), kern.nr);
-  const Plan<T> plan = make_plan(kern, m_part, n_part, k, opb);
+  const Plan<T> plan = make_plan(kern, m_part, n_part, n, k, kc, opb);
   parallel_for(
       0, tiles, 1,
       [&](index_t t0, index_t t1) {
@@ -274,10 +348,8 @@ void gemm(bool trans_a, bool trans_b, index_t m, index_t n, index_t k, T alpha, 
 template <typename T>
 GemmConfig gemm_config() {
   const GemmKernel<T>& kern = gemm_kernel_for<T>(gemm_kernels());
-  const GemmBlocking b = gemm_blocking(kern.mr, kern.nr, sizeof(T));
-  const GemmTuning& tu = g_tuning;
-  return GemmConfig{kern.mr, kern.nr, kern.vec, tu.mc > 0 ? tu.mc : b.mc, tu.kc > 0 ? tu.kc : b.kc,
-                    tu.nc > 0 ? tu.nc : b.nc};
+  const GemmBlocking b = blocking_for(kern.mr, kern.nr, sizeof(T));
+  return GemmConfig{kern.mr, kern.nr, kern.vec, b.mc, b.kc, b.nc};
 }
 
 GemmTuning gemm_tuning() { return g_tuning; }

@@ -18,6 +18,7 @@ struct F32 {
   static constexpr int W = 8;
   // vmaskmovps loads are slower than plain loads; the inner loop uses them only when it must.
   static constexpr bool kMaskedLoadIsCheap = false;
+  static constexpr bool kMaskedStoreIsCheap = false;
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(T x) { return _mm256_set1_ps(x); }
   static V bcast(const T* p) { return _mm256_broadcast_ss(p); }
@@ -88,6 +89,7 @@ struct F64 {
   using M = __m256i;
   static constexpr int W = 4;
   static constexpr bool kMaskedLoadIsCheap = false;
+  static constexpr bool kMaskedStoreIsCheap = false;
   static V zero() { return _mm256_setzero_pd(); }
   static V set1(T x) { return _mm256_set1_pd(x); }
   static V bcast(const T* p) { return _mm256_broadcast_sd(p); }

@@ -26,6 +26,7 @@ struct F32 {
   using M = __mmask16;
   static constexpr int W = 16;
   static constexpr bool kMaskedLoadIsCheap = true;
+  static constexpr bool kMaskedStoreIsCheap = true;
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(T x) { return _mm512_set1_ps(x); }
   static V bcast(const T* p) { return _mm512_set1_ps(*p); }
@@ -113,6 +114,7 @@ struct F64 {
   using M = __mmask8;
   static constexpr int W = 8;
   static constexpr bool kMaskedLoadIsCheap = true;
+  static constexpr bool kMaskedStoreIsCheap = true;
   static V zero() { return _mm512_setzero_pd(); }
   static V set1(T x) { return _mm512_set1_pd(x); }
   static V bcast(const T* p) { return _mm512_set1_pd(*p); }

@@ -20,9 +20,12 @@ namespace nncore {
 // a[i*a_rs + p*a_cs], where a_rs == 1 or a_cs == 1.
 // B is either packed (b_packed: panels of nr columns, panel q at b + q*nr*k, element (p, j) of a
 // panel at [p*nr + j], zero-padded) or read in place: element (p, j) at b[p*b_rs + j*b_cs], where
-// b_cs == 1, except for a narrow block (n <= vec / 2), which the kernel repacks itself.
+// b_cs == 1, except for a narrow block, which the kernel repacks itself.
+// narrow: the product is at most vec / 2 wide (n of the whole product, not of this block) and
+// both operands are in place; its elements are summed in another order (kernels/gemm_simd.h),
+// so the driver sets it for every block of such a product and for no other.
 // C: element (i, j) at c[i*ldc + j].
-// work: scratch of at least k * vec elements, for the kernel's own use.
+// work: scratch of at least k * GemmKernel::work elements, for the kernel's own use.
 //
 // Plain aggregates without default member initializers: an implicit constructor would be an inline
 // function shared by every file that builds one (see above).
@@ -40,6 +43,7 @@ struct GemmBlockArgs {
   T alpha, beta;
   const T* bias;  // n values, or nullptr
   bool relu;
+  bool narrow;
   T* work;
 };
 
@@ -62,6 +66,7 @@ struct GemmKernel {
   GemmPackB<T> pack_b;
   int mr, nr;  // register tile: rows of A per panel, columns of B per panel
   int vec;     // elements per vector register
+  int work;    // scratch elements per depth step the block kernel needs (GemmBlockArgs::work)
 };
 
 struct GemmKernelSet {

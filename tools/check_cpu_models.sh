@@ -41,7 +41,7 @@ for pair in Haswell:avx2 Nehalem:generic; do
   got=$(awk '$1 == "isa" {print $2}' <<< "$info")
   [ "$got" = "$want" ] || fail "$model: nncore info says isa $got, expected $want"
   echo "$info" | grep -E '^isa'
-  if ! "$qemu" -cpu "$model" "$py" -m pytest -q -p no:cacheprovider "${kernel_tests[@]}" 2> >(quiet >&2) | tail -n 3; then
+  if ! NNCORE_TEST_LAUNCHER="$qemu -cpu $model" "$qemu" -cpu "$model" "$py" -m pytest -q -p no:cacheprovider "${kernel_tests[@]}" 2> >(quiet >&2) | tail -n 3; then
     fail "$model: kernel tests"
   fi
   emulated=$("$qemu" -cpu "$model" "$py" tools/short_fit.py 2> >(quiet >&2)) || fail "$model: short fit exited with $?"

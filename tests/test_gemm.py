@@ -3,14 +3,13 @@ through the driver (packed or in-place operands, narrow blocks, depth blocks, th
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import nncore
+from conftest import gemm_tuning, threads
 from nncore import _core, ops
 
 ISAS = ops.available_isas()
@@ -43,25 +42,6 @@ def assert_close(got, want, dtype, k, scale=1.0, msg=""):
 def magnitude(a, b, k):
     """A bound on the size of the entries of a product, for absolute tolerances."""
     return (np.abs(a).max(initial=0) * np.abs(b).max(initial=0)) * max(k, 1) ** 0.5 + 1
-
-
-@contextlib.contextmanager
-def tuning(**overrides):
-    _core._set_gemm_tuning(**overrides)
-    try:
-        yield
-    finally:
-        _core._set_gemm_tuning()
-
-
-@contextlib.contextmanager
-def threads(n):
-    before = ops.get_num_threads()
-    ops.set_num_threads(n)
-    try:
-        yield
-    finally:
-        ops.set_num_threads(before)
 
 
 def layout(x, how, rng):
@@ -120,7 +100,7 @@ def test_gemm_matches_reference(route, m, n, k, ta, tb, use_c, coefs, dtype, see
         c0[...] = np.nan  # beta == 0 must not read C
     want = reference(a, b, c0, alpha, beta, ta, tb)
     scale = magnitude(a, b, k) * max(abs(alpha), 1) + (abs(beta) * 4 if use_c else 0)
-    with tuning(**overrides), threads(nthreads):
+    with gemm_tuning(**overrides), threads(nthreads):
         for isa in ISAS:
             with ops.use_isa(isa):
                 c = None if c0 is None else c0.copy()
@@ -243,7 +223,7 @@ def test_one_and_two_threads_agree(dtype, shape, rng):
     results = []
     for nt, overrides in [(1, {}), (2, {}), (2, {"split": 1, "min_thread_flops": 1.0}),
                           (2, {"split": 0, "min_thread_flops": 1.0})]:
-        with threads(nt), tuning(**overrides):
+        with threads(nt), gemm_tuning(**overrides):
             results.append(ops.dense(a, b, bias, activation="relu"))
     want = reference(a, b, bias=bias, relu=True)
     for got in results:
@@ -273,7 +253,7 @@ def test_dense_matches_reference(route, m, n, k, with_bias, activation, dtype, s
     w = rng.standard_normal((k, n)).astype(dtype)
     bias = rng.standard_normal(n).astype(dtype) if with_bias else None
     want = reference(x, w, bias=bias, relu=activation == "relu")
-    with tuning(**overrides), threads(nthreads):
+    with gemm_tuning(**overrides), threads(nthreads):
         for isa in ISAS:
             with ops.use_isa(isa):
                 got = ops.dense(x, w, bias, activation=activation)
@@ -306,7 +286,7 @@ def test_core_gemm_epilogue_with_beta(route, m, n, k, ta, tb, relu, coefs, dtype
     c0 = rng.standard_normal((m, n)).astype(dtype)
     bias = rng.standard_normal(n).astype(dtype)
     want = reference(a, b, c0, alpha, beta, ta, tb, bias=bias, relu=relu)
-    with tuning(**overrides), threads(nthreads):
+    with gemm_tuning(**overrides), threads(nthreads):
         for isa in ISAS:
             c = c0.copy()
             with ops.use_isa(isa):

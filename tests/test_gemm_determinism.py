@@ -6,37 +6,17 @@ holds it fixed."""
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import gemm_tuning, threads
 from nncore import _core, ops
 
 ISAS = ops.available_isas()
 DTYPES = [np.float32, np.float64]
 THREADS = (1, 2, 3, 4)
-
-
-@contextlib.contextmanager
-def tuning(**overrides):
-    _core._set_gemm_tuning(**overrides)
-    try:
-        yield
-    finally:
-        _core._set_gemm_tuning()
-
-
-@contextlib.contextmanager
-def threads(n):
-    before = ops.get_num_threads()
-    ops.set_num_threads(n)
-    try:
-        yield
-    finally:
-        ops.set_num_threads(before)
 
 
 def assert_same_bits(got, want, msg=""):
@@ -103,11 +83,11 @@ def test_every_route_and_thread_count_gives_the_same_bits(m, n, k, ta, tb, dtype
     a, b = product_operands(rng, m, k, n, dtype, ta, tb)
     for isa in ISAS:
         with ops.use_isa(isa):
-            with tuning(kc=KC):
+            with gemm_tuning(kc=KC):
                 first = ops.matmul(a, b, transpose_a=ta, transpose_b=tb)
             assert_near_reference(first, a, b, ta, tb)
             for route, overrides in ROUTES.items():
-                with tuning(kc=KC, min_thread_flops=1.0, **overrides):
+                with gemm_tuning(kc=KC, min_thread_flops=1.0, **overrides):
                     for nt in THREADS:
                         with threads(nt):
                             got = ops.matmul(a, b, transpose_a=ta, transpose_b=tb)
@@ -136,7 +116,7 @@ def test_epilogue_and_beta_give_the_same_bits(m, n, k, coefs, with_bias, relu, d
         with ops.use_isa(isa):
             results = []
             for route in ("auto", "depth blocks", "rows or columns"):
-                with tuning(kc=KC, min_thread_flops=1.0, **ROUTES[route]):
+                with gemm_tuning(kc=KC, min_thread_flops=1.0, **ROUTES[route]):
                     for nt in THREADS:
                         c = c0.copy()
                         with threads(nt):

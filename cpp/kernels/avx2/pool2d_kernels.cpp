@@ -455,6 +455,32 @@ void zero_cols(const PoolBackRowArgs<typename S::T>& a, idx from, idx to) {
   for (idx r = a.win_lo; r < a.win_hi; ++r) zero_fill<S>(a.dx + (r * a.w + from) * a.c, (to - from) * a.c);
 }
 
+// Stores register g (the valid lanes; all of them when `whole`) at d and at the same column of the
+// next rows - 1 rows, `row` elements apart; with ARGMAX only in lanes whose argmax entry is the
+// element's position (first = d's), counting those lanes into `matched`. Returns the count.
+template <class S, bool ARGMAX>
+typename S::I store_down_rows(typename S::T* d, idx first, idx row, idx rows, typename S::V g, typename S::I am,
+                              typename S::V valid, bool whole, typename S::I matched) {
+  using V = typename S::V;
+  using I = typename S::I;
+  I pos = S::iadd(S::iota(), S::iset(first));
+  const I rstep = S::iset(row);
+  for (idx r = 0; r < rows; ++r, d += row) {
+    V out = g;
+    if constexpr (ARGMAX) {
+      const V hit = S::ieq(am, pos);
+      matched = S::icount(matched, S::keep(valid, hit));
+      out = S::keep(hit, g);
+      pos = S::iadd(pos, rstep);
+    }
+    if (whole)
+      S::store(d, out);
+    else
+      S::mstore(d, valid, out);
+  }
+  return matched;
+}
+
 // Fewer channels than lanes: window j's dx segment in one row is (c1 - c0) * c contiguous elements
 // whose lane pattern repeats every c lanes, so each register covers several pixels: lane l of the
 // register at offset q takes channel (q + l) mod c, picked from the window's channel vector with a
@@ -466,7 +492,6 @@ idx back_few(const PoolBackRowArgs<typename S::T>& a) {
   using V = typename S::V;
   using I = typename S::I;
   const idx row = a.w * a.c, rows = a.win_hi - a.win_lo;
-  const I iota = S::iota(), rstep = S::iset(row);
   const I k0 = S::lanes_mod(a.c);  // the lane pattern of a segment's first register
   const idx shift = S::W % a.c;     // how far it moves from one register to the next
   const I ishift = S::iset(shift), cmax = S::iset(a.c - 1), cset = S::iset(a.c);
@@ -491,21 +516,7 @@ idx back_few(const PoolBackRowArgs<typename S::T>& a) {
       const V valid = q + S::W <= n ? all : S::mask(n - q);
       // Lanes past the segment fall on later columns of the row, which later stores overwrite.
       const bool whole = c0 * a.c + q + S::W <= row;
-      T* d = a.dx + s + q;
-      I pos = S::iadd(iota, S::iset(s + q));
-      for (idx r = 0; r < rows; ++r, d += row) {
-        V out = g;
-        if constexpr (ARGMAX) {
-          const V hit = S::ieq(am, pos);
-          matched = S::icount(matched, S::keep(valid, hit));
-          out = S::keep(hit, g);
-          pos = S::iadd(pos, rstep);
-        }
-        if (whole)
-          S::store(d, out);
-        else
-          S::mstore(d, valid, out);
-      }
+      matched = store_down_rows<S, ARGMAX>(a.dx + s + q, s + q, row, rows, g, am, valid, whole, matched);
       if (shift) {
         k = S::iadd(k, ishift);
         k = S::isub(k, _mm256_and_si256(S::igt(k, cmax), cset));
@@ -546,7 +557,6 @@ bool back_spans(const PoolBackRowArgs<typename S::T>& a, idx& result) {
     if (in == 0 && ch == 0) break;  // back at a window's start: the patterns repeat
   }
   const idx row = a.w * a.c, rows = a.win_hi - a.win_lo, run = a.out_w * span, orow = a.out_w * a.c;
-  const I iota = S::iota(), rstep = S::iset(row);
   const V all = S::mask(S::W), scale = S::set1(T(1) / static_cast<T>(rows * a.pool_w));
   I matched = S::izero();
   idx jw = 0;
@@ -571,21 +581,8 @@ bool back_spans(const PoolBackRowArgs<typename S::T>& a, idx& result) {
     const V valid = q + S::W <= run ? all : S::mask(run - q);
     // Lanes past the run fall on columns the zeroing below overwrites.
     const bool whole = q + S::W <= row;
-    T* d = a.dx + a.win_lo * row + q;
-    I pos = S::iadd(iota, S::iset(a.win_lo * row + q));
-    for (idx r = 0; r < rows; ++r, d += row) {
-      V out = g;
-      if constexpr (ARGMAX) {
-        const V hit = S::ieq(am, pos);
-        matched = S::icount(matched, S::keep(valid, hit));
-        out = S::keep(hit, g);
-        pos = S::iadd(pos, rstep);
-      }
-      if (whole)
-        S::store(d, out);
-      else
-        S::mstore(d, valid, out);
-    }
+    matched = store_down_rows<S, ARGMAX>(a.dx + a.win_lo * row + q, a.win_lo * row + q, row, rows, g, am,
+                                         valid, whole, matched);
     jw += wstep[p];
     p = p + 1 == patterns ? 0 : p + 1;
   }

@@ -193,6 +193,18 @@ struct Chunks {
   idx start(idx q) const { return q * base + (q < extra ? q : extra); }
 };
 
+// Both packers' fallback for operands strided both ways: WIDTH slots per depth step p, the first
+// `valid` read from src[p * step_stride + e * slot_stride], the rest zero.
+template <typename T, int WIDTH>
+void pack_strided(const T* src, idx k, idx valid, idx step_stride, idx slot_stride, T* out) {
+  for (idx p = 0; p < k; ++p) {
+    T* dst = out + p * WIDTH;
+    idx e = 0;
+    for (; e < valid; ++e) dst[e] = src[p * step_stride + e * slot_stride];
+    for (; e < WIDTH; ++e) dst[e] = T(0);
+  }
+}
+
 // Packing. A panels: mr rows, p-major. B panels: nr columns, p-major. Both zero-padded.
 // Without cheap masked stores, a panel narrower than a vector is written with whole vectors in
 // ascending order: the lanes past the panel land on the next column's slot and are overwritten by
@@ -259,12 +271,7 @@ void pack_a(idx m, idx k, const typename S::T* a, idx rs, idx cs, typename S::T*
         }
       }
     } else {
-      for (idx p = 0; p < k; ++p) {
-        T* dst = out + p * MR;
-        idx i = 0;
-        for (; i < rows; ++i) dst[i] = src[i * rs + p * cs];
-        for (; i < MR; ++i) dst[i] = T(0);
-      }
+      pack_strided<T, MR>(src, k, rows, cs, rs, out);
     }
     out += MR * k;
   }
@@ -322,12 +329,7 @@ void pack_b(idx k, idx n, const typename S::T* b, idx rs, idx cs, typename S::T*
         }
       }
     } else {
-      for (idx p = 0; p < k; ++p) {
-        T* dst = out + p * NR;
-        idx j = 0;
-        for (; j < cols; ++j) dst[j] = src[p * rs + j * cs];
-        for (; j < NR; ++j) dst[j] = T(0);
-      }
+      pack_strided<T, NR>(src, k, cols, rs, cs, out);
     }
     out += NR * k;
   }

@@ -257,7 +257,7 @@ def _check_model_loss(model, data, eps, atol, rtol, training):
             net._zero_grads()
             for v in net.trainable_weights:
                 v.zero_grad()
-            outs = net._graph.forward(xs, training)
+            outs = net._graph.forward(xs, training, net._logits)
             _, grads = net._loss_step(outs, ys, training=True)
             gins = net._graph.backward(grads)
             entries = [_Entry(f"input {k}" if len(xs) > 1 else "input", xa, gi)
@@ -266,7 +266,7 @@ def _check_model_loss(model, data, eps, atol, rtol, training):
 
             def objective():
                 frozen.reset_rng()
-                return float(net._loss_step(net._graph.forward(xs, training), ys, training=False)[0])
+                return float(net._loss_step(net._graph.forward(xs, training, net._logits), ys, training=False)[0])
 
             return _compare(what, entries, objective, eps, atol, rtol)
         finally:

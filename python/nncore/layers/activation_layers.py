@@ -10,17 +10,19 @@ from .base import Layer
 
 
 class _Elementwise(Layer):
-    """A layer y = f(x) with f from nncore.activations; the model may omit f (fused loss)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.omit_activation = False
+    """A layer y = f(x) with f from nncore.activations. ``forward_logits`` returns x itself, for
+    a model whose loss applies f (softmax + cross-entropy); backward then passes gradients through."""
 
     def _fn(self):
         return self.activation
 
     def forward(self, x, training=False):
-        act = None if self.omit_activation else self._fn()
+        return self._apply(x, self._fn())
+
+    def forward_logits(self, x, training=False):
+        return self._apply(x, None)
+
+    def _apply(self, x, act):
         y = x if act is None else act.forward(x)
         self._cache = (x, y, act)
         return y
@@ -60,7 +62,7 @@ class ReLU(_Elementwise):
         self.activation = activations.get("relu") if plain else None
 
     def forward(self, x, training=False):
-        if self.activation is not None or self.omit_activation:
+        if self.activation is not None:
             return super().forward(x, training)
         y = np.where(x >= self.threshold, x, self.negative_slope * (x - self.threshold))
         if self.max_value is not None:
@@ -70,7 +72,7 @@ class ReLU(_Elementwise):
 
     def backward(self, grad_out):
         x, _, act = self._cache
-        if act is not None or self.activation is not None or self.omit_activation:
+        if act is not None or self.activation is not None:
             return super().backward(grad_out)
         slope = np.where(x >= self.threshold, 1.0, self.negative_slope)
         if self.max_value is not None:

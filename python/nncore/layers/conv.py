@@ -48,7 +48,6 @@ class Conv2D(Layer):
         self.bias_constraint = bias_constraint
         self.kernel = None
         self.bias = None
-        self.omit_activation = False
 
     def _desc(self) -> str:
         return f"Conv2D '{self.name}'"
@@ -86,8 +85,15 @@ class Conv2D(Layer):
         return {"strides": self.strides, "padding": self.padding, "dilation": self.dilation_rate}
 
     def forward(self, x, training=False):
+        return self._forward(x, self.activation)
+
+    def forward_logits(self, x, training=False):
+        """The output before the activation, for a model whose loss applies the activation
+        itself (softmax + cross-entropy); backward then takes gradients of these logits."""
+        return self._forward(x, None)
+
+    def _forward(self, x, act):
         bias = self.bias.value if self.bias is not None else None
-        act = None if self.omit_activation else self.activation
         out = _workspace.buffer(self, "y", self._output_shape(x.shape), x.dtype)
         if act is not None and act.name == "relu" and not act.params:
             # ReLU applied as the output is written; relu' reads y (y > 0 iff z > 0).

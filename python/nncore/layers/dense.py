@@ -35,8 +35,6 @@ class Dense(Layer):
         self.bias_constraint = bias_constraint
         self.kernel = None
         self.bias = None
-        # Set by a model whose loss applies this activation itself (softmax + cross-entropy).
-        self.omit_activation = False
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:
@@ -63,9 +61,16 @@ class Dense(Layer):
         return (*input_shape[:-1], self.units)
 
     def forward(self, x, training=False):
+        return self._forward(x, self.activation)
+
+    def forward_logits(self, x, training=False):
+        """The output before the activation, for a model whose loss applies the activation
+        itself (softmax + cross-entropy); backward then takes gradients of these logits."""
+        return self._forward(x, None)
+
+    def _forward(self, x, act):
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
-        act = None if self.omit_activation else self.activation
         bias = None if self.bias is None else self.bias.value
         if act is not None and act.name == "relu" and not act.params:
             # Bias and ReLU applied as the product is written; relu' reads y (y > 0 iff z > 0).

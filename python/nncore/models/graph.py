@@ -92,13 +92,22 @@ class Graph:
         self.output_ids = [tid(t) for t in outputs]
         self.num_tensors = len(self.tensors)
 
-    def forward(self, xs: list, training: bool):
+    def consumers(self, tensor_id: int) -> int:
+        """How many layer calls read the tensor."""
+        return sum(tensor_id in s.inputs for s in self.steps)
+
+    def forward(self, xs: list, training: bool, logits=()):
+        """Runs every step; the steps making a tensor in ``logits`` stop before their activation
+        (``forward_logits``), for a loss that applies that activation itself."""
         vals = [None] * self.num_tensors
         for i, x in zip(self.input_ids, xs):
             vals[i] = x
         for s in self.steps:
             arg = [vals[i] for i in s.inputs] if s.multi else vals[s.inputs[0]]
-            vals[s.output] = s.layer.forward(arg, training)
+            if s.output in logits:
+                vals[s.output] = s.layer.forward_logits(arg, training)
+            else:
+                vals[s.output] = s.layer.forward(arg, training)
             if s.shared:
                 s.cache = s.layer._cache
         return [vals[i] for i in self.output_ids]

@@ -55,8 +55,9 @@ def _fields(obj) -> dict:
 class _Head:
     """One model output with its loss, loss weight, metrics and fusion state."""
 
-    def __init__(self, name, loss, weight, metrics, layer):
+    def __init__(self, name, loss, weight, metrics, layer, output_id, graph):
         self.name = name
+        self.output_id = output_id
         self.loss = loss
         self.weight = float(weight)
         self.metrics = metrics
@@ -66,7 +67,11 @@ class _Head:
         self.fused = (
             fused is not None
             and not getattr(loss, "from_logits", False)
-            and hasattr(layer, "omit_activation")
+            and hasattr(layer, "forward_logits")
+            # Fused only where nothing else reads the output: other layers must see the
+            # activation's result in training as at inference.
+            and graph.consumers(output_id) == 0
+            and sum(s.layer is layer for s in graph.steps) == 1
             and act is not None
             and getattr(act, "name", None) == fused
             and not getattr(act, "params", {})
@@ -237,6 +242,7 @@ class TrainingMixin:
         self._shuffle_rng = None
         self._fit_callbacks = None
         self._pending_callback_states = None
+        self._logits = frozenset()
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -288,7 +294,8 @@ class TrainingMixin:
                 for m in metric_objs:
                     m.name = f"{name}_{m.name}"
             layer = self._output_layer(k)
-            self._heads.append(_Head(name, loss_obj, weight_list[k], metric_objs, layer))
+            self._heads.append(_Head(name, loss_obj, weight_list[k], metric_objs, layer,
+                                     self._graph.output_ids[k], self._graph))
         self.loss = self._heads[0].loss if n_out == 1 else [h.loss for h in self._heads]
         # The arguments as given, for model.save (names stay names, objects keep their config).
         self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
@@ -373,15 +380,12 @@ class TrainingMixin:
         """Output activations folded into the loss (``on``) or applied (off) inside the block.
         The previous state comes back afterwards, so evaluate() or predict() called from a
         callback in the middle of fit() leaves fit's fused step as it was."""
-        heads = [h for h in self._heads if h.fused]
-        before = [h.layer.omit_activation for h in heads]
-        for h in heads:
-            h.layer.omit_activation = on
+        before = self._logits
+        self._logits = frozenset(h.output_id for h in self._heads if h.fused) if on else frozenset()
         try:
             yield
         finally:
-            for h, b in zip(heads, before):
-                h.layer.omit_activation = b
+            self._logits = before
 
     def _loss_step(self, outs, ys, training, sample_weight=None):
         total = 0.0
@@ -407,7 +411,7 @@ class TrainingMixin:
     def _train_step(self, xs, ys, sample_weight=None):
         self._zero_grads()
         with _workspace.training_step():
-            outs = self._graph.forward(xs, True)
+            outs = self._graph.forward(xs, True, self._logits)
             total, grads = self._loss_step(outs, ys, training=True, sample_weight=sample_weight)
             self._graph.backward(grads)
         self.optimizer.apply(self._opt_vars)
@@ -416,7 +420,7 @@ class TrainingMixin:
         return total
 
     def _test_step(self, xs, ys, sample_weight=None):
-        outs = self._graph.forward(xs, False)
+        outs = self._graph.forward(xs, False, self._logits)
         return self._loss_step(outs, ys, training=False, sample_weight=sample_weight)[0]
 
     def _reset_metrics(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, ops
+from .. import activations, constraints, ops
 from ..serialization import config_value, register
 from .base import Layer
 
@@ -155,7 +155,7 @@ class PReLU(Layer):
         super().__init__(**kwargs)
         self.alpha_initializer = alpha_initializer
         self.alpha_regularizer = alpha_regularizer
-        self.alpha_constraint = alpha_constraint
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = ()
         elif isinstance(shared_axes, int):
@@ -195,4 +195,5 @@ class PReLU(Layer):
         return {**super().get_config(),
                 "alpha_initializer": config_value(self.alpha_initializer),
                 "alpha_regularizer": config_value(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
                 "shared_axes": list(self.shared_axes) or None}

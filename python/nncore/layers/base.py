@@ -118,10 +118,14 @@ class Layer:
     # ----------------------------------------------------------------- weights
     def add_weight(self, name: str, shape, *, initializer="glorot_uniform", regularizer=None,
                    trainable: bool = True, constraint=None) -> Variable:
-        """Creates, initializes and tracks a weight ``'<layer>/<name>'`` of this layer's dtype."""
-        from .. import initializers, regularizers
+        """Creates, initializes and tracks a weight ``'<layer>/<name>'`` of this layer's dtype.
+
+        ``constraint`` (a name, config, Constraint or callable) is attached to the variable: the
+        optimizer projects the weight with it once after each step."""
+        from .. import constraints, initializers, regularizers
 
         shape = tuple(int(d) for d in shape)
+        constraint = constraints.get(constraint)
         init = initializers.get(initializer)
         value = np.asarray(init(shape, dtype=self.dtype), dtype=self.dtype)
         if value.shape != shape:

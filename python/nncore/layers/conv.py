@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, ops
+from .. import activations, constraints, ops
 from ..errors import ShapeError
 from ..serialization import config_value, register
 from ._conv_utils import check_data_format, normalize_padding, normalize_tuple, spatial_output_shape
@@ -44,8 +44,8 @@ class Conv2D(Layer):
         self.bias_initializer = bias_initializer
         self.kernel_regularizer = kernel_regularizer
         self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = None
         self.bias = None
 
@@ -127,11 +127,15 @@ class Conv2D(Layer):
             "kernel_size": list(self.kernel_size),
             "strides": list(self.strides),
             "padding": self.padding,
+            "data_format": "channels_last",
             "dilation_rate": list(self.dilation_rate),
+            "groups": 1,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": config_value(self.kernel_initializer),
             "bias_initializer": config_value(self.bias_initializer),
             "kernel_regularizer": config_value(self.kernel_regularizer),
             "bias_regularizer": config_value(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, ops
+from .. import activations, constraints, ops
 from ..errors import ShapeError
 from ..serialization import config_value, register
 from .base import Layer
@@ -31,8 +31,8 @@ class Dense(Layer):
         self.bias_initializer = bias_initializer
         self.kernel_regularizer = kernel_regularizer
         self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = None
         self.bias = None
 
@@ -106,5 +106,7 @@ class Dense(Layer):
             "bias_initializer": config_value(self.bias_initializer),
             "kernel_regularizer": config_value(self.kernel_regularizer),
             "bias_regularizer": config_value(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
         }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ops
+from .. import constraints, ops
 from ..errors import ShapeError
 from ..serialization import config_value, register
 from .base import Layer
@@ -22,8 +22,11 @@ class BatchNormalization(Layer):
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, **kwargs):
+                 gamma_constraint=None, synchronized=False, renorm=False, renorm_clipping=None,
+                 renorm_momentum=0.99, **kwargs):
         super().__init__(**kwargs)
+        if renorm:
+            raise ValueError("BatchNormalization: renorm=True (batch renormalization) is not supported")
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
         if epsilon <= 0:
@@ -39,6 +42,12 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = moving_variance_initializer
         self.beta_regularizer = beta_regularizer
         self.gamma_regularizer = gamma_regularizer
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        # One process holds the whole batch, so synchronized statistics are the plain ones.
+        self.synchronized = bool(synchronized)
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -53,10 +62,12 @@ class BatchNormalization(Layer):
         c = (int(input_shape[axis]),)
         if self.scale:
             self.gamma = self.add_weight("gamma", c, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer)
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
         if self.center:
             self.beta = self.add_weight("beta", c, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer)
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
         self.moving_mean = self.add_weight("moving_mean", c, initializer=self.moving_mean_initializer,
                                            trainable=False)
         self.moving_variance = self.add_weight("moving_variance", c,
@@ -133,4 +144,8 @@ class BatchNormalization(Layer):
                 "moving_mean_initializer": config_value(self.moving_mean_initializer),
                 "moving_variance_initializer": config_value(self.moving_variance_initializer),
                 "beta_regularizer": config_value(self.beta_regularizer),
-                "gamma_regularizer": config_value(self.gamma_regularizer)}
+                "gamma_regularizer": config_value(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
+                "synchronized": self.synchronized, "renorm": False,
+                "renorm_clipping": self.renorm_clipping, "renorm_momentum": self.renorm_momentum}

@@ -32,7 +32,8 @@ class _Pooling2D(Layer):
 
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size),
-                "strides": list(self.strides), "padding": self.padding}
+                "strides": list(self.strides), "padding": self.padding,
+                "data_format": "channels_last"}
 
 
 @register("layer", "MaxPool2D")
@@ -105,7 +106,7 @@ class GlobalAveragePooling2D(Layer):
         return ops.global_avg_pool2d_backward(g, self._cache)
 
     def get_config(self):
-        return {**super().get_config(), "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": "channels_last", "keepdims": self.keepdims}
 
 
 GlobalAvgPool2D = GlobalAveragePooling2D

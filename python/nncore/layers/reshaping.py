@@ -29,6 +29,9 @@ class Flatten(Layer):
     def backward(self, grad_out):
         return grad_out.reshape(self._cache)
 
+    def get_config(self):
+        return {**super().get_config(), "data_format": "channels_last"}
+
 
 @register("layer")
 class Reshape(Layer):

@@ -182,7 +182,7 @@ def test_float32_stays_float32_and_tracks_float64(case):
     for g in grads:
         opt.apply_gradients([(g.astype(np.float32), v32)])
     assert v32.value is value_before and v32.value.dtype == np.float32
-    assert all(s.dtype == np.float32 for s in opt.variables)
+    assert all(s.dtype == np.float32 for s in opt._ordered_slots())
     want = run_reference(ref, hp, [w0], [[g] for g in grads], [0.01] * 4, wd)[0]
     np.testing.assert_allclose(v32.value, want, rtol=1e-4, atol=1e-5)
 
@@ -459,8 +459,15 @@ def test_string_names(name, cls, extra):
 
 
 def test_keras_default_names():
-    assert [optimizers.get(n).name for n in ("sgd", "adam", "rmsprop", "adagrad", "adamw")] == \
-        ["SGD", "adam", "rmsprop", "adagrad", "adamw"]
+    # Keras' auto_name: the snake-cased class name, made unique within the session.
+    from nncore import backend
+    backend.clear_session()
+    names = [optimizers.get(n).name for n in ("sgd", "adam", "rmsprop", "adagrad", "adamw",
+                                                 "adadelta", "adamax", "nadam", "adam")]
+    assert names == ["sgd", "adam", "rm_sprop", "adagrad", "adam_w", "adadelta", "adamax",
+                     "nadam", "adam_1"]
+    assert optimizers.Adam(name="mine").name == "mine"
+    assert optimizers.SGD().name == "sgd_1"
 
 
 @pytest.mark.parametrize("opt", [

@@ -27,7 +27,8 @@ class Variable:
         if value.dtype not in (np.float32, np.float64):
             raise TypeError(f"variable '{name}' must be float32 or float64, got {value.dtype}")
         self.name = name
-        self._value = np.ascontiguousarray(value)
+        # np.ascontiguousarray would turn a 0-d value into shape (1,); a scalar weight keeps ().
+        self._value = np.asarray(value, order="C")
         self._grad = np.zeros_like(self._value)
         self.trainable = bool(trainable)
         self.regularizer = regularizer

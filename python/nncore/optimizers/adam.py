@@ -33,6 +33,8 @@ class Adam(Optimizer):
         self.epsilon = float(epsilon)
         self.amsgrad = bool(amsgrad)
 
+    _slot_groups = (("momentum", "velocity"), ("velocity_hat",))
+
     def build(self, variables) -> None:
         super().build(variables)
         for v in self._variables:
@@ -43,7 +45,7 @@ class Adam(Optimizer):
 
     def update_step(self, gradient, variable, learning_rate) -> None:
         # One fused pass over w, g, m, v (the NumPy formula above is the tests' reference).
-        ops.adam_step(variable.value, np.ascontiguousarray(gradient),
+        ops.adam_step(variable.value, np.asarray(gradient, order="C"),
                       self.slot(variable, "momentum"), self.slot(variable, "velocity"),
                       lr=learning_rate, beta1=self.beta_1, beta2=self.beta_2,
                       epsilon=self.epsilon, step=int(self.iterations) + 1,

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .. import _reductions
+from .. import _reductions, backend
 from ..errors import ShapeError
 from . import schedules
 
@@ -64,7 +64,9 @@ class Optimizer:
         if len(clip) > 1:
             raise ValueError("only one of clipnorm, clipvalue and global_clipnorm can be set, got "
                              f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}")
-        self.name = name or type(self).__name__.lower()
+        # Keras' auto_name: the snake-cased class name made unique in the session ("adam",
+        # "adam_1", "adam_w", "sgd"), from the counter layer names use.
+        self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
         self.weight_decay = _optional_positive(weight_decay, "weight_decay")
         self.clipnorm = _optional_positive(clipnorm, "clipnorm")
         self.clipvalue = _optional_positive(clipvalue, "clipvalue")
@@ -78,6 +80,8 @@ class Optimizer:
         self._scratch: dict[int, list[np.ndarray]] = {}
         self._clip_buffers: dict[int, np.ndarray] = {}
         self._segments: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._segment_vars: dict[int, list] = {}
+        self._decay_runs: dict[int, list | None] = {}
         self._no_decay_ids: set[int] = set()
         self._no_decay_pattern = None
         self._pending_state: dict | None = None
@@ -146,28 +150,164 @@ class Optimizer:
             bufs.append(np.empty(variable.shape, dtype=variable.dtype))
         return bufs[k]
 
+    # Keras creates the slots of one ``add_optimizer_variables`` call variable by variable
+    # (m0, v0, m1, v1, ...); a subclass whose Keras build makes several calls names the slots of
+    # each call here, so that ``variables`` and ``set_weights`` follow Keras' order.
+    _slot_groups: tuple | None = None
+
+    def _ordered_slots(self) -> list[np.ndarray]:
+        if self._slot_groups is None:
+            return [arr for v in self._variables for arr in self._slots[id(v)].values()]
+        out = []
+        for group in self._slot_groups:
+            for v in self._variables:
+                slots = self._slots[id(v)]
+                out.extend(slots[n] for n in group if n in slots)
+        return out
+
     @property
     def variables(self) -> list[np.ndarray]:
-        """The optimizer's state arrays, variable by variable (Keras ``optimizer.variables``)."""
-        return [arr for v in self._variables for arr in self._slots[id(v)].values()]
+        """Keras' ``optimizer.variables``: the iteration count, the learning rate (when it is a
+        number, not a schedule or callable), then the slots in Keras' order. Slots are the live
+        arrays; the first two are 0-d copies (``set_weights`` writes them back)."""
+        self._flush_pending_state()
+        out = [np.asarray(self.iterations, dtype=np.int64)]
+        if not callable(self._learning_rate):
+            out.append(np.asarray(self._learning_rate, dtype=backend.floatx()))
+        return out + self._ordered_slots()
 
-    def set_variable_segments(self, variable, sizes: Iterable[int]) -> None:
-        """Declares that ``variable`` (e.g. a model's flat weight buffer) is the concatenation of
-        weights of these sizes, so that ``clipnorm`` clips each weight's gradient separately as
-        Keras does, instead of the whole buffer's."""
-        sizes = np.asarray([int(s) for s in sizes], dtype=np.intp)
+    def set_weights(self, weights) -> None:
+        """Sets every optimizer variable from a list shaped like ``variables`` (Keras)."""
+        if not self.built:
+            raise ValueError("You are calling set_weights() on an optimizer that has not yet been "
+                             "built: call optimizer.build(trainable_variables) first")
+        weights = list(weights)
+        current = self.variables
+        if len(weights) != len(current):
+            raise ValueError(f"optimizer '{self.name}' has {len(current)} variables, got "
+                             f"{len(weights)} weights")
+        for i, (var, w) in enumerate(zip(current, weights)):
+            w = np.asarray(w)
+            if w.shape != var.shape:
+                raise ValueError(f"optimizer variable {i} has shape {var.shape}, not compatible "
+                                 f"with the provided weight's shape {w.shape}")
+        self.iterations = int(np.asarray(weights[0]))
+        slots = weights[1:]
+        if not callable(self._learning_rate):
+            self._learning_rate = self._standardize_learning_rate(float(np.asarray(weights[1])))
+            slots = weights[2:]
+        for arr, w in zip(self._ordered_slots(), slots):
+            np.copyto(arr, np.asarray(w), casting="same_kind")
+
+    def save_own_variables(self, store) -> None:
+        """Writes ``variables`` into ``store`` under the keys "0", "1", ... (Keras)."""
+        for i, arr in enumerate(self.variables):
+            store[str(i)] = np.array(arr)
+
+    def load_own_variables(self, store) -> None:
+        """Reads ``save_own_variables``' entries back; as in Keras, a store with another number
+        of variables (e.g. this optimizer is not built yet) is skipped with a warning."""
+        n = len(self.variables)
+        if len(store.keys()) != n:
+            msg = (f"Skipping variable loading for optimizer '{self.name}', because it has {n} "
+                   f"variables whereas the saved optimizer has {len(store.keys())} variables.")
+            if not self.built:
+                msg += " This is likely because the optimizer has not been called/built yet."
+            warnings.warn(msg, stacklevel=2)
+            return
+        weights = [store[str(i)] for i in range(n)]
+        if self.built:
+            self.set_weights(weights)
+        else:
+            self.iterations = int(np.asarray(weights[0]))
+            if not callable(self._learning_rate):
+                self._learning_rate = self._standardize_learning_rate(float(np.asarray(weights[1])))
+
+    def set_variable_segments(self, variable, segments: Iterable) -> None:
+        """Declares that ``variable`` (e.g. a model's flat weight buffer) is the concatenation, in
+        order, of ``segments``: the packed Variables themselves, or just their sizes.
+
+        Either way ``clipnorm`` clips each segment's gradient on its own, as Keras clips each
+        weight. Given the Variables, the optimizer also treats each segment as that variable:
+        weight decay skips the segments ``exclude_from_weight_decay`` names (by identity or
+        name), and each segment's ``constraint`` is applied to its view of the buffer once after
+        every step."""
+        segments = list(segments)
+        is_var = [hasattr(s, "shape") and hasattr(s, "name") for s in segments]
+        if any(is_var) and not all(is_var):
+            raise TypeError("segments must be all Variables or all sizes, got a mix")
+        if all(is_var) and segments:
+            seg_vars = segments
+            sizes = [int(v.size) for v in seg_vars]
+        else:
+            seg_vars = None
+            sizes = []
+            for s in segments:
+                if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+                    raise TypeError(f"segment sizes must be integers or Variables, got {s!r}")
+                sizes.append(int(s))
+        sizes = np.asarray(sizes, dtype=np.intp)
         if np.any(sizes < 0) or int(sizes.sum()) != variable.size:
             raise ShapeError(f"segment sizes sum to {int(sizes.sum())} but variable "
                              f"'{getattr(variable, 'name', '?')}' has {variable.size} elements")
-        sizes = sizes[sizes > 0]
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
-        self._segments[id(variable)] = (starts, sizes)
+        all_starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        nonzero = sizes > 0
+        self._segments[id(variable)] = (all_starts[nonzero], sizes[nonzero])
+        self._decay_runs.pop(id(variable), None)
+        if seg_vars is None:
+            self._segment_vars.pop(id(variable), None)
+        else:
+            self._segment_vars[id(variable)] = [
+                (int(a), int(n), v) for a, n, v in zip(all_starts, sizes, seg_vars) if n > 0]
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None) -> None:
         """Variables (or variables whose name contains one of ``var_names``) that weight decay
-        skips (Keras)."""
+        skips (Keras); to be called before the optimizer is built."""
+        if self.built:
+            raise ValueError("exclude_from_weight_decay() can only be configured before the "
+                             "optimizer is built")
         self._no_decay_ids = {id(v) for v in (var_list or [])}
         self._no_decay_pattern = re.compile("|".join(map(re.escape, var_names))) if var_names else None
+        self._decay_runs.clear()
+
+    def _decayed_views(self, variable) -> list[np.ndarray]:
+        """The parts of ``variable`` that weight decay applies to."""
+        segs = self._segment_vars.get(id(variable))
+        if segs is None:
+            return [variable.value] if self._decays(variable) else []
+        runs = self._decay_runs.get(id(variable))
+        if runs is None:
+            # Neighbouring decayed segments merge into one range: one multiply each.
+            runs = []
+            for start, size, seg in segs:
+                if not self._decays(seg):
+                    continue
+                if runs and runs[-1][1] == start:
+                    runs[-1][1] = start + size
+                else:
+                    runs.append([start, start + size])
+            self._decay_runs[id(variable)] = runs
+        flat = variable.value.reshape(-1)
+        return [flat[a:b] for a, b in runs]
+
+    def _apply_constraints(self, variable) -> None:
+        constraint = getattr(variable, "constraint", None)
+        if constraint is not None:
+            variable.assign(constraint(variable.value))
+        segs = self._segment_vars.get(id(variable))
+        if not segs:
+            return
+        flat = variable.value.reshape(-1)
+        for start, size, seg in segs:
+            constraint = getattr(seg, "constraint", None)
+            if constraint is None:
+                continue
+            view = flat[start:start + size].reshape(seg.shape)
+            new = np.asarray(constraint(view))
+            if new.shape != view.shape:
+                raise ShapeError(f"the constraint of variable '{seg.name}' returned shape "
+                                 f"{new.shape} for a weight of shape {view.shape}")
+            np.copyto(view, new, casting="same_kind")
 
     def _decays(self, variable) -> bool:
         if id(variable) in self._no_decay_ids:
@@ -216,15 +356,13 @@ class Optimizer:
             kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
             missing = [getattr(v, "name", "?") for g, v in zip(grads, variables) if g is None]
             if not kept:
-                raise ValueError("no gradients provided for any variable")
+                raise ValueError("No gradients provided for any variable.")
             warnings.warn(f"gradients do not exist for variables {missing}", stacklevel=3)
             grads, variables = [g for g, _ in kept], [v for _, v in kept]
         if not self.built:
             self.build(variables)
             self.built = True
-        if self._pending_state is not None:
-            state, self._pending_state = self._pending_state, None
-            self._load_state(state)
+        self._flush_pending_state()
         for i, (g, v) in enumerate(zip(grads, variables)):
             if id(v) not in self._index:
                 raise ValueError(f"unknown variable '{getattr(v, 'name', v)}': this optimizer was "
@@ -237,30 +375,35 @@ class Optimizer:
                                  f"'{getattr(v, 'name', '?')}' of shape {v.shape}")
             if g.dtype != v.dtype:
                 g = g.astype(v.dtype)
-            grads[i] = g
+            grads[i] = np.asarray(g, order="C")
         lr = self.learning_rate
         grads = self._clip_gradients(grads, variables)
         if self.weight_decay:
             keep = 1.0 - lr * self.weight_decay
             for v in variables:
-                if self._decays(v):
-                    np.multiply(v.value, keep, out=v.value)
+                for view in self._decayed_views(v):
+                    np.multiply(view, keep, out=view)
         for g, v in zip(grads, variables):
             self.update_step(g, v, lr)
         for v in variables:
-            constraint = getattr(v, "constraint", None)
-            if constraint is not None:
-                v.assign(constraint(v.value))
+            self._apply_constraints(v)
         self.iterations += 1
 
     # ---------------------------------------------------------------- clipping
-    def _clip_buffer(self, variable) -> np.ndarray:
+    def _clip_buffer(self, variable, g) -> np.ndarray:
+        if variable is None:
+            return np.empty(g.shape, dtype=g.dtype)
         buf = self._clip_buffers.get(id(variable))
         if buf is None:
             buf = self._clip_buffers[id(variable)] = np.empty(variable.shape, dtype=variable.dtype)
         return buf
 
-    def _clip_gradients(self, grads, variables):
+    def _clip_gradients(self, grads, variables=None):
+        """Clipped copies of ``grads`` (Keras' form takes the gradients alone; the step passes
+        the variables too, for per-segment norms and reused buffers)."""
+        grads = [np.asarray(g) for g in grads]
+        if variables is None:
+            variables = [None] * len(grads)
         if self.clipnorm:
             return [self._clip_by_norm(g, v) for g, v in zip(grads, variables)]
         if self.global_clipnorm:
@@ -270,21 +413,21 @@ class Optimizer:
                 return grads
             # Keras: a non-finite norm makes every gradient NaN (TerminateOnNaN then stops).
             scale = c / norm if math.isfinite(norm) else math.nan
-            return [np.multiply(g, scale, out=self._clip_buffer(v)) for g, v in zip(grads, variables)]
+            return [np.multiply(g, scale, out=self._clip_buffer(v, g)) for g, v in zip(grads, variables)]
         if self.clipvalue:
             c = self.clipvalue
-            return [np.clip(g, -c, c, out=self._clip_buffer(v)) for g, v in zip(grads, variables)]
+            return [np.clip(g, -c, c, out=self._clip_buffer(v, g)) for g, v in zip(grads, variables)]
         return grads
 
     def _clip_by_norm(self, g: np.ndarray, variable) -> np.ndarray:
         c = self.clipnorm
-        seg = self._segments.get(id(variable))
+        seg = None if variable is None else self._segments.get(id(variable))
         if seg is None:
             norm = math.sqrt(_reductions.sum_of_squares(g))
-            return g if norm <= c else np.multiply(g, c / norm, out=self._clip_buffer(variable))
+            return g if norm <= c else np.multiply(g, c / norm, out=self._clip_buffer(variable, g))
         starts, sizes = seg
         flat = g.reshape(-1)
-        out = self._clip_buffer(variable)
+        out = self._clip_buffer(variable, g)
         sq = np.multiply(flat, flat, out=out.reshape(-1))
         norms = np.sqrt(np.add.reduceat(sq, starts)) if starts.size else np.zeros(0)
         scale = (c / np.maximum(norms, c)).astype(g.dtype)
@@ -295,9 +438,7 @@ class Optimizer:
     def get_state(self) -> dict:
         """Iterations and every slot, as arrays (``"iterations"``, ``"slot/<i>/<name>"`` with i
         the variable's position): enough to resume training exactly."""
-        if self._pending_state is not None and self.built:
-            state, self._pending_state = self._pending_state, None
-            self._load_state(state)
+        self._flush_pending_state()
         state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
         for i, v in enumerate(self._variables):
             for name, arr in self._slots[id(v)].items():
@@ -313,6 +454,11 @@ class Optimizer:
             self.iterations = int(state["iterations"])
             return
         self._load_state(state)
+
+    def _flush_pending_state(self) -> None:
+        if self._pending_state is not None and self.built:
+            state, self._pending_state = self._pending_state, None
+            self._load_state(state)
 
     def _load_state(self, state: dict) -> None:
         expected = {}

@@ -26,6 +26,8 @@ class RMSprop(Optimizer):
         self.epsilon = float(epsilon)
         self.centered = bool(centered)
 
+    _slot_groups = (("velocity",), ("momentum",), ("average_gradient",))
+
     def build(self, variables) -> None:
         super().build(variables)
         for v in self._variables:
@@ -38,7 +40,7 @@ class RMSprop(Optimizer):
     def update_step(self, gradient, variable, learning_rate) -> None:
         # One fused pass over w, g and the slots (formula in the class docstring).
         ops.rmsprop_step(
-            variable.value, np.ascontiguousarray(gradient), self.slot(variable, "velocity"),
+            variable.value, np.asarray(gradient, order="C"), self.slot(variable, "velocity"),
             self.slot(variable, "momentum") if self.momentum > 0 else None, lr=learning_rate,
             rho=self.rho, momentum=self.momentum, epsilon=self.epsilon, centered=self.centered,
             mg=self.slot(variable, "average_gradient") if self.centered else None)

@@ -24,7 +24,7 @@ class SGD(Optimizer):
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
-        super().__init__(learning_rate, name=kwargs.pop("name", None) or "SGD", **kwargs)
+        super().__init__(learning_rate, **kwargs)
         momentum = float(momentum)
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must be a float in [0, 1], got {momentum}")
@@ -40,7 +40,7 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable, learning_rate) -> None:
         # One fused pass over w, g and the velocity (formula in the class docstring).
         velocity = self.slot(variable, "momentum") if self.momentum != 0.0 else None
-        ops.sgd_step(variable.value, np.ascontiguousarray(gradient), velocity, lr=learning_rate,
+        ops.sgd_step(variable.value, np.asarray(gradient, order="C"), velocity, lr=learning_rate,
                      momentum=self.momentum, nesterov=self.nesterov)
 
     def get_config(self) -> dict:

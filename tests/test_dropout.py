@@ -132,3 +132,128 @@ def test_errors():
         ops.dropout(np.ones(4, np.int64), 0.5, 0)
     with pytest.raises(nncore.DTypeError, match="bool"):
         ops.dropout(x, 0.5, 0, out=(None, np.ones(4, np.uint8)))
+
+
+# ---------------------------------------------------------------- the Dropout layer
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layer_inference_is_identity(dtype):
+    x = np.random.default_rng(0).standard_normal((6, 7)).astype(dtype)
+    layer = nncore.layers.Dropout(0.5, seed=1, dtype=dtype)
+    for y in (layer(x), layer(x, training=False), layer.forward(x, training=False)):
+        np.testing.assert_array_equal(y, x)
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), np.ones_like(x))
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.3, 0.7])
+def test_layer_training_scales_kept_units_and_drops_rate(rate):
+    x = np.random.default_rng(1).uniform(1.0, 2.0, (200, 500)).astype(np.float32)
+    layer = nncore.layers.Dropout(rate, seed=7)
+    y = layer(x, training=True)
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], x[kept] / (1.0 - rate), rtol=1e-6)
+    n = x.size
+    # Binomial: the dropped fraction is within 5 standard deviations of rate.
+    assert abs((~kept).mean() - rate) < 5 * np.sqrt(rate * (1 - rate) / n)
+    g = layer.backward(np.ones_like(x))
+    np.testing.assert_allclose(g, kept / (1.0 - rate), rtol=1e-6)
+
+
+def test_layer_noise_shape_broadcasts_one_mask():
+    x = np.ones((4, 5, 6), np.float32)
+    y = nncore.layers.Dropout(0.5, noise_shape=(None, 1, 6), seed=3)(x, training=True)
+    np.testing.assert_array_equal(y, np.broadcast_to(y[:, :1, :], y.shape))
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    with pytest.raises(nncore.ShapeError, match="noise_shape"):
+        nncore.layers.Dropout(0.5, noise_shape=(None, 3, 6))(x, training=True)
+    with pytest.raises(nncore.ShapeError, match="noise_shape"):
+        nncore.layers.Dropout(0.5, noise_shape=(None, 6))(x, training=True)
+
+
+def test_layer_in_a_model_predict_and_evaluate_do_not_drop():
+    inp = nncore.Input(shape=(50,))
+    model = nncore.Model(inp, nncore.layers.Dropout(0.5, seed=0)(inp))
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(2).uniform(1, 2, (8, 50)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+    assert model.evaluate(x, x, verbose=0) == 0.0
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_dropout_basics
+def test_keras_dropout_basics():
+    from test_keras_core_layers import run_layer_test
+
+    run_layer_test(nncore.layers.Dropout, {"rate": 0.2}, input_shape=(2, 3),
+                   call_kwargs={"training": True}, expected_output_shape=(2, 3),
+                   expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
+                   expected_num_losses=0)
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_dropout_rescaling
+def test_keras_dropout_rescaling():
+    inputs = np.ones((20, 500))
+    outputs = nncore.layers.Dropout(0.5, seed=1337)(inputs, training=True)
+    np.testing.assert_allclose(np.mean(outputs), 1.0, atol=0.02)
+    np.testing.assert_allclose(np.max(outputs), 2.0, rtol=1e-6)
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_dropout_partial_noise_shape_dynamic
+def test_keras_dropout_partial_noise_shape_dynamic():
+    outputs = nncore.layers.Dropout(0.5, noise_shape=(None, 1, None))(np.ones((20, 5, 10)),
+                                                                      training=True)
+    np.testing.assert_allclose(outputs[:, 0, :], outputs[:, 1, :])
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_dropout_partial_noise_shape_static
+def test_keras_dropout_partial_noise_shape_static():
+    outputs = nncore.layers.Dropout(0.5, noise_shape=(20, 1, 10))(np.ones((20, 5, 10)),
+                                                                  training=True)
+    np.testing.assert_allclose(outputs[:, 0, :], outputs[:, 1, :])
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_dropout_negative_rate
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_dropout_rate_greater_than_one
+@pytest.mark.parametrize("rate", [-0.5, 1.5])
+def test_keras_dropout_bad_rate(rate):
+    with pytest.raises(ValueError, match="Invalid value received for argument `rate`. "
+                                         "Expected a float value between 0 and 1"):
+        nncore.layers.Dropout(rate=rate)
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_none
+def test_keras_validate_noise_shape_none():
+    assert nncore.layers.Dropout(0.5, noise_shape=None).noise_shape is None
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_integer_tuple
+def test_keras_validate_noise_shape_integer_tuple():
+    assert nncore.layers.Dropout(0.5, noise_shape=(20, 1, 10)).noise_shape == (20, 1, 10)
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_none_values
+def test_keras_validate_noise_shape_none_values():
+    assert nncore.layers.Dropout(0.5, noise_shape=(None, 1, None)).noise_shape == (None, 1, None)
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_cast_to_a_tuple
+def test_keras_validate_noise_shape_cast_to_a_tuple():
+    layer = nncore.layers.Dropout(0.5, noise_shape=[20, 1, 10])
+    assert layer.noise_shape == (20, 1, 10)
+    assert isinstance(layer.noise_shape, tuple)
+
+
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_non_iterable
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_invalid_type
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_negative_value
+# keras/src/layers/regularization/dropout_test.py::DropoutTest::test_validate_noise_shape_zero_value
+@pytest.mark.parametrize("noise_shape, message", [
+    ("Invalid", "Expected a tuple or list of integers."),
+    ((20, 1.5, 10), "Expected all elements to be integers or None."),
+    ((20, -1, 10), "Expected all dimensions to be positive integers or None."),
+    ((20, 0, 10), "Expected all dimensions to be positive integers or None."),
+])
+def test_keras_validate_noise_shape_errors(noise_shape, message):
+    with pytest.raises(ValueError, match="Invalid value received for argument `noise_shape`. "
+                                         + message.replace(".", r"\.")):
+        nncore.layers.Dropout(0.5, noise_shape=noise_shape)

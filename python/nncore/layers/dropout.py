@@ -3,11 +3,34 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import ops, random
+from ..errors import ShapeError
 from ..serialization import register
 from .base import Layer
+
+
+def _noise_shape(noise_shape):
+    if noise_shape is None:
+        return None
+    if isinstance(noise_shape, (str, bytes)) or not hasattr(noise_shape, "__iter__"):
+        raise ValueError(
+            "Invalid value received for argument `noise_shape`. Expected a tuple or list of "
+            f"integers. Received: noise_shape={noise_shape!r}")
+    dims = tuple(noise_shape)
+    for d in dims:
+        if d is not None and (isinstance(d, bool) or not isinstance(d, numbers.Integral)):
+            raise ValueError(
+                "Invalid value received for argument `noise_shape`. Expected all elements to be "
+                f"integers or None. Received: noise_shape={noise_shape!r}")
+        if d is not None and d <= 0:
+            raise ValueError(
+                "Invalid value received for argument `noise_shape`. Expected all dimensions to be "
+                f"positive integers or None. Received: noise_shape={noise_shape!r}")
+    return tuple(None if d is None else int(d) for d in dims)
 
 
 @register("layer")
@@ -17,13 +40,26 @@ class Dropout(Layer):
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
-        rate = float(rate)
-        if not 0.0 <= rate < 1.0:
-            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
-        self.rate = rate
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        # Keras also allows rate=1, which scales the kept units by 1/0; nothing would be kept.
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
+            raise ValueError(
+                f"Invalid value received for argument `rate`. Expected a float value between 0 "
+                f"and 1 (1 excluded). Received: rate={rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = _noise_shape(noise_shape)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
+                                 or seed < 0):
+            raise ValueError(f"Dropout: seed must be None or a non-negative int, got {seed!r}")
         self.seed = seed
         self._rng = random.make_generator(seed)
+
+    def _mask_shape(self, x_shape):
+        if len(self.noise_shape) != len(x_shape) or any(
+                d is not None and d != 1 and d != n for d, n in zip(self.noise_shape, x_shape)):
+            raise ShapeError(
+                f"Dropout '{self.name}': noise_shape {self.noise_shape} does not broadcast to "
+                f"input shape {tuple(x_shape)} (each entry must be None, 1 or the input's size)")
+        return tuple(n if d is None else d for d, n in zip(self.noise_shape, x_shape))
 
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:
@@ -34,7 +70,7 @@ class Dropout(Layer):
             y, mask = ops.dropout(x, self.rate, seed)
             self._cache = ("op", mask)
             return y
-        shape = tuple(x.shape[i] if d is None else int(d) for i, d in enumerate(self.noise_shape))
+        shape = self._mask_shape(x.shape)
         keep = np.random.default_rng(seed).random(shape) >= self.rate
         scale = (keep / (1.0 - self.rate)).astype(x.dtype)
         self._cache = ("broadcast", scale)

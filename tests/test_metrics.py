@@ -152,7 +152,7 @@ def test_auto_accuracy_decides_from_shapes(y_true, y_pred, chosen):
     ("sparse_categorical_accuracy", metrics.SparseCategoricalAccuracy),
     ("top_k_categorical_accuracy", metrics.TopKCategoricalAccuracy),
     ("sparse_top_k_categorical_accuracy", metrics.SparseTopKCategoricalAccuracy),
-    ("kl_divergence", metrics.LossMetric), ("huber", metrics.LossMetric),
+    ("kl_divergence", metrics.KLDivergence), ("huber", metrics.LossMetric),
 ])
 def test_string_names_keep_the_given_name(name, cls):
     m = metrics.get(name)

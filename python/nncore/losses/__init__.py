@@ -11,6 +11,13 @@ from .. import serialization
 from .base import EPSILON, Loss, LossFunctionWrapper
 from .crossentropy import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from .focal import BinaryFocalCrossentropy, CategoricalFocalCrossentropy
+from .functions import (BCE, KLD, MAE, MAPE, MSE, MSLE, bce, binary_crossentropy,
+                        binary_focal_crossentropy, categorical_crossentropy,
+                        categorical_focal_crossentropy, categorical_hinge, cosine_similarity, dice,
+                        hinge, huber, kl_divergence, kld, kullback_leibler_divergence, log_cosh,
+                        logcosh, mae, mape, mean_absolute_error, mean_absolute_percentage_error,
+                        mean_squared_error, mean_squared_logarithmic_error, mse, msle, poisson,
+                        sparse_categorical_crossentropy, squared_hinge)
 from .hinge import CategoricalHinge, Hinge, SquaredHinge
 from .probabilistic import KLDivergence, Poisson
 from .regression import (Huber, LogCosh, MeanAbsoluteError, MeanAbsolutePercentageError,
@@ -28,6 +35,10 @@ def get(identifier):
         return None
     if isinstance(identifier, Loss):
         return identifier
+    loss_class = getattr(identifier, "loss_class", None)
+    if isinstance(loss_class, type) and issubclass(loss_class, Loss):
+        # One of nncore's own loss functions: its class computes the gradient too.
+        return loss_class()
     if callable(identifier) and not isinstance(identifier, type):
         return LossFunctionWrapper(identifier)
     return serialization.get(KIND, identifier, Loss)
@@ -48,4 +59,10 @@ __all__ = [
     "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredError",
     "MeanSquaredLogarithmicError", "Poisson", "SparseCategoricalCrossentropy", "SquaredHinge",
     "deserialize", "get", "serialize",
+    "BCE", "KLD", "MAE", "MAPE", "MSE", "MSLE", "bce", "binary_crossentropy",
+    "binary_focal_crossentropy", "categorical_crossentropy", "categorical_focal_crossentropy",
+    "categorical_hinge", "cosine_similarity", "dice", "hinge", "huber", "kl_divergence", "kld",
+    "kullback_leibler_divergence", "log_cosh", "logcosh", "mae", "mape", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
+    "mse", "msle", "poisson", "sparse_categorical_crossentropy", "squared_hinge",
 ]

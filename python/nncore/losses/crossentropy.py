@@ -228,14 +228,24 @@ class SparseCategoricalCrossentropy(Loss):
     fused_activation = "softmax"
 
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 name="sparse_categorical_crossentropy"):
+                 axis=-1, name="sparse_categorical_crossentropy"):
         super().__init__(reduction=reduction, name=name)
         self.from_logits = bool(from_logits)
+        if isinstance(axis, bool) or int(axis) != axis:
+            raise ValueError(f"axis must be an int, got {axis!r}")
+        self.axis = int(axis)
         if ignore_class is not None:
             if isinstance(ignore_class, bool) or int(ignore_class) != ignore_class:
                 raise ValueError(f"ignore_class must be an int or None, got {ignore_class!r}")
             ignore_class = int(ignore_class)
         self.ignore_class = ignore_class
+
+    def _class_axis(self, ndim: int) -> int:
+        ax = self.axis + ndim if self.axis < 0 else self.axis
+        if not 0 <= ax < ndim:
+            raise ValueError(f"loss '{self.name}': axis {self.axis} is out of range for y_pred "
+                             f"of rank {ndim}")
+        return ax
 
     def _prepare(self, y_true, y_pred):
         p = as_float_array(y_pred)
@@ -244,6 +254,13 @@ class SparseCategoricalCrossentropy(Loss):
             raise ShapeError(f"loss '{self.name}' needs y_pred of shape (..., classes), got a scalar")
         if t.dtype.kind not in "biuf":
             raise DTypeError(f"loss '{self.name}': labels must be integers, got dtype {t.dtype}")
+        ax = self._class_axis(p.ndim)
+        if ax != p.ndim - 1:
+            # Labels carry no class axis: a singleton one at ``axis`` is dropped (Keras), and
+            # the classes of y_pred move last, where the computation expects them.
+            if t.ndim == p.ndim and t.shape[ax] == 1:
+                t = np.squeeze(t, axis=ax)
+            p = np.moveaxis(p, ax, -1)
         ts = t[..., 0] if (t.ndim == p.ndim and t.shape[-1:] == (1,)) else t
         if ts.shape != p.shape[:-1]:
             msg = (f"loss '{self.name}': y_true has shape {t.shape} but y_pred has shape {p.shape}; "
@@ -310,6 +327,12 @@ class SparseCategoricalCrossentropy(Loss):
             g = g.reshape(y_pred.shape)
         return values, g, mask
 
+    def _restore(self, arr: np.ndarray, shape) -> np.ndarray:
+        ax = self._class_axis(len(shape))
+        if ax != len(shape) - 1:
+            arr = np.ascontiguousarray(np.moveaxis(arr, -1, ax))
+        return arr.reshape(shape)
+
     def forward_backward_from_logits(self, y_true, logits, *, sample_weight=None):
         """``(loss, d loss / d logits, softmax(logits))`` computed from the logits."""
         z_arr = as_float_array(logits, "logits")
@@ -319,7 +342,7 @@ class SparseCategoricalCrossentropy(Loss):
             if self.reduction == "sum":
                 g *= labels.size
                 loss *= labels.size
-            return loss, g.reshape(z_arr.shape), probs.reshape(z_arr.shape)
+            return loss, self._restore(g, z_arr.shape), self._restore(probs, z_arr.shape)
         saved = self.from_logits
         self.from_logits = True
         try:
@@ -328,9 +351,9 @@ class SparseCategoricalCrossentropy(Loss):
             self.from_logits = saved
         loss, g = self._reduce(values, g, sample_weight, mask, z.ndim, training=True)
         probs = _softmax_parts(z)[1]
-        return loss, g.reshape(z_arr.shape), probs.reshape(z_arr.shape)
+        return loss, self._restore(g, z_arr.shape), self._restore(probs, z_arr.shape)
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(from_logits=self.from_logits, ignore_class=self.ignore_class)
+        config.update(from_logits=self.from_logits, ignore_class=self.ignore_class, axis=self.axis)
         return config

@@ -15,13 +15,29 @@ from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCate
                        SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy, accuracy,
                        binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
                        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
-from .base import Mean, MeanMetricWrapper, Metric, Sum
-from .regression import (LossMetric, MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError,
-                         mean_absolute_error, mean_squared_error)
+from .base import METRIC_FUNCTIONS, Mean, MeanMetricWrapper, Metric, Sum
+from .hinge import CategoricalHinge, Hinge, SquaredHinge
+from .probabilistic import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
+                            SparseCategoricalCrossentropy)
+from .regression import (CosineSimilarity, LogCoshError, LossMetric, MeanAbsoluteError, MeanAbsolutePercentageError,
+                         MeanSquaredError, MeanSquaredLogarithmicError, R2Score,
+                         RootMeanSquaredError, cosine_similarity)
+from ..losses.functions import (binary_crossentropy, binary_focal_crossentropy,
+                                categorical_crossentropy, categorical_focal_crossentropy,
+                                categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+                                mean_absolute_error, mean_absolute_percentage_error,
+                                mean_squared_error, mean_squared_logarithmic_error, poisson,
+                                sparse_categorical_crossentropy, squared_hinge)
+from ..losses.functions import FUNCTIONS as _LOSS_FUNCTIONS
 
 KIND = "metric"
+METRIC_FUNCTIONS.update(_LOSS_FUNCTIONS)
+METRIC_FUNCTIONS.update({f.__name__: f for f in (
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy)})
 serialization.register(KIND)(Mean)
 serialization.register(KIND)(Sum)
+serialization.register(KIND)(MeanMetricWrapper)
 
 
 class AutoAccuracy(Metric):
@@ -118,10 +134,17 @@ def deserialize(config: dict, custom_objects=None) -> Metric:
 
 
 __all__ = [
-    "Accuracy", "AutoAccuracy", "BinaryAccuracy", "CategoricalAccuracy", "LossMetric", "Mean",
-    "MeanAbsoluteError", "MeanMetricWrapper", "MeanSquaredError", "Metric", "RootMeanSquaredError",
-    "SparseCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "Sum", "TopKCategoricalAccuracy",
-    "accuracy", "accuracy_for_loss", "binary_accuracy", "categorical_accuracy", "deserialize", "get",
-    "mean_absolute_error", "mean_squared_error", "serialize", "sparse_categorical_accuracy",
-    "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy",
+    "Accuracy", "AutoAccuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy",
+    "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity", "Hinge", "KLDivergence",
+    "LogCoshError", "LossMetric", "Mean", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+    "MeanMetricWrapper", "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "Poisson",
+    "R2Score", "RootMeanSquaredError", "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy", "SquaredHinge", "Sum",
+    "TopKCategoricalAccuracy", "accuracy", "accuracy_for_loss", "binary_accuracy",
+    "binary_crossentropy", "binary_focal_crossentropy", "categorical_accuracy",
+    "categorical_crossentropy", "categorical_focal_crossentropy", "categorical_hinge",
+    "deserialize", "get", "hinge", "huber", "kl_divergence", "log_cosh", "mean_absolute_error",
+    "mean_absolute_percentage_error", "mean_squared_error", "mean_squared_logarithmic_error",
+    "poisson", "serialize", "sparse_categorical_accuracy", "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy", "squared_hinge", "top_k_categorical_accuracy",
 ]

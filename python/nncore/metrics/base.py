@@ -47,29 +47,30 @@ class Metric:
         return f"<{type(self).__name__} name={self.name!r} result={self.result():.6g}>"
 
 
-def _samplewise(values: np.ndarray, sample_weight):
-    """Keras' ``reduce_to_samplewise_values``: per-sample means of ``values`` (and the weights
-    aligned with them), so that every sample counts once whatever its number of elements."""
+def _samplewise(values, sample_weight, reduce_fn):
+    """Keras' ``reduce_to_samplewise_values``: one value per sample (and the weights aligned with
+    them). With weights, values are first reduced (``reduce_fn``: sum for ``Sum``, mean for
+    ``Mean``) down to the weights' rank, weighted element by element, and the weights of a sample
+    are reduced the same way; then what is left is reduced to one value per sample. So
+    per-element weights weight elements, and a ``(1, d)`` weight broadcasts over the batch."""
     values = np.asarray(values, dtype=np.float64)
+    w = None
     if sample_weight is not None:
         w = np.asarray(sample_weight, dtype=np.float64)
         values, w = align_ranks(values, w)
         if values.ndim > w.ndim:
-            values = values.mean(axis=tuple(range(w.ndim, values.ndim)))
+            values = reduce_fn(values, axis=tuple(range(w.ndim, values.ndim)))
         try:
             w = np.broadcast_to(w, values.shape)
         except ValueError:
-            raise ShapeError(f"sample_weight of shape {np.shape(sample_weight)} does not match "
-                             f"metric values of shape {values.shape}") from None
+            raise ShapeError(f"sample_weight of shape {np.shape(sample_weight)} does not broadcast "
+                             f"to the metric values of shape {values.shape}") from None
         values = values * w
         if w.ndim > 1:
-            w = w.mean(axis=tuple(range(1, w.ndim)))
-        if values.ndim > 1:
-            values = values.mean(axis=tuple(range(1, values.ndim)))
-        return values, w
+            w = reduce_fn(w, axis=tuple(range(1, w.ndim)))
     if values.ndim > 1:
-        values = values.mean(axis=tuple(range(1, values.ndim)))
-    return values, None
+        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
+    return values, w
 
 
 class Sum(Metric):
@@ -80,7 +81,7 @@ class Sum(Metric):
         self.total = 0.0
 
     def update_state(self, values, sample_weight=None) -> None:
-        values, _ = _samplewise(values, sample_weight)
+        values, _ = _samplewise(values, sample_weight, np.sum)
         self.total += float(values.sum())
 
     def result(self) -> float:
@@ -100,7 +101,7 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None) -> None:
-        values, w = _samplewise(values, sample_weight)
+        values, w = _samplewise(values, sample_weight, np.mean)
         self.total += float(values.sum())
         if w is not None:
             self.count += float(w.sum())
@@ -115,13 +116,31 @@ class Mean(Metric):
         self.count = 0.0
 
 
+#: Functions a ``MeanMetricWrapper`` config may name instead of holding (filled by the package).
+METRIC_FUNCTIONS: dict[str, Callable] = {}
+
+
 class MeanMetricWrapper(Mean):
-    """The mean of ``fn(y_true, y_pred, **kwargs)`` over all samples seen."""
+    """The mean of ``fn(y_true, y_pred, **kwargs)`` over all samples seen.
+
+    ``get_config`` holds ``fn`` by name when it is one of nncore's metric or loss functions (so
+    the config is plain data), else the function itself; subclasses, which fix ``fn``, list only
+    their own arguments.
+    """
 
     def __init__(self, fn: Callable, name=None, dtype=None, **kwargs: Any):
+        if isinstance(fn, str):
+            if fn not in METRIC_FUNCTIONS:
+                raise ValueError(f"unknown metric function '{fn}'; known: "
+                                 f"{', '.join(sorted(METRIC_FUNCTIONS))}")
+            fn = METRIC_FUNCTIONS[fn]
+        if not callable(fn):
+            raise TypeError(f"MeanMetricWrapper needs a callable fn, got {fn!r}")
         super().__init__(name=name or getattr(fn, "__name__", "mean_metric"), dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
+        if getattr(fn, "loss_class", None) is not None:
+            self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         values = self._fn(np.asarray(y_true), np.asarray(y_pred), **self._fn_kwargs)
@@ -129,5 +148,9 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self) -> dict:
         config = super().get_config()
+        if type(self) is MeanMetricWrapper:
+            fn = self._fn
+            known = METRIC_FUNCTIONS.get(getattr(fn, "__name__", None))
+            config["fn"] = fn.__name__ if known is fn else fn
         config.update(self._fn_kwargs)
         return config

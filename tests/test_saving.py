@@ -31,6 +31,11 @@ def mlp(units=8, seed=0, dtype=None, extra=False):
     return nncore.Model(inp, out)
 
 
+# The keys of mlp()'s weights: kernel (0) and bias (1) of its first and second Dense layer.
+STRUCTURE_KEYS = ["layers/dense/vars/0", "layers/dense/vars/1", "layers/dense_1/vars/0",
+                  "layers/dense_1/vars/1"]
+
+
 def data(n=24, seed=1):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, 4)).astype(np.float32)
@@ -47,13 +52,13 @@ def assert_same_weights(a, b):
 
 # ---------------------------------------------------------------------- weights files
 @pytest.mark.parametrize("name", ["w.weights.npz", "w.npz"])
-def test_npz_round_trip_keyed_by_layer_and_weight_name(tmp_path, name):
+def test_npz_round_trip_keyed_by_structure(tmp_path, name):
     a, b = mlp(seed=0), mlp(seed=1)
     path = tmp_path / name
     a.save_weights(path)
     with np.load(path, allow_pickle=False) as f:
-        assert sorted(f.files) == ["hidden/bias", "hidden/kernel", "out/bias", "out/kernel"]
-        np.testing.assert_array_equal(f["hidden/kernel"], a.get_layer("hidden").kernel.value)
+        assert sorted(f.files) == STRUCTURE_KEYS
+        np.testing.assert_array_equal(f["layers/dense/vars/0"], a.get_layer("hidden").kernel.value)
     b.load_weights(path)
     assert_same_weights(a, b)
     x, _ = data()
@@ -66,8 +71,8 @@ def test_safetensors_round_trip_and_interop(tmp_path):
     path = tmp_path / "w.safetensors"
     a.save_weights(path)
     loaded = st.load_file(str(path))
-    assert sorted(loaded) == ["hidden/bias", "hidden/kernel", "out/bias", "out/kernel"]
-    np.testing.assert_array_equal(loaded["out/kernel"], a.get_layer("out").kernel.value)
+    assert sorted(loaded) == STRUCTURE_KEYS
+    np.testing.assert_array_equal(loaded["layers/dense_1/vars/0"], a.get_layer("out").kernel.value)
     b.load_weights(path)
     assert_same_weights(a, b)
 
@@ -109,13 +114,18 @@ def test_load_refuses_shape_mismatch_naming_file_and_weight(tmp_path):
 def test_load_refuses_missing_extra_and_dtype_mismatch(tmp_path):
     path = tmp_path / "w.weights.npz"
     mlp().save_weights(path)
-    with pytest.raises(ValueError, match=r"missing from the file: more/kernel, more/bias"):
+    # mlp(extra=True) has a third Dense layer ('out' moves to third place).
+    with pytest.raises(ValueError, match=r"another architecture \(missing from the file: "
+                       r"layers/dense_2/vars/0 \('out/kernel'\), layers/dense_2/vars/1 \('out/bias'\)\)"):
         mlp(extra=True).load_weights(path)
     big = tmp_path / "big.weights.npz"
     mlp(extra=True).save_weights(big)
-    with pytest.raises(ValueError, match=r"in the file but not in the model: more/bias, more/kernel"):
+    with pytest.raises(ValueError, match=r"in the file but not in the model: layers/dense_2/vars/0, "
+                       r"layers/dense_2/vars/1\)"):
         mlp().load_weights(big)
-    with pytest.raises(nncore.DTypeError, match=r"'hidden/kernel' is stored as float32.*float64"):
+    with pytest.raises(nncore.DTypeError,
+                       match=r"'hidden/kernel' \(layers/dense/vars/0, layer 'hidden'\) is stored as "
+                             r"float32.*float64"):
         mlp(dtype="float64").load_weights(path)
 
 
@@ -176,7 +186,7 @@ def test_load_never_unpickles(tmp_path):
     members = {f"{n}.npy": _npy_bytes(v.numpy()) for n, v in zip(names, model.weights)}
     evil = np.empty(1, dtype=object)
     evil[0] = _Boom(str(marker))
-    members["hidden/kernel.npy"] = _npy_bytes(evil, allow_pickle=True)
+    members["hidden/kernel.npy"] = _npy_bytes(evil, allow_pickle=True)  # a name-keyed file
     path = tmp_path / "evil.weights.npz"
     _zip_with(path, members)
     with pytest.raises(nncore.DTypeError, match="hidden/kernel"):
@@ -210,12 +220,21 @@ def test_load_refuses_bad_npy_headers_and_oversized_members(tmp_path):
         model.load_weights(tmp_path / "short.weights.npz")
 
 
-def test_duplicate_weight_names_are_refused(tmp_path):
-    inner = nncore.Sequential([nncore.Input(shape=(4,)), L.Dense(3, name="twin")])
-    inp = nncore.Input(shape=(4,))
-    out = L.Dense(3, name="twin")(inner(inp))
-    with pytest.raises(ValueError, match="twin/kernel"):
-        nncore.Model(inp, out).save_weights(tmp_path / "w.weights.npz")
+def test_repeated_weight_names_save_by_structure_but_refuse_a_name_keyed_file(tmp_path):
+    def twins(seed):
+        nncore.set_seed(seed)
+        inner = nncore.Sequential([nncore.Input(shape=(4,)), L.Dense(3, name="twin")])
+        inp = nncore.Input(shape=(4,))
+        return nncore.Model(inp, L.Dense(3, name="twin")(inner(inp)))
+
+    a, b = twins(0), twins(1)
+    a.save_weights(tmp_path / "w.weights.npz")
+    b.load_weights(tmp_path / "w.weights.npz")
+    assert_same_weights(a, b)
+    # A file keyed by names cannot tell the two 'twin/kernel' apart.
+    _zip_with(tmp_path / "old.weights.npz", {"twin/kernel.npy": _npy_bytes(np.zeros((4, 3), np.float32))})
+    with pytest.raises(ValueError, match="two weights named 'twin/kernel'"):
+        b.load_weights(tmp_path / "old.weights.npz")
 
 
 def test_overwrite_false_keeps_existing_file(tmp_path):
@@ -324,7 +343,10 @@ def test_archive_layout_is_json_and_npy_only(tmp_path):
                 np.lib.format.read_array(io.BytesIO(zf.read(n)), allow_pickle=False)
     assert names[0] == "config.json"
     assert all(n == "config.json" or n.endswith(".npy") for n in names)
-    assert {"weights/hidden/kernel.npy", "weights/out/bias.npy"} <= set(names)
+    assert {"weights/layers/dense/vars/0.npy", "weights/layers/dense_1/vars/1.npy"} <= set(names)
+    assert header["format_version"] == 2
+    assert header["weights"][0] == {"key": "layers/dense/vars/0", "name": "hidden/kernel",
+                                    "shape": [4, 8], "dtype": "float32"}
     assert any(n.startswith("optimizer/") for n in names)
     assert header["class_name"] == "Model"
     assert header["nncore_version"] == nncore.__version__
@@ -455,7 +477,8 @@ def test_load_model_refuses_bad_archives(tmp_path):
     def wider(h):
         h["config"]["layers"][1]["config"]["units"] = 9
     _rewrite_config(good, tmp_path / "shape.nncore", wider)
-    with pytest.raises(nncore.ShapeError, match=r"shape\.nncore.*'hidden/kernel'.*\(4, 8\).*\(4, 9\)"):
+    with pytest.raises(nncore.ShapeError,
+                       match=r"shape\.nncore.*'hidden/kernel' \(layers/dense/vars/0.*\(4, 8\).*\(4, 9\)"):
         nncore.load_model(tmp_path / "shape.nncore")
 
     _rewrite_config(good, tmp_path / "fmt.nncore", lambda h: h.update(format="other"))

@@ -69,9 +69,13 @@ def read_member(zf: zipfile.ZipFile, member: str, limit: int, path: str) -> byte
 
 def read_array(zf: zipfile.ZipFile, member: str, path: str, *, name: str,
                shape: tuple | None = None, dtype: np.dtype | None = None,
-               max_bytes: int | None = None, kinds: str = "f") -> np.ndarray:
-    """Reads ``member`` as an array of a dtype kind in ``kinds`` (floats for weights). With ``shape``/``dtype`` given, the header must match
-    them (``ShapeError`` / ``DTypeError`` naming ``name`` otherwise) before the data are read."""
+               max_bytes: int | None = None, kinds: str = "f",
+               label: str | None = None) -> np.ndarray:
+    """Reads ``member`` as an array of a dtype kind in ``kinds`` (floats for weights). With
+    ``shape``/``dtype`` given, the header must match them (``ShapeError`` / ``DTypeError``
+    otherwise) before the data are read. Errors call the array ``label`` (default
+    ``weight '<name>'``)."""
+    what = label or f"weight '{name}'"
     if max_bytes is None:
         if shape is None or dtype is None:
             raise ValueError("internal: read_array needs shape and dtype, or max_bytes")
@@ -87,22 +91,22 @@ def read_array(zf: zipfile.ZipFile, member: str, path: str, *, name: str,
         else:
             raise ValueError(f"unsupported .npy version {version}")
     except ValueError as exc:
-        raise FormatError(f"{path}: weight '{name}' has a bad .npy header ({exc})") from None
+        raise FormatError(f"{path}: {what} has a bad .npy header ({exc})") from None
     if got_dtype.kind not in kinds or got_dtype.hasobject:
-        raise DTypeError(f"{path}: weight '{name}' has dtype {got_dtype}; only arrays of kind "
+        raise DTypeError(f"{path}: {what} has dtype {got_dtype}; only arrays of kind "
                          f"'{kinds}' are read here")
     if dtype is not None and got_dtype.newbyteorder("=") != np.dtype(dtype):
-        raise DTypeError(f"{path}: weight '{name}' is stored as {got_dtype.newbyteorder('=').name} "
+        raise DTypeError(f"{path}: {what} is stored as {got_dtype.newbyteorder('=').name} "
                          f"but the model's weight is {np.dtype(dtype).name}")
     if shape is not None and tuple(got_shape) != tuple(shape):
-        raise ShapeError(f"{path}: weight '{name}' has shape {tuple(got_shape)} in the file but "
+        raise ShapeError(f"{path}: {what} has shape {tuple(got_shape)} in the file but "
                          f"{tuple(shape)} in the model")
     nbytes = int(np.prod(got_shape, dtype=np.int64)) * got_dtype.itemsize
     if nbytes > max_bytes:
-        raise FormatError(f"{path}: weight '{name}' claims {nbytes} bytes, more than expected")
+        raise FormatError(f"{path}: {what} claims {nbytes} bytes, more than expected")
     body = data[f.tell():]
     if len(body) != nbytes:
-        raise FormatError(f"{path}: weight '{name}' holds {len(body)} data bytes, its header "
+        raise FormatError(f"{path}: {what} holds {len(body)} data bytes, its header "
                           f"says {nbytes} (truncated or corrupt)")
     arr = np.frombuffer(body, dtype=got_dtype).reshape(got_shape, order="F" if fortran else "C")
     return np.array(arr, dtype=got_dtype.newbyteorder("="), order="C")

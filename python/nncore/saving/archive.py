@@ -5,7 +5,9 @@ Layout (``.nncore``; a ``.keras`` name is accepted too)::
 
     config.json                 format, nncore version, class name, model config,
                                 compile config, optimizer-state skeleton, RNG states
-    weights/<layer>/<name>.npy  one array per weight (NumPy format, never pickled)
+    weights/<key>.npy           one array per weight (NumPy format, never pickled), keyed by
+                                the model's structure (``weights/layers/dense/vars/0.npy``);
+                                format version 1 keyed them by name (``weights/dense/kernel.npy``)
     optimizer/<k>.npy           the optimizer's state arrays, in the skeleton's order
     callbacks/<k>.npy           arrays in the states of the callbacks of the fit that saved it
 """
@@ -22,10 +24,12 @@ from ..serialization import lookup
 from . import _npy
 from ._atomic import atomic_write
 from ._npy import FormatError
-from .weights import assign_all, named_weights, read_weights_from_zip, write_weights_to_zip
+from .weight_keys import structural_slots
+from .weights import assign_all, read_weights_from_zip, write_weights_to_zip
 
 FORMAT = "nncore-model"
-FORMAT_VERSION = 1
+# 2: weights keyed by structure (version 1 readers would report every weight missing).
+FORMAT_VERSION = 2
 MODEL_SUFFIXES = (".nncore", ".keras")
 _CONFIG_LIMIT = 64 * 2**20
 _STATE_DTYPES = ("float32", "float64", "int32", "int64", "uint8", "bool")
@@ -187,7 +191,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
 
     path = os.fspath(filepath)
     _check_suffix(path)
-    weights = named_weights(model) if getattr(model, "built", True) else {}
+    slots = structural_slots(model) if getattr(model, "built", True) else {}
     skel, opt_arrays = _optimizer_state(model) if include_optimizer else (None, [])
     cb_skel, cb_arrays = _callback_states(model)
     header = {
@@ -197,8 +201,8 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
         "class_name": type(model).__name__,
         "config": model.get_config(),
         "compile_config": compile_config(model),
-        "weights": [{"name": n, "shape": list(v.shape), "dtype": v.dtype.name}
-                    for n, v in weights.items()],
+        "weights": [{"key": k, "name": s.variable.name, "shape": list(s.variable.shape),
+                     "dtype": s.variable.dtype.name} for k, s in slots.items()],
         "optimizer_state": skel,
         "optimizer_arrays": [{"shape": list(a.shape), "dtype": a.dtype.name} for a in opt_arrays],
         "rng_states": _rng_states(model),
@@ -209,7 +213,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     with atomic_write(path, overwrite) as f:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
             zf.writestr("config.json", text)
-            write_weights_to_zip(zf, weights, prefix="weights/")
+            write_weights_to_zip(zf, slots, prefix="weights/")
             for k, a in enumerate(opt_arrays):
                 _npy.write_array(zf, f"optimizer/{k}.npy", a)
             for k, a in enumerate(cb_arrays):
@@ -306,8 +310,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
             model = cls.from_config(header["config"], custom_objects=custom_objects)
         except (KeyError, TypeError, ValueError) as exc:
             raise type(exc)(f"{path}: cannot rebuild the model from config.json: {exc}") from None
-        weights = named_weights(model) if getattr(model, "built", True) else {}
-        arrays = read_weights_from_zip(zf, path, model, weights, prefix="weights/")
+        arrays = read_weights_from_zip(zf, path, model, prefix="weights/")
         opt_arrays = []
         skel = header.get("optimizer_state")
         cfg = header.get("compile_config")
@@ -323,7 +326,7 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
             if not isinstance(cb_states, list) or not all(
                     isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) for e in cb_states):
                 raise FormatError(f"{path}: bad callback_states")
-    assign_all(weights, arrays)
+    assign_all(arrays)
     if compile and cfg is not None:
         _compile(model, cfg, custom_objects)
         if skel is not None:

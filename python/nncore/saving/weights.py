@@ -1,5 +1,7 @@
-"""``model.save_weights`` / ``model.load_weights``: every weight keyed by its name
-(``'dense/kernel'``), as ``.npz`` (NumPy, no pickle) or ``.safetensors``."""
+"""``model.save_weights`` / ``model.load_weights``: every weight keyed by its place in the model's
+structure (``'layers/dense/vars/0'``, see ``weight_keys``), as ``.npz`` (NumPy, no pickle) or
+``.safetensors``. Files keyed by weight name (``'dense/kernel'``, written by nncore before
+structural keys) are still read."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from ..errors import DTypeError, ShapeError
 from . import _npy
 from ._atomic import atomic_write
 from ._npy import FormatError
+from .weight_keys import slots_for, structural_slots
 
 NPZ_SUFFIXES = (".weights.npz", ".npz")
 SAFETENSORS_SUFFIX = ".safetensors"
@@ -27,68 +30,60 @@ def weight_format(path: str) -> str:
                      "'.weights.npz', '.npz' or '.safetensors'")
 
 
-def named_weights(model) -> dict:
-    """``{variable name: Variable}`` over the model's weights, refusing repeated names (which
-    only user-chosen layer names inside nested models can produce)."""
-    if not getattr(model, "built", True):
-        raise ValueError(f"model '{model.name}' is not built yet, so it has no weights to save "
-                         "or load: give it an input shape or call it on data first")
-    out = {}
-    for v in model.weights:
-        if v.name in out:
-            raise ValueError(f"model '{model.name}' has two weights named '{v.name}'; give the "
-                             "layers unique names before saving")
-        out[v.name] = v
-    return out
-
-
-def _check_names(path: str, model, expected: dict, found) -> None:
+def _check_keys(path: str, model, slots: dict, found) -> None:
     found = set(found)
-    missing = [n for n in expected if n not in found]
-    extra = sorted(found - set(expected))
+    missing = [s for k, s in slots.items() if k not in found]
+    extra = sorted(found - set(slots))
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"missing from the file: {', '.join(missing)}")
+            parts.append("missing from the file: " + ", ".join(
+                s.key if s.key == s.variable.name else f"{s.key} ('{s.variable.name}')"
+                for s in missing))
         if extra:
             parts.append(f"in the file but not in the model: {', '.join(extra)}")
-        raise ValueError(f"{path}: the weights do not match model '{model.name}' ("
-                         + "; ".join(parts) + ")")
+        raise ValueError(f"{path}: the weights do not match model '{model.name}', the file was "
+                         "written by a model of another architecture (" + "; ".join(parts) + ")")
 
 
 # ---------------------------------------------------------------------- npz
-def member_name(prefix: str, name: str) -> str:
-    return f"{prefix}{name}.npy"
+def member_name(prefix: str, key: str) -> str:
+    return f"{prefix}{key}.npy"
 
 
-def write_weights_to_zip(zf: zipfile.ZipFile, weights: dict, prefix: str = "") -> None:
-    for name, v in weights.items():
-        _npy.write_array(zf, member_name(prefix, name), v.value)
+def write_weights_to_zip(zf: zipfile.ZipFile, slots: dict, prefix: str = "") -> None:
+    for key, slot in slots.items():
+        _npy.write_array(zf, member_name(prefix, key), slot.variable.value)
 
 
-def read_weights_from_zip(zf: zipfile.ZipFile, path: str, model, weights: dict,
-                          prefix: str = "") -> dict:
-    """Arrays for every weight, checked for name, shape and dtype; nothing is assigned yet."""
+def read_weights_from_zip(zf: zipfile.ZipFile, path: str, model, prefix: str = "") -> list:
+    """``[(Slot, array)]`` for every weight of ``model`` (structural keys, or name keys in older
+    files), checked for key, shape and dtype; nothing is assigned yet."""
     stored = [n[len(prefix):-4] for n in zf.namelist()
               if n.startswith(prefix) and n.endswith(".npy")]
     others = [n for n in zf.namelist() if n.startswith(prefix) and not n.endswith(".npy")]
     if others:
         raise FormatError(f"{path}: unexpected members {others[:5]}")
-    _check_names(path, model, weights, stored)
-    return {name: _npy.read_array(zf, member_name(prefix, name), path, name=name,
-                                  shape=v.shape, dtype=v.dtype)
-            for name, v in weights.items()}
+    if not getattr(model, "built", True):
+        if stored:
+            raise ValueError(f"{path} holds weights but model '{model.name}' is not built")
+        return []
+    slots = slots_for(model, stored)
+    _check_keys(path, model, slots, stored)
+    return [(s, _npy.read_array(zf, member_name(prefix, k), path, name=s.key, label=s.label,
+                                shape=s.variable.shape, dtype=s.variable.dtype))
+            for k, s in slots.items()]
 
 
-def _save_npz(path, weights, overwrite):
+def _save_npz(path, slots, overwrite):
     with atomic_write(path, overwrite) as f:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
-            write_weights_to_zip(zf, weights)
+            write_weights_to_zip(zf, slots)
 
 
-def _load_npz(path, model, weights) -> dict:
+def _load_npz(path, model) -> list:
     with _npy.open_zip(path, "an .npz weights file") as zf:
-        return read_weights_from_zip(zf, path, model, weights)
+        return read_weights_from_zip(zf, path, model)
 
 
 # ---------------------------------------------------------------------- safetensors
@@ -102,17 +97,17 @@ def _safetensors():
     return safetensors
 
 
-def _save_safetensors(path, weights, overwrite):
+def _save_safetensors(path, slots, overwrite):
     st = _safetensors()
     from .. import __version__
 
-    data = st.numpy.save({n: np.asarray(v.value, order="C") for n, v in weights.items()},
+    data = st.numpy.save({k: np.asarray(s.variable.value, order="C") for k, s in slots.items()},
                          metadata={"format": "nncore", "nncore_version": __version__})
     with atomic_write(path, overwrite) as f:
         f.write(data)
 
 
-def _load_safetensors(path, model, weights) -> dict:
+def _load_safetensors(path, model) -> list:
     st = _safetensors()
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such file: {path}")
@@ -120,50 +115,55 @@ def _load_safetensors(path, model, weights) -> dict:
         handle = st.safe_open(path, framework="numpy")
     except Exception as exc:  # the package raises its own error type for malformed headers
         raise FormatError(f"{path} is not a readable .safetensors file ({exc})") from None
-    out = {}
+    out = []
     with handle as f:
-        _check_names(path, model, weights, f.keys())
-        for name, v in weights.items():
-            sl = f.get_slice(name)
+        keys = list(f.keys())
+        slots = slots_for(model, keys)
+        _check_keys(path, model, slots, keys)
+        for key, s in slots.items():
+            v = s.variable
+            sl = f.get_slice(key)
             dtype = _ST_DTYPES.get(sl.get_dtype())
             if dtype is None:
-                raise DTypeError(f"{path}: weight '{name}' has dtype {sl.get_dtype()}; only "
+                raise DTypeError(f"{path}: {s.label} has dtype {sl.get_dtype()}; only "
                                  "F32 and F64 are read")
             if dtype != v.dtype:
-                raise DTypeError(f"{path}: weight '{name}' is stored as {dtype.name} but the "
+                raise DTypeError(f"{path}: {s.label} is stored as {dtype.name} but the "
                                  f"model's weight is {v.dtype.name}")
             if tuple(sl.get_shape()) != v.shape:
-                raise ShapeError(f"{path}: weight '{name}' has shape {tuple(sl.get_shape())} in "
+                raise ShapeError(f"{path}: {s.label} has shape {tuple(sl.get_shape())} in "
                                  f"the file but {v.shape} in the model")
             try:
-                out[name] = np.array(f.get_tensor(name), copy=True)
+                out.append((s, np.array(f.get_tensor(key), copy=True)))
             except Exception as exc:
-                raise FormatError(f"{path}: weight '{name}' cannot be read ({exc})") from None
+                raise FormatError(f"{path}: {s.label} cannot be read ({exc})") from None
     return out
 
 
 # ---------------------------------------------------------------------- public
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Writes all weights of ``model`` to ``filepath`` (format from the extension), atomically."""
+    """Writes all weights of ``model`` to ``filepath`` (format from the extension), atomically,
+    keyed by the model's structure so that another build of the same architecture reads them."""
     path = os.fspath(filepath)
     fmt = weight_format(path)
-    weights = named_weights(model)
+    slots = structural_slots(model)
     if fmt == "npz":
-        _save_npz(path, weights, overwrite)
+        _save_npz(path, slots, overwrite)
     else:
-        _save_safetensors(path, weights, overwrite)
+        _save_safetensors(path, slots, overwrite)
 
 
 def load_weights(model, filepath) -> None:
-    """Reads weights saved by ``save_weights``. Every weight of the model must be in the file
-    with its shape and dtype, and nothing else; the model is changed only when all are."""
+    """Reads weights saved by ``save_weights`` (by this or another build of the same
+    architecture). Every weight of the model must be in the file with its shape and dtype, and
+    nothing else; the model is changed only when all are."""
     path = os.fspath(filepath)
     fmt = weight_format(path)
-    weights = named_weights(model)
-    arrays = _load_npz(path, model, weights) if fmt == "npz" else _load_safetensors(path, model, weights)
-    assign_all(weights, arrays)
+    structural_slots(model)  # refuses an unbuilt model before the file is opened
+    arrays = _load_npz(path, model) if fmt == "npz" else _load_safetensors(path, model)
+    assign_all(arrays)
 
 
-def assign_all(weights: dict, arrays: dict) -> None:
-    for name, v in weights.items():
-        v.assign(arrays[name])
+def assign_all(arrays: list) -> None:
+    for slot, array in arrays:
+        slot.variable.assign(array)

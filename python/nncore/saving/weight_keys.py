@@ -1,0 +1,171 @@
+"""Keys of a model's weights in saved files, taken from the model's structure as Keras 3 takes
+them: ``layers/dense/vars/0``, ``layers/dense_1/vars/0``, ``layers/sequential/layers/conv2d/vars/1``.
+
+A layer's key part is the snake-cased name of its class, made unique among the layers of the same
+container by its position there, so two builds of one architecture give the same keys whatever
+their (auto-generated, process-global) layer names. Files written before these keys existed are
+keyed by variable name (``hidden/kernel``); ``name_slots`` gives those keys for reading them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .. import backend
+
+#: A structural key ends in ``vars/<index>``; name keys are ``<layer name>/<weight name>``.
+_STRUCTURAL = re.compile(r"(?:^|/)vars/\d+$")
+
+# Attributes that refer to layers the walk reaches otherwise, or to things that are not children
+# (graph bookkeeping, the training loop's objects).
+_SKIP_ATTRS = frozenset({"layers", "_stack", "_input_layer", "_graph", "_inbound_nodes", "_cache",
+                         "inputs", "outputs", "optimizer", "_fit_callbacks"})
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One weight as stored in a file: its key, the model's variable and its layer's name."""
+
+    key: str
+    variable: object
+    layer: str
+
+    @property
+    def label(self) -> str:
+        """How error messages name the weight: by the model's name for it and by its key."""
+        if self.key == self.variable.name:
+            return f"weight '{self.key}'"
+        return f"weight '{self.variable.name}' ({self.key}, layer '{self.layer}')"
+
+
+def is_structural(keys) -> bool:
+    """Whether a file's keys are structural keys (else they are the older name keys)."""
+    return any(_STRUCTURAL.search(k) for k in keys)
+
+
+def _check_built(model) -> None:
+    if not getattr(model, "built", True):
+        raise ValueError(f"model '{model.name}' is not built yet, so it has no weights to save "
+                         "or load: give it an input shape or call it on data first")
+
+
+def _is_model(layer) -> bool:
+    from ..models.model import Model
+
+    return isinstance(layer, Model)
+
+
+def _part_name(layer) -> str:
+    from ..models.model import Model
+
+    # nncore.Model(inputs, outputs) is Keras' Functional class.
+    return "functional" if type(layer) is Model else backend.to_snake_case(type(layer).__name__)
+
+
+def _children(layer):
+    """``(attribute, layers)`` pairs: a model's ``layers`` first, then layers (or lists/dicts of
+    layers) held in instance attributes, public ones before private ones, each sorted by name."""
+    from ..layers.base import Layer
+
+    out = []
+    if _is_model(layer):
+        out.append(("layers", list(layer.layers)))
+    attrs = sorted(vars(layer), key=lambda a: (a.startswith("_"), a))
+    for attr in attrs:
+        if attr in _SKIP_ATTRS or attr.startswith("__"):
+            continue
+        value = vars(layer)[attr]
+        if isinstance(value, Layer) and value is not layer:
+            out.append((attr, value))
+        elif isinstance(value, (list, tuple, dict)):
+            items = list(value.values()) if isinstance(value, dict) else list(value)
+            if items and all(isinstance(v, Layer) for v in items):
+                out.append((attr, items))
+    return out
+
+
+def _all_variables(layer) -> list:
+    """Every variable of ``layer`` and of its sublayers, each once."""
+    seen, out = set(), []
+    own = [] if _is_model(layer) else list(layer.__dict__.get("_variables", []))
+    for v in own + list(layer.weights):
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    for _, child in _children(layer):
+        for sub in (child if isinstance(child, list) else [child]):
+            for v in _all_variables(sub):
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+    return out
+
+
+def _own_variables(layer) -> list:
+    """The variables of ``layer`` that none of its sublayers holds, trainable ones first (in
+    creation order, as Keras orders them), independent of the layer's ``trainable`` flag."""
+    claimed = set()
+    for _, child in _children(layer):
+        for sub in (child if isinstance(child, list) else [child]):
+            claimed.update(id(v) for v in _all_variables(sub))
+    seen, mine = set(), []
+    own = [] if _is_model(layer) else list(layer.__dict__.get("_variables", []))
+    for v in own + list(layer.weights):
+        if id(v) not in seen and id(v) not in claimed:
+            seen.add(id(v))
+            mine.append(v)
+    return [v for v in mine if v.trainable] + [v for v in mine if not v.trainable]
+
+
+def _walk(layer, path: str, out: dict, visited: set) -> None:
+    if id(layer) in visited:
+        return  # a shared layer is stored once, under the first path that reaches it
+    visited.add(id(layer))
+    for i, v in enumerate(_own_variables(layer)):
+        key = f"{path}vars/{i}"
+        out[key] = Slot(key, v, layer.name)
+    for attr, child in _children(layer):
+        if isinstance(child, list):
+            used: dict[str, int] = {}
+            for sub in child:
+                part = _part_name(sub)
+                if part in used:
+                    used[part] += 1
+                    part = f"{part}_{used[part]}"
+                else:
+                    used[part] = 0
+                _walk(sub, f"{path}{attr}/{part}/", out, visited)
+        else:
+            _walk(child, f"{path}{attr}/", out, visited)
+
+
+def structural_slots(model) -> dict:
+    """``{key: Slot}`` over every weight of ``model``, in the order the walk meets them."""
+    _check_built(model)
+    out: dict = {}
+    _walk(model, "", out, set())
+    return out
+
+
+def name_slots(model) -> dict:
+    """``{variable name: Slot}``: the keys of files written before structural keys. Repeated
+    names (user-chosen layer names inside nested models) cannot be told apart there."""
+    _check_built(model)
+    layer_of = {id(s.variable): s.layer for s in structural_slots(model).values()}
+    out: dict = {}
+    for v in model.weights:
+        if v.name in out:
+            raise ValueError(f"model '{model.name}' has two weights named '{v.name}', so a file "
+                             "keyed by weight names cannot be loaded into it")
+        out[v.name] = Slot(v.name, v, layer_of.get(id(v), v.name.split("/")[0]))
+    return out
+
+
+def slots_for(model, file_keys) -> dict:
+    """The slots to read a file with these keys into ``model``: structural keys, or name keys
+    for older files (a file without any key is read as structural)."""
+    keys = list(file_keys)
+    if keys and not is_structural(keys):
+        return name_slots(model)
+    return structural_slots(model)

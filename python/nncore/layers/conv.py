@@ -12,9 +12,21 @@ from . import _workspace
 from .base import Layer
 
 
+def _positive_tuple(value, name):
+    """Keras' message for a zero or negative entry (``kernel_size=(1, 0)``)."""
+    values = normalize_tuple(value, 2, name, minimum=-(2**62))
+    bad = {v for v in values if v <= 0}
+    if bad:
+        raise ValueError(f"The `{name}` argument must be a tuple of 2 integers. Received "
+                         f"{name}={value!r}, including values {bad} that do not satisfy `value > 0`")
+    return values
+
+
 @register("layer", "Convolution2D")
 class Conv2D(Layer):
-    """2-D convolution (Keras semantics): kernel ``(kh, kw, in_channels, filters)``, bias ``(filters,)``.
+    """2-D convolution (Keras semantics): kernel ``(kh, kw, in_channels // groups, filters)``, bias
+    ``(filters,)``. With ``groups > 1`` the input channels and the filters are split into that many
+    groups, group ``i`` of the filters seeing only group ``i`` of the channels.
 
     Inputs are ``(batch, height, width, channels)``; ``padding='same'`` gives
     ``ceil(size / stride)`` outputs with the extra padding at the bottom/right, as in Keras.
@@ -27,17 +39,24 @@ class Conv2D(Layer):
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"Conv2D: filters must be a positive int, got {filters!r}")
+            raise ValueError("Conv2D: Invalid value for argument `filters`. Expected a strictly "
+                             f"positive value. Received filters={filters!r}.")
         check_data_format(data_format, "Conv2D")
-        if groups != 1:
-            raise ValueError("Conv2D: groups != 1 (grouped convolution) is not supported")
+        if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"The number of groups must be a positive integer. Received: groups={groups}.")
+        if filters % groups:
+            raise ValueError("The number of filters must be evenly divisible by the number of "
+                             f"groups. Received: groups={groups}, filters={filters}.")
         self.filters = int(filters)
-        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
-        self.strides = normalize_tuple(strides, 2, "strides")
+        self.groups = int(groups)
+        self.kernel_size = _positive_tuple(kernel_size, "kernel_size")
+        self.strides = _positive_tuple(strides, "strides")
         self.padding = normalize_padding(padding)
-        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
+        self.dilation_rate = _positive_tuple(dilation_rate, "dilation_rate")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError("Conv2D: strides > 1 together with dilation_rate > 1 is not allowed (as in Keras)")
+            raise ValueError(
+                "Conv2D: `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = kernel_initializer
@@ -61,7 +80,12 @@ class Conv2D(Layer):
         spatial_output_shape(self._desc(), input_shape, self.kernel_size, self.strides,
                              self.padding, self.dilation_rate)
         cin = int(input_shape[-1])
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, cin, self.filters),
+        if cin % self.groups:
+            raise ShapeError(
+                f"{self._desc()}: the number of input channels must be evenly divisible by the "
+                f"number of groups. Received groups={self.groups}, but the input has {cin} "
+                f"channels (full input shape is {tuple(input_shape)})")
+        self.kernel = self.add_weight("kernel", (*self.kernel_size, cin // self.groups, self.filters),
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
@@ -74,9 +98,9 @@ class Conv2D(Layer):
     def compute_output_shape(self, input_shape):
         h, w = spatial_output_shape(self._desc(), input_shape, self.kernel_size, self.strides,
                                     self.padding, self.dilation_rate)
-        if self.kernel is not None and input_shape[-1] != self.kernel.shape[2]:
+        if self.kernel is not None and input_shape[-1] != self.kernel.shape[2] * self.groups:
             raise ShapeError(
-                f"{self._desc()} expects {self.kernel.shape[2]} input channels, got "
+                f"{self._desc()} expects {self.kernel.shape[2] * self.groups} input channels, got "
                 f"{input_shape[-1]} (input shape {tuple(input_shape)})"
             )
         return (input_shape[0], h, w, self.filters)
@@ -93,6 +117,8 @@ class Conv2D(Layer):
         return self._forward(x, None)
 
     def _forward(self, x, act):
+        if self.groups > 1:
+            return self._forward_grouped(x, act)
         bias = self.bias.value if self.bias is not None else None
         out = _workspace.buffer(self, "y", self._output_shape(x.shape), x.dtype)
         if act is not None and act.name == "relu" and not act.params:
@@ -106,9 +132,44 @@ class Conv2D(Layer):
         self._cache = (x, z, y, act)
         return y
 
+    def _group_slices(self):
+        cin, cout = self.kernel.shape[2], self.filters // self.groups
+        return [(slice(i * cin, (i + 1) * cin), slice(i * cout, (i + 1) * cout))
+                for i in range(self.groups)]
+
+    def _forward_grouped(self, x, act):
+        # Each group convolves its own slice of the input channels into its own slice of the
+        # filters; the kernel holds the groups side by side on its last axis.
+        parts = []
+        for cs, fs in self._group_slices():
+            bias = None if self.bias is None else self.bias.value[fs]
+            parts.append(ops.conv2d(np.ascontiguousarray(x[..., cs]),
+                                    np.ascontiguousarray(self.kernel.value[..., fs]), bias,
+                                    **self._conv_args()))
+        z = np.concatenate(parts, axis=-1)
+        y = z if act is None else act.forward(z)
+        self._cache = (x, z, y, act)
+        return y
+
+    def _backward_grouped(self, g, x):
+        dx = np.empty_like(x) if self.needs_input_grad else None
+        for cs, fs in self._group_slices():
+            xg, gg = np.ascontiguousarray(x[..., cs]), np.ascontiguousarray(g[..., fs])
+            kg = np.ascontiguousarray(self.kernel.value[..., fs])
+            if self.trainable:
+                self.kernel.grad[..., fs] += ops.conv2d_backward_weight(xg, gg, kg.shape,
+                                                                       **self._conv_args())
+                if self.bias is not None:
+                    self.bias.grad[fs] += ops.conv2d_backward_bias(gg)
+            if dx is not None:
+                dx[..., cs] = ops.conv2d_backward_input(gg, kg, xg.shape, **self._conv_args())
+        return dx
+
     def backward(self, grad_out):
         x, z, y, act = self._cache
         g = grad_out if act is None else act.backward(grad_out, z, y)
+        if self.groups > 1:
+            return self._backward_grouped(np.ascontiguousarray(g), x)
         if self.trainable:
             ops.conv2d_backward_weight(x, g, self.kernel.shape, out=self.kernel.grad, accumulate=True,
                                        **self._conv_args())
@@ -129,7 +190,7 @@ class Conv2D(Layer):
             "padding": self.padding,
             "data_format": "channels_last",
             "dilation_rate": list(self.dilation_rate),
-            "groups": 1,
+            "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             "kernel_initializer": config_value(self.kernel_initializer),

@@ -19,7 +19,7 @@ REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "
 def standardize_reduction(reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(
-            f"invalid loss reduction {reduction!r}; expected one of "
+            f"Invalid value for argument `reduction`: {reduction!r}; expected one of "
             "'sum_over_batch_size', 'sum', 'mean', 'mean_with_sample_weight', 'none' or None"
         )
     return reduction
@@ -105,7 +105,7 @@ class Loss:
         if t.shape != p.shape:
             raise ShapeError(
                 f"loss '{self.name}': y_true has shape {y_true.shape} but y_pred has shape "
-                f"{y_pred.shape}; they must match (up to a trailing dimension of 1)"
+                f"{y_pred.shape}; they must have the same shape (up to a trailing dimension of 1)"
             )
         return t, p
 

@@ -41,7 +41,7 @@ def _check_fraction(value, what: str) -> float:
 
 def _one_hot_mismatch(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> ShapeError:
     t, p = y_true.shape, y_pred.shape
-    msg = f"loss '{name}': y_true has shape {t} but y_pred has shape {p}"
+    msg = f"loss '{name}': y_true and y_pred must have the same shape, got {t} and {p}"
     if len(t) == len(p) - 1 or (len(t) == len(p) and t[-1:] == (1,) and p[-1:] != (1,)):
         msg += ("; y_true looks like integer class labels: use "
                 "'sparse_categorical_crossentropy' or one-hot encode them with to_categorical")
@@ -160,9 +160,10 @@ class CategoricalCrossentropy(AxisMixin, Loss):
         ta, pa = self._moved(ta), self._moved(pa)
         if pa.shape[-1] == 1:
             warnings.warn(
-                f"loss '{self.name}': y_pred has a single class (shape {p.shape}); the "
-                "categorical cross-entropy of one class is always 0. Use 'binary_crossentropy' "
-                "for two classes with one output.", stacklevel=3)
+                f"In loss {self.name}, expected y_pred.shape to be (batch_size, num_classes) "
+                f"with num_classes > 1 on axis {self.axis}. Received: y_pred.shape={p.shape}: "
+                "the categorical cross-entropy of one class is always 0. Consider using "
+                "'binary_crossentropy' if you only have 2 classes.", SyntaxWarning, stacklevel=3)
         return ta, pa
 
     def _targets(self, t):

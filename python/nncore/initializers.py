@@ -21,14 +21,28 @@ KIND = "initializer"
 TRUNCATED_STDDEV = 0.87962566103423978
 
 
-def compute_fans(shape) -> tuple[int, int]:
+def compute_fans(shape, input_axes=None, output_axes=None) -> tuple[int, int]:
     """``(fan_in, fan_out)`` as Keras computes them.
 
-    Rank 0: (1, 1). Rank 1: (n, n). Rank 2 (a Dense kernel ``(in, out)``): (in, out). Rank ≥ 3
-    (convolution kernels, HWIO ``(kh, kw, cin, cout)``): the receptive field ``kh·kw`` times
-    ``cin`` and ``cout``.
+    With both ``input_axes`` and ``output_axes`` given: the products of those dimensions (e.g.
+    an attention projection ``(dim, heads, key_dim)`` has ``input_axes=[0]``,
+    ``output_axes=[1, 2]``). Otherwise by rank: 0: (1, 1). 1: (n, n). 2 (a Dense kernel
+    ``(in, out)``): (in, out). ≥ 3 (convolution kernels, HWIO ``(kh, kw, cin, cout)``): the
+    receptive field ``kh·kw`` times ``cin`` and ``cout``.
     """
     shape = tuple(int(d) for d in shape)
+    if input_axes is not None and output_axes is not None:
+        fans = []
+        for what, axes in (("input_axes", input_axes), ("output_axes", output_axes)):
+            n = 1
+            for a in axes:
+                a = int(a)
+                if not -len(shape) <= a < len(shape):
+                    raise ValueError(f"compute_fans: {what} names axis {a}, out of range for "
+                                     f"shape {shape}")
+                n *= shape[a]
+            fans.append(n)
+        return fans[0], fans[1]
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:
@@ -110,13 +124,37 @@ class RandomInitializer(Initializer):
 # --------------------------------------------------------------------------- constants
 @serialization.register(KIND, "constant")
 class Constant(Initializer):
+    """``value`` everywhere: a number, or an array broadcast to the requested shape (Keras)."""
+
     def __init__(self, value=0.0):
-        self.value = float(value)
+        if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+            value = np.asarray(value["config"]["value"], dtype=value["config"].get("dtype"))
+        if isinstance(value, (list, tuple, np.ndarray)) or (
+                hasattr(value, "__array__") and not np.isscalar(value)):
+            value = np.array(value)
+            if value.dtype.kind not in "biuf":
+                raise TypeError(f"Constant: value must be numeric, got an array of {value.dtype}")
+            self.value = value if value.ndim else float(value)
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"Constant: value must be a number or an array, got {value!r}")
+            self.value = float(value)
 
     def __call__(self, shape, dtype=None) -> np.ndarray:
-        return np.full(_shape(shape), self.value, dtype=_dtype(dtype))
+        shape, dtype = _shape(shape), _dtype(dtype)
+        if not isinstance(self.value, np.ndarray):
+            return np.full(shape, self.value, dtype=dtype)
+        try:
+            return np.array(np.broadcast_to(self.value, shape), dtype=dtype)
+        except ValueError:
+            raise ValueError(f"Constant: a value of shape {self.value.shape} cannot fill shape "
+                             f"{shape}") from None
 
     def get_config(self) -> dict:
+        if isinstance(self.value, np.ndarray):
+            # Keras' serialized form of a NumPy array.
+            return {"value": {"class_name": "__numpy__",
+                              "config": {"value": self.value.tolist(), "dtype": str(self.value.dtype)}}}
         return {"value": self.value}
 
 
@@ -132,7 +170,7 @@ class Ones(Initializer):
         return np.ones(_shape(shape), dtype=_dtype(dtype))
 
 
-@serialization.register(KIND, "identity")
+@serialization.register(KIND, "identity", "IdentityInitializer")
 class Identity(Initializer):
     """``gain`` times the identity matrix (2-D shapes only; ``eye(rows, cols)`` if not square)."""
 
@@ -201,22 +239,27 @@ class VarianceScaling(RandomInitializer):
     ``"untruncated_normal"``: stddev ``sqrt(scale / n)``; ``"uniform"``: on ``±sqrt(3 scale / n)``.
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         super().__init__(seed)
         if not scale > 0:
-            raise ValueError(f"VarianceScaling: scale must be > 0, got {scale}")
+            raise ValueError(f"VarianceScaling: Argument `scale` must be positive float. Received: "
+                             f"scale={scale}")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
-        distribution = distribution.lower()
-        if distribution == "normal":
-            distribution = "truncated_normal"
-        if distribution not in ("uniform", "truncated_normal", "untruncated_normal"):
-            raise ValueError("VarianceScaling: distribution must be 'uniform', 'truncated_normal' or "
-                             f"'untruncated_normal', got {distribution!r}")
-        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+            raise ValueError(f"VarianceScaling: Invalid `mode` argument: {mode!r}; expected "
+                             "'fan_in', 'fan_out' or 'fan_avg'")
+        dist = distribution.lower() if isinstance(distribution, str) else distribution
+        if dist == "normal":
+            dist = "truncated_normal"
+        if dist not in ("uniform", "truncated_normal", "untruncated_normal"):
+            raise ValueError(f"VarianceScaling: Invalid `distribution` argument: {distribution!r}; "
+                             "expected 'uniform', 'truncated_normal' or 'untruncated_normal'")
+        self.scale, self.mode, self.distribution = float(scale), mode, dist
+        self.input_axes = None if input_axes is None else [int(a) for a in input_axes]
+        self.output_axes = None if output_axes is None else [int(a) for a in output_axes]
 
     def _variance(self, shape) -> float:
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         return self.scale / max(1.0, n)
 
@@ -231,19 +274,20 @@ class VarianceScaling(RandomInitializer):
 
     def get_config(self) -> dict:
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                **super().get_config()}
+                **super().get_config(), "input_axes": self.input_axes,
+                "output_axes": self.output_axes}
 
 
 class _FixedVarianceScaling(VarianceScaling):
-    """The named members of the family; their config is only the seed (Keras)."""
+    """The named members of the family; their config is the seed and the fan axes (Keras)."""
 
     _args: tuple = ()
 
-    def __init__(self, seed=None):
-        super().__init__(*self._args, seed=seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(*self._args, seed=seed, input_axes=input_axes, output_axes=output_axes)
 
     def get_config(self) -> dict:
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": self.input_axes, "output_axes": self.output_axes}
 
 
 @serialization.register(KIND, "glorot_uniform")
@@ -282,8 +326,8 @@ class LecunUniform(_FixedVarianceScaling):
     _args = (1.0, "fan_in", "uniform")
 
 
-@serialization.register(KIND, "orthogonal", "Orthogonal", "orthogonal_initializer")
-class OrthogonalInitializer(RandomInitializer):
+@serialization.register(KIND, "orthogonal", "OrthogonalInitializer", "orthogonal_initializer")
+class Orthogonal(RandomInitializer):
     """A random orthogonal matrix (Saxe et al. 2014) times ``gain``: the shape is seen as
     ``(prod(shape[:-1]), shape[-1])``; the Q of the QR decomposition of a normal matrix, with
     the signs of R's diagonal folded in so that the distribution is uniform (Keras 3)."""
@@ -294,7 +338,7 @@ class OrthogonalInitializer(RandomInitializer):
 
     def _sample(self, rng, shape):
         if len(shape) < 2:
-            raise ValueError(f"OrthogonalInitializer needs a shape of rank >= 2, got {shape}")
+            raise ValueError(f"Orthogonal initializer needs a shape of rank >= 2, got {shape}")
         rows, cols = math.prod(shape[:-1]), shape[-1]
         a = rng.standard_normal((max(rows, cols), min(rows, cols)))
         q, r = np.linalg.qr(a)
@@ -307,7 +351,7 @@ class OrthogonalInitializer(RandomInitializer):
         return {"gain": self.gain, **super().get_config()}
 
 
-Orthogonal = OrthogonalInitializer
+OrthogonalInitializer = Orthogonal
 
 
 def serialize(initializer: Initializer) -> dict:
@@ -318,12 +362,27 @@ def deserialize(config: dict, custom_objects=None) -> Initializer:
     return serialization.deserialize(KIND, config, custom_objects)
 
 
+def _from_array(array: np.ndarray):
+    array = np.array(array)
+
+    def initialize_fn(shape, dtype=None):
+        shape = _shape(shape)
+        if shape != array.shape:
+            raise ValueError(f"Expected `shape` to be {array.shape} for an array given as "
+                             f"initializer. Received shape={shape}")
+        return array.astype(_dtype(dtype))
+
+    return initialize_fn
+
+
 def get(identifier):
-    """An initializer from a name, a config dict, a class, an instance or a callable
-    ``f(shape, dtype=None)``. ``None`` is an error: a weight needs an initializer."""
+    """An initializer from a name, a config dict, a class, an instance, a callable
+    ``f(shape, dtype=None)`` or an array (which the returned function gives back, for that shape
+    only). ``None`` gives None (Keras)."""
     if identifier is None:
-        raise ValueError("an initializer is required, got None; pass a name such as "
-                         "'glorot_uniform' or 'zeros', an Initializer or a function f(shape, dtype)")
+        return None
+    if isinstance(identifier, (np.ndarray, np.generic)):
+        return _from_array(identifier)
     if isinstance(identifier, Initializer):
         return identifier
     if callable(identifier) and not isinstance(identifier, type):

@@ -89,3 +89,458 @@ def run_layer_test(layer_cls, init_kwargs, *, input_shape=None, input_data=None,
                             batch_size=len(output))
         assert np.isfinite(history.history["loss"][0])
     return layer, output
+
+
+# ---------------------------------------------------------------- keras/src/layers/core/dense_test.py
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_basics
+def test_dense_basics():
+    # 2D case, no bias.
+    run_layer_test(layers.Dense,
+                   {"units": 4, "activation": "relu", "kernel_initializer": "random_uniform",
+                    "bias_initializer": "ones", "use_bias": False},
+                   input_shape=(2, 3), expected_output_shape=(2, 4),
+                   expected_num_trainable_weights=1, expected_num_non_trainable_weights=0,
+                   expected_num_losses=0)
+    # 3D case, some regularizers.
+    run_layer_test(layers.Dense,
+                   {"units": 5, "activation": "sigmoid", "kernel_regularizer": "l2",
+                    "bias_regularizer": "l2"},
+                   input_shape=(2, 3, 4), expected_output_shape=(2, 3, 5),
+                   expected_num_trainable_weights=2, expected_num_non_trainable_weights=0,
+                   expected_num_losses=2)
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_invalid_units_raises
+@pytest.mark.parametrize("units", [0, -3, 2.5, None, "64"])
+def test_dense_invalid_units_raises(units):
+    with pytest.raises(ValueError, match="positive integer"):
+        layers.Dense(units)
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_correctness
+def test_dense_correctness():
+    layer = layers.Dense(units=2, activation="relu")
+    layer.build((1, 2))
+    layer.set_weights([np.array([[1.0, -2.0], [3.0, -4.0]]), np.array([5.0, -6.0])])
+    inputs = np.array([[-1.0, 2.0]])
+    np.testing.assert_allclose(layer(inputs), [[10.0, 0.0]], rtol=1e-6, atol=1e-6)
+
+    layer = layers.Dense(units=2, use_bias=False)
+    layer.build((1, 2))
+    layer.set_weights([np.array([[1.0, -2.0], [3.0, -4.0]])])
+    assert layer.bias is None
+    np.testing.assert_allclose(layer(inputs), [[5.0, -6.0]], rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_errors
+def test_dense_errors():
+    layer = layers.Dense(units=2, activation="relu")
+    layer(nncore.Input(batch_shape=(1, 2)))
+    with pytest.raises(ValueError, match="incompatible with the layer"):
+        layer(nncore.Input(batch_shape=(1, 3)))
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_no_activation
+def test_dense_no_activation():
+    layer = layers.Dense(units=2, use_bias=False, activation=None)
+    layer.build((1, 2))
+    layer.set_weights([np.array([[1.0, -2.0], [3.0, -4.0]])])
+    assert layer.bias is None
+    np.testing.assert_allclose(layer(np.array([[-1.0, 2.0]])), [[5.0, -6.0]], rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_without_activation_set
+def test_dense_without_activation_set():
+    layer = layers.Dense(units=2, use_bias=False)
+    layer.build((1, 2))
+    layer.set_weights([np.array([[1.0, -2.0], [3.0, -4.0]])])
+    layer.activation = None
+    assert layer.bias is None
+    np.testing.assert_allclose(layer(np.array([[-1.0, 2.0]])), [[5.0, -6.0]], rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_with_activation
+def test_dense_with_activation():
+    layer = layers.Dense(units=2, use_bias=False, activation="relu")
+    layer.build((1, 2))
+    layer.set_weights([np.array([[1.0, -2.0], [3.0, -4.0]])])
+    np.testing.assert_allclose(layer(np.array([[-1.0, 2.0]])), [[5.0, 0.0]], rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/core/dense_test.py::DenseTest::test_dense_constraints
+def test_dense_constraints():
+    layer = layers.Dense(units=2, kernel_constraint="non_neg")
+    layer.build((None, 2))
+    assert isinstance(layer.kernel.constraint, constraints.NonNeg)
+    layer = layers.Dense(units=2, bias_constraint="non_neg")
+    layer.build((None, 2))
+    assert isinstance(layer.bias.constraint, constraints.NonNeg)
+
+
+# ---------------------------------------------------------------- keras/src/layers/activations/*_test.py
+
+
+# keras/src/layers/activations/activation_test.py::ActivationTest::test_activation_basics
+@pytest.mark.parametrize("activation, input_shape", [("relu", (2, 3)),
+                                                     (nncore.activations.gelu, (2, 2))])
+def test_activation_basics(activation, input_shape):
+    run_layer_test(layers.Activation, {"activation": activation}, input_shape=input_shape,
+                   expected_output_shape=input_shape, expected_num_trainable_weights=0,
+                   expected_num_non_trainable_weights=0, expected_num_losses=0)
+
+
+# keras/src/layers/activations/elu_test.py::ELUTest::test_config
+# keras/src/layers/activations/elu_test.py::ELUTest::test_elu
+def test_elu():
+    run_layer_test(layers.ELU, {}, input_shape=(2, 3, 4))
+
+
+# keras/src/layers/activations/elu_test.py::ELUTest::test_correctness
+def test_elu_correctness():
+    def np_elu(x, alpha=1.0):
+        return (x > 0) * x + (x <= 0) * alpha * (np.exp(x) - 1)
+
+    x = np.random.random((2, 2, 5))
+    np.testing.assert_allclose(layers.ELU()(x), np_elu(x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(layers.ELU(alpha=0.7)(x), np_elu(x, alpha=0.7), rtol=1e-6, atol=1e-6)
+    # Keras' case draws only positive inputs; the negative branch as well:
+    x = np.random.default_rng(0).uniform(-3, 0, (2, 5))
+    np.testing.assert_allclose(layers.ELU(alpha=0.7)(x), np_elu(x, alpha=0.7), rtol=1e-5, atol=1e-6)
+
+
+# keras/src/layers/activations/leaky_relu_test.py::LeakyReLUTest::test_leaky_relu
+def test_leaky_relu():
+    run_layer_test(layers.LeakyReLU, {"negative_slope": 1}, input_shape=(2, 3, 4))
+
+
+# keras/src/layers/activations/leaky_relu_test.py::LeakyReLUTest::test_leaky_relu_correctness
+def test_leaky_relu_correctness():
+    result = layers.LeakyReLU(negative_slope=0.5)(np.array([-10, -5, 0.0, 5, 10]))
+    np.testing.assert_allclose(result, [-5.0, -2.5, 0.0, 5.0, 10.0], rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/activations/leaky_relu_test.py::LeakyReLUTest::test_invalid_usage
+def test_leaky_relu_invalid_usage():
+    with pytest.raises(ValueError, match="The negative_slope value of a Leaky ReLU layer cannot be None"):
+        run_layer_test(layers.LeakyReLU, {"negative_slope": None}, input_shape=(2, 3, 4))
+
+
+# keras/src/layers/activations/prelu_test.py::PReLUTest::test_prelu
+def test_prelu():
+    layer, _ = run_layer_test(layers.PReLU,
+                              {"alpha_initializer": "zeros", "alpha_regularizer": "L1",
+                               "alpha_constraint": "MaxNorm", "shared_axes": 1},
+                              input_shape=(2, 3, 4))
+    assert layer.alpha.shape == (1, 4)
+    assert isinstance(layer.alpha.constraint, constraints.MaxNorm)
+
+
+# keras/src/layers/activations/prelu_test.py::PReLUTest::test_prelu_correctness
+def test_prelu_correctness():
+    def np_prelu(x, alpha):
+        return (x > 0) * x + (x <= 0) * alpha * x
+
+    inputs = np.random.randn(2, 10, 5, 3)
+    prelu_layer = layers.PReLU(alpha_initializer="glorot_uniform", alpha_regularizer="l1",
+                               alpha_constraint="non_neg", shared_axes=(1, 2))
+    prelu_layer.build(inputs.shape)
+    weights = np.random.random((1, 1, 3))
+    prelu_layer.alpha.assign(weights)
+    np.testing.assert_allclose(prelu_layer(inputs), np_prelu(inputs, weights), rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_relu
+def test_relu():
+    run_layer_test(layers.ReLU, {"max_value": 10, "negative_slope": 1, "threshold": 0.5},
+                   input_shape=(2, 3, 4))
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_normal_relu_correctness
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_leaky_relu_correctness
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_threshold_relu_correctness
+@pytest.mark.parametrize("kwargs, inputs, expected", [
+    ({"max_value": 10, "negative_slope": 0.0, "threshold": 0}, [-10, -5, 0.0, 5, 10],
+     [0.0, 0.0, 0.0, 5.0, 10.0]),
+    ({"max_value": 10, "negative_slope": 0.5, "threshold": 0}, [-10, -5, 0.0, 5, 10],
+     [-5.0, -2.5, 0.0, 5.0, 10.0]),
+    ({"max_value": 8, "negative_slope": 0.0, "threshold": 5}, [6.0, 7.0, 0.0, 5, 10],
+     [6.0, 7.0, 0.0, 0.0, 8.0]),
+])
+def test_relu_correctness(kwargs, inputs, expected):
+    np.testing.assert_allclose(layers.ReLU(**kwargs)(np.array(inputs)), expected, rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_invalid_usage
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_value": -10, "negative_slope": 1, "threshold": 0.5},
+     "max_value of a ReLU layer cannot be a negative value"),
+    ({"max_value": 10, "negative_slope": -10, "threshold": 0.5},
+     "negative_slope of a ReLU layer cannot be None or a negative value"),
+    ({"max_value": 10, "negative_slope": 1, "threshold": -10},
+     "threshold of a ReLU layer cannot be None or a negative value"),
+])
+def test_relu_invalid_usage(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run_layer_test(layers.ReLU, kwargs, input_shape=(2, 3, 4))
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_get_config
+def test_relu_get_config():
+    config = layers.ReLU(max_value=5.0, negative_slope=0.2, threshold=1.0).get_config()
+    assert config["max_value"] == 5.0
+    assert config["negative_slope"] == 0.2
+    assert config["threshold"] == 1.0
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_get_config_default_params
+def test_relu_get_config_default_params():
+    config = layers.ReLU().get_config()
+    assert config["max_value"] is None
+    assert config["negative_slope"] == 0.0
+    assert config["threshold"] == 0.0
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_from_config
+def test_relu_from_config():
+    relu_layer = layers.ReLU(max_value=5.0, negative_slope=0.2, threshold=1.0)
+    restored = layers.ReLU.from_config(relu_layer.get_config())
+    assert restored.max_value == relu_layer.max_value
+    assert restored.negative_slope == relu_layer.negative_slope
+    assert restored.threshold == relu_layer.threshold
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_compute_output_shape
+def test_relu_compute_output_shape():
+    relu_layer = layers.ReLU()
+    assert tuple(relu_layer.compute_output_shape((2, 3))) == (2, 3)
+    assert tuple(relu_layer.compute_output_shape((4, 5, 6))) == (4, 5, 6)
+    assert tuple(relu_layer.compute_output_shape((1,))) == (1,)
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_default_relu_no_args
+def test_default_relu_no_args():
+    result = layers.ReLU()(np.array([-3.0, -1.0, 0.0, 1.0, 3.0]))
+    np.testing.assert_allclose(result, [0.0, 0.0, 0.0, 1.0, 3.0], rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_relu_none_max_value_is_unlimited
+def test_relu_none_max_value_is_unlimited():
+    inputs = np.array([0.0, 100.0, 1000.0, 99999.0])
+    np.testing.assert_allclose(layers.ReLU(max_value=None)(inputs), inputs, rtol=1e-6, atol=1e-6)
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_relu_all_zeros_input
+def test_relu_all_zeros_input():
+    np.testing.assert_allclose(layers.ReLU()(np.zeros((3, 4))), np.zeros((3, 4)))
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_relu_multidimensional_input
+def test_relu_multidimensional_input():
+    relu_layer = layers.ReLU()
+    np.testing.assert_allclose(relu_layer(np.array([[-1.0, 2.0], [3.0, -4.0]])),
+                               [[0.0, 2.0], [3.0, 0.0]])
+    # A second layer: an nncore layer keeps the input shape it was built for.
+    np.testing.assert_allclose(layers.ReLU()(np.ones((2, 3, 4)) * -1.0), np.zeros((2, 3, 4)))
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_negative_slope_none_raises
+def test_relu_negative_slope_none_raises():
+    with pytest.raises(ValueError, match="negative_slope of a ReLU layer cannot be None or a negative value"):
+        layers.ReLU(negative_slope=None)
+
+
+# keras/src/layers/activations/relu_test.py::ReLUTest::test_threshold_none_raises
+def test_relu_threshold_none_raises():
+    with pytest.raises(ValueError, match="threshold of a ReLU layer cannot be None or a negative value"):
+        layers.ReLU(threshold=None)
+
+
+# keras/src/layers/activations/softmax_test.py::SoftmaxTest::test_softmax
+def test_softmax():
+    run_layer_test(layers.Softmax, {}, input_shape=(2, 3, 4))
+
+
+# keras/src/layers/activations/softmax_test.py::SoftmaxTest::test_softmax_correctness
+# keras/src/layers/activations/softmax_test.py::SoftmaxTest::test_softmax_correctness_with_axis
+@pytest.mark.parametrize("kwargs", [{}, {"axis": 1}])
+def test_softmax_correctness(kwargs):
+    result = layers.Softmax(**kwargs)(np.array([[1.0, 2.0, 1.0], [1.0, 2.0, 1.0]]))
+    expected = [[0.21194157, 0.5761169, 0.21194157], [0.21194157, 0.5761169, 0.21194157]]
+    np.testing.assert_allclose(result, expected, rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------- keras/src/layers/reshaping
+
+
+# keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten (dense, channels_last)
+@pytest.mark.parametrize("init_kwargs", [{}, {"data_format": "channels_last"}])
+def test_flatten(init_kwargs):
+    inputs = np.random.random((10, 3, 5, 5)).astype("float32")
+    inputs = np.multiply(inputs, inputs >= 0.8)
+    run_layer_test(layers.Flatten, init_kwargs, input_data=inputs,
+                   expected_output=np.reshape(inputs, (-1, 5 * 5 * 3)))
+
+
+# keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten_with_scalar_channels
+@pytest.mark.parametrize("init_kwargs", [{}, {"data_format": "channels_last"}])
+def test_flatten_with_scalar_channels(init_kwargs):
+    inputs = np.random.random((10,)).astype("float32")
+    run_layer_test(layers.Flatten, init_kwargs, input_data=inputs,
+                   expected_output=np.expand_dims(inputs, -1), run_training_check=False)
+
+
+# keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten_symbolic_with_dynamic_batch_size
+def test_flatten_symbolic_with_dynamic_batch_size():
+    flattened = layers.Flatten()(nncore.Input(batch_shape=(None, 2, 3)))
+    assert flattened.shape == (None, 2 * 3)
+
+
+# keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten_symbolic_with_dynamic_dimension
+def test_flatten_symbolic_with_dynamic_dimension():
+    flattened = layers.Flatten()(nncore.Input(batch_shape=(5, 2, None)))
+    assert flattened.shape == (5, None)
+
+
+# keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten_with_dynamic_batch_size_and_dynamic_dimenstions
+# (the layer called eagerly on the generator's two batches)
+def test_flatten_with_dynamic_batch_size_and_dynamic_dimensions():
+    layer = layers.Flatten()
+    assert layer(np.ones((3, 5, 7), dtype="float32")).shape == (3, 35)
+    assert layer(np.ones((2, 7, 5), dtype="float32")).shape == (2, 35)
+
+
+# keras/src/layers/reshaping/reshape_test.py::ReshapeTest::test_reshape (dense)
+@pytest.mark.parametrize("target_shape, input_shape, output_shape", [
+    ((8, 1), (3, 2, 4), (3, 8, 1)),
+    ((8,), (3, 2, 4), (3, 8)),
+    ((2, 4), (3, 8), (3, 2, 4)),
+    ((-1, 1), (3, 2, 4), (3, 8, 1)),
+    ((1, -1), (3, 2, 4), (3, 1, 8)),
+    ((-1,), (3, 2, 4), (3, 8)),
+    ((2, -1), (3, 2, 4), (3, 2, 4)),
+])
+def test_reshape(target_shape, input_shape, output_shape):
+    run_layer_test(layers.Reshape, {"target_shape": target_shape}, input_shape=input_shape,
+                   expected_output_shape=output_shape)
+
+
+# keras/src/layers/reshaping/reshape_test.py::ReshapeTest::test_reshape_with_dynamic_batch_size
+def test_reshape_with_dynamic_batch_size():
+    assert layers.Reshape((8,))(nncore.Input(shape=(2, 4))).shape == (None, 8)
+
+
+# keras/src/layers/reshaping/reshape_test.py::ReshapeTest::test_reshape_rejects_invalid_target_shape
+def test_reshape_rejects_invalid_target_shape():
+    with pytest.raises(ValueError, match=r"non-negative integer.*-1.*target_shape=\(-2, 5\)"):
+        layers.Reshape(target_shape=(-2, 5))
+    with pytest.raises(ValueError, match=r"at most one unknown dimension.*target_shape=\(-1, -1, 5\)"):
+        layers.Reshape(target_shape=(-1, -1, 5))
+
+
+# keras/src/layers/reshaping/reshape_test.py::ReshapeTest::test_reshape_with_dynamic_batch_size_and_minus_one
+def test_reshape_with_dynamic_batch_size_and_minus_one():
+    assert layers.Reshape((-1, 8))(nncore.Input(batch_shape=(None, 6, 4))).shape == (None, 3, 8)
+
+
+# keras/src/layers/reshaping/reshape_test.py::ReshapeTest::test_reshape_layer_with_varying_input_size_and_minus_one
+def test_reshape_layer_with_varying_input_size_and_minus_one():
+    layer = layers.Reshape((-1, 8))
+    assert layer(np.ones((1, 6, 4), dtype="float32")).shape == (1, 3, 8)
+    assert layer(np.ones((1, 10, 4), dtype="float32")).shape == (1, 5, 8)
+    with pytest.raises(nncore.ShapeError, match="Reshape"):
+        layer(np.ones((1, 3, 3), dtype="float32"))
+
+
+# keras/src/layers/reshaping/reshape_test.py::ReshapeTest::test_reshape_with_dynamic_dim_and_minus_one
+def test_reshape_with_dynamic_dim_and_minus_one():
+    assert layers.Reshape((-1, 3))(nncore.Input(batch_shape=(4, 6, None, 3))).shape == (4, None, 3)
+
+
+# keras/src/layers/reshaping/reshape_test.py::ReshapeTest::test_reshape_sets_static_shape
+def test_reshape_sets_static_shape():
+    assert layers.Reshape((3, 5))(nncore.Input(batch_shape=(2, None))).shape == (2, 3, 5)
+
+
+# ---------------------------------------------------------------- keras/src/layers/merging/merging_test.py
+
+MERGE_CASES = [
+    pytest.param(layers.Add, np.add, {}, (2, 4, 5), id="add"),
+    pytest.param(layers.Concatenate, lambda a, b, **kw: np.concatenate((a, b), **kw), {"axis": -1},
+                 (2, 4, 10), id="concat"),
+]
+
+
+# keras/src/layers/merging/merging_test.py::MergingLayersTest::test_basic
+@pytest.mark.parametrize("layer_class, np_op, init_kwargs, expected_output_shape", MERGE_CASES)
+def test_merging_basic(layer_class, np_op, init_kwargs, expected_output_shape):
+    run_layer_test(layer_class, init_kwargs, input_shape=((2, 4, 5), (2, 4, 5)),
+                   expected_output_shape=expected_output_shape, expected_num_trainable_weights=0,
+                   expected_num_non_trainable_weights=0, expected_num_losses=0)
+
+
+# keras/src/layers/merging/merging_test.py::MergingLayersTest::test_correctness_static
+# keras/src/layers/merging/merging_test.py::MergingLayersTest::test_correctness_dynamic
+# (compute_mask left out: nncore has no masks)
+@pytest.mark.parametrize("batch_size", [2, None], ids=["static", "dynamic"])
+@pytest.mark.parametrize("layer_class, np_op, init_kwargs, expected_output_shape", MERGE_CASES)
+def test_merging_correctness(layer_class, np_op, init_kwargs, expected_output_shape, batch_size):
+    x1 = np.random.rand(2, 4, 5)
+    x2 = np.random.rand(2, 4, 5)
+    x3 = np_op(x1, x2, **init_kwargs)
+    input_1 = nncore.Input(shape=(4, 5), batch_size=batch_size)
+    input_2 = nncore.Input(shape=(4, 5), batch_size=batch_size)
+    out = layer_class(**init_kwargs)([input_1, input_2])
+    model = nncore.Model([input_1, input_2], out)
+    res = model([x1, x2])
+    assert res.shape == expected_output_shape
+    np.testing.assert_allclose(res, x3, atol=1e-4)
+
+
+# keras/src/layers/merging/merging_test.py::MergingLayersTest::test_concatenate_errors
+def test_concatenate_errors():
+    out = layers.Concatenate(axis=-1)([np.ones((1, 1, 1, 1, 5)), np.ones((1, 1, 1, 1, 4))])
+    assert out.shape == (1, 1, 1, 1, 9)
+    with pytest.raises(ValueError, match="requires inputs with matching shapes except for the "
+                                         "concatenation axis"):
+        layers.Concatenate(axis=-1)([np.ones((1, 2, 1, 1, 5)), np.ones((1, 1, 1, 1, 4))])
+    with pytest.raises(ValueError, match="requires inputs with matching shapes except for the "
+                                         "concatenation axis"):
+        layers.Concatenate(axis=1)([np.ones((1, 2, 1, 2, 1)), np.ones((1, 1, 1, 3, 1))])
+
+
+def test_add_rejects_mismatched_eager_inputs():
+    with pytest.raises(nncore.ShapeError, match="incompatible shapes"):
+        layers.Add()([np.ones((2, 3)), np.ones((2, 1))])
+
+
+# ---------------------------------------------------------------- get_config carries every Keras argument
+
+
+@pytest.mark.parametrize("layer, keys", [
+    (layers.Dense(2), ["units", "activation", "use_bias", "kernel_initializer", "bias_initializer",
+                       "kernel_regularizer", "bias_regularizer", "kernel_constraint",
+                       "bias_constraint"]),
+    (layers.Conv2D(2, 3), ["filters", "kernel_size", "strides", "padding", "data_format",
+                           "dilation_rate", "groups", "activation", "use_bias",
+                           "kernel_initializer", "bias_initializer", "kernel_regularizer",
+                           "bias_regularizer", "kernel_constraint", "bias_constraint"]),
+    (layers.PReLU(), ["alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"]),
+    (layers.MaxPooling2D(), ["pool_size", "padding", "strides", "data_format"]),
+    (layers.AveragePooling2D(), ["pool_size", "padding", "strides", "data_format"]),
+    (layers.GlobalAveragePooling2D(), ["data_format", "keepdims"]),
+    (layers.Flatten(), ["data_format"]),
+    (layers.Reshape((2,)), ["target_shape"]),
+    (layers.Dropout(0.1), ["rate", "seed", "noise_shape"]),
+    (layers.ReLU(), ["max_value", "negative_slope", "threshold"]),
+    (layers.LeakyReLU(), ["negative_slope"]),
+    (layers.ELU(), ["alpha"]),
+    (layers.Softmax(), ["axis"]),
+    (layers.Concatenate(), ["axis"]),
+], ids=lambda v: type(v).__name__ if isinstance(v, layers.Layer) else "")
+def test_get_config_has_keras_keys(layer, keys):
+    config = layer.get_config()
+    for key in keys + ["name", "trainable", "dtype"]:
+        assert key in config, key
+    assert type(layer).from_config(config).get_config() == config

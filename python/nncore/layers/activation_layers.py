@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from .. import activations, constraints, ops
 from ..serialization import config_value, register
 from .base import Layer
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isnan(v)
 
 
 class _Elementwise(Layer):
@@ -51,10 +58,15 @@ class ReLU(_Elementwise):
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
-        if max_value is not None and max_value < 0:
-            raise ValueError(f"ReLU: max_value must be >= 0, got {max_value}")
-        if negative_slope < 0:
-            raise ValueError(f"ReLU: negative_slope must be >= 0, got {negative_slope}")
+        if max_value is not None and (not _is_number(max_value) or max_value < 0):
+            raise ValueError("max_value of a ReLU layer cannot be a negative value. "
+                             f"Received: max_value={max_value!r}")
+        if not _is_number(negative_slope) or negative_slope < 0:
+            raise ValueError("negative_slope of a ReLU layer cannot be None or a negative value. "
+                             f"Received: negative_slope={negative_slope!r}")
+        if not _is_number(threshold) or threshold < 0:
+            raise ValueError("threshold of a ReLU layer cannot be None or a negative value. "
+                             f"Received: threshold={threshold!r}")
         self.max_value = None if max_value is None else float(max_value)
         self.negative_slope = float(negative_slope)
         self.threshold = float(threshold)
@@ -64,7 +76,8 @@ class ReLU(_Elementwise):
     def forward(self, x, training=False):
         if self.activation is not None:
             return super().forward(x, training)
-        y = np.where(x >= self.threshold, x, self.negative_slope * (x - self.threshold))
+        # Keras keeps x only strictly above the threshold: x == threshold > 0 gives 0, not x.
+        y = np.where(x > self.threshold, x, self.negative_slope * (x - self.threshold))
         if self.max_value is not None:
             y = np.minimum(y, self.max_value)
         self._cache = (x, None, None)
@@ -74,7 +87,7 @@ class ReLU(_Elementwise):
         x, _, act = self._cache
         if act is not None or self.activation is not None:
             return super().backward(grad_out)
-        slope = np.where(x >= self.threshold, 1.0, self.negative_slope)
+        slope = np.where(x > self.threshold, 1.0, self.negative_slope)
         if self.max_value is not None:
             slope = np.where(x >= self.max_value, 0.0, slope)
         return (grad_out * slope).astype(grad_out.dtype, copy=False)
@@ -91,9 +104,13 @@ class LeakyReLU(_Elementwise):
     def __init__(self, negative_slope=0.3, **kwargs):
         alpha = kwargs.pop("alpha", None)  # the Keras 2 name of negative_slope
         super().__init__(**kwargs)
-        self.negative_slope = float(negative_slope if alpha is None else alpha)
-        if self.negative_slope < 0:
-            raise ValueError(f"LeakyReLU: negative_slope must be >= 0, got {self.negative_slope}")
+        slope = negative_slope if alpha is None else alpha
+        if slope is None:
+            raise ValueError("The negative_slope value of a Leaky ReLU layer cannot be None. "
+                             "Expected a float.")
+        if not _is_number(slope) or slope < 0:
+            raise ValueError(f"LeakyReLU: negative_slope must be a number >= 0, got {slope!r}")
+        self.negative_slope = float(slope)
         self.activation = activations.get({"name": "leaky_relu", "negative_slope": self.negative_slope})
 
     def get_config(self):

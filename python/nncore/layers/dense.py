@@ -23,7 +23,7 @@ class Dense(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+            raise ValueError(f"Dense: received an invalid value for `units`, expected a positive integer. Received: units={units!r}")
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -55,8 +55,8 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         if self.kernel is not None and input_shape[-1] != self.kernel.shape[0]:
             raise ShapeError(
-                f"Dense '{self.name}' expects {self.kernel.shape[0]} input features, got "
-                f"{input_shape[-1]} (input shape {tuple(input_shape)})"
+                f"Input of shape {tuple(input_shape)} is incompatible with the layer: Dense "
+                f"'{self.name}' expects {self.kernel.shape[0]} input features, got {input_shape[-1]}"
             )
         return (*input_shape[:-1], self.units)
 

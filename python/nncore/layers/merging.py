@@ -15,7 +15,8 @@ def _same_shapes(layer, shapes):
         if len(s) != len(first) or any(a is not None and b is not None and a != b
                                        for a, b in zip(first[1:], s[1:])):
             raise ShapeError(
-                f"{type(layer).__name__} '{layer.name}' needs inputs of one shape, got "
+                f"{type(layer).__name__} '{layer.name}' needs inputs of one shape (inputs have "
+                f"incompatible shapes), got "
                 f"{', '.join(str(tuple(x)) for x in shapes)}"
             )
     return first
@@ -26,6 +27,10 @@ class Add(Layer):
     """Element-wise sum of its inputs (all of one shape)."""
 
     multi_input = True
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)  # eager calls check their shapes here
+        super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 2:
@@ -52,7 +57,13 @@ class Concatenate(Layer):
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"Concatenate: axis must be an int, got {axis!r}")
         self.axis = int(axis)
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)  # eager calls check their shapes here
+        super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 2:
@@ -66,8 +77,9 @@ class Concatenate(Layer):
             if len(s) != rank or any(i != axis and a is not None and b is not None and a != b
                                      for i, (a, b) in enumerate(zip(input_shape[0], s)) if i > 0):
                 raise ShapeError(
-                    f"Concatenate '{self.name}' (axis={self.axis}) needs inputs that match except on "
-                    f"that axis, got {', '.join(str(tuple(x)) for x in input_shape)}"
+                    f"Concatenate '{self.name}' (axis={self.axis}) requires inputs with matching "
+                    f"shapes except for the concatenation axis, got "
+                    f"{', '.join(str(tuple(x)) for x in input_shape)}"
                 )
             total = None if total is None or s[axis] is None else total + s[axis]
         out = list(input_shape[0])

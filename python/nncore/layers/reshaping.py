@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..errors import ShapeError
 from ..serialization import register
 from .base import Layer
@@ -22,6 +24,11 @@ class Flatten(Layer):
         rest = input_shape[1:]
         return (input_shape[0], None if any(d is None for d in rest) else math.prod(rest))
 
+    def _check_eager_input(self, x) -> None:
+        # Stateless: any input of rank >= 1 flattens, whatever it was first called with (Keras).
+        if np.ndim(x) < 1:
+            raise ShapeError(f"Flatten '{self.name}' needs an input with a batch axis, got a scalar")
+
     def forward(self, x, training=False):
         self._cache = x.shape
         return x.reshape(x.shape[0], -1)
@@ -39,9 +46,23 @@ class Reshape(Layer):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(int(d) for d in target_shape)
-        if sum(d == -1 for d in self.target_shape) > 1 or any(d < -1 or d == 0 for d in self.target_shape):
-            raise ValueError(f"Reshape: invalid target_shape {target_shape!r}")
+        if isinstance(target_shape, (int, np.integer)):
+            target_shape = (target_shape,)
+        try:
+            dims = tuple(target_shape)
+        except TypeError:
+            raise ValueError(f"Reshape: target_shape must be a tuple of ints, got {target_shape!r}") from None
+        if any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) for d in dims):
+            raise ValueError(f"Reshape: target_shape must be a tuple of ints, got {target_shape!r}")
+        self.target_shape = tuple(int(d) for d in dims)
+        if any(d < -1 for d in self.target_shape):
+            raise ValueError(
+                "Reshape: each entry of target_shape must be a non-negative integer or -1 (one "
+                f"unknown dimension). Received: target_shape={self.target_shape}")
+        if sum(d == -1 for d in self.target_shape) > 1:
+            raise ValueError(
+                "Reshape: target_shape can have at most one unknown dimension (-1). Received: "
+                f"target_shape={self.target_shape}")
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -50,7 +71,7 @@ class Reshape(Layer):
         total = math.prod(rest)
         known = math.prod(d for d in self.target_shape if d != -1)
         if -1 in self.target_shape:
-            if total % known:
+            if known == 0 or total % known:
                 raise ShapeError(
                     f"Reshape '{self.name}': cannot reshape input shape {tuple(input_shape)} "
                     f"to {self.target_shape}"
@@ -64,6 +85,11 @@ class Reshape(Layer):
                 f"sample, target_shape {self.target_shape} has {math.prod(target)}"
             )
         return (input_shape[0], *target)
+
+    def _check_eager_input(self, x) -> None:
+        # Stateless: with a -1 entry, inputs of other sizes reshape too (Keras); the target
+        # shape must still hold the values of each sample.
+        self._output_shape((None, *np.shape(x)[1:]))
 
     def forward(self, x, training=False):
         self._cache = x.shape

@@ -18,11 +18,16 @@ KIND = "regularizer"
 _NORMALIZE_EPS = 1e-7  # Keras' ops.normalize floor on the norm
 
 
-def _non_negative(value, name: str) -> float:
+def validate_float_arg(value, name: str) -> float:
+    """``value`` as a float, or ValueError unless it is a finite non-negative number (Keras)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
             or not math.isfinite(value) or value < 0:
-        raise ValueError(f"invalid value for argument {name}: expected a non-negative float, got {value!r}")
+        raise ValueError(f"Invalid value for argument {name}: expected a non-negative float. "
+                         f"Received: {name}={value!r}")
     return float(value)
+
+
+_non_negative = validate_float_arg
 
 
 class Regularizer:
@@ -53,7 +58,7 @@ class L1(Regularizer):
         self.l1 = _non_negative(l1, "l1")
 
     def __call__(self, x) -> float:
-        return self.l1 * float(np.abs(x).sum(dtype=np.float64))
+        return self.l1 * float(np.abs(np.asarray(x)).sum(dtype=np.float64))
 
     def gradient(self, x) -> np.ndarray:
         x = np.asarray(x)
@@ -124,13 +129,15 @@ class OrthogonalRegularizer(Regularizer):
     def __init__(self, factor=0.01, mode="rows"):
         self.factor = _non_negative(factor, "factor")
         if mode not in ("rows", "columns"):
-            raise ValueError(f"OrthogonalRegularizer: mode must be 'rows' or 'columns', got {mode!r}")
+            raise ValueError('Invalid value for argument `mode`. Expected one of {"rows", '
+                             f'"columns"}}. Received: mode={mode}')
         self.mode = mode
 
     def _rows(self, x) -> np.ndarray:
         x = np.asarray(x)
         if x.ndim != 2:
-            raise ShapeError(f"OrthogonalRegularizer needs a 2-D kernel, got shape {x.shape}")
+            raise ShapeError(f"Inputs to OrthogonalRegularizer must have rank 2. "
+                             f"Received: inputs.shape={x.shape}")
         return x if self.mode == "rows" else x.T
 
     def _parts(self, rows):
@@ -199,4 +206,4 @@ l1_l2 = L1L2
 orthogonal_regularizer = OrthogonalRegularizer
 
 __all__ = ["L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "deserialize", "get", "l1",
-           "l1_l2", "l2", "orthogonal_regularizer", "serialize"]
+           "l1_l2", "l2", "orthogonal_regularizer", "serialize", "validate_float_arg"]

@@ -81,6 +81,12 @@ class Variable:
     def size(self) -> int:
         return int(self._value.size)
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        # NumPy functions (and regularizers, as in Keras) take a Variable for its value.
+        if copy:
+            return self._value.astype(dtype or self._value.dtype, copy=True)
+        return self._value if dtype is None else self._value.astype(dtype, copy=False)
+
     def numpy(self) -> np.ndarray:
         """A copy of the current value."""
         return self._value.copy()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import bisect
 import math
 
+import numpy as np
+
 from .. import serialization
 
 KIND = "schedule"
@@ -30,6 +32,15 @@ class LearningRateSchedule:
         return f"<{type(self).__name__} {self.get_config()}>"
 
 
+def _step(step) -> float:
+    """The step as a float: a number, a 0-d array or a Variable holding one (Keras passes its
+    iterations variable)."""
+    arr = np.asarray(step)
+    if arr.shape != () or arr.dtype.kind not in "biuf":
+        raise TypeError(f"a learning rate schedule takes a scalar step, got {step!r}")
+    return float(arr)
+
+
 def _positive(value, what: str):
     if not value > 0:
         raise ValueError(f"{what} must be > 0, got {value}")
@@ -50,7 +61,7 @@ class ExponentialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step) -> float:
-        p = float(step) / self.decay_steps
+        p = _step(step) / self.decay_steps
         if self.staircase:
             p = math.floor(p)
         return self.initial_learning_rate * self.decay_rate ** p
@@ -79,7 +90,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step) -> float:
-        return self.values[bisect.bisect_left(self.boundaries, step)]
+        return self.values[bisect.bisect_left(self.boundaries, _step(step))]
 
     def get_config(self) -> dict:
         return {"boundaries": list(self.boundaries), "values": list(self.values), "name": self.name}
@@ -101,7 +112,7 @@ class PolynomialDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step) -> float:
-        step = float(step)
+        step = _step(step)
         decay_steps = float(self.decay_steps)
         if self.cycle:
             decay_steps *= 1.0 if step == 0 else math.ceil(step / self.decay_steps)
@@ -130,7 +141,7 @@ class InverseTimeDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step) -> float:
-        p = float(step) / self.decay_steps
+        p = _step(step) / self.decay_steps
         if self.staircase:
             p = math.floor(p)
         return self.initial_learning_rate / (1.0 + self.decay_rate * p)
@@ -166,7 +177,7 @@ class CosineDecay(LearningRateSchedule):
         return start * ((1.0 - self.alpha) * cosine + self.alpha)
 
     def __call__(self, step) -> float:
-        step = float(step)
+        step = _step(step)
         if self.warmup_target is None:
             return self._decay(min(step, self.decay_steps), self.initial_learning_rate)
         step = min(step, self.decay_steps + self.warmup_steps)
@@ -197,7 +208,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step) -> float:
-        frac = float(step) / self.first_decay_steps
+        frac = _step(step) / self.first_decay_steps
         if self.t_mul == 1.0:
             i_restart = math.floor(frac)
             frac -= i_restart

@@ -170,6 +170,52 @@ def test_first_steps_match_formula(case, flat):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+# Which entry of the reference's state each slot of the optimizer holds.
+SLOT_TO_REF = {
+    "SGD": {"momentum": "m"}, "Adagrad": {"accumulator": "a"},
+    "Adadelta": {"accumulated_grad": "eg", "accumulated_delta_var": "ex"},
+    "RMSprop": {"velocity": "v", "momentum": "m", "average_gradient": "a"},
+    "Adam": {"momentum": "m", "velocity": "v", "velocity_hat": "vh"},
+    "Adamax": {"momentum": "m", "norm": "u"}, "Nadam": {"momentum": "m", "velocity": "v"},
+    "RAdam": {"momentum": "m", "velocity": "v"}, "AdaBelief": {"momentum": "m", "belief": "s"},
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_every_slot_matches_the_reference_state(case):
+    # Not only the weights: each state array the optimizer keeps (and its iteration count)
+    # equals the reference's after every step, and get_state exposes exactly those.
+    cls, ref, hp, wd = case
+    rng = np.random.default_rng(5)
+    weights = [rng.normal(size=s) for s in SHAPES]
+    opt = cls(learning_rate=0.05, weight_decay=wd, **hp)
+    vs = [Variable(w.copy(), name=f"w{i}") for i, w in enumerate(weights)]
+    ref_w = [w.copy() for w in weights]
+    ref_states = [{} for _ in weights]
+    mapping = SLOT_TO_REF[cls.__name__]
+    for t in range(1, 6):
+        grads = [rng.normal(size=s) for s in SHAPES]
+        opt.apply_gradients(zip(grads, vs))
+        for i, g in enumerate(grads):
+            if wd:
+                ref_w[i] = ref_w[i] - ref_w[i] * wd * 0.05
+            ref_w[i] = ref(ref_w[i], g, ref_states[i], t, 0.05, **hp)
+        assert opt.iterations == t
+        state = opt.get_state()
+        assert int(state["iterations"]) == t
+        slot_keys = {k for k in state if k.startswith("slot/")}
+        expected_keys = {f"slot/{i}/{name}" for i in range(len(vs)) for name in mapping
+                         if mapping[name] in ref_states[i]}
+        assert slot_keys == expected_keys
+        for i, v in enumerate(vs):
+            np.testing.assert_allclose(v.value, ref_w[i], rtol=1e-12, atol=1e-14)
+            for name, key in mapping.items():
+                if key in ref_states[i]:
+                    np.testing.assert_allclose(opt.slot(v, name), ref_states[i][key],
+                                               rtol=1e-12, atol=1e-14)
+                    np.testing.assert_array_equal(state[f"slot/{i}/{name}"], opt.slot(v, name))
+
+
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_float32_stays_float32_and_tracks_float64(case):
     cls, ref, hp, wd = case
@@ -318,6 +364,14 @@ def test_state_round_trip_resumes_exactly(case):
         opt2.apply_gradients([(g, v2)])
     assert np.array_equal(v.value, v2.value)
     assert opt2.iterations == 7
+    # Every piece of state agrees after the resume, not only the weights.
+    resumed, straight = opt2.get_state(), opt.get_state()
+    assert resumed.keys() == straight.keys()
+    for key in straight:
+        np.testing.assert_array_equal(resumed[key], straight[key])
+    if cls is not optimizers.LBFGS:
+        for a, b in zip(opt2.variables, opt.variables):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_state_errors():

@@ -1,5 +1,5 @@
-"""Small array utilities of the Keras API (``to_categorical``, ``normalize``) and ``image_grid``,
-which tiles a batch of images into one array for saving or display."""
+"""Small array utilities of the Keras API (``to_categorical``, ``normalize``), ``image_grid``,
+which tiles a batch of images into one array for saving or display, and ``PyDataset``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import math
 import numpy as np
 
 from .errors import ShapeError
+from .trainers.data_adapters.py_dataset import PyDataset
 
-__all__ = ["image_grid", "normalize", "to_categorical"]
+__all__ = ["PyDataset", "image_grid", "normalize", "to_categorical"]
 
 
 def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:

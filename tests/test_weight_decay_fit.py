@@ -194,3 +194,31 @@ def test_train_on_batch_keeps_excluded_biases():
         model.train_on_batch(x, y)
         np.testing.assert_allclose(kernel.value, np.full((3, 1), 0.95 ** step), rtol=1e-6)
         np.testing.assert_allclose(bias.value, [0.5], rtol=0, atol=1e-6)   # decayed: 0.475
+
+
+def test_fit_applies_each_constraint_once_per_step_and_clips_per_weight():
+    # Through model.fit: the trainer hands the optimizer the packed Variables, and the optimizer
+    # alone applies the constraints, once per step, after the update.
+    calls = []
+
+    def shrink(w):
+        calls.append(w.shape)
+        return w * 0.5
+
+    model = nncore.Sequential([nncore.layers.Input((3,)),
+                               nncore.layers.Dense(2, kernel_constraint=shrink),
+                               nncore.layers.Dense(1)])
+    model.compile(optimizer=optimizers.SGD(learning_rate=0.01, clipnorm=1.0), loss="mse")
+    kernel = model.trainable_weights[0]
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32)
+    model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    assert calls == [(3, 2)] * 4
+    # With a zero learning rate the step leaves the kernel as it was, so one application of the
+    # constraint halves it exactly (two would leave a quarter).
+    model.optimizer.learning_rate = 0.0
+    before = kernel.numpy()
+    model.train_on_batch(x[:4], y[:4])
+    assert len(calls) == 5
+    np.testing.assert_array_equal(kernel.value, before * 0.5)

@@ -379,3 +379,119 @@ def test_exclude_from_weight_decay_after_build_raises():
     opt.build([V([1.0])])
     with pytest.raises(ValueError, match="before the optimizer is built"):
         opt.exclude_from_weight_decay(var_names=["bias"])
+
+
+# ----------------------------------------------------------------------------- EMA
+def test_ema():
+    # keras/src/optimizers/optimizer_test.py::OptimizerTest::test_ema
+    v = V([[3.0, 4.0], [5.0, 6.0]])
+    grads = np.ones((2, 2), np.float32)
+    opt = optimizers.SGD(learning_rate=1.0, use_ema=True, ema_momentum=0.9,
+                         ema_overwrite_frequency=3)
+    opt.apply_gradients([(grads, v)])
+    np.testing.assert_allclose(v.value, [[2.0, 3.0], [4.0, 5.0]])
+    np.testing.assert_allclose(opt._model_variables_moving_average[0], [[2.0, 3.0], [4.0, 5.0]])
+    opt.apply_gradients([(grads, v)])
+    np.testing.assert_allclose(v.value, [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(opt._model_variables_moving_average[0], [[1.9, 2.9], [3.9, 4.9]],
+                               rtol=1e-6)
+    opt.apply_gradients([(grads, v)])
+    np.testing.assert_allclose(v.value, [[1.71, 2.71], [3.71, 4.71]], rtol=1e-6)
+    np.testing.assert_allclose(opt._model_variables_moving_average[0],
+                               [[1.71, 2.71], [3.71, 4.71]], rtol=1e-6)
+
+
+def test_adam_ema():
+    # keras/src/optimizers/adam_test.py::AdamTest::test_ema (the optimizer part)
+    opt = optimizers.Adam(learning_rate=1.0, use_ema=True, ema_momentum=0.9)
+    var = V([1.0, 2.0])
+    grads = np.array([0.1, 0.2], np.float32)
+    opt.apply_gradients([(grads, var)])
+    v1 = var.numpy()
+    np.testing.assert_allclose(opt._model_variables_moving_average[0], v1)
+    opt.apply_gradients([(grads, var)])
+    v2 = var.numpy()
+    expected = 0.9 * v1 + 0.1 * v2
+    np.testing.assert_allclose(opt._model_variables_moving_average[0], expected, rtol=1e-6)
+    opt.finalize_variable_values([var])
+    np.testing.assert_allclose(var.value, expected, rtol=1e-6)
+
+
+def test_adam_ema_overwrite_frequency():
+    # keras/src/optimizers/adam_test.py::AdamTest::test_ema_overwrite_frequency
+    opt = optimizers.Adam(learning_rate=1.0, use_ema=True, ema_momentum=0.9,
+                          ema_overwrite_frequency=2)
+    plain = optimizers.Adam(learning_rate=1.0)
+    var, var_plain = V([1.0, 2.0]), V([1.0, 2.0])
+    grads = np.array([0.1, 0.2], np.float32)
+    opt.apply_gradients([(grads, var)])
+    plain.apply_gradients([(grads, var_plain)])
+    v1 = var_plain.numpy()
+    np.testing.assert_allclose(var.value, v1)
+    opt.apply_gradients([(grads, var)])
+    plain.apply_gradients([(grads, var_plain)])
+    expected = 0.9 * v1 + 0.1 * var_plain.numpy()
+    np.testing.assert_allclose(var.value, expected, rtol=1e-6)
+    np.testing.assert_allclose(opt._model_variables_moving_average[0], expected, rtol=1e-6)
+
+
+def test_ema_state_matches_a_numpy_reference_and_resumes():
+    # The average is a state like any slot: checked against NumPy after each step, first in
+    # Keras' variables order, and restored by get_state/set_state.
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=(3, 2))
+    grads = [rng.normal(size=(3, 2)) for _ in range(6)]
+    v = Variable(w0.copy(), name="w")
+    opt = optimizers.SGD(learning_rate=0.1, momentum=0.5, use_ema=True, ema_momentum=0.8)
+    w, m, avg = w0.copy(), np.zeros_like(w0), None
+    for t, g in enumerate(grads[:4]):
+        opt.apply_gradients([(g, v)])
+        m = 0.5 * m - 0.1 * g
+        w = w + m
+        avg = w.copy() if t == 0 else 0.8 * avg + 0.2 * w
+        np.testing.assert_allclose(v.value, w, rtol=1e-12)
+        np.testing.assert_allclose(opt.slot(v, "average"), avg, rtol=1e-12)
+        np.testing.assert_allclose(opt.slot(v, "momentum"), m, rtol=1e-12)
+    assert [a.shape for a in opt.variables] == [(), (), (3, 2), (3, 2)]
+    np.testing.assert_array_equal(opt.variables[2], opt.slot(v, "average"))
+    state, saved = opt.get_state(), v.numpy()
+    assert "slot/0/average" in state
+    for g in grads[4:]:
+        opt.apply_gradients([(g, v)])
+    v2 = Variable(saved, name="w")
+    opt2 = optimizers.SGD(learning_rate=0.1, momentum=0.5, use_ema=True, ema_momentum=0.8)
+    opt2.set_state(state)
+    for g in grads[4:]:
+        opt2.apply_gradients([(g, v2)])
+    np.testing.assert_array_equal(v2.value, v.value)
+    np.testing.assert_array_equal(opt2.slot(v2, "average"), opt.slot(v, "average"))
+    config = opt.get_config()
+    assert (config["use_ema"], config["ema_momentum"]) == (True, 0.8)
+    assert optimizers.SGD.from_config(config).use_ema
+
+
+def test_ema_finalize_on_packed_weights():
+    # A model's weights packed into one buffer: finalize_variable_values on the weights
+    # themselves writes each one's part of the buffer's average.
+    a = Variable(np.ones((2, 2)), name="a")
+    b = Variable(np.full(3, 2.0), name="b")
+    flat = Variable(np.concatenate([a.value.ravel(), b.value]), name="flat")
+    opt = optimizers.SGD(learning_rate=1.0, use_ema=True, ema_momentum=0.5)
+    opt.set_variable_segments(flat, [a, b])
+    opt.apply_gradients([(np.ones(7), flat)])
+    opt.apply_gradients([(np.ones(7), flat)])
+    avg = opt.slot(flat, "average")
+    np.testing.assert_allclose(avg, 0.5 * (np.r_[np.ones(4), np.full(3, 2.0)] - 1)
+                               + 0.5 * (np.r_[np.ones(4), np.full(3, 2.0)] - 2))
+    opt.finalize_variable_values([a, b])
+    np.testing.assert_array_equal(a.value, avg[:4].reshape(2, 2))
+    np.testing.assert_array_equal(b.value, avg[4:])
+    with pytest.raises(ValueError, match="not one this optimizer updates"):
+        opt.finalize_variable_values([Variable(np.zeros(1), name="stranger")])
+
+
+def test_ema_arguments_are_checked():
+    with pytest.raises(ValueError, match="ema_momentum"):
+        optimizers.SGD(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(ValueError, match="ema_overwrite_frequency"):
+        optimizers.SGD(use_ema=True, ema_overwrite_frequency=0)

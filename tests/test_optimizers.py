@@ -547,8 +547,10 @@ def test_keras_config_keys_are_accepted():
                                        "ema_momentum": 0.99, "loss_scale_factor": None,
                                        "gradient_accumulation_steps": None})
     assert opt.learning_rate == 0.001
-    with pytest.raises(NotImplementedError, match="use_ema"):
-        optimizers.Adam(use_ema=True)
+    with pytest.raises(NotImplementedError, match="gradient_accumulation_steps"):
+        optimizers.Adam(gradient_accumulation_steps=2)
+    with pytest.raises(NotImplementedError, match="loss_scale_factor"):
+        optimizers.Adam(loss_scale_factor=1024.0)
 
 
 # ----------------------------------------------------------------------------- end to end

@@ -15,8 +15,8 @@ from .. import _reductions, backend
 from ..errors import ShapeError
 from . import schedules
 
-_KERAS_DEFAULTS = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                   "loss_scale_factor": None, "gradient_accumulation_steps": None}
+# Keras arguments nncore does not implement: accepted only at their defaults.
+_KERAS_DEFAULTS = {"loss_scale_factor": None, "gradient_accumulation_steps": None}
 
 
 def _optional_positive(value, what: str):
@@ -50,7 +50,8 @@ class Optimizer:
     """
 
     def __init__(self, learning_rate=0.001, *, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, **kwargs: Any):
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, name=None, **kwargs: Any):
         for key, default in _KERAS_DEFAULTS.items():
             value = kwargs.pop(key, default)
             if value != default:
@@ -71,6 +72,20 @@ class Optimizer:
         self.clipnorm = _optional_positive(clipnorm, "clipnorm")
         self.clipvalue = _optional_positive(clipvalue, "clipvalue")
         self.global_clipnorm = _optional_positive(global_clipnorm, "global_clipnorm")
+        self.use_ema = bool(use_ema)
+        if use_ema:
+            if not 0.0 <= ema_momentum <= 1.0:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: "
+                                 f"ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency is not None and (
+                    isinstance(ema_overwrite_frequency, bool)
+                    or not isinstance(ema_overwrite_frequency, (int, np.integer))
+                    or ema_overwrite_frequency < 1):
+                raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
+        self.ema_momentum = float(ema_momentum)
+        self.ema_overwrite_frequency = (None if ema_overwrite_frequency is None
+                                        else int(ema_overwrite_frequency))
         self._learning_rate = self._standardize_learning_rate(learning_rate)
         self.iterations = 0
         self.built = False
@@ -132,6 +147,9 @@ class Optimizer:
         self._scratch = {}
         self._clip_buffers = {}
         self.built = True
+        if self.use_ema:
+            for v in variables:
+                self.add_slot(v, "average")
 
     def add_slot(self, variable, name: str, *, shape=None, fill: float = 0.0, dtype=None) -> np.ndarray:
         """A state array of the optimizer for ``variable`` (saved by ``get_state``)."""
@@ -156,9 +174,13 @@ class Optimizer:
     _slot_groups: tuple | None = None
 
     def _ordered_slots(self) -> list[np.ndarray]:
+        # The moving averages come first: Keras' base build creates them before the subclass's.
+        out = [self._slots[id(v)]["average"] for v in self._variables
+               if "average" in self._slots[id(v)]]
         if self._slot_groups is None:
-            return [arr for v in self._variables for arr in self._slots[id(v)].values()]
-        out = []
+            out += [arr for v in self._variables for name, arr in self._slots[id(v)].items()
+                    if name != "average"]
+            return out
         for group in self._slot_groups:
             for v in self._variables:
                 slots = self._slots[id(v)]
@@ -385,9 +407,52 @@ class Optimizer:
                     np.multiply(view, keep, out=view)
         for g, v in zip(grads, variables):
             self.update_step(g, v, lr)
+        if self.use_ema:
+            self._update_moving_averages()
         for v in variables:
             self._apply_constraints(v)
         self.iterations += 1
+
+    # ---------------------------------------------------------------- moving average (EMA)
+    def _update_moving_averages(self) -> None:
+        # The first step starts each average at the updated weights (momentum 0), as Keras does.
+        momentum = self.ema_momentum if self.iterations != 0 else 0.0
+        for v in self._variables:
+            avg = self._slots[id(v)]["average"]
+            avg *= momentum
+            avg += (1.0 - momentum) * v.value
+        freq = self.ema_overwrite_frequency
+        if freq and (self.iterations + 1) % freq == 0:
+            for v in self._variables:
+                np.copyto(v.value, self._slots[id(v)]["average"])
+
+    @property
+    def _model_variables_moving_average(self) -> list[np.ndarray]:
+        """The moving averages, in the order of the built variables (Keras' attribute)."""
+        if not self.use_ema:
+            return []
+        return [self._slots[id(v)]["average"] for v in self._variables]
+
+    def finalize_variable_values(self, var_list) -> None:
+        """With ``use_ema``, overwrites each variable with its moving average (Keras; fit calls
+        it at the end of training). A weight packed into a buffer the optimizer knows through
+        ``set_variable_segments`` gets its part of that buffer's average."""
+        if not self.use_ema or not self.built:
+            return
+        for var in var_list:
+            if id(var) in self._index:
+                var.assign(self._slots[id(var)]["average"])
+                continue
+            for flat_id, segs in self._segment_vars.items():
+                hit = next((s for s in segs if s[2] is var), None)
+                if hit is not None and flat_id in self._slots:
+                    start, size, _ = hit
+                    avg = self._slots[flat_id]["average"].reshape(-1)[start:start + size]
+                    var.assign(avg.reshape(var.shape))
+                    break
+            else:
+                raise ValueError(f"finalize_variable_values: variable '{getattr(var, 'name', var)}' "
+                                 "is not one this optimizer updates")
 
     # ---------------------------------------------------------------- clipping
     def _clip_buffer(self, variable, g) -> np.ndarray:
@@ -484,7 +549,10 @@ class Optimizer:
             lr = schedules.serialize(lr)
         return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                 "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
-                "clipvalue": self.clipvalue}
+                "clipvalue": self.clipvalue, "use_ema": self.use_ema,
+                "ema_momentum": self.ema_momentum,
+                "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                "loss_scale_factor": None, "gradient_accumulation_steps": None}
 
     @classmethod
     def from_config(cls, config: dict):

@@ -442,3 +442,180 @@ def test_bad_arguments():
         activations.relu(x, max_value="6")
     with pytest.raises(ValueError, match="negative_slope"):
         activations.relu(x, negative_slope=float("nan"))
+
+
+# ---------------------------------------------------------------- Keras' other activations
+def _ref_sparse_sigmoid(x):
+    return np.where(x <= -1, 0, np.where(x >= 1, 1, 0.5 * (x + 1)))
+
+
+def _ref_log_sigmoid(x):
+    return -1 * _ref_softplus(-x)
+
+
+def _ref_hard_silu(x):
+    return x * np.minimum(np.maximum(0.0, x + 3.0), 6.0) * (1.0 / 6.0)
+
+
+def test_sparse_sigmoid(rs):
+    # keras/src/activations/activations_test.py::ActivationsTest::test_sparse_sigmoid
+    x = rs.uniform(0, 1, (2, 5))
+    close(activations.sparse_sigmoid(x[np.newaxis, :])[0], _ref_sparse_sigmoid(x), rtol=1e-5)
+    for shape, lo, hi in ((5, -10, 10), ((3, 3, 3), -10, 10), ((2, 5), 10, 100), ((2, 5), -100, -10)):
+        x = rs.uniform(lo, hi, shape)
+        close(activations.sparse_sigmoid(x), _ref_sparse_sigmoid(x), rtol=1e-5)
+
+
+def test_log_sigmoid(rs):
+    # keras/src/activations/activations_test.py::ActivationsTest::test_log_sigmoid
+    x = rs.uniform(0, 1, (2, 5))
+    close(activations.log_sigmoid(x[np.newaxis, :])[0], _ref_log_sigmoid(x), rtol=1e-5)
+    for shape, lo, hi in ((5, -10, 10), ((3, 3, 3), -10, 10), ((2, 5), 10, 100), ((2, 5), -100, -10)):
+        x = rs.uniform(lo, hi, shape)
+        close(activations.log_sigmoid(x), _ref_log_sigmoid(x), rtol=1e-5)
+
+
+def test_hard_silu(rs):
+    # keras/src/activations/activations_test.py::ActivationsTest::test_hard_silu
+    x = rs.uniform(-3, 3, (2, 5)).astype("float32")
+    close(activations.hard_silu(x[np.newaxis, :])[0], _ref_hard_silu(x), rtol=1e-5)
+    for shape in (5, (3, 3, 3)):
+        x = rs.uniform(-10, 10, shape).astype("float32")
+        close(activations.hard_silu(x), _ref_hard_silu(x), rtol=1e-5)
+    x = rs.uniform(5, 10, (2, 5)).astype("float32")
+    close(activations.hard_silu(x), x, rtol=1e-5)
+    x = rs.uniform(-10, -5, (2, 5)).astype("float32")
+    close(activations.hard_silu(x), np.zeros_like(x), rtol=1e-5)
+
+
+def test_celu(rs):
+    # keras/src/activations/activations_test.py::ActivationsTest::test_celu
+    def celu(x, alpha=1.0):
+        return np.maximum(x, 0.0) + alpha * np.expm1(np.minimum(x, 0.0) / alpha)
+
+    x = rs.random_sample((2, 5))
+    close(activations.celu(x[np.newaxis, :])[0], celu(x), rtol=1e-5)
+    x = rs.random_sample((2, 5))
+    close(activations.celu(x[np.newaxis, :], alpha=0.5)[0], celu(x, alpha=0.5), rtol=1e-5)
+
+
+def test_glu(rs):
+    # keras/src/activations/activations_test.py::ActivationsTest::test_glu
+    def glu(x, axis=-1):
+        x1, x2 = np.split(x, 2, axis)
+        return x1 * (1 / (1 + np.exp(-x2)))
+
+    x = rs.random_sample((2, 4))
+    close(activations.glu(x[np.newaxis, :])[0], glu(x), rtol=1e-5)
+    x = rs.random_sample((2, 4))
+    close(activations.glu(x[np.newaxis, :], axis=-2)[0], glu(x, axis=-2), rtol=1e-5)
+    with pytest.raises(ValueError, match="odd size 3"):
+        activations.glu(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("name,ref", [
+    # keras/src/activations/activations_test.py::ActivationsTest::test_tanh_shrink
+    ("tanh_shrink", lambda x: x - np.tanh(x)),
+    # ...::test_hard_tanh
+    ("hard_tanh", lambda x: np.clip(x, -1.0, 1.0)),
+    # ...::test_hard_shrink
+    ("hard_shrink", lambda x: np.where(np.abs(x) > 0.5, x, 0.0)),
+    # ...::test_squareplus
+    ("squareplus", lambda x: (x + np.sqrt(x**2 + 4)) / 2),
+    # ...::test_soft_shrink
+    ("soft_shrink", lambda x: np.where(x > 0.5, x - 0.5, np.where(x < -0.5, x + 0.5, 0.0))),
+    # ...::test_sparse_plus
+    ("sparse_plus", lambda x: np.where(x <= -1, np.zeros_like(x),
+                                       np.where(x < 1, (1 / 4) * (x + 1) ** 2, x))),
+])
+def test_shrinks_and_pluses(name, ref, rs):
+    x = rs.random_sample((2, 5))
+    close(getattr(activations, name)(x[np.newaxis, :])[0], ref(x), rtol=1e-5)
+
+
+def test_threshold(rs):
+    # keras/src/activations/activations_test.py::ActivationsTest::test_threshold
+    x = rs.random_sample((2, 5))
+    close(activations.threshold(x[np.newaxis, :], 0, 0)[0], np.where(x > 0, x, np.array(0, x.dtype)),
+          rtol=1e-5)
+
+
+def test_mish(rs):
+    # keras/src/activations/activations_test.py::ActivationsTest::test_mish
+    x = rs.random_sample((2, 5))
+    close(activations.mish(x[np.newaxis, :])[0], x * np.tanh(_ref_softplus(x)), rtol=1e-5)
+    x = rs.uniform(-10, 10, (2, 5))
+    close(activations.mish(x[np.newaxis, :])[0], x * np.tanh(_ref_softplus(x)), rtol=1e-5)
+    for shape, lo, hi in ((5, -10, 10), ((3, 3, 3), -10, 10), ((2, 5), 0, 10), ((2, 5), -10, 0),
+                          ((2, 5), -1e-7, 1e-7), ((2, 5), 1e4, 1e5)):
+        x = rs.uniform(lo, hi, shape)
+        with np.errstate(over="ignore"):
+            expected = x * np.tanh(_ref_softplus(x))
+        close(activations.mish(x), expected, rtol=1e-5)
+
+
+def test_sparsemax():
+    # keras/src/activations/activations_test.py::ActivationsTest::test_sparsemax
+    x_1d = np.linspace(1, 12, num=12)
+    expected = np.zeros_like(x_1d)
+    expected[-1] = 1.0
+    close(activations.sparsemax(x_1d), expected)
+    x_2d = np.linspace(1, 12, num=12).reshape(-1, 2)
+    expected = np.zeros_like(x_2d)
+    expected[:, -1] = 1.0
+    close(activations.sparsemax(x_2d), expected)
+    x_3d = np.linspace(1, 12, num=12).reshape(-1, 1, 3)
+    expected = np.zeros_like(x_3d)
+    expected[:, :, -1] = 1.0
+    close(activations.sparsemax(x_3d), expected)
+    expected = np.zeros_like(x_2d)
+    expected[-1, :] = 1.0
+    close(activations.sparsemax(x_2d, axis=-2), expected)
+    close(activations.sparsemax(x_3d, axis=-2), np.ones_like(x_3d))
+    expected = np.zeros_like(x_3d)
+    expected[-1, :, :] = 1.0
+    close(activations.sparsemax(x_3d, axis=-3), expected)
+    x_4d = np.linspace(1, 12, num=12).reshape(-1, 1, 1, 2)
+    close(activations.sparsemax(x_4d, axis=-3), np.ones_like(x_4d))
+
+
+@pytest.mark.parametrize("name,params", [
+    ("celu", {}), ("celu", {"alpha": 0.5}), ("tanh_shrink", {}), ("hard_tanh", {}),
+    ("hard_shrink", {}), ("soft_shrink", {"threshold": 0.3}),
+    ("threshold", {"threshold": 0.2, "default_value": -1.0}), ("squareplus", {"b": 2}),
+    ("sparse_plus", {}), ("sparse_sigmoid", {}), ("log_sigmoid", {}), ("hard_silu", {}),
+    ("hard_swish", {}), ("mish", {}), ("sparsemax", {})])
+def test_numpy_activations_backward_matches_central_differences(name, params):
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-4, 4, (3, 5))
+    for kink in (-3.0, -1.0, -0.5, -0.3, 0.0, 0.2, 0.3, 0.5, 1.0, 3.0):
+        x[np.abs(x - kink) < 1e-3] += 0.01
+    g = rng.normal(size=x.shape)
+    act = activations.get({"name": name, **params})
+    fn = getattr(activations, name)
+    y = act.forward(x)
+    close(y, fn(x, **params), rtol=0, atol=0)
+    close(act.backward(g, x, y), _central_difference(lambda z: fn(z, **params), x, g),
+          rtol=1e-5, atol=1e-7)
+    assert activations.get(fn).name == act.name
+
+
+def test_layers_train_with_a_numpy_activation():
+    import nncore
+    model = nncore.Sequential([nncore.layers.Input((4,)), nncore.layers.Dense(8, activation="mish"),
+                               nncore.layers.Dense(1, activation=activations.hard_tanh)])
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    y = np.tanh(x[:, :1]).astype(np.float32)
+    first = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, epochs=30, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < first
+
+
+def test_names_list_every_activation():
+    assert set(activations.NAMES).isdisjoint(activations.NUMPY_NAMES)
+    assert {"relu", "softmax", "gelu"} <= set(activations.NAMES)
+    assert {"mish", "celu", "sparsemax", "hard_silu"} <= set(activations.NUMPY_NAMES)
+    for name in activations.NAMES + activations.NUMPY_NAMES:
+        assert activations.get(name) is not None

@@ -166,6 +166,140 @@ def _log_softmax():
     return ActivationFn("log_softmax", _log_softmax_forward, _log_softmax_backward, needs="y")
 
 
+# -- activations computed with NumPy (Keras 3 definitions), each with its derivative ------------
+# At a kink the derivative is that of the region right of it, as relu_backward does.
+def _softplus_np(x):
+    return np.logaddexp(x.dtype.type(0), x)
+
+
+def _sigmoid_np(x):
+    return ops.sigmoid(np.ascontiguousarray(x))
+
+
+def _celu(x, alpha=1.0):
+    return np.maximum(x, 0) + x.dtype.type(alpha) * np.expm1(np.minimum(x, 0) / x.dtype.type(alpha))
+
+
+def _celu_backward(g, x, alpha=1.0):
+    return g * np.where(x > 0, x.dtype.type(1), np.exp(np.minimum(x, 0) / x.dtype.type(alpha)))
+
+
+def _tanh_shrink(x):
+    return x - np.tanh(x)
+
+
+def _tanh_shrink_backward(g, x):
+    return g * np.tanh(x) ** 2
+
+
+def _hard_tanh(x):
+    return np.clip(x, x.dtype.type(-1), x.dtype.type(1))
+
+
+def _hard_tanh_backward(g, x):
+    return g * ((x > -1) & (x < 1))
+
+
+def _hard_shrink(x, threshold=0.5):
+    return np.where(np.abs(x) > threshold, x, x.dtype.type(0))
+
+
+def _hard_shrink_backward(g, x, threshold=0.5):
+    return g * (np.abs(x) > threshold)
+
+
+def _soft_shrink(x, threshold=0.5):
+    t = x.dtype.type(threshold)
+    return np.where(x > t, x - t, np.where(x < -t, x + t, x.dtype.type(0)))
+
+
+def _threshold(x, threshold, default_value):
+    return np.where(x > threshold, x, x.dtype.type(default_value))
+
+
+def _threshold_backward(g, x, threshold, default_value):
+    return g * (x > threshold)
+
+
+def _squareplus(x, b=4):
+    return (x + np.sqrt(x * x + x.dtype.type(b))) / 2
+
+
+def _squareplus_backward(g, x, b=4):
+    return g * (1 + x / np.sqrt(x * x + x.dtype.type(b))) / 2
+
+
+def _sparse_plus(x):
+    return np.where(x <= -1, x.dtype.type(0), np.where(x < 1, (x + 1) ** 2 / 4, x))
+
+
+def _sparse_plus_backward(g, x):
+    return g * np.where(x <= -1, x.dtype.type(0), np.where(x < 1, (x + 1) / 2, x.dtype.type(1)))
+
+
+def _sparse_sigmoid(x):
+    return np.where(x <= -1, x.dtype.type(0), np.where(x >= 1, x.dtype.type(1), (x + 1) / 2))
+
+
+def _sparse_sigmoid_backward(g, x):
+    return g * np.where((x > -1) & (x < 1), x.dtype.type(0.5), x.dtype.type(0))
+
+
+def _log_sigmoid(x):
+    return -_softplus_np(-x)
+
+
+def _log_sigmoid_backward(g, x):
+    return g * _sigmoid_np(-x)
+
+
+def _hard_silu(x):
+    return x * np.clip(x + 3, 0, 6) / 6
+
+
+def _hard_silu_backward(g, x):
+    return g * np.where(x < -3, x.dtype.type(0), np.where(x > 3, x.dtype.type(1), (2 * x + 3) / 6))
+
+
+def _mish(x):
+    return x * np.tanh(_softplus_np(x))
+
+
+def _mish_backward(g, x):
+    t = np.tanh(_softplus_np(x))
+    return g * (t + x * (1 - t * t) * _sigmoid_np(x))
+
+
+def _sparsemax_last(z):
+    """Euclidean projection of each row of ``z`` (last axis) onto the probability simplex."""
+    srt = -np.sort(-z, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+    cumsum = np.cumsum(srt, axis=-1)
+    support = 1 + k * srt > cumsum
+    k_z = support.sum(axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cumsum, k_z - 1, axis=-1) - 1) / k_z.astype(z.dtype)
+    return np.maximum(z - tau, 0)
+
+
+def _sparsemax(x, axis=-1):
+    return np.moveaxis(_sparsemax_last(np.moveaxis(x, axis, -1)), -1, axis)
+
+
+def _sparsemax_backward(g, y, axis=-1):
+    # On the support the Jacobian is I - 1 1^T / |S|: subtract the mean of g over the support.
+    g, y = np.moveaxis(g, axis, -1), np.moveaxis(y, axis, -1)
+    on = (y > 0).astype(y.dtype)
+    mean = (g * on).sum(axis=-1, keepdims=True) / on.sum(axis=-1, keepdims=True)
+    return np.moveaxis(on * (g - mean), -1, axis)
+
+
+def _numpy_act(name, fwd, bwd, needs="x"):
+    def factory():
+        return ActivationFn(name, fwd, bwd, needs=needs)
+    factory.numpy_computed = True
+    return factory
+
+
 _FACTORIES: dict[str, Callable[[], ActivationFn]] = {
     "relu": lambda: ActivationFn("relu", _relu_forward, _relu_backward, needs="x"),
     "relu6": lambda: _from_input("relu6"),
@@ -185,9 +319,26 @@ _FACTORIES: dict[str, Callable[[], ActivationFn]] = {
     "log_softmax": _log_softmax,
     "heaviside": lambda: _from_input("heaviside"),
     "step": lambda: _from_input("heaviside"),
+    "celu": _numpy_act("celu", _celu, _celu_backward),
+    "tanh_shrink": _numpy_act("tanh_shrink", _tanh_shrink, _tanh_shrink_backward),
+    "hard_tanh": _numpy_act("hard_tanh", _hard_tanh, _hard_tanh_backward),
+    "hard_shrink": _numpy_act("hard_shrink", _hard_shrink, _hard_shrink_backward),
+    "soft_shrink": _numpy_act("soft_shrink", _soft_shrink, _hard_shrink_backward),
+    "threshold": _numpy_act("threshold", _threshold, _threshold_backward),
+    "squareplus": _numpy_act("squareplus", _squareplus, _squareplus_backward),
+    "sparse_plus": _numpy_act("sparse_plus", _sparse_plus, _sparse_plus_backward),
+    "sparse_sigmoid": _numpy_act("sparse_sigmoid", _sparse_sigmoid, _sparse_sigmoid_backward),
+    "log_sigmoid": _numpy_act("log_sigmoid", _log_sigmoid, _log_sigmoid_backward),
+    "hard_silu": _numpy_act("hard_silu", _hard_silu, _hard_silu_backward),
+    "hard_swish": _numpy_act("hard_silu", _hard_silu, _hard_silu_backward),
+    "mish": _numpy_act("mish", _mish, _mish_backward),
+    "sparsemax": _numpy_act("sparsemax", _sparsemax, _sparsemax_backward, needs="y"),
 }
 
-NAMES = tuple(sorted(_FACTORIES))
+#: Activations with compiled kernels (forward and backward in nncore's C++ core).
+NAMES = tuple(sorted(k for k, f in _FACTORIES.items() if not getattr(f, "numpy_computed", False)))
+#: Keras' other activations, computed with NumPy (forward and derivative written out here).
+NUMPY_NAMES = tuple(sorted(k for k, f in _FACTORIES.items() if getattr(f, "numpy_computed", False)))
 
 
 def get(identifier) -> ActivationFn | None:
@@ -214,7 +365,8 @@ def get(identifier) -> ActivationFn | None:
             return None
         if key not in _FACTORIES:
             raise ValueError(
-                f"unknown activation '{identifier}'; known: linear, {', '.join(NAMES)}"
+                f"unknown activation '{identifier}'; known: linear, "
+                f"{', '.join(sorted(NAMES + NUMPY_NAMES))}"
             )
         return _FACTORIES[key]()
     raise ValueError(
@@ -305,6 +457,74 @@ def log_softmax(x, axis=-1):
     return _log_softmax_forward(_float_array(x), axis)
 
 
+def celu(x, alpha=1.0):
+    return _celu(_float_array(x), alpha)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: the first half of ``x`` along ``axis`` times the sigmoid of the second
+    (the output has half the size along ``axis``, so it is a function, not a layer activation)."""
+    x = _float_array(x)
+    if x.shape[axis] % 2:
+        raise ValueError(f"glu: axis {axis} has odd size {x.shape[axis]}; it must split in halves")
+    a, b = np.split(x, 2, axis=axis)
+    return a * _sigmoid_np(b)
+
+
+def tanh_shrink(x):
+    return _tanh_shrink(_float_array(x))
+
+
+def hard_tanh(x):
+    return _hard_tanh(_float_array(x))
+
+
+def hard_shrink(x, threshold=0.5):
+    return _hard_shrink(_float_array(x), threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    return _soft_shrink(_float_array(x), threshold)
+
+
+def threshold(x, threshold, default_value):
+    """x where ``x > threshold``, else ``default_value``."""
+    return _threshold(_float_array(x), threshold, default_value)
+
+
+def squareplus(x, b=4):
+    return _squareplus(_float_array(x), b)
+
+
+def sparse_plus(x):
+    return _sparse_plus(_float_array(x))
+
+
+def sparse_sigmoid(x):
+    return _sparse_sigmoid(_float_array(x))
+
+
+def log_sigmoid(x):
+    return _log_sigmoid(_float_array(x))
+
+
+def hard_silu(x):
+    return _hard_silu(_float_array(x))
+
+
+hard_swish = hard_silu
+
+
+def mish(x):
+    return _mish(_float_array(x))
+
+
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis`` (Martins &
+    Astudillo 2016): like softmax, but exactly 0 outside a support."""
+    return _sparsemax(_float_array(x), axis)
+
+
 def linear(x):
     """The identity (Keras' ``linear``); as an activation it is ``None``."""
     return x
@@ -313,4 +533,9 @@ def linear(x):
 _NAME_OF_FUNCTION = {relu: "relu", leaky_relu: "leaky_relu", relu6: "relu6", elu: "elu",
                      selu: "selu", softplus: "softplus", softsign: "softsign", silu: "silu",
                      gelu: "gelu", tanh: "tanh", sigmoid: "sigmoid", exponential: "exponential",
-                     hard_sigmoid: "hard_sigmoid", softmax: "softmax", log_softmax: "log_softmax"}
+                     hard_sigmoid: "hard_sigmoid", softmax: "softmax", log_softmax: "log_softmax",
+                     celu: "celu", tanh_shrink: "tanh_shrink", hard_tanh: "hard_tanh",
+                     hard_shrink: "hard_shrink", soft_shrink: "soft_shrink", threshold: "threshold",
+                     squareplus: "squareplus", sparse_plus: "sparse_plus",
+                     sparse_sigmoid: "sparse_sigmoid", log_sigmoid: "log_sigmoid",
+                     hard_silu: "hard_silu", mish: "mish", sparsemax: "sparsemax"}

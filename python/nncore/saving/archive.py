@@ -297,6 +297,13 @@ def _read_states(zf, header, path, what):
     return out
 
 
+def read_archive_weights(model, path: str) -> list:
+    """The checked weights of an archive, for ``model.load_weights("m.nncore")``."""
+    with _npy.open_zip(path, "an nncore model archive") as zf:
+        _read_header(zf, path)
+        return read_weights_from_zip(zf, path, model, prefix="weights/")
+
+
 def load_model(filepath, custom_objects=None, compile: bool = True):
     """Rebuilds a model saved with ``model.save``: same architecture and weights, and (with
     ``compile=True``) compiled as it was, with the optimizer's state, so training continues

@@ -27,7 +27,8 @@ def weight_format(path: str) -> str:
     if path.endswith(SAFETENSORS_SUFFIX):
         return "safetensors"
     raise ValueError(f"cannot tell the weights format of {path!r}: the name must end in "
-                     "'.weights.npz', '.npz' or '.safetensors'")
+                     "'.weights.npz', '.npz' or '.safetensors' (load_weights also reads the "
+                     "weights of a '.nncore' model archive)")
 
 
 def _check_keys(path: str, model, slots: dict, found) -> None:
@@ -155,12 +156,21 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
 
 def load_weights(model, filepath) -> None:
     """Reads weights saved by ``save_weights`` (by this or another build of the same
-    architecture). Every weight of the model must be in the file with its shape and dtype, and
-    nothing else; the model is changed only when all are."""
+    architecture), or the weights of a whole-model archive written by ``model.save`` (as Keras
+    reads those of a ``.keras`` file). Every weight of the model must be in the file with its
+    shape and dtype, and nothing else; the model is changed only when all are."""
+    from .archive import MODEL_SUFFIXES, read_archive_weights
+
     path = os.fspath(filepath)
-    fmt = weight_format(path)
+    archive = path.endswith(MODEL_SUFFIXES)
+    fmt = None if archive else weight_format(path)
     structural_slots(model)  # refuses an unbuilt model before the file is opened
-    arrays = _load_npz(path, model) if fmt == "npz" else _load_safetensors(path, model)
+    if archive:
+        arrays = read_archive_weights(model, path)
+    elif fmt == "npz":
+        arrays = _load_npz(path, model)
+    else:
+        arrays = _load_safetensors(path, model)
     assign_all(arrays)
 
 

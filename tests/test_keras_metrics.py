@@ -923,3 +923,18 @@ def test_sparse_accuracy_shapes_that_do_not_broadcast_raise():
         metrics.sparse_categorical_accuracy(np.zeros(3), np.zeros((2, 4)))
     with pytest.raises(ShapeError, match="one-hot"):
         metrics.sparse_categorical_accuracy(np.eye(3), np.eye(3))
+
+
+def test_top_k_metrics_expose_k_and_compute_with_it():
+    y_pred = np.array([[0.1, 0.5, 0.4], [0.6, 0.3, 0.1]])
+    for m, y_true in ((metrics.TopKCategoricalAccuracy(k=2), np.array([[0, 0, 1], [0, 0, 1]])),
+                      (metrics.SparseTopKCategoricalAccuracy(k=2), np.array([2, 2]))):
+        assert m.k == 2 and m.get_config()["k"] == 2
+        m.update_state(y_true, y_pred)
+        assert m.result() == 0.5
+        m.k = 3
+        m.reset_state()
+        m.update_state(y_true, y_pred)
+        assert m.result() == 1.0 and m.get_config()["k"] == 3 and type(m).from_config(m.get_config()).k == 3
+        with pytest.raises(ValueError, match="k must be a positive integer"):
+            m.k = 0

@@ -177,18 +177,29 @@ def _check_k(k) -> int:
     return int(k)
 
 
+class _TopK(_Up):
+    """``k`` is the one the metric computes with, and what its config holds."""
+
+    @property
+    def k(self) -> int:
+        return self._fn_kwargs["k"]
+
+    @k.setter
+    def k(self, value) -> None:
+        self._fn_kwargs["k"] = _check_k(value)
+
+
 @register("metric", "top_k_categorical_accuracy")
-class TopKCategoricalAccuracy(_Up, MeanMetricWrapper):
+class TopKCategoricalAccuracy(_TopK, MeanMetricWrapper):
     """How often the one-hot label's class is among the ``k`` highest predictions."""
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
         k = _check_k(k)
         super().__init__(top_k_categorical_accuracy, name=name, dtype=dtype, k=k)
-        self.k = k
 
 
 @register("metric", "sparse_top_k_categorical_accuracy")
-class SparseTopKCategoricalAccuracy(_Up, MeanMetricWrapper):
+class SparseTopKCategoricalAccuracy(_TopK, MeanMetricWrapper):
     """How often the integer label is among the ``k`` highest predictions (or, with
     ``from_sorted_ids``, among the first ``k`` ids of ``y_pred``)."""
 
@@ -197,5 +208,4 @@ class SparseTopKCategoricalAccuracy(_Up, MeanMetricWrapper):
         k = _check_k(k)
         super().__init__(sparse_top_k_categorical_accuracy, name=name, dtype=dtype, k=k,
                          from_sorted_ids=bool(from_sorted_ids))
-        self.k = k
         self.from_sorted_ids = bool(from_sorted_ids)

@@ -257,3 +257,15 @@ def test_keras_validate_noise_shape_errors(noise_shape, message):
     with pytest.raises(ValueError, match="Invalid value received for argument `noise_shape`. "
                                          + message.replace(".", r"\.")):
         nncore.layers.Dropout(0.5, noise_shape=noise_shape)
+
+
+def test_layer_masks_repeat_with_seed_and_rng_state():
+    x = np.ones((4, 50), np.float32)
+    a, b = nncore.layers.Dropout(0.5, seed=11), nncore.layers.Dropout(0.5, seed=11)
+    first = a(x, training=True)
+    np.testing.assert_array_equal(first, b(x, training=True))
+    state = a.get_rng_state()
+    second = a(x, training=True)
+    assert not np.array_equal(first, second)  # a new mask each step
+    a.set_rng_state(state)
+    np.testing.assert_array_equal(a(x, training=True), second)

@@ -265,3 +265,16 @@ def test_serialization():
 def test_renorm_is_refused():
     with pytest.raises(ValueError, match="renorm"):
         layers.BatchNormalization(renorm=True)
+
+
+def test_frozen_layer_in_fit_keeps_moving_stats_and_uses_them():
+    model, bn, x, y = _model(momentum=0.9)
+    bn.trainable = False
+    model.compile(optimizer=nncore.optimizers.SGD(0.01), loss="mse")
+    mm, mv = bn.moving_mean.numpy(), bn.moving_variance.numpy()
+    gamma, beta = bn.gamma.numpy(), bn.beta.numpy()
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), mm)
+    np.testing.assert_array_equal(bn.moving_variance.numpy(), mv)
+    np.testing.assert_array_equal(bn.gamma.numpy(), gamma)
+    np.testing.assert_array_equal(bn.beta.numpy(), beta)

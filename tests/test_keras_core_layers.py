@@ -544,3 +544,43 @@ def test_get_config_has_keras_keys(layer, keys):
     for key in keys + ["name", "trainable", "dtype"]:
         assert key in config, key
     assert type(layer).from_config(config).get_config() == config
+
+
+# keras/src/layers/activations/softmax_test.py::SoftmaxTest::test_softmax_correctness_with_mask
+# (axis=(1, 0) without the mask: nncore has no masks; softmax over all six values)
+def test_softmax_over_several_axes():
+    x = np.array([[1.0, 2.0, 1.0], [1.0, 2.0, 1.0]])
+    e = np.exp(x - x.max())
+    np.testing.assert_allclose(layers.Softmax(axis=(1, 0))(x), e / e.sum(), rtol=1e-6)
+    layer = layers.Softmax(axis=(1, 2), dtype="float64")
+    assert nncore.gradcheck(layer, np.random.default_rng(0).standard_normal((2, 3, 4)))
+    config = layer.get_config()
+    assert config["axis"] == [1, 2]
+    assert layers.Softmax.from_config(config).axis == (1, 2)
+    with pytest.raises(ValueError, match="axis"):
+        layers.Softmax(axis="x")
+    with pytest.raises(nncore.ShapeError, match="axis 3"):
+        layers.Softmax(axis=(1, 3))(np.ones((2, 3, 4)))
+
+
+# ---------------------------------------------------------------- Layer.add_weight
+
+
+def test_add_weight_keras_and_nncore_call_styles():
+    layer = layers.Layer()
+    w = layer.add_weight(shape=(2, 3), initializer="ones", name="w", constraint="non_neg",
+                         regularizer="l2", trainable=False)
+    assert w.name.endswith("/w") and w.shape == (2, 3) and w.dtype == np.float32
+    assert isinstance(w.constraint, constraints.NonNeg) and w.regularizer is not None
+    assert not w.trainable and np.all(w.numpy() == 1)
+    v = layer.add_weight((4,), "zeros", "float64")  # Keras' positional shape, initializer, dtype
+    assert v.shape == (4,) and v.dtype == np.float64 and np.all(v.numpy() == 0)
+    k = layer.add_weight("kernel", (1, 2), initializer="ones")  # nncore's name-first style
+    assert k.name.endswith("/kernel") and k.shape == (1, 2)
+    assert layer.add_weight().shape == ()
+    with pytest.raises(ValueError, match="both positionally and as a keyword"):
+        layer.add_weight((2,), shape=(3,))
+    with pytest.raises(ValueError, match="negative"):
+        layer.add_weight(shape=(-1,))
+    with pytest.raises(ValueError, match="typo"):
+        layer.add_weight(shape=(2,), constraint="typo")

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .. import activations, constraints, ops
+from ..errors import ShapeError
 from ..serialization import config_value, register
 from .base import Layer
 
@@ -147,19 +148,56 @@ class ThresholdedReLU(_Elementwise):
         return {**super().get_config(), "theta": self.theta}
 
 
+def _softmax_axes(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return (e / np.sum(e, axis=axis, keepdims=True)).astype(x.dtype, copy=False)
+
+
+def _softmax_axes_backward(grad_y, y, axis):
+    return (y * (grad_y - np.sum(grad_y * y, axis=axis, keepdims=True))).astype(y.dtype, copy=False)
+
+
 @register("layer")
 class Softmax(_Elementwise):
-    """Softmax over ``axis`` (default the last)."""
+    """Softmax over ``axis`` (default the last), or jointly over several axes (``axis=(1, 2)``)."""
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
-        self.axis = int(axis)
-        self.activation = activations.ActivationFn(
-            "softmax", ops.softmax, ops.softmax_backward, needs="y",
-            params={} if self.axis == -1 else {"axis": self.axis})
+        if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+            self.axis = int(axis)
+        else:
+            try:
+                axes = tuple(int(a) for a in axis)
+            except (TypeError, ValueError):
+                raise ValueError(f"Softmax: axis must be an int or a tuple of ints, got {axis!r}") from None
+            if not axes or any(isinstance(a, bool) for a in axis):
+                raise ValueError(f"Softmax: axis must be an int or a tuple of ints, got {axis!r}")
+            self.axis = axes[0] if len(axes) == 1 else axes
+        if isinstance(self.axis, tuple):
+            self.activation = activations.ActivationFn(
+                "softmax", _softmax_axes, _softmax_axes_backward, needs="y",
+                params={"axis": self.axis})
+        else:
+            self.activation = activations.ActivationFn(
+                "softmax", ops.softmax, ops.softmax_backward, needs="y",
+                params={} if self.axis == -1 else {"axis": self.axis})
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)  # eager calls check the axes here
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        rank = len(input_shape)
+        for a in (self.axis if isinstance(self.axis, tuple) else (self.axis,)):
+            if not -rank <= a < rank:
+                raise ShapeError(f"Softmax '{self.name}': axis {a} is out of range for input shape "
+                                 f"{tuple(input_shape)}")
+        return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
+        axis = list(self.axis) if isinstance(self.axis, tuple) else self.axis
+        return {**super().get_config(), "axis": axis}
 
 
 @register("layer")

@@ -116,18 +116,49 @@ class Layer:
         return shape
 
     # ----------------------------------------------------------------- weights
-    def add_weight(self, name: str, shape, *, initializer="glorot_uniform", regularizer=None,
-                   trainable: bool = True, constraint=None) -> Variable:
-        """Creates, initializes and tracks a weight ``'<layer>/<name>'`` of this layer's dtype.
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable: bool = True,
+                   autocast: bool = True, regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient: bool = False, name: str | None = None) -> Variable:
+        """Creates, initializes and tracks a weight ``'<layer>/<name>'``.
 
+        Keras' call ``add_weight(shape=..., initializer=..., name=...)`` (positionally ``shape,
+        initializer, dtype``) and nncore's ``add_weight(name, shape, ...)`` both work. The dtype
+        defaults to the layer's, the initializer to glorot_uniform, the shape to a scalar.
         ``constraint`` (a name, config, Constraint or callable) is attached to the variable: the
         optimizer projects the weight with it once after each step."""
         from .. import constraints, initializers, regularizers
 
-        shape = tuple(int(d) for d in shape)
+        args = list(args)
+        if args and isinstance(args[0], str):
+            if name is not None:
+                raise ValueError(f"add_weight: name given twice ({args[0]!r} and {name!r})")
+            name = args.pop(0)
+        if len(args) > 3:
+            raise ValueError(f"add_weight() takes at most 3 positional arguments (shape, "
+                            f"initializer, dtype) but {len(args)} were given")
+        for key, value in zip(("shape", "initializer", "dtype"), args):
+            if locals()[key] is not None:
+                raise ValueError(f"add_weight: `{key}` was passed both positionally and as a keyword")
+            if key == "shape":
+                shape = value
+            elif key == "initializer":
+                initializer = value
+            else:
+                dtype = value
+        del autocast, aggregation, overwrite_with_gradient  # one device, no mixed precision
+        if name is None:
+            name = "variable" if not self._variables else f"variable_{len(self._variables)}"
+        dtype = self.dtype if dtype is None else backend.standardize_dtype(dtype)
+        try:
+            shape = tuple(int(d) for d in (() if shape is None else shape))
+        except TypeError:
+            raise ValueError(f"add_weight '{self.name}/{name}': shape must be a tuple of ints, "
+                             f"got {shape!r}") from None
+        if any(d < 0 for d in shape):
+            raise ValueError(f"add_weight '{self.name}/{name}': negative dimension in shape {shape}")
         constraint = constraints.get(constraint)
-        init = initializers.get(initializer)
-        value = np.asarray(init(shape, dtype=self.dtype), dtype=self.dtype)
+        init = initializers.get("glorot_uniform" if initializer is None else initializer)
+        value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         if value.shape != shape:
             raise ShapeError(f"initializer of '{self.name}/{name}' returned shape {value.shape}, expected {shape}")
         var = Variable(value, name=f"{self.name}/{name}", trainable=trainable,

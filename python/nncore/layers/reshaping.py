@@ -31,7 +31,8 @@ class Flatten(Layer):
 
     def forward(self, x, training=False):
         self._cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        # A contiguous result (free for a contiguous x), never a view over a broadcast input.
+        return np.ascontiguousarray(x).reshape(x.shape[0], -1)
 
     def backward(self, grad_out):
         return grad_out.reshape(self._cache)
@@ -93,7 +94,7 @@ class Reshape(Layer):
 
     def forward(self, x, training=False):
         self._cache = x.shape
-        return x.reshape(x.shape[0], *self.target_shape)
+        return np.ascontiguousarray(x).reshape(x.shape[0], *self.target_shape)
 
     def backward(self, grad_out):
         return grad_out.reshape(self._cache)

@@ -8,6 +8,8 @@ import math
 import multiprocessing
 import os
 import pickle
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -543,3 +545,40 @@ def test_pickles_for_worker_processes():
 def test_reexported_as_nncore_utils_pydataset():
     assert nncore.utils.PyDataset is PyDataset
     assert "PyDataset" in nncore.utils.__all__
+
+
+_SCRIPT = '''
+import os
+from nncore.utils import PyDataset
+from nncore.trainers.data_adapters.py_dataset import iterate_batches
+
+
+class Squares(PyDataset):
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, index):
+        return index * index, os.getpid()
+
+
+if __name__ == "__main__":
+    batches = list(iterate_batches(Squares(workers=2, use_multiprocessing=True)))
+    assert [b for b, _ in batches] == [0, 1, 4, 9, 16]
+    assert os.getpid() not in {pid for _, pid in batches}
+    print("ok")
+'''
+
+
+def test_multiprocessing_with_a_dataset_class_of_a_script_and_of_an_interactive_session(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    script = tmp_path / "train.py"
+    script.write_text(_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+    # `python -c` (like a notebook) has no file the workers could import the class from.
+    proc = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode != 0
+    assert "TypeError: use_multiprocessing=True: Squares is defined in an interactive session" \
+        in proc.stderr

@@ -208,7 +208,8 @@ def iterate_batches(dataset, epoch_begin=True, epoch_end=True):
     An exception raised by ``__getitem__`` reaches the consumer with its type and message, the
     pool having been shut down. Closing the generator early (``close()``, or dropping it)
     cancels the fetches not started and waits for the running ones, so no thread or process
-    outlives it.
+    outlives it. A consumer that may fail mid-epoch should close it explicitly
+    (``contextlib.closing``) rather than leave that to garbage collection.
 
     ``on_epoch_begin()`` is called before the first batch is fetched (``epoch_begin=True``);
     ``on_epoch_end()`` once every batch of the epoch has been handed out (``epoch_end=True``),

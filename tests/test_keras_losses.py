@@ -1035,3 +1035,85 @@ def test_sparse_axis_gradient_matches_last_axis():
     close(loss, loss_ref, atol=1e-12)
     close(g, np.moveaxis(g_ref, -1, 1), atol=1e-12)
     close(probs, np.moveaxis(probs_ref, -1, 1), atol=1e-12)
+
+
+# ------------------------------------------------------------------ keras/src/losses/loss_test.py
+class ExampleLoss(losses.Loss):
+    """A loss written the Keras way: only ``call``."""
+
+    def call(self, y_true, y_pred):
+        return (y_true - y_pred) ** 2
+
+
+LT_TRUE = np.array([1.0, 0.0, 1.0, 0.0])
+LT_PRED = np.array([0.1, 0.2, 0.3, 0.4])
+
+
+def test_loss_squeeze_or_expand():
+    # keras/src/losses/loss_test.py::LossTest::test_squeeze_or_expand
+    from nncore.losses.base import align_ranks
+    for a, b, shape in (((3,), (3, 1), (3, 1)), ((3, 2), (3, 2, 1), (3, 2))):
+        x1, x2 = align_ranks(np.ones(a), np.ones(b))
+        assert x1.shape == x2.shape == shape
+        x2, x1 = align_ranks(np.ones(b), np.ones(a))
+        assert x1.shape == x2.shape == shape
+
+
+def test_loss_reduction():
+    # keras/src/losses/loss_test.py::LossTest::test_reduction
+    close(ExampleLoss(reduction=None)(LT_TRUE, LT_PRED), (LT_TRUE - LT_PRED) ** 2)
+    close(ExampleLoss(reduction="sum")(LT_TRUE, LT_PRED), np.sum((LT_TRUE - LT_PRED) ** 2))
+    close(ExampleLoss(reduction="sum_over_batch_size")(LT_TRUE, LT_PRED), np.sum((LT_TRUE - LT_PRED) ** 2) / 4)
+    with pytest.raises(ValueError, match="Invalid value for argument"):
+        ExampleLoss(reduction="abc")
+
+
+def test_loss_sample_weight():
+    # keras/src/losses/loss_test.py::LossTest::test_sample_weight
+    w = np.array([0.4, 0.3, 0.2, 0.1])
+    close(ExampleLoss()(LT_TRUE, LT_PRED, sample_weight=w), np.sum(w * (LT_TRUE - LT_PRED) ** 2) / 4)
+    close(ExampleLoss()(LT_TRUE, LT_PRED, sample_weight=np.zeros(4)), 0)
+
+
+def test_loss_mixed_dtypes():
+    # keras/src/losses/loss_test.py::LossTest::test_mixed_dtypes
+    w = np.array([0.4, 0.3, 0.2, 0.1], dtype="float64")
+    y_true = np.array([1.0, 0.0, 1.0, 0.0], dtype="int32")
+    y_pred = np.array([0.1, 0.2, 0.3, 0.4], dtype="float32")
+    close(ExampleLoss()(y_true, y_pred, sample_weight=w), np.sum(w * (y_true - y_pred) ** 2) / 4, rtol=1e-6)
+
+
+def test_loss_get_method():
+    # keras/src/losses/loss_test.py::LossTest::test_get_method
+    # (nncore's get gives a Loss instance for a name: its class carries the gradient)
+    assert type(losses.get("mse")) is losses.mean_squared_error.loss_class
+    assert losses.get(None) is None
+    with pytest.raises(ValueError):
+        losses.get("typo")
+
+
+def test_loss_dtype_arg():
+    # keras/src/losses/loss_test.py::LossTest::test_dtype_arg
+    loss_fn = ExampleLoss(dtype="float16")
+    loss = loss_fn(LT_TRUE.astype("float32"), LT_PRED.astype("float32"))
+    assert np.asarray(loss).dtype == np.float16
+    with pytest.raises(AttributeError):
+        loss_fn.dtype = "bfloat16"
+
+
+@pytest.mark.parametrize("cls", [losses.MeanSquaredError, losses.MeanAbsoluteError, losses.Huber,
+                                 losses.CategoricalCrossentropy, losses.KLDivergence])
+def test_builtin_losses_take_keras_dtype_argument(cls):
+    # keras/src/losses/losses_test.py::*::test_dtype_arg, with float16 for bfloat16 (NumPy has none)
+    y = np.array([[0.2, 0.3, 0.5], [0.1, 0.8, 0.1]], dtype="float32")
+    obj = cls(dtype="float16")
+    assert obj.dtype == "float16"
+    assert np.asarray(obj(y, y[::-1])).dtype == np.float16
+    assert obj.call(y, y[::-1]).dtype == np.float16
+    with pytest.raises(TypeError, match="float16, float32 or float64"):
+        cls(dtype="bfloat16")
+
+
+def test_keras_style_loss_cannot_train_and_says_why():
+    with pytest.raises(NotImplementedError, match="defines call"):
+        ExampleLoss().forward_backward(LT_TRUE, LT_PRED)

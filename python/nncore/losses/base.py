@@ -25,6 +25,20 @@ def standardize_reduction(reduction):
     return reduction
 
 
+def standardize_dtype(dtype):
+    """A loss's ``dtype`` argument as a NumPy float dtype name (None stays None)."""
+    if dtype is None:
+        return None
+    name = getattr(dtype, "name", dtype)
+    try:
+        np_dtype = np.dtype(name)
+    except TypeError:
+        np_dtype = None
+    if np_dtype is None or np_dtype.kind != "f":
+        raise DTypeError(f"loss dtype must be float16, float32 or float64, got {dtype!r}")
+    return np_dtype.name
+
+
 def as_float_array(x, what: str = "y_pred") -> np.ndarray:
     """``x`` as a float32/float64 array (other numeric dtypes become ``backend.floatx()``)."""
     arr = np.asarray(x)
@@ -87,14 +101,27 @@ class Loss:
     #: "softmax" or "sigmoid" when ``forward_backward_from_logits`` exists.
     fused_activation: str | None = None
 
-    def __init__(self, reduction="sum_over_batch_size", name=None):
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
         self.reduction = standardize_reduction(reduction)
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"loss name must be a non-empty string, got {name!r}")
         self.name = name or backend.to_snake_case(type(self).__name__)
+        self._dtype = standardize_dtype(dtype)
+
+    @property
+    def dtype(self):
+        """The float dtype ``__call__`` and ``call`` compute in (Keras' ``dtype`` argument), or
+        None: then they compute in y_pred's float dtype. Training always uses the model's."""
+        return self._dtype
 
     # ---------------------------------------------------------------- subclass hooks
     def _compute(self, y_true: np.ndarray, y_pred: np.ndarray, grad: bool):
+        if self._keras_style():
+            raise NotImplementedError(
+                f"loss '{self.name}' defines call() but no gradient, so it can be evaluated but "
+                "not trained on (nncore has no autograd): implement _compute(y_true, y_pred, "
+                "grad) returning (values, d sum(values) / d y_pred, None), or use "
+                "LossFunctionWrapper(fn, gradient=...)")
         raise NotImplementedError(f"{type(self).__name__} does not implement _compute")
 
     def _prepare(self, y_true, y_pred):
@@ -112,14 +139,37 @@ class Loss:
     # ---------------------------------------------------------------- public API
     def call(self, y_true, y_pred) -> np.ndarray:
         """The per-sample loss values (no reduction, no sample weights)."""
-        t, p = self._prepare(y_true, y_pred)
-        return self._compute(t, p, False)[0]
+        t, p = self._prepare(y_true, self._in_dtype(y_pred))
+        values = self._compute(t, p, False)[0]
+        return values if self._dtype is None else values.astype(self._dtype, copy=False)
+
+    def _in_dtype(self, y_pred):
+        if self._dtype is None:
+            return y_pred
+        return as_float_array(y_pred).astype(self._dtype, copy=False)
+
+    def _keras_style(self) -> bool:
+        """A subclass written for Keras: it overrides ``call`` and not ``_compute``."""
+        cls = type(self)
+        return cls.call is not Loss.call and cls._compute is Loss._compute
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The reduced loss (a float), or the weighted per-sample values for reduction 'none'."""
-        t, p = self._prepare(y_true, y_pred)
-        values, _, mask = self._compute(t, p, False)
-        return self._reduce(values, None, sample_weight, mask, p.ndim)[0]
+        y_pred = self._in_dtype(y_pred)
+        if self._keras_style():
+            # As Keras: both inputs in one float dtype and rank-aligned, then the subclass's call.
+            p = as_float_array(y_pred)
+            t, p = align_ranks(as_target_array(y_true, p.dtype), p)
+            values, mask = np.asarray(self.call(t, p)), None
+            if values.dtype.kind != "f":
+                values = values.astype(p.dtype)
+        else:
+            t, p = self._prepare(y_true, y_pred)
+            values, _, mask = self._compute(t, p, False)
+        out = self._reduce(values, None, sample_weight, mask, p.ndim)[0]
+        if self._dtype is None:
+            return out
+        return np.asarray(out).astype(self._dtype) if np.ndim(out) else np.dtype(self._dtype).type(out)
 
     def forward_backward(self, y_true, y_pred, *, sample_weight=None):
         """``(loss, d loss / d y_pred)`` for one batch.
@@ -218,10 +268,12 @@ class LossFunctionWrapper(Loss):
     Without ``gradient`` the loss can be evaluated but not trained on (nncore has no autograd).
     """
 
-    def __init__(self, fn, gradient=None, reduction="sum_over_batch_size", name=None, **kwargs: Any):
+    def __init__(self, fn, gradient=None, reduction="sum_over_batch_size", name=None, dtype=None,
+                 **kwargs: Any):
         if not callable(fn):
             raise TypeError(f"LossFunctionWrapper needs a callable, got {fn!r}")
-        super().__init__(reduction=reduction, name=name or getattr(fn, "__name__", "loss"))
+        super().__init__(reduction=reduction, name=name or getattr(fn, "__name__", "loss"),
+                         dtype=dtype)
         self.fn = fn
         self.gradient = gradient
         self._fn_kwargs = kwargs

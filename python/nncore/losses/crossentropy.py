@@ -66,8 +66,8 @@ class BinaryCrossentropy(AxisMixin, Loss):
     fused_activation = "sigmoid"
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="binary_crossentropy"):
-        super().__init__(reduction=reduction, name=name)
+                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _check_fraction(label_smoothing, "label_smoothing")
         self.axis = int(axis)
@@ -143,8 +143,8 @@ class CategoricalCrossentropy(AxisMixin, Loss):
     fused_activation = "softmax"
 
     def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_crossentropy"):
-        super().__init__(reduction=reduction, name=name)
+                 reduction="sum_over_batch_size", name="categorical_crossentropy", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
         if isinstance(axis, bool):
             raise ValueError(f"axis must be an int, got {axis!r}")
         self.from_logits = bool(from_logits)
@@ -229,8 +229,8 @@ class SparseCategoricalCrossentropy(Loss):
     fused_activation = "softmax"
 
     def __init__(self, from_logits=False, ignore_class=None, reduction="sum_over_batch_size",
-                 axis=-1, name="sparse_categorical_crossentropy"):
-        super().__init__(reduction=reduction, name=name)
+                 axis=-1, name="sparse_categorical_crossentropy", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
         self.from_logits = bool(from_logits)
         if isinstance(axis, bool) or int(axis) != axis:
             raise ValueError(f"axis must be an int, got {axis!r}")

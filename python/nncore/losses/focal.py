@@ -35,9 +35,9 @@ class BinaryFocalCrossentropy(BinaryCrossentropy):
 
     def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
                  label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
-                 name="binary_focal_crossentropy"):
+                 name="binary_focal_crossentropy", dtype=None):
         super().__init__(from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
-                         reduction=reduction, name=name)
+                         reduction=reduction, name=name, dtype=dtype)
         self.apply_class_balancing = bool(apply_class_balancing)
         self.alpha = _check_fraction(alpha, "alpha")
         self.gamma = float(gamma)
@@ -112,9 +112,9 @@ class CategoricalFocalCrossentropy(CategoricalCrossentropy):
     """
 
     def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
-                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy"):
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
         super().__init__(from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
-                         reduction=reduction, name=name)
+                         reduction=reduction, name=name, dtype=dtype)
         if np.ndim(alpha) == 0:
             self.alpha = float(alpha)
         else:

@@ -20,8 +20,8 @@ class Hinge(Loss):
     """``mean(max(1 - y_true · y_pred, 0), axis=-1)`` with labels in {-1, +1} ({0, 1} are
     converted). The gradient at the kink is taken as 0."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="hinge"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         t = _signed_labels(y_true)
@@ -35,8 +35,8 @@ class Hinge(Loss):
 class SquaredHinge(Loss):
     """``mean(max(1 - y_true · y_pred, 0)², axis=-1)``, labels as for ``Hinge``."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         t = _signed_labels(y_true)
@@ -52,8 +52,8 @@ class CategoricalHinge(Loss):
     ``neg = max((1 - y_true) · y_pred)`` over the last axis (Keras 3, one-hot y_true). Ties in
     ``neg`` send the gradient to the first maximal class."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         pos = (y_true * y_pred).sum(axis=-1)

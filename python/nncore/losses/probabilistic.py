@@ -13,8 +13,8 @@ class KLDivergence(Loss):
     """``sum(y_true · log(y_true / y_pred), axis=-1)`` with both clipped to ``[1e-7, 1]``
     (Keras 3). Where y_pred is clipped the gradient is 0."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         t = np.clip(y_true, EPSILON, 1.0)
@@ -32,8 +32,8 @@ class KLDivergence(Loss):
 class Poisson(Loss):
     """``mean(y_pred - y_true · log(y_pred + 1e-7), axis=-1)`` (Keras 3)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="poisson"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         pe = y_pred + EPSILON

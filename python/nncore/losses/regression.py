@@ -16,8 +16,8 @@ class MeanSquaredError(Loss):
     """``mean((y_true - y_pred)², axis=-1)``; the seed's cost ``½‖y - a‖²`` [000] is this loss
     times ``n/2``."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         d = y_pred - y_true
@@ -32,8 +32,8 @@ class MeanSquaredError(Loss):
 class MeanAbsoluteError(Loss):
     """``mean(|y_true - y_pred|, axis=-1)``. The gradient at a zero error is taken as 0."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         d = y_pred - y_true
@@ -46,8 +46,9 @@ class MeanAbsoluteError(Loss):
 class MeanAbsolutePercentageError(Loss):
     """``100 · mean(|y_true - y_pred| / max(|y_true|, 1e-7), axis=-1)`` (Keras 3)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error",
+                 dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         denom = np.maximum(np.abs(y_true), EPSILON)
@@ -63,8 +64,9 @@ class MeanSquaredLogarithmicError(Loss):
     """``mean((log(max(y_pred, ε) + 1) - log(max(y_true, ε) + 1))², axis=-1)`` with ε = 1e-7
     (Keras 3 replaces values ≤ 0 by ε)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error",
+                 dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         pp = np.maximum(y_pred, EPSILON)
@@ -83,8 +85,8 @@ class Huber(Loss):
     """Huber loss, mean over the last axis of ``½e²`` for ``|e| ≤ delta`` and
     ``delta·|e| - ½delta²`` beyond (Keras 3; ``e = y_pred - y_true``)."""
 
-    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
         self.delta = float(delta)
         if not self.delta > 0:
             raise ValueError(f"Huber: delta must be > 0, got {delta}")
@@ -107,8 +109,8 @@ class LogCosh(Loss):
     """``mean(log(cosh(y_pred - y_true)), axis=-1)``, computed as ``x + softplus(-2x) - log 2``
     so that large errors do not overflow (Keras 3)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="log_cosh"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
 
     def _compute(self, y_true, y_pred, grad):
         x = y_pred - y_true

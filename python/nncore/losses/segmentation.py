@@ -17,8 +17,8 @@ class Dice(Loss):
     on ``(batch, H, W, C)`` masks gives one value per image, then averaged over the batch.
     """
 
-    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
         if axis is not None:
             axis = tuple(int(a) for a in np.atleast_1d(axis))
         self.axis = axis

@@ -14,8 +14,8 @@ class CosineSimilarity(AxisMixin, Loss):
     vectors, 0 for orthogonal ones or when either is zero. ``l2_normalize(x) = x / max(‖x‖, 1e-7)``
     as Keras' ``ops.normalize``."""
 
-    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
         self.axis = int(axis)
 
     def _prepare(self, y_true, y_pred):
@@ -53,8 +53,8 @@ class ContrastiveLoss(Loss):
     are pulled together, dissimilar ones pushed apart until they are ``margin`` away.
     """
 
-    def __init__(self, margin=1.0, reduction="sum_over_batch_size", name="contrastive_loss"):
-        super().__init__(reduction=reduction, name=name)
+    def __init__(self, margin=1.0, reduction="sum_over_batch_size", name="contrastive_loss", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
         self.margin = float(margin)
 
     def _compute(self, y_true, y_pred, grad):

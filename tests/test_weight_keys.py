@@ -192,11 +192,12 @@ def test_file_of_another_architecture_is_refused_naming_layer_and_weight(tmp_pat
     functional().save_weights(path)
     target = sequential()
     before = target.get_weights()
+    # The file's own names for its extra weights are given where the format records them.
+    named = "" if name.endswith(".npz") else r" \('conv2d(_\d+)?/kernel'\)"
     with pytest.raises(ValueError, match=r"another architecture \(missing from the file: "
                                          r"layers/batch_normalization/vars/0 \('batch_normalization"
                                          r"(_\d+)?/gamma'\).*in the file but not in the model: "
-                                         r"layers/conv2d/vars/0, layers/conv2d/vars/1, "
-                                         r"layers/dense_2/vars/0"):
+                                         rf"layers/conv2d/vars/0{named}, layers/conv2d/vars/1"):
         target.load_weights(path)
     for x, y in zip(before, target.get_weights()):
         np.testing.assert_array_equal(x, y)
@@ -328,7 +329,8 @@ def test_load_weights_only_with_keras_file(tmp_path, name):
 def test_load_weights_of_an_archive_refuses_another_architecture(tmp_path):
     functional().save(tmp_path / "m.nncore")
     with pytest.raises(ValueError, match=r"m\.nncore: the weights do not match model .*another "
-                                         r"architecture"):
+                                         r"architecture.*in the file but not in the model: "
+                                         r"layers/conv2d/vars/0 \('conv2d(_\d+)?/kernel'\)"):
         sequential().load_weights(tmp_path / "m.nncore")
     (tmp_path / "fake.nncore").write_bytes(b"not a zip")
     with pytest.raises(nncore.saving.FormatError, match=r"fake\.nncore"):
@@ -421,3 +423,12 @@ def test_nested_shared_functional_model_saving(tmp_path):
     ref_out, out = model.predict(x, verbose=0), new_model.predict(x, verbose=0)
     np.testing.assert_allclose(ref_out[0], out[0])
     np.testing.assert_allclose(ref_out[1], out[1])
+
+
+@pytest.mark.parametrize("names", ["{not json", "[1, 2]", '{"layers/conv2d/vars/0": 7}', "x" * 5000])
+def test_malformed_recorded_names_only_drop_the_names_from_messages(tmp_path, names):
+    st = pytest.importorskip("safetensors.numpy")
+    arrays = {"layers/conv2d/vars/0": np.zeros((3, 3, 2, 3), np.float32)}
+    st.save_file(arrays, str(tmp_path / "w.safetensors"), metadata={"weight_names": names})
+    with pytest.raises(ValueError, match=r"in the file but not in the model: layers/conv2d/vars/0\)"):
+        sequential().load_weights(tmp_path / "w.safetensors")

@@ -300,8 +300,9 @@ def _read_states(zf, header, path, what):
 def read_archive_weights(model, path: str) -> list:
     """The checked weights of an archive, for ``model.load_weights("m.nncore")``."""
     with _npy.open_zip(path, "an nncore model archive") as zf:
-        _read_header(zf, path)
-        return read_weights_from_zip(zf, path, model, prefix="weights/")
+        header = _read_header(zf, path)
+        return read_weights_from_zip(zf, path, model, prefix="weights/",
+                                     file_names=header.get("weights"))
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True):
@@ -317,7 +318,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True):
             model = cls.from_config(header["config"], custom_objects=custom_objects)
         except (KeyError, TypeError, ValueError) as exc:
             raise type(exc)(f"{path}: cannot rebuild the model from config.json: {exc}") from None
-        arrays = read_weights_from_zip(zf, path, model, prefix="weights/")
+        arrays = read_weights_from_zip(zf, path, model, prefix="weights/",
+                                       file_names=header.get("weights"))
         opt_arrays = []
         skel = header.get("optimizer_state")
         cfg = header.get("compile_config")

@@ -5,6 +5,7 @@ structural keys) are still read."""
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 
@@ -31,7 +32,24 @@ def weight_format(path: str) -> str:
                      "weights of a '.nncore' model archive)")
 
 
-def _check_keys(path: str, model, slots: dict, found) -> None:
+def _file_names(raw) -> dict:
+    """``{key: weight name}`` as a file recorded it (for messages only): anything malformed
+    gives no names rather than an error."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    if isinstance(raw, dict):
+        return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+    if isinstance(raw, list):
+        return {e["key"]: e["name"] for e in raw if isinstance(e, dict)
+                and isinstance(e.get("key"), str) and isinstance(e.get("name"), str)}
+    return {}
+
+
+def _check_keys(path: str, model, slots: dict, found, file_names=None) -> None:
+    file_names = file_names or {}
     found = set(found)
     missing = [s for k, s in slots.items() if k not in found]
     extra = sorted(found - set(slots))
@@ -42,7 +60,8 @@ def _check_keys(path: str, model, slots: dict, found) -> None:
                 s.key if s.key == s.variable.name else f"{s.key} ('{s.variable.name}')"
                 for s in missing))
         if extra:
-            parts.append(f"in the file but not in the model: {', '.join(extra)}")
+            parts.append("in the file but not in the model: " + ", ".join(
+                f"{k} ('{file_names[k]}')" if k in file_names else k for k in extra))
         raise ValueError(f"{path}: the weights do not match model '{model.name}', the file was "
                          "written by a model of another architecture (" + "; ".join(parts) + ")")
 
@@ -57,7 +76,8 @@ def write_weights_to_zip(zf: zipfile.ZipFile, slots: dict, prefix: str = "") -> 
         _npy.write_array(zf, member_name(prefix, key), slot.variable.value)
 
 
-def read_weights_from_zip(zf: zipfile.ZipFile, path: str, model, prefix: str = "") -> list:
+def read_weights_from_zip(zf: zipfile.ZipFile, path: str, model, prefix: str = "",
+                          file_names=None) -> list:
     """``[(Slot, array)]`` for every weight of ``model`` (structural keys, or name keys in older
     files), checked for key, shape and dtype; nothing is assigned yet."""
     stored = [n[len(prefix):-4] for n in zf.namelist()
@@ -70,7 +90,7 @@ def read_weights_from_zip(zf: zipfile.ZipFile, path: str, model, prefix: str = "
             raise ValueError(f"{path} holds weights but model '{model.name}' is not built")
         return []
     slots = slots_for(model, stored)
-    _check_keys(path, model, slots, stored)
+    _check_keys(path, model, slots, stored, _file_names(file_names))
     return [(s, _npy.read_array(zf, member_name(prefix, k), path, name=s.key, label=s.label,
                                 shape=s.variable.shape, dtype=s.variable.dtype))
             for k, s in slots.items()]
@@ -103,7 +123,9 @@ def _save_safetensors(path, slots, overwrite):
     from .. import __version__
 
     data = st.numpy.save({k: np.asarray(s.variable.value, order="C") for k, s in slots.items()},
-                         metadata={"format": "nncore", "nncore_version": __version__})
+                         metadata={"format": "nncore", "nncore_version": __version__,
+                                   "weight_names": json.dumps(
+                                       {k: s.variable.name for k, s in slots.items()})})
     with atomic_write(path, overwrite) as f:
         f.write(data)
 
@@ -120,7 +142,8 @@ def _load_safetensors(path, model) -> list:
     with handle as f:
         keys = list(f.keys())
         slots = slots_for(model, keys)
-        _check_keys(path, model, slots, keys)
+        names = _file_names((f.metadata() or {}).get("weight_names"))
+        _check_keys(path, model, slots, keys, names)
         for key, s in slots.items():
             v = s.variable
             sl = f.get_slice(key)

@@ -323,3 +323,21 @@ def test_fit_applies_string_constraints_after_each_step():
     assert k0.dtype == np.float32 and k0.min() >= 0
     assert np.linalg.norm(model.layers[1].gamma.numpy()) <= 0.5 + 1e-6
     assert np.all(np.linalg.norm(model.layers[2].kernel.numpy(), axis=0) <= 0.1 + 1e-6)
+
+
+def test_constraints_survive_model_save_and_load(tmp_path):
+    inp = nncore.Input(shape=(6, 6, 2))
+    h = layers.Conv2D(3, 3, kernel_constraint=constraints.MaxNorm(1.5, axis=[0, 1, 2]))(inp)
+    h = layers.BatchNormalization(beta_constraint="non_neg")(h)
+    h = layers.PReLU(alpha_constraint="non_neg")(layers.Flatten()(h))
+    model = nncore.Model(inp, layers.Dense(2, bias_constraint=constraints.UnitNorm())(h))
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = nncore.load_model(path)
+    by_name = {l.name: l for l in loaded.layers}
+    for layer in model.layers:
+        for key, value in vars(layer).items():
+            if key.endswith("_constraint") and value is not None:
+                other = getattr(by_name[layer.name], key)
+                assert type(other) is type(value) and other.get_config() == value.get_config()
+    assert isinstance(by_name[model.layers[1].name].kernel.constraint, constraints.MaxNorm)

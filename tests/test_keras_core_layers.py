@@ -584,3 +584,75 @@ def test_add_weight_keras_and_nncore_call_styles():
         layer.add_weight(shape=(-1,))
     with pytest.raises(ValueError, match="typo"):
         layer.add_weight(shape=(2,), constraint="typo")
+
+
+# ---------------------------------------------------------------- configs as Keras 3 writes them
+
+_POLICY = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"},
+           "registered_name": None}
+
+
+def _keras_obj(module, class_name, config):
+    return {"module": module, "class_name": class_name, "config": config, "registered_name": None}
+
+
+@pytest.mark.parametrize("cls, config", [
+    (layers.Dense, {"units": 4, "activation": "relu", "use_bias": True,
+                    "kernel_initializer": _keras_obj("keras.initializers", "GlorotUniform", {"seed": None}),
+                    "bias_initializer": _keras_obj("keras.initializers", "Zeros", {}),
+                    "kernel_regularizer": None, "bias_regularizer": None,
+                    "kernel_constraint": _keras_obj("keras.constraints", "MaxNorm",
+                                                    {"max_value": 2, "axis": 0}),
+                    "bias_constraint": None, "quantization_config": None}),
+    (layers.Conv2D, {"filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "same",
+                     "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1,
+                     "activation": "linear", "use_bias": True,
+                     "kernel_initializer": _keras_obj("keras.initializers", "GlorotUniform", {"seed": None}),
+                     "bias_initializer": _keras_obj("keras.initializers", "Zeros", {}),
+                     "kernel_regularizer": None, "bias_regularizer": None,
+                     "activity_regularizer": None,
+                     "kernel_constraint": _keras_obj("keras.constraints", "NonNeg", {}),
+                     "bias_constraint": None}),
+    (layers.BatchNormalization, {"axis": -1, "momentum": 0.99, "epsilon": 0.001, "center": True,
+                                 "scale": True,
+                                 "beta_initializer": _keras_obj("keras.initializers", "Zeros", {}),
+                                 "gamma_initializer": _keras_obj("keras.initializers", "Ones", {}),
+                                 "moving_mean_initializer": _keras_obj("keras.initializers", "Zeros", {}),
+                                 "moving_variance_initializer": _keras_obj("keras.initializers", "Ones", {}),
+                                 "beta_regularizer": None, "gamma_regularizer": None,
+                                 "beta_constraint": None,
+                                 "gamma_constraint": _keras_obj("keras.constraints", "UnitNorm", {"axis": 0}),
+                                 "synchronized": False, "renorm": False, "renorm_clipping": None,
+                                 "renorm_momentum": 0.99}),
+    (layers.PReLU, {"alpha_initializer": _keras_obj("keras.initializers", "Zeros", {}),
+                    "alpha_regularizer": None,
+                    "alpha_constraint": _keras_obj("keras.constraints", "MinMaxNorm",
+                                                   {"min_value": 0.0, "max_value": 1.0, "rate": 1.0, "axis": 0}),
+                    "shared_axes": [1, 2]}),
+    (layers.MaxPooling2D, {"pool_size": [2, 2], "padding": "valid", "strides": [2, 2],
+                           "data_format": "channels_last"}),
+    (layers.GlobalAveragePooling2D, {"data_format": "channels_last", "keepdims": False}),
+    (layers.Flatten, {"data_format": "channels_last"}),
+    (layers.Dropout, {"rate": 0.5, "seed": None, "noise_shape": None}),
+])
+def test_keras_written_config_loads(cls, config):
+    layer = cls.from_config({"name": "from_keras", "trainable": True, "dtype": _POLICY, **config})
+    assert layer.name == "from_keras" and layer.dtype == np.float32
+    for key in ("kernel_constraint", "gamma_constraint", "alpha_constraint"):
+        if config.get(key):
+            constraint = getattr(layer, key)
+            assert type(constraint).__name__ == config[key]["class_name"]
+            assert constraint.get_config() == config[key]["config"]
+
+
+def test_unsupported_keras_arguments_raise_clearly():
+    with pytest.raises(ValueError, match="mixed precision"):
+        layers.Dense(2, dtype="mixed_float16")
+    with pytest.raises(ValueError, match="activity_regularizer"):
+        layers.Dense(2, activity_regularizer="l2")
+    with pytest.raises(ValueError, match="LoRA"):
+        layers.Dense(2, lora_rank=4)
+    with pytest.raises(ValueError, match="quantiz"):
+        layers.Dense(2, quantization_config={"mode": "int8"})
+    with pytest.raises(ValueError, match="LoRA"):
+        layers.Conv2D(2, 3, lora_rank=4)

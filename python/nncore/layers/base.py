@@ -13,6 +13,20 @@ from ..serialization import register
 from ..variables import Variable
 
 
+def _policy_dtype(dtype):
+    """The dtype of a Keras dtype policy config (``{"class_name": "DTypePolicy", "config":
+    {"name": "float32"}}``, as Keras saves it) or name; other dtypes pass through."""
+    if isinstance(dtype, dict):
+        name = dtype.get("config", {}).get("name") if isinstance(dtype.get("config"), dict) else None
+        if not isinstance(name, str):
+            raise ValueError(f"cannot read a dtype from {dtype!r}")
+        dtype = name
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        raise ValueError(f"dtype policy {dtype!r}: mixed precision is not supported; use "
+                         "'float32' or 'float64'")
+    return dtype
+
+
 def _shape_tuple(shape) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
@@ -83,7 +97,11 @@ class Layer:
 
     def __init__(self, *, name: str | None = None, dtype=None, trainable: bool = True,
                  input_shape: Sequence[int] | None = None, batch_size: int | None = None,
-                 **kwargs: Any):
+                 activity_regularizer=None, **kwargs: Any):
+        # Accepted so that Keras configs (which carry it for convolutions) load.
+        if activity_regularizer is not None:
+            raise ValueError(f"{type(self).__name__}: activity_regularizer is not supported; "
+                             "regularize the weights (kernel_regularizer=...) instead")
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}: unexpected keyword argument(s) {', '.join(sorted(kwargs))}"
@@ -91,7 +109,7 @@ class Layer:
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"layer name must be a non-empty string, got {name!r}")
         self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
-        self.dtype = backend.standardize_dtype(dtype)
+        self.dtype = backend.standardize_dtype(_policy_dtype(dtype))
         self.trainable = bool(trainable)
         self.built = False
         self._variables: list[Variable] = []

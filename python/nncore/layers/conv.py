@@ -36,8 +36,10 @@ class Conv2D(Layer):
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
+                 bias_constraint=None, lora_rank=None, lora_alpha=None, **kwargs):
         super().__init__(**kwargs)
+        if lora_rank is not None:  # accepted so that Keras configs load
+            raise ValueError(f"Conv2D: lora_rank={lora_rank!r} (LoRA) is not supported")
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
             raise ValueError("Conv2D: Invalid value for argument `filters`. Expected a strictly "
                              f"positive value. Received filters={filters!r}.")

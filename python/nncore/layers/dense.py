@@ -20,8 +20,14 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 quantization_config=None, **kwargs):
         super().__init__(**kwargs)
+        # Accepted so that Keras configs load; nncore has no LoRA or quantized kernels.
+        if lora_rank is not None:
+            raise ValueError(f"Dense: lora_rank={lora_rank!r} (LoRA) is not supported")
+        if quantization_config is not None:
+            raise ValueError("Dense: quantization_config is not supported (no quantized kernels)")
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"Dense: received an invalid value for `units`, expected a positive integer. Received: units={units!r}")
         self.units = int(units)

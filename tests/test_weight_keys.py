@@ -432,3 +432,14 @@ def test_malformed_recorded_names_only_drop_the_names_from_messages(tmp_path, na
     st.save_file(arrays, str(tmp_path / "w.safetensors"), metadata={"weight_names": names})
     with pytest.raises(ValueError, match=r"in the file but not in the model: layers/conv2d/vars/0\)"):
         sequential().load_weights(tmp_path / "w.safetensors")
+
+
+def test_long_mismatch_lists_are_cut_short(tmp_path):
+    wide = nncore.Sequential([nncore.Input(shape=(2,))] + [L.Dense(2) for _ in range(12)])
+    wide.save_weights(tmp_path / "w.weights.npz")
+    narrow = nncore.Sequential([nncore.Input(shape=(2,)), L.Dense(2)])
+    with pytest.raises(ValueError, match=r"in the file but not in the model: layers/dense_1/vars/0, "
+                                         r"layers/dense_1/vars/1, layers/dense_2/vars/0, "
+                                         r"(layers/dense_\d+/vars/\d, ){6}layers/dense_5/vars/1 "
+                                         r"and 12 more\)$"):
+        narrow.load_weights(tmp_path / "w.weights.npz")

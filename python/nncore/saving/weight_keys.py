@@ -1,5 +1,6 @@
 """Keys of a model's weights in saved files, taken from the model's structure as Keras 3 takes
-them: ``layers/dense/vars/0``, ``layers/dense_1/vars/0``, ``layers/sequential/layers/conv2d/vars/1``.
+them: ``layers/dense/vars/0``, ``layers/dense_1/vars/0``,
+``layers/sequential/layers/conv2d/vars/1``.
 
 A layer's key part is the snake-cased name of its class, made unique among the layers of the same
 container by its position there, so two builds of one architecture give the same keys whatever

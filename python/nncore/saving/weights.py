@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
@@ -48,20 +49,28 @@ def _file_names(raw) -> dict:
     return {}
 
 
+def _listing(items: list, limit: int = 10) -> str:
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
+
+
 def _check_keys(path: str, model, slots: dict, found, file_names=None) -> None:
     file_names = file_names or {}
     found = set(found)
     missing = [s for k, s in slots.items() if k not in found]
-    extra = sorted(found - set(slots))
+    # Natural order: dense_2 before dense_10, vars/2 before vars/10.
+    extra = sorted(found - set(slots),
+                   key=lambda k: [(0, int(t), "") if t.isdigit() else (1, 0, t)
+                                  for t in re.split(r"(\d+)", k)])
     if missing or extra:
         parts = []
         if missing:
-            parts.append("missing from the file: " + ", ".join(
+            parts.append("missing from the file: " + _listing([
                 s.key if s.key == s.variable.name else f"{s.key} ('{s.variable.name}')"
-                for s in missing))
+                for s in missing]))
         if extra:
-            parts.append("in the file but not in the model: " + ", ".join(
-                f"{k} ('{file_names[k]}')" if k in file_names else k for k in extra))
+            parts.append("in the file but not in the model: " + _listing([
+                f"{k} ('{file_names[k]}')" if k in file_names else k for k in extra]))
         raise ValueError(f"{path}: the weights do not match model '{model.name}', the file was "
                          "written by a model of another architecture (" + "; ".join(parts) + ")")
 

@@ -374,17 +374,22 @@ def test_softmax_correctness(kwargs):
 # ---------------------------------------------------------------- keras/src/layers/reshaping
 
 
-# keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten (dense, channels_last)
-@pytest.mark.parametrize("init_kwargs", [{}, {"data_format": "channels_last"}])
+# keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten (dense)
+@pytest.mark.parametrize("init_kwargs", [{}, {"data_format": "channels_last"},
+                                         {"data_format": "channels_first"}])
 def test_flatten(init_kwargs):
     inputs = np.random.random((10, 3, 5, 5)).astype("float32")
     inputs = np.multiply(inputs, inputs >= 0.8)
-    run_layer_test(layers.Flatten, init_kwargs, input_data=inputs,
-                   expected_output=np.reshape(inputs, (-1, 5 * 5 * 3)))
+    if init_kwargs.get("data_format") == "channels_first":
+        expected = np.reshape(np.transpose(inputs, (0, 2, 3, 1)), (-1, 5 * 5 * 3))
+    else:
+        expected = np.reshape(inputs, (-1, 5 * 5 * 3))
+    run_layer_test(layers.Flatten, init_kwargs, input_data=inputs, expected_output=expected)
 
 
 # keras/src/layers/reshaping/flatten_test.py::FlattenTest::test_flatten_with_scalar_channels
-@pytest.mark.parametrize("init_kwargs", [{}, {"data_format": "channels_last"}])
+@pytest.mark.parametrize("init_kwargs", [{}, {"data_format": "channels_last"},
+                                         {"data_format": "channels_first"}])
 def test_flatten_with_scalar_channels(init_kwargs):
     inputs = np.random.random((10,)).astype("float32")
     run_layer_test(layers.Flatten, init_kwargs, input_data=inputs,

@@ -1,6 +1,6 @@
 """Keras 3's Conv2D and 2-D pooling layer tests, ported case by case (each cites its origin), with
-NumPy references written here from the Keras cases' parameters. Cases with
-``data_format="channels_first"`` are left out: nncore computes in channels_last only."""
+NumPy references written here from the Keras cases' parameters (channels_first cases compare
+against the channels_last reference of the transposed input, as Keras' references do)."""
 
 from __future__ import annotations
 
@@ -68,6 +68,12 @@ def np_pool2d(x, pool_size, strides, padding, kind):
     return win.sum(axis=(4, 5)) / _windows(np.ascontiguousarray(valid), pool_size, strides).sum(axis=(4, 5))
 
 
+def np_pool2d_format(x, pool_size, strides, padding, kind, data_format):
+    if data_format == "channels_first":
+        return np_pool2d(x.transpose(0, 2, 3, 1), pool_size, strides, padding, kind).transpose(0, 3, 1, 2)
+    return np_pool2d(x, pool_size, strides, padding, kind)
+
+
 # ---------------------------------------------------------------- keras/src/layers/convolutional/conv_test.py
 
 
@@ -123,16 +129,18 @@ def test_conv_symbolic_invalid_configuration():
 
 
 # keras/src/layers/convolutional/conv_test.py::ConvCorrectnessTest::test_conv2d
-@pytest.mark.parametrize("filters, kernel_size, strides, padding, dilation_rate, groups", [
-    (5, 2, 1, "valid", 1, 1),
-    (4, 3, 2, "same", 1, 1),
-    (6, 2, 1, "same", (2, 2), 2),
-    (6, 2, 1, "same", (2, 3), 2),
-    (6, (4, 3), (2, 1), "valid", (1, 1), 2),
+@pytest.mark.parametrize("filters, kernel_size, strides, padding, data_format, dilation_rate, groups", [
+    (5, 2, 1, "valid", "channels_last", 1, 1),
+    (4, 3, 2, "same", "channels_last", 1, 1),
+    (6, 2, 1, "same", "channels_last", (2, 2), 2),
+    (6, 2, 1, "same", "channels_last", (2, 3), 2),
+    (6, (4, 3), (2, 1), "valid", "channels_last", (1, 1), 2),
+    (6, (4, 3), (2, 1), "valid", "channels_first", (1, 1), 2),
 ])
-def test_conv2d_correctness(filters, kernel_size, strides, padding, dilation_rate, groups):
+def test_conv2d_correctness(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                            groups):
     layer = layers.Conv2D(filters=filters, kernel_size=kernel_size, strides=strides,
-                          padding=padding, data_format="channels_last",
+                          padding=padding, data_format=data_format,
                           dilation_rate=dilation_rate, groups=groups)
     inputs = np.random.normal(size=[2, 8, 8, 4])
     layer.build(input_shape=inputs.shape)
@@ -141,8 +149,13 @@ def test_conv2d_correctness(filters, kernel_size, strides, padding, dilation_rat
     layer.kernel.assign(kernel_weights)
     layer.bias.assign(bias_weights)
     outputs = layer(inputs)
-    expected = np_conv2d(inputs, kernel_weights, bias_weights, strides, padding, dilation_rate,
-                         groups)
+    if data_format == "channels_first":
+        # Keras' reference reads the (2, 8, 8, 4) batch as NCHW: channels 8, image 8x4.
+        expected = np_conv2d(inputs.transpose(0, 2, 3, 1), kernel_weights, bias_weights, strides,
+                             padding, dilation_rate, groups).transpose(0, 3, 1, 2)
+    else:
+        expected = np_conv2d(inputs, kernel_weights, bias_weights, strides, padding,
+                             dilation_rate, groups)
     # Keras' assertAllClose(..., rtol=5e-4) keeps its default atol=1e-6; float32 sums of
     # up to 48 products of N(0, 1) values need a float32-sized atol.
     np.testing.assert_allclose(outputs, expected, rtol=5e-4, atol=1e-4)
@@ -211,30 +224,34 @@ def test_grouped_conv_trains_in_a_model():
 
 
 # keras/src/layers/pooling/max_pooling_test.py::MaxPoolingBasicTest::test_max_pooling2d
-@pytest.mark.parametrize("pool_size, strides, padding, input_shape, output_shape", [
-    (2, 1, "valid", (3, 5, 5, 4), (3, 4, 4, 4)),
-    ((2, 3), (2, 2), "valid", (3, 5, 5, 4), (3, 2, 2, 4)),
+@pytest.mark.parametrize("pool_size, strides, padding, data_format, input_shape, output_shape", [
+    (2, 1, "valid", "channels_last", (3, 5, 5, 4), (3, 4, 4, 4)),
+    (2, 1, "same", "channels_first", (3, 5, 5, 4), (3, 5, 5, 4)),
+    ((2, 3), (2, 2), "valid", "channels_last", (3, 5, 5, 4), (3, 2, 2, 4)),
 ])
-def test_max_pooling2d_basic(pool_size, strides, padding, input_shape, output_shape):
+def test_max_pooling2d_basic(pool_size, strides, padding, data_format, input_shape, output_shape):
     run_layer_test(layers.MaxPooling2D,
                    {"pool_size": pool_size, "strides": strides, "padding": padding,
-                    "data_format": "channels_last"},
+                    "data_format": data_format},
                    input_shape=input_shape, expected_output_shape=output_shape,
                    expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
                    expected_num_losses=0)
 
 
 # keras/src/layers/pooling/max_pooling_test.py::MaxPoolingCorrectnessTest::test_max_pooling2d
-@pytest.mark.parametrize("pool_size, strides, padding", [
-    (2, 1, "valid"),
-    ((2, 2), (2, 2), "same"),
-    ((2, 3), (3, 3), "same"),
+@pytest.mark.parametrize("pool_size, strides, padding, data_format", [
+    (2, 1, "valid", "channels_last"),
+    (2, 1, "valid", "channels_first"),
+    ((2, 2), (2, 2), "same", "channels_last"),
+    ((2, 2), (2, 2), "same", "channels_first"),
+    ((2, 3), (3, 3), "same", "channels_last"),
 ])
-def test_max_pooling2d_correctness(pool_size, strides, padding):
+def test_max_pooling2d_correctness(pool_size, strides, padding, data_format):
     inputs = np.arange(100, dtype="float32").reshape((1, 5, 5, 4))
     layer = layers.MaxPooling2D(pool_size=pool_size, strides=strides, padding=padding,
-                                data_format="channels_last")
-    np.testing.assert_allclose(layer(inputs), np_pool2d(inputs, pool_size, strides, padding, "max"),
+                                data_format=data_format)
+    np.testing.assert_allclose(layer(inputs),
+                               np_pool2d_format(inputs, pool_size, strides, padding, "max", data_format),
                                rtol=1e-6, atol=1e-6)
 
 
@@ -242,16 +259,20 @@ def test_max_pooling2d_correctness(pool_size, strides, padding):
 
 
 # keras/src/layers/pooling/average_pooling_test.py::AveragePoolingBasicTest::test_average_pooling2d
-@pytest.mark.parametrize("pool_size, strides, padding, input_shape, output_shape", [
-    (2, 1, "valid", (3, 5, 5, 4), (3, 4, 4, 4)),
-    (2, 1, "same", (3, 5, 5, 4), (3, 5, 5, 4)),
-    ((2, 3), (2, 2), "valid", (3, 5, 5, 4), (3, 2, 2, 4)),
-    ((2, 3), (2, 2), "same", (3, 5, 5, 4), (3, 3, 3, 4)),
+@pytest.mark.parametrize("pool_size, strides, padding, data_format, input_shape, output_shape", [
+    (2, 1, "valid", "channels_last", (3, 5, 5, 4), (3, 4, 4, 4)),
+    (2, 1, "same", "channels_last", (3, 5, 5, 4), (3, 5, 5, 4)),
+    (2, 1, "valid", "channels_first", (3, 5, 5, 4), (3, 5, 4, 3)),
+    (2, 1, "same", "channels_first", (3, 5, 5, 4), (3, 5, 5, 4)),
+    ((2, 3), (2, 2), "valid", "channels_last", (3, 5, 5, 4), (3, 2, 2, 4)),
+    ((2, 3), (2, 2), "same", "channels_last", (3, 5, 5, 4), (3, 3, 3, 4)),
+    ((2, 3), (3, 3), "same", "channels_first", (3, 5, 5, 4), (3, 5, 2, 2)),
 ])
-def test_average_pooling2d_basic(pool_size, strides, padding, input_shape, output_shape):
+def test_average_pooling2d_basic(pool_size, strides, padding, data_format, input_shape,
+                                 output_shape):
     run_layer_test(layers.AveragePooling2D,
                    {"pool_size": pool_size, "strides": strides, "padding": padding,
-                    "data_format": "channels_last"},
+                    "data_format": data_format},
                    input_shape=input_shape, expected_output_shape=output_shape,
                    expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
                    expected_num_losses=0)
@@ -259,17 +280,20 @@ def test_average_pooling2d_basic(pool_size, strides, padding, input_shape, outpu
 
 # keras/src/layers/pooling/average_pooling_test.py::AveragePoolingCorrectnessTest::test_average_pooling2d
 # keras/src/layers/pooling/average_pooling_test.py::AveragePoolingCorrectnessTest::test_average_pooling2d_same_padding
-@pytest.mark.parametrize("pool_size, strides, padding", [
-    (2, 1, "valid"),
-    ((2, 3), (2, 2), "valid"),
-    (2, (2, 1), "same"),
-    ((2, 2), (2, 2), "same"),
+@pytest.mark.parametrize("pool_size, strides, padding, data_format", [
+    (2, 1, "valid", "channels_last"),
+    ((2, 3), (2, 2), "valid", "channels_last"),
+    (2, (2, 1), "same", "channels_last"),
+    (2, (2, 1), "same", "channels_first"),
+    ((2, 2), (2, 2), "same", "channels_last"),
+    ((2, 2), (2, 2), "same", "channels_first"),
 ])
-def test_average_pooling2d_correctness(pool_size, strides, padding):
+def test_average_pooling2d_correctness(pool_size, strides, padding, data_format):
     inputs = np.arange(16, dtype="float32").reshape((1, 4, 4, 1))
     layer = layers.AveragePooling2D(pool_size=pool_size, strides=strides, padding=padding,
-                                    data_format="channels_last")
-    np.testing.assert_allclose(layer(inputs), np_pool2d(inputs, pool_size, strides, padding, "avg"),
+                                    data_format=data_format)
+    np.testing.assert_allclose(layer(inputs),
+                               np_pool2d_format(inputs, pool_size, strides, padding, "avg", data_format),
                                rtol=1e-6, atol=1e-6)
 
 
@@ -285,24 +309,84 @@ def test_average_pooling2d_same_excludes_padding():
 
 
 # keras/src/layers/pooling/global_average_pooling_test.py::GlobalAveragePoolingBasicTest::test_global_average_pooling2d
-@pytest.mark.parametrize("keepdims, input_shape, output_shape", [
-    (False, (3, 5, 6, 4), (3, 4)),
-    (True, (3, 5, 6, 4), (3, 1, 1, 4)),
+@pytest.mark.parametrize("data_format, keepdims, input_shape, output_shape", [
+    ("channels_last", False, (3, 5, 6, 4), (3, 4)),
+    ("channels_last", True, (3, 5, 6, 4), (3, 1, 1, 4)),
+    ("channels_first", False, (3, 5, 6, 4), (3, 5)),
 ])
-def test_global_average_pooling2d_basic(keepdims, input_shape, output_shape):
+def test_global_average_pooling2d_basic(data_format, keepdims, input_shape, output_shape):
     run_layer_test(layers.GlobalAveragePooling2D,
-                   {"data_format": "channels_last", "keepdims": keepdims},
+                   {"data_format": data_format, "keepdims": keepdims},
                    input_shape=input_shape, expected_output_shape=output_shape,
                    expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
                    expected_num_losses=0)
 
 
 # keras/src/layers/pooling/global_average_pooling_test.py::GlobalAveragePoolingCorrectnessTest::test_global_average_pooling2d
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("keepdims", [False, True])
-def test_global_average_pooling2d_correctness(keepdims):
+def test_global_average_pooling2d_correctness(data_format, keepdims):
     inputs = np.arange(96, dtype="float32").reshape((2, 3, 4, 4))
-    layer = layers.GlobalAveragePooling2D(data_format="channels_last", keepdims=keepdims)
-    expected = np.apply_over_axes(np.mean, inputs, [1, 2])
+    layer = layers.GlobalAveragePooling2D(data_format=data_format, keepdims=keepdims)
+    steps_axis = [1, 2] if data_format == "channels_last" else [2, 3]
+    expected = np.apply_over_axes(np.mean, inputs, steps_axis)
     if not keepdims:
         expected = expected.squeeze()
     np.testing.assert_allclose(layer(inputs), expected, rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------- channels_first beyond Keras' cases
+
+
+@pytest.mark.parametrize("make", [
+    lambda df: layers.Conv2D(3, 3, padding="same", data_format=df, activation="relu"),
+    lambda df: layers.Conv2D(4, 2, strides=2, groups=2, data_format=df),
+    lambda df: layers.MaxPooling2D(2, padding="same", data_format=df),
+    lambda df: layers.AveragePooling2D(3, strides=2, data_format=df),
+    lambda df: layers.GlobalAveragePooling2D(data_format=df, keepdims=True),
+])
+def test_channels_first_is_channels_last_transposed(make):
+    x = np.random.default_rng(0).standard_normal((2, 7, 6, 4)).astype(np.float32)  # NHWC
+    last, first = make("channels_last"), make("channels_first")
+    last.build((None, 7, 6, 4))
+    first.build((None, 4, 7, 6))
+    if last.weights:
+        first.set_weights(last.get_weights())
+    y_last = last(x, training=True)
+    y_first = first(x.transpose(0, 3, 1, 2).copy(), training=True)
+    np.testing.assert_allclose(y_first, y_last.transpose(0, 3, 1, 2), rtol=1e-5, atol=1e-6)
+    assert first.compute_output_shape((None, 4, 7, 6)) == shape_nchw(last.compute_output_shape((None, 7, 6, 4)))
+    g = np.random.default_rng(1).standard_normal(y_last.shape).astype(np.float32)
+    dx_last = last.backward(g)
+    dx_first = first.backward(g.transpose(0, 3, 1, 2).copy())
+    np.testing.assert_allclose(dx_first, dx_last.transpose(0, 3, 1, 2), rtol=1e-5, atol=1e-5)
+    for a, b in zip(last.weights, first.weights):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-5, atol=1e-5)
+    assert first.get_config()["data_format"] == "channels_first"
+
+
+def shape_nchw(shape):
+    return (shape[0], shape[3], shape[1], shape[2])
+
+
+def test_channels_first_conv_gradients_and_training():
+    layer = layers.Conv2D(3, 3, data_format="channels_first", dtype="float64", activation="tanh")
+    assert nncore.gradcheck(layer, np.random.default_rng(2).standard_normal((2, 2, 5, 5)))
+    inp = nncore.Input(shape=(3, 8, 8))
+    h = layers.MaxPooling2D(data_format="channels_first")(
+        layers.Conv2D(4, 3, padding="same", data_format="channels_first", activation="relu")(inp))
+    out = layers.Dense(2)(layers.Flatten(data_format="channels_first")(h))
+    model = nncore.Model(inp, out)
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+    h = model.fit(x, y, epochs=5, batch_size=16, verbose=0).history["loss"]
+    assert h[-1] < h[0]
+
+
+def test_bad_data_format_raises():
+    for cls in (layers.Conv2D, layers.MaxPooling2D, layers.GlobalAveragePooling2D, layers.Flatten):
+        args = (2, 3) if cls is layers.Conv2D else ()
+        with pytest.raises(ValueError, match="data_format"):
+            cls(*args, data_format="NCHW")

@@ -7,9 +7,39 @@ import numpy as np
 from .. import activations, constraints, ops
 from ..errors import ShapeError
 from ..serialization import config_value, register
-from ._conv_utils import check_data_format, normalize_padding, normalize_tuple, spatial_output_shape
+from ._conv_utils import normalize_padding, normalize_tuple, spatial_output_shape
 from . import _workspace
 from .base import Layer
+
+
+def standardize_data_format(data_format, layer: str) -> str:
+    """'channels_last' (NHWC, also for None: Keras' default image_data_format) or
+    'channels_first' (NCHW, computed by transposing to NHWC and back)."""
+    if data_format is None:
+        return "channels_last"
+    if not isinstance(data_format, str) or data_format.lower() not in ("channels_last", "channels_first"):
+        raise ValueError(f"{layer}: the `data_format` argument must be one of 'channels_first', "
+                         f"'channels_last'. Received: data_format={data_format!r}")
+    return data_format.lower()
+
+
+def shape_to_last(shape) -> tuple:
+    """(N, C, H, W) -> (N, H, W, C) for a shape (any rank >= 2: the channels move last)."""
+    shape = tuple(shape)
+    return (shape[0], *shape[2:], shape[1]) if len(shape) >= 2 else shape
+
+
+def shape_to_first(shape) -> tuple:
+    shape = tuple(shape)
+    return (shape[0], shape[-1], *shape[1:-1]) if len(shape) >= 2 else shape
+
+
+def to_last(x: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1))
+
+
+def to_first(y: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(y, -1, 1))
 
 
 def _positive_tuple(value, name):
@@ -28,7 +58,9 @@ class Conv2D(Layer):
     ``(filters,)``. With ``groups > 1`` the input channels and the filters are split into that many
     groups, group ``i`` of the filters seeing only group ``i`` of the channels.
 
-    Inputs are ``(batch, height, width, channels)``; ``padding='same'`` gives
+    Inputs are ``(batch, height, width, channels)`` (``data_format="channels_first"``:
+    ``(batch, channels, height, width)``, transposed to channels-last for the computation and
+    back); ``padding='same'`` gives
     ``ceil(size / stride)`` outputs with the extra padding at the bottom/right, as in Keras.
     """
 
@@ -43,7 +75,7 @@ class Conv2D(Layer):
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
             raise ValueError("Conv2D: Invalid value for argument `filters`. Expected a strictly "
                              f"positive value. Received filters={filters!r}.")
-        check_data_format(data_format, "Conv2D")
+        self.data_format = standardize_data_format(data_format, "Conv2D")
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f"The number of groups must be a positive integer. Received: groups={groups}.")
         if filters % groups:
@@ -73,7 +105,13 @@ class Conv2D(Layer):
     def _desc(self) -> str:
         return f"Conv2D '{self.name}'"
 
+    def _channels_first(self) -> bool:
+        return self.data_format == "channels_first"
+
     def build(self, input_shape):
+        built_shape = input_shape
+        if self._channels_first() and len(input_shape) == 4:
+            input_shape = shape_to_last(input_shape)
         if len(input_shape) != 4 or input_shape[-1] is None:
             raise ShapeError(
                 f"{self._desc()} expects a 4-D input (batch, height, width, channels) with known "
@@ -95,9 +133,14 @@ class Conv2D(Layer):
             self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
                                         regularizer=self.bias_regularizer,
                                         constraint=self.bias_constraint)
-        super().build(input_shape)
+        super().build(built_shape)
 
     def compute_output_shape(self, input_shape):
+        if self._channels_first() and len(input_shape) == 4:
+            return shape_to_first(self._output_shape_last(shape_to_last(input_shape)))
+        return self._output_shape_last(input_shape)
+
+    def _output_shape_last(self, input_shape):
         h, w = spatial_output_shape(self._desc(), input_shape, self.kernel_size, self.strides,
                                     self.padding, self.dilation_rate)
         if self.kernel is not None and input_shape[-1] != self.kernel.shape[2] * self.groups:
@@ -119,10 +162,14 @@ class Conv2D(Layer):
         return self._forward(x, None)
 
     def _forward(self, x, act):
+        if self._channels_first():
+            return to_first(self._forward_last(to_last(x), act, None))
+        return self._forward_last(x, act, _workspace.buffer(self, "y", self._output_shape(x.shape), x.dtype))
+
+    def _forward_last(self, x, act, out):
         if self.groups > 1:
             return self._forward_grouped(x, act)
         bias = self.bias.value if self.bias is not None else None
-        out = _workspace.buffer(self, "y", self._output_shape(x.shape), x.dtype)
         if act is not None and act.name == "relu" and not act.params:
             # ReLU applied as the output is written; relu' reads y (y > 0 iff z > 0).
             y = ops.conv2d(x, self.kernel.value, bias, activation="relu", out=out,
@@ -168,6 +215,12 @@ class Conv2D(Layer):
         return dx
 
     def backward(self, grad_out):
+        if self._channels_first():
+            dx = self._backward_last(to_last(grad_out))
+            return None if dx is None else to_first(dx)
+        return self._backward_last(grad_out)
+
+    def _backward_last(self, grad_out):
         x, z, y, act = self._cache
         g = grad_out if act is None else act.backward(grad_out, z, y)
         if self.groups > 1:
@@ -190,7 +243,7 @@ class Conv2D(Layer):
             "kernel_size": list(self.kernel_size),
             "strides": list(self.strides),
             "padding": self.padding,
-            "data_format": "channels_last",
+            "data_format": self.data_format,
             "dilation_rate": list(self.dilation_rate),
             "groups": self.groups,
             "activation": activations.serialize(self.activation),

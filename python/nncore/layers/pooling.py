@@ -1,4 +1,5 @@
-"""Pooling layers over NHWC inputs: max, average and global average."""
+"""Pooling layers over NHWC inputs (NCHW with data_format="channels_first", transposed to NHWC
+for the computation and back): max, average and global average."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import numpy as np
 from .. import ops
 from ..errors import ShapeError
 from ..serialization import register
-from ._conv_utils import check_data_format, normalize_padding, normalize_tuple, spatial_output_shape
+from ._conv_utils import normalize_padding, normalize_tuple, spatial_output_shape
 from . import _workspace
 from .base import Layer
+from .conv import shape_to_first, shape_to_last, standardize_data_format, to_first, to_last
 
 
 class _Pooling2D(Layer):
@@ -17,15 +19,28 @@ class _Pooling2D(Layer):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        check_data_format(data_format, type(self).__name__)
+        self.data_format = standardize_data_format(data_format, type(self).__name__)
         self.pool_size = normalize_tuple(pool_size, 2, "pool_size")
         self.strides = self.pool_size if strides is None else normalize_tuple(strides, 2, "strides")
         self.padding = normalize_padding(padding)
 
     def compute_output_shape(self, input_shape):
-        h, w = spatial_output_shape(f"{type(self).__name__} '{self.name}'", input_shape,
+        first = self.data_format == "channels_first" and len(input_shape) == 4
+        shape = shape_to_last(input_shape) if first else input_shape
+        h, w = spatial_output_shape(f"{type(self).__name__} '{self.name}'", shape,
                                     self.pool_size, self.strides, self.padding)
-        return (input_shape[0], h, w, input_shape[3])
+        out = (shape[0], h, w, shape[3])
+        return shape_to_first(out) if first else out
+
+    def forward(self, x, training=False):
+        if self.data_format == "channels_first":
+            return to_first(self._pool(to_last(x), training, reuse=False))
+        return self._pool(x, training, reuse=True)
+
+    def backward(self, grad_out):
+        if self.data_format == "channels_first":
+            return to_first(self._unpool(to_last(grad_out), reuse=False))
+        return self._unpool(grad_out, reuse=True)
 
     def _args(self):
         return {"strides": self.strides, "padding": self.padding}
@@ -33,31 +48,33 @@ class _Pooling2D(Layer):
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size),
                 "strides": list(self.strides), "padding": self.padding,
-                "data_format": "channels_last"}
+                "data_format": self.data_format}
 
 
 @register("layer", "MaxPool2D")
 class MaxPooling2D(_Pooling2D):
     """Max pooling (Keras semantics; strides default to pool_size; padded cells never win)."""
 
-    def forward(self, x, training=False):
+    def _pool(self, x, training, reuse):
         if training:
-            shape = self._output_shape(x.shape)
+            # Step buffers only where the layer's output is the array returned (channels_last).
+            shape = self._output_shape(x.shape) if reuse else None
             y, argmax = ops.max_pool2d_with_argmax(
-                x, self.pool_size, out=_workspace.buffer(self, "y", shape, x.dtype),
-                argmax_out=_workspace.buffer(self, "argmax", shape, np.int32), **self._args())
+                x, self.pool_size, out=_workspace.buffer(self, "y", shape, x.dtype) if reuse else None,
+                argmax_out=_workspace.buffer(self, "argmax", shape, np.int32) if reuse else None,
+                **self._args())
             self._cache = (argmax, x.shape, x.dtype)
         else:
             y = ops.max_pool2d(x, self.pool_size, **self._args())
             self._cache = x
         return y
 
-    def backward(self, grad_out):
+    def _unpool(self, grad_out, reuse):
         if isinstance(self._cache, tuple):
             argmax, x_shape, dtype = self._cache
             return ops.max_pool2d_backward_argmax(
                 grad_out, argmax, x_shape, pool_size=self.pool_size,
-                out=_workspace.buffer(self, "dx", x_shape, dtype), **self._args())
+                out=_workspace.buffer(self, "dx", x_shape, dtype) if reuse else None, **self._args())
         return ops.max_pool2d_backward(grad_out, self._cache, self.pool_size, **self._args())
 
 
@@ -68,11 +85,11 @@ MaxPool2D = MaxPooling2D
 class AveragePooling2D(_Pooling2D):
     """Average pooling (Keras semantics: with 'same', padded cells are not counted)."""
 
-    def forward(self, x, training=False):
+    def _pool(self, x, training, reuse):
         self._cache = x.shape
         return ops.avg_pool2d(x, self.pool_size, **self._args())
 
-    def backward(self, grad_out):
+    def _unpool(self, grad_out, reuse):
         return ops.avg_pool2d_backward(grad_out, self._cache, self.pool_size, **self._args())
 
 
@@ -81,11 +98,12 @@ AvgPool2D = AveragePooling2D
 
 @register("layer", "GlobalAvgPool2D")
 class GlobalAveragePooling2D(Layer):
-    """Mean over height and width: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims."""
+    """Mean over height and width: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims
+    ((N, C, H, W) -> (N, C) or (N, C, 1, 1) with data_format="channels_first")."""
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        check_data_format(data_format, "GlobalAveragePooling2D")
+        self.data_format = standardize_data_format(data_format, "GlobalAveragePooling2D")
         self.keepdims = bool(keepdims)
 
     def compute_output_shape(self, input_shape):
@@ -93,20 +111,29 @@ class GlobalAveragePooling2D(Layer):
             raise ShapeError(
                 f"GlobalAveragePooling2D '{self.name}' expects a 4-D input, got shape {tuple(input_shape)}"
             )
-        n, c = input_shape[0], input_shape[3]
-        return (n, 1, 1, c) if self.keepdims else (n, c)
+        first = self.data_format == "channels_first"
+        n, c = input_shape[0], input_shape[1 if first else 3]
+        if not self.keepdims:
+            return (n, c)
+        return (n, c, 1, 1) if first else (n, 1, 1, c)
 
     def forward(self, x, training=False):
+        first = self.data_format == "channels_first"
+        if first:
+            x = to_last(x)
         self._cache = x.shape
         y = ops.global_avg_pool2d(x)
-        return y.reshape(x.shape[0], 1, 1, x.shape[3]) if self.keepdims else y
+        if not self.keepdims:
+            return y
+        return y.reshape(x.shape[0], x.shape[3], 1, 1) if first else y.reshape(x.shape[0], 1, 1, x.shape[3])
 
     def backward(self, grad_out):
-        g = grad_out.reshape(grad_out.shape[0], grad_out.shape[-1])
-        return ops.global_avg_pool2d_backward(g, self._cache)
+        g = np.ascontiguousarray(grad_out.reshape(grad_out.shape[0], -1))
+        dx = ops.global_avg_pool2d_backward(g, self._cache)
+        return to_first(dx) if self.data_format == "channels_first" else dx
 
     def get_config(self):
-        return {**super().get_config(), "data_format": "channels_last", "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
 GlobalAvgPool2D = GlobalAveragePooling2D

@@ -9,16 +9,18 @@ import numpy as np
 from ..errors import ShapeError
 from ..serialization import register
 from .base import Layer
+from .conv import shape_to_last, standardize_data_format
 
 
 @register("layer")
 class Flatten(Layer):
-    """(batch, d1, d2, ...) -> (batch, d1*d2*...), in C order as Keras' channels_last Flatten."""
+    """(batch, d1, d2, ...) -> (batch, d1*d2*...), in C order as Keras' channels_last Flatten;
+    with data_format="channels_first" the channel axis (1) is moved last first, as in Keras, so
+    that both layouts give the same vector."""
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"Flatten: data_format={data_format!r} is not supported")
+        self.data_format = standardize_data_format(data_format, "Flatten")
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -29,16 +31,24 @@ class Flatten(Layer):
         if np.ndim(x) < 1:
             raise ShapeError(f"Flatten '{self.name}' needs an input with a batch axis, got a scalar")
 
+    def _moves_channels(self, ndim) -> bool:
+        return self.data_format == "channels_first" and ndim >= 3
+
     def forward(self, x, training=False):
         self._cache = x.shape
+        if self._moves_channels(x.ndim):
+            x = np.moveaxis(x, 1, -1)
         # A contiguous result (free for a contiguous x), never a view over a broadcast input.
         return np.ascontiguousarray(x).reshape(x.shape[0], -1)
 
     def backward(self, grad_out):
-        return grad_out.reshape(self._cache)
+        shape = self._cache
+        if self._moves_channels(len(shape)):
+            return np.moveaxis(grad_out.reshape(shape_to_last(shape)), -1, 1)
+        return grad_out.reshape(shape)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": "channels_last"}
+        return {**super().get_config(), "data_format": self.data_format}
 
 
 @register("layer")

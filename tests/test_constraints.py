@@ -341,3 +341,25 @@ def test_constraints_survive_model_save_and_load(tmp_path):
                 other = getattr(by_name[layer.name], key)
                 assert type(other) is type(value) and other.get_config() == value.get_config()
     assert isinstance(by_name[model.layers[1].name].kernel.constraint, constraints.MaxNorm)
+
+
+class _ClipAt(constraints.Constraint):
+    def __init__(self, limit=1.0):
+        self.limit = limit
+
+    def __call__(self, w):
+        return np.clip(w, -self.limit, self.limit)
+
+    def get_config(self):
+        return {"limit": self.limit}
+
+
+def test_custom_constraint_subclass_round_trips_by_name():
+    layer = layers.Dense(2, kernel_constraint=_ClipAt(0.25))
+    restored = layers.Dense.from_config(json.loads(json.dumps(layer.get_config())))
+    assert isinstance(restored.kernel_constraint, _ClipAt)
+    assert restored.kernel_constraint.limit == 0.25
+    # A subclass named like a built-in does not replace it.
+    class MaxNorm(constraints.Constraint):  # noqa: F811
+        pass
+    assert type(constraints.get("MaxNorm")) is constraints.MaxNorm

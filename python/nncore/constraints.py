@@ -64,7 +64,15 @@ def _rescale(w: np.ndarray, norms: np.ndarray, desired: np.ndarray) -> np.ndarra
 
 
 class Constraint:
-    """Base class: ``__call__(w)`` returns the projected weight (the identity here)."""
+    """Base class: ``__call__(w)`` returns the projected weight (the identity here).
+
+    Subclasses are found by their class name when a config is deserialized (a saved model with
+    a custom constraint loads without ``custom_objects``), unless the name is already taken."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__name__ not in serialization.registered(KIND):
+            serialization.register(KIND)(cls)
 
     def __call__(self, w):
         return w

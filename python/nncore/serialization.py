@@ -1,5 +1,5 @@
 """Keras-style string names and config round trips for layers, losses, optimizers, metrics,
-initializers, regularizers, schedules and callbacks.
+initializers, regularizers, constraints, schedules and callbacks.
 
 Each kind has a registry. Classes register with ``@register(kind, "alias", ...)``; the class name
 itself is always registered. ``get(kind, identifier)`` accepts an instance (returned as is), a

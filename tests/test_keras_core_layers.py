@@ -12,6 +12,7 @@ import pytest
 
 import nncore
 from nncore import constraints, layers
+from nncore.layers import merging
 
 
 def run_layer_test(layer_cls, init_kwargs, *, input_shape=None, input_data=None, call_kwargs=None,
@@ -470,8 +471,15 @@ def test_reshape_sets_static_shape():
 
 # ---------------------------------------------------------------- keras/src/layers/merging/merging_test.py
 
+# Subtract, Multiply, Average, Maximum and Minimum live in nncore.layers.merging.
 MERGE_CASES = [
     pytest.param(layers.Add, np.add, {}, (2, 4, 5), id="add"),
+    pytest.param(merging.Subtract, np.subtract, {}, (2, 4, 5), id="subtract"),
+    pytest.param(merging.Minimum, np.minimum, {}, (2, 4, 5), id="minimum"),
+    pytest.param(merging.Maximum, np.maximum, {}, (2, 4, 5), id="maximum"),
+    pytest.param(merging.Multiply, np.multiply, {}, (2, 4, 5), id="multiply"),
+    pytest.param(merging.Average, lambda a, b: np.multiply(np.add(a, b), 0.5), {}, (2, 4, 5),
+                 id="average"),
     pytest.param(layers.Concatenate, lambda a, b, **kw: np.concatenate((a, b), **kw), {"axis": -1},
                  (2, 4, 10), id="concat"),
 ]
@@ -513,6 +521,33 @@ def test_concatenate_errors():
     with pytest.raises(ValueError, match="requires inputs with matching shapes except for the "
                                          "concatenation axis"):
         layers.Concatenate(axis=1)([np.ones((1, 2, 1, 2, 1)), np.ones((1, 1, 1, 3, 1))])
+
+
+# keras/src/layers/merging/merging_test.py::MergingLayersTest::test_subtract_layer_inputs_length_errors
+def test_subtract_layer_inputs_length_errors():
+    input_1, input_2, input_3 = (nncore.Input(shape=(4, 5)) for _ in range(3))
+    with pytest.raises(ValueError, match="layer should be called on exactly 2 inputs"):
+        merging.Subtract()([input_1, input_2, input_3])
+    with pytest.raises(ValueError, match="layer should be called on exactly 2 inputs"):
+        merging.Subtract()([input_1])
+
+
+@pytest.mark.parametrize("cls", [layers.Add, merging.Subtract, merging.Multiply, merging.Average,
+                                 merging.Maximum, merging.Minimum])
+def test_merge_gradients(cls):
+    rng = np.random.default_rng(0)
+    n = 2 if cls is merging.Subtract else 3
+    xs = [rng.standard_normal((2, 3, 4)) for _ in range(n)]
+    assert nncore.gradcheck(cls(dtype="float64"), xs)
+
+
+def test_maximum_tie_gives_gradient_to_first_input():
+    layer = merging.Maximum()
+    x = np.ones((1, 3), np.float32)
+    layer([x, x.copy()])
+    g0, g1 = layer.backward(np.full((1, 3), 2.0, np.float32))
+    np.testing.assert_array_equal(g0, 2.0)
+    np.testing.assert_array_equal(g1, 0.0)
 
 
 def test_add_rejects_mismatched_eager_inputs():

@@ -1,4 +1,5 @@
-"""Layers that merge several inputs: Add (residual connections) and Concatenate."""
+"""Layers that merge several inputs: Add (residual connections), Subtract, Multiply, Average,
+Maximum, Minimum (element-wise, inputs of one shape) and Concatenate."""
 
 from __future__ import annotations
 
@@ -22,9 +23,8 @@ def _same_shapes(layer, shapes):
     return first
 
 
-@register("layer")
-class Add(Layer):
-    """Element-wise sum of its inputs (all of one shape)."""
+class _Merge(Layer):
+    """An element-wise merge of inputs of one shape."""
 
     multi_input = True
 
@@ -34,8 +34,14 @@ class Add(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 2:
-            raise ValueError(f"Add '{self.name}' needs at least 2 inputs, got {len(input_shape)}")
+            raise ValueError(f"{type(self).__name__} '{self.name}' needs at least 2 inputs, got "
+                             f"{len(input_shape)}")
         return _same_shapes(self, input_shape)
+
+
+@register("layer")
+class Add(_Merge):
+    """Element-wise sum of its inputs (all of one shape)."""
 
     def forward(self, xs, training=False):
         out = xs[0] + xs[1]
@@ -97,3 +103,89 @@ class Concatenate(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+@register("layer")
+class Subtract(_Merge):
+    """``inputs[0] - inputs[1]`` (exactly two inputs)."""
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 2:
+            raise ValueError(f"A `Subtract` layer should be called on exactly 2 inputs. Received: "
+                             f"{len(input_shape)} input(s) (layer '{self.name}')")
+        return super().compute_output_shape(input_shape)
+
+    def forward(self, xs, training=False):
+        return xs[0] - xs[1]
+
+    def backward(self, grad_out):
+        return [grad_out, -grad_out]
+
+
+@register("layer")
+class Multiply(_Merge):
+    """Element-wise product of its inputs."""
+
+    def forward(self, xs, training=False):
+        self._cache = xs
+        out = xs[0] * xs[1]
+        for x in xs[2:]:
+            out *= x
+        return out
+
+    def backward(self, grad_out):
+        xs = self._cache
+        grads = []
+        for i in range(len(xs)):
+            g = grad_out.copy()
+            for j, x in enumerate(xs):
+                if j != i:
+                    g *= x
+            grads.append(g)
+        return grads
+
+
+@register("layer")
+class Average(_Merge):
+    """Element-wise mean of its inputs."""
+
+    def forward(self, xs, training=False):
+        self._cache = len(xs)
+        out = xs[0] + xs[1]
+        for x in xs[2:]:
+            out += x
+        out *= out.dtype.type(1.0 / len(xs))
+        return out
+
+    def backward(self, grad_out):
+        g = grad_out * grad_out.dtype.type(1.0 / self._cache)
+        return [g] * self._cache
+
+
+class _Extremum(_Merge):
+    _pick = None  # np.argmax or np.argmin: the first input reaching the extremum gets the gradient
+
+    def forward(self, xs, training=False):
+        stacked = np.stack(xs)
+        winner = type(self)._pick(stacked, axis=0)
+        self._cache = (winner, len(xs))
+        return np.take_along_axis(stacked, winner[None], axis=0)[0]
+
+    def backward(self, grad_out):
+        winner, n = self._cache
+        zero = grad_out.dtype.type(0)
+        return [np.where(winner == i, grad_out, zero) for i in range(n)]
+
+
+@register("layer")
+class Maximum(_Extremum):
+    """Element-wise maximum of its inputs."""
+
+    _pick = np.argmax
+
+
+@register("layer")
+class Minimum(_Extremum):
+    """Element-wise minimum of its inputs."""
+
+    _pick = np.argmin

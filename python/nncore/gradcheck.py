@@ -233,7 +233,7 @@ def _check_layer(layer, inputs, eps, atol, rtol, seed, training):
 
 
 def _check_model_loss(model, data, eps, atol, rtol, training):
-    from .models.training import _as_inputs, _as_targets
+    from .trainers.model_io import ModelIO
 
     x, y = data
     if np.dtype(model.dtype) == np.float64 and all(v.dtype == np.float64 for v in model.weights):
@@ -244,33 +244,33 @@ def _check_model_loss(model, data, eps, atol, rtol, training):
         losses = heads[0].loss if len(heads) == 1 else [h.loss for h in heads]
         weights = None if len(heads) == 1 and heads[0].weight == 1.0 else [h.weight for h in heads]
         net.compile(optimizer=model.optimizer, loss=losses, loss_weights=weights)
-    xs = _float64_copies(_as_inputs(net, x))
-    ys = _as_targets(net, y, xs[0].shape[0])
+    io = ModelIO(net)
+    xs = _float64_copies(io.inputs(x))
+    ys = io.targets(y, xs[0].shape[0])
     frozen = _Frozen(net)
     what = f"the compiled loss of model '{model.name}'" + (" (float64 clone)" if cloned else "")
     net._ensure_packed()
-    with net._fusion(True):
-        try:
-            net.set_needs_input_grad(True)
-            net._reset_metrics()
+    try:
+        net.set_needs_input_grad(True)
+        net._reset_metrics()
+        frozen.reset_rng()
+        net._zero_grads()
+        for v in net.trainable_weights:
+            v.zero_grad()
+        outs = net._graph.forward(xs, training, net._fused_outputs)
+        _, grads = net._loss_step(outs, ys, training=True)
+        gins = net._graph.backward(grads)
+        entries = [_Entry(f"input {k}" if len(xs) > 1 else "input", xa, gi)
+                   for k, (xa, gi) in enumerate(zip(xs, gins))]
+        entries += [_Entry(v.name, v.value, v.grad) for v in net.trainable_weights]
+
+        def objective():
             frozen.reset_rng()
-            net._zero_grads()
-            for v in net.trainable_weights:
-                v.zero_grad()
-            outs = net._graph.forward(xs, training, net._logits)
-            _, grads = net._loss_step(outs, ys, training=True)
-            gins = net._graph.backward(grads)
-            entries = [_Entry(f"input {k}" if len(xs) > 1 else "input", xa, gi)
-                       for k, (xa, gi) in enumerate(zip(xs, gins))]
-            entries += [_Entry(v.name, v.value, v.grad) for v in net.trainable_weights]
+            return float(net._loss_step(net._graph.forward(xs, training, net._fused_outputs), ys, training=False)[0])
 
-            def objective():
-                frozen.reset_rng()
-                return float(net._loss_step(net._graph.forward(xs, training, net._logits), ys, training=False)[0])
-
-            return _compare(what, entries, objective, eps, atol, rtol)
-        finally:
-            frozen.restore()
+        return _compare(what, entries, objective, eps, atol, rtol)
+    finally:
+        frozen.restore()
 
 
 def _check_function(fn, inputs, eps, atol, rtol, seed):
@@ -337,9 +337,8 @@ def gradcheck(fn_or_layer, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, train
             if loss is None:
                 loss = _looks_like_x_y(model, inputs)
             if loss:
-                if hasattr(model, "_finish_pending_compile"):  # Sequential built from the data
-                    model._ensure_built(inputs[0])
-                    model._finish_pending_compile()
+                if getattr(model, "compiled", False):   # builds a Sequential from the data
+                    model._prepare(inputs[0], training=True)
                 if not getattr(model, "_heads", None):
                     raise ValueError("gradcheck(model, (x, y)) needs a compiled model")
                 return _check_model_loss(model, inputs, eps, atol, rtol, training)

@@ -130,9 +130,10 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_params(params)
 
-    def has_batch_hooks(self) -> bool:
+    def has_batch_hooks(self, mode: str = "train") -> bool:
+        """Whether any callback acts on the batches of ``mode`` ("train", "test", "predict")."""
         return any(_overrides(cb, h) for cb in self.callbacks
-                   for h in ("on_train_batch_begin", "on_train_batch_end"))
+                   for h in (f"on_{mode}_batch_begin", f"on_{mode}_batch_end"))
 
     def __iter__(self):
         return iter(self.callbacks)

@@ -97,31 +97,73 @@ class Progbar:
 
 @register("callback")
 class ProgbarLogger(Callback):
-    """Prints ``Epoch i/n`` and a progress line per epoch (added by ``fit`` when verbose > 0)."""
+    """Prints ``Epoch i/n`` and a progress line per epoch of ``fit``, and one line for
+    ``evaluate`` and ``predict`` (added by them when verbose > 0). The validation pass inside
+    ``fit`` draws no line of its own: its results end the epoch's line."""
 
     def __init__(self, verbose: int = 1, stream=None):
         super().__init__()
         self.verbose = verbose
         self.stream = stream
         self._bar = None
+        self._seen = 0
+        self._in_fit = False
 
     def _out(self):
         return self.stream if self.stream is not None else sys.stdout
+
+    def _start(self):
+        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose, stream=self._out())
+        self._seen = 0
+
+    def _step(self, batch, logs):
+        self._seen = batch + 1
+        if self._bar is not None and self._bar.dynamic:
+            self._bar.update(batch + 1, logs)
+
+    def _finish(self, logs):
+        if self._bar is not None:
+            self._bar.update(self.params.get("steps") or self._seen, logs, finalize=True)
+        self._bar = None
+
+    def on_train_begin(self, logs=None):
+        self._in_fit = True
+
+    def on_train_end(self, logs=None):
+        self._in_fit = False
 
     def on_epoch_begin(self, epoch, logs=None):
         epochs = self.params.get("epochs")
         if epochs:
             self._out().write(f"Epoch {epoch + 1}/{epochs}\n")
-        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose, stream=self._out())
+        self._start()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._bar is not None and self._bar.dynamic:
-            self._bar.update(batch + 1, logs)
+        self._step(batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._bar is not None:
-            self._bar.update(self.params.get("steps") or 0, logs, finalize=True)
-        self._bar = None
+        self._finish(logs)
+
+    def on_test_begin(self, logs=None):
+        if not self._in_fit:
+            self._start()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._in_fit:
+            self._step(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if not self._in_fit:
+            self._finish(logs)
+
+    def on_predict_begin(self, logs=None):
+        self._start()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._step(batch, None)
+
+    def on_predict_end(self, logs=None):
+        self._finish(None)
 
     def get_config(self):
         return {"verbose": self.verbose}

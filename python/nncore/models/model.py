@@ -1,5 +1,5 @@
 """Model: a graph of layers (functional API) that is itself a layer, with the Keras training API
-(compile / fit / evaluate / predict, mixed in from training.py)."""
+(compile / fit / evaluate / predict, from ``nncore.trainers.Trainer``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..layers.base import InputLayer, Layer, SymbolicTensor
 from ..serialization import register
 from .graph import Graph
 from .summary import format_summary
-from .training import TrainingMixin
+from ..trainers.trainer import Trainer
 
 
 def _as_list(x):
@@ -22,7 +22,7 @@ def _as_list(x):
 
 
 @register("layer", "Functional")
-class Model(TrainingMixin, Layer):
+class Model(Trainer, Layer):
     """``Model(inputs, outputs)``: the layers between ``Input`` tensors and output tensors.
 
     A model is also a layer: it can be called on tensors of another model. Subclassing with a
@@ -35,7 +35,7 @@ class Model(TrainingMixin, Layer):
             raise TypeError("Model needs inputs= and outputs= (tensors from nncore.Input and layer calls)")
         Layer.__init__(self, name=name or self._default_name(), **kwargs)
         self._init_graph(inputs, outputs)
-        TrainingMixin.__init__(self)
+        Trainer.__init__(self)
 
     def _default_name(self) -> str:
         from .. import backend
@@ -56,6 +56,31 @@ class Model(TrainingMixin, Layer):
                                    else self.inputs[0].shape)
         dtypes = {np.dtype(layer.dtype) for layer in self._graph.layers}
         self.dtype = np.dtype(np.float64) if np.dtype(np.float64) in dtypes else np.dtype(np.float32)
+
+    def _build_for_data(self, x) -> None:
+        pass  # a functional model is built from its Input tensors
+
+    def _explain_input_mismatch(self, shape, tensor):
+        """Raises the most helpful ShapeError for data of ``shape`` fed to input ``tensor``: the
+        first layer that cannot take it, found by running shape inference with it."""
+        got = (None, *shape[1:])
+        if len(shape) == len(tensor.shape):
+            g = self._graph
+            known = {g.tensor_ids[id(tensor)]: got}
+            for s in g.steps:
+                if not all(i in known for i in s.inputs):
+                    continue
+                arg = [known[i] for i in s.inputs] if s.multi else known[s.inputs[0]]
+                try:
+                    known[s.output] = s.layer.compute_output_shape(arg)
+                except ShapeError:
+                    raise
+                except Exception:
+                    break
+        raise ShapeError(
+            f"model '{self.name}' expects input '{tensor.node.layer.name}' of shape "
+            f"{tensor.shape}, got data of shape {tuple(shape)}"
+        )
 
     # ----------------------------------------------------------------- structure
     @property

@@ -9,7 +9,7 @@ from ..errors import ShapeError
 from ..layers.base import Input, InputLayer, Layer, SymbolicTensor
 from ..serialization import deserialize, register, serialize
 from .model import Model
-from .training import TrainingMixin
+from ..trainers.trainer import Trainer
 
 
 @register("layer")
@@ -19,7 +19,7 @@ class Sequential(Model):
 
     def __init__(self, layers=None, name=None, trainable=True):
         Layer.__init__(self, name=name or backend.unique_name("sequential"), trainable=trainable)
-        TrainingMixin.__init__(self)
+        Trainer.__init__(self)
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self.built = False
@@ -87,8 +87,12 @@ class Sequential(Model):
                 raise ValueError("Sequential.build needs an input shape")
         self._build_graph((None, *tuple(input_shape)[1:]))
 
-    def _ensure_built(self, x) -> None:
+    def _build_for_data(self, x) -> None:
+        """Builds the graph from the first data's input shape (Keras builds on first use)."""
         if not self.built:
+            if x is None:
+                raise ValueError(f"Sequential model '{self.name}' is not built and got no data "
+                                 "to build from")
             arr = x[0] if isinstance(x, (list, tuple)) else x
             self._build_graph((None, *np.shape(arr)[1:]))
 
@@ -107,50 +111,6 @@ class Sequential(Model):
     def summary(self, *args, **kwargs):
         self._require_built("its summary")
         return super().summary(*args, **kwargs)
-
-    def compile(self, *args, **kwargs):
-        super_compile = super().compile
-        self._pending_compile = (args, kwargs)
-        if self.built:
-            super_compile(*args, **kwargs)
-            self._pending_compile = None
-        else:
-            self.compiled = True
-
-    def _finish_pending_compile(self):
-        pending = getattr(self, "_pending_compile", None)
-        if pending is not None:
-            args, kwargs = pending
-            self._pending_compile = None
-            Model.compile(self, *args, **kwargs)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._ensure_built(x)
-        self._finish_pending_compile()
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._ensure_built(x)
-        self._finish_pending_compile()
-        return super().evaluate(x, y, *args, **kwargs)
-
-    def predict(self, x, *args, **kwargs):
-        self._ensure_built(x)
-        return super().predict(x, *args, **kwargs)
-
-    def train_on_batch(self, x, y=None, *args, **kwargs):
-        self._ensure_built(x)
-        self._finish_pending_compile()
-        return super().train_on_batch(x, y, *args, **kwargs)
-
-    def test_on_batch(self, x, y=None, *args, **kwargs):
-        self._ensure_built(x)
-        self._finish_pending_compile()
-        return super().test_on_batch(x, y, *args, **kwargs)
-
-    def predict_on_batch(self, x):
-        self._ensure_built(x)
-        return super().predict_on_batch(x)
 
     def __call__(self, inputs, training=None):
         if not self.built:

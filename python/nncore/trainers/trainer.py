@@ -1,0 +1,555 @@
+"""Trainer: compile / fit / evaluate / predict and the *_on_batch calls (Keras 3 semantics).
+
+One training step: zero the gradient buffer, forward through the layer graph (fused outputs
+stop at their logits), loss and its gradient, backward through the graph, one optimizer call
+over the flat weight buffer (which also applies the weights' constraints), metric updates.
+The data comes from a data adapter through an ``EpochIterator``, the same for the three loops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import random as nn_random
+from ..callbacks.base import CallbackList
+from ..callbacks.history import History
+from ..callbacks.progbar import ProgbarLogger
+from ..layers import _workspace
+from ..variables import Variable
+from .compile_utils import CompileSpec, MeanTracker, metric_log_names
+from .data_adapters import ArrayDataAdapter, get_data_adapter
+from .data_adapters.data_utils import sample_weights
+from .epoch_iterator import EpochIterator
+from .model_io import ModelIO
+
+
+def _fields(obj) -> dict:
+    """An object's attributes, whether it keeps them in ``__dict__`` or in ``__slots__``."""
+    if hasattr(obj, "__dict__"):
+        return dict(obj.__dict__)
+    return {k: getattr(obj, k) for k in obj.__slots__}
+
+
+class _Logs(Mapping):
+    """Batch logs computed only when a callback reads them (most batches nobody does)."""
+
+    __slots__ = ("_trainer", "_data")
+
+    def __init__(self, trainer):
+        self._trainer = trainer
+        self._data = None
+
+    def _get(self):
+        if self._data is None:
+            self._data = self._trainer._current_logs()
+        return self._data
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
+
+
+def _positive_batch_size(batch_size, what):
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"{what}: batch_size must be a positive int, got {batch_size!r}")
+    return int(batch_size)
+
+
+def _verbosity(verbose, what):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"{what}: verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    return int(verbose)
+
+
+class Trainer:
+    """The Keras training API of a model.
+
+    The host class (``Model``) provides what is declared below: the layer graph, its input and
+    output tensors, the dtype, the trainable weights, and ``_build_for_data`` (which builds an
+    unbuilt ``Sequential`` from a first batch's inputs).
+    """
+
+    name: str
+    dtype: np.dtype
+    inputs: list
+    outputs: list
+    _graph: object
+    _nested_outputs: bool
+    trainable_weights: list
+
+    def _build_for_data(self, x) -> None:
+        raise NotImplementedError
+
+    def _explain_input_mismatch(self, shape, tensor):
+        raise NotImplementedError
+
+    def set_needs_input_grad(self, needed: bool) -> None:
+        raise NotImplementedError
+
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._compile_spec: CompileSpec | None = None
+        self._compile_config = None
+        self._heads: list = []
+        self._metric_names: dict[int, str] = {}
+        self._fused_outputs = frozenset()
+        self._bound_graph = None
+        self._loss_tracker = MeanTracker()
+        self._flat: Variable | None = None
+        self._opt_vars: list[Variable] = []
+        self._packed_views: list | None = None
+        self._regularized: list[Variable] = []
+        self._shuffle_rng = None
+        self._fit_callbacks = None
+        self._pending_callback_states = None
+
+    # ----------------------------------------------------------------- compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=1,
+                jit_compile=None, auto_scale_loss=None):
+        """Sets the optimizer, the losses and the metrics (objects or Keras names).
+
+        Identifiers are checked here; on an unbuilt ``Sequential`` they are tied to the output
+        when the first data arrives. ``metrics`` are computed without sample weights,
+        ``weighted_metrics`` with them. ``run_eagerly``, ``jit_compile`` and ``auto_scale_loss``
+        are accepted for Keras compatibility and have no effect (nncore always runs its kernels
+        directly).
+        """
+        from .. import optimizers as optimizers_mod
+
+        if steps_per_execution != 1:
+            raise ValueError("compile: steps_per_execution other than 1 is not supported")
+        spec = CompileSpec(loss, metrics, weighted_metrics, loss_weights)
+        self.optimizer = optimizers_mod.get(optimizer)
+        self._compile_spec = spec
+        # The arguments as given, for model.save (names stay names, objects keep their config).
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                                "loss_weights": loss_weights}
+        if weighted_metrics is not None:
+            self._compile_config["weighted_metrics"] = weighted_metrics
+        self._bound_graph = None
+        self._heads = []
+        self.loss = spec.loss
+        self.compiled = True
+        if self._shuffle_rng is None:
+            self._shuffle_rng = nn_random.make_generator(None)
+        if self.built:
+            self._bind_compile()
+
+    def _bind_compile(self):
+        """Ties the compiled losses and metrics to the outputs of the current graph."""
+        heads = self._compile_spec.heads(self)
+        self._heads = heads
+        self._metric_names = metric_log_names(heads)
+        self._fused_outputs = frozenset(h.output_id for h in heads if h.fused)
+        self.loss = heads[0].loss if len(heads) == 1 else [h.loss for h in heads]
+        self._bound_graph = self._graph
+        self._pack_weights()
+
+    def _prepare(self, sample_x, training: bool) -> None:
+        """Builds the model from the data if needed, then readies compile's state for it."""
+        self._build_for_data(sample_x)
+        if self._compile_spec is not None and self._bound_graph is not self._graph:
+            self._bind_compile()
+        if training:
+            self._ensure_packed()
+
+    @property
+    def metrics_names(self) -> list[str]:
+        names = ["loss"]
+        if len(self._heads) > 1:
+            names += [f"{h.name}_loss" for h in self._heads]
+        return names + [self._metric_names[id(m)] for h in self._heads
+                        for m in (*h.metrics, *h.weighted_metrics)]
+
+    @property
+    def metrics(self):
+        return [m for h in self._heads for m in (*h.metrics, *h.weighted_metrics)]
+
+    def _require_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(f"you must compile the model before calling {what}(): "
+                               "model.compile(optimizer=..., loss=..., metrics=[...])")
+
+    # ----------------------------------------------------------------- weight buffer
+    def _pack_weights(self):
+        """Moves all trainable weights (and their gradients) into one contiguous buffer each, so
+        that zeroing the gradients and the optimizer step are single calls."""
+        vars_ = self.trainable_weights
+        self._regularized = [v for v in vars_ if v.regularizer is not None]
+        if not vars_:
+            self._flat, self._opt_vars, self._packed_views = None, [], []
+            return
+        dtypes = {v.dtype for v in vars_}
+        if len(dtypes) > 1:
+            self._flat, self._opt_vars = None, list(vars_)
+            self._packed_views = [(v, v.value) for v in vars_]
+            return
+        dtype = dtypes.pop()
+        total = sum(v.size for v in vars_)
+        params = np.empty(total, dtype)
+        grads = np.zeros(total, dtype)
+        offset = 0
+        for v in vars_:
+            n = v.size
+            v._reseat(params[offset:offset + n].reshape(v.shape),
+                      grads[offset:offset + n].reshape(v.shape))
+            offset += n
+        self._flat = Variable.wrap(params, grads, name=f"{self.name}/weights")
+        self._opt_vars = [self._flat]
+        if self.optimizer is not None:
+            # The optimizer sees the weights inside the buffer: clipnorm per weight, weight
+            # decay exclusions by name, each weight's constraint after the step (as Keras).
+            self.optimizer.set_variable_segments(self._flat, list(vars_))
+        self._packed_views = [(v, v.value) for v in vars_]
+
+    def _ensure_packed(self):
+        """Repacks when a weight was moved since (e.g. a layer shared with another model that was
+        compiled later), so that the optimizer always updates the arrays the layers use."""
+        views = self._packed_views
+        if views is None or len(views) != len(self.trainable_weights) or any(
+                v.value is not view for v, view in views):
+            self._pack_weights()
+
+    def _zero_grads(self):
+        if self._flat is not None:
+            self._flat.grad.fill(0)
+        else:
+            for v in self._opt_vars:
+                v.zero_grad()
+
+    # ----------------------------------------------------------------- steps
+    def _loss_step(self, outs, ys, training, sample_weight=None):
+        total = 0.0
+        grads = []
+        n = ys[0].shape[0]
+        for h, out, y in zip(self._heads, outs, ys):
+            loss, grad, y_pred = h.loss_and_grad(y, out, sample_weight)
+            h.tracker.update(loss, n)
+            total += loss
+            grads.append(grad)
+            h.update_metrics(y, y_pred, sample_weight)
+        if self._regularized:
+            reg = 0.0
+            for v in self._regularized:
+                reg += float(v.regularizer(v.value))
+                if training:
+                    v.grad += v.regularizer.gradient(v.value)
+            total += reg
+        self._loss_tracker.update(total, n)
+        return total, grads
+
+    def _train_step(self, xs, ys, sample_weight=None):
+        self._zero_grads()
+        with _workspace.training_step():
+            outs = self._graph.forward(xs, True, self._fused_outputs)
+            total, grads = self._loss_step(outs, ys, training=True, sample_weight=sample_weight)
+            self._graph.backward(grads)
+        self.optimizer.apply(self._opt_vars)
+        return total
+
+    def _test_step(self, xs, ys, sample_weight=None):
+        outs = self._graph.forward(xs, False, self._fused_outputs)
+        return self._loss_step(outs, ys, training=False, sample_weight=sample_weight)[0]
+
+    def _reset_metrics(self):
+        self._loss_tracker.reset()
+        for h in self._heads:
+            h.reset()
+
+    def _current_logs(self) -> dict:
+        logs = {"loss": self._loss_tracker.result()}
+        if len(self._heads) > 1:
+            for h in self._heads:
+                logs[f"{h.name}_loss"] = h.tracker.result()
+        for h in self._heads:
+            for m in (*h.metrics, *h.weighted_metrics):
+                logs[self._metric_names[id(m)]] = float(m.result())
+        return logs
+
+    def reset_metrics(self):
+        self._reset_metrics()
+
+    @contextlib.contextmanager
+    def _metrics_kept(self):
+        """Inside fit (a callback calling evaluate), the epoch's running loss and metrics come
+        back after the block, so the epoch's logs still describe training batches only."""
+        if self._fit_callbacks is None:
+            yield
+            return
+        objs = [self._loss_tracker] + [o for h in self._heads
+                                       for o in (h.tracker, *h.metrics, *h.weighted_metrics)]
+        saved = [copy.deepcopy(_fields(o)) for o in objs]
+        try:
+            yield
+        finally:
+            for o, fields in zip(objs, saved):
+                for k, v in fields.items():
+                    setattr(o, k, v)
+
+    # ----------------------------------------------------------------- callbacks
+    def _callback_list(self, callbacks, verbose, params, add_history):
+        """The user's callbacks plus a History (fit) and a ProgbarLogger (verbose), unless the
+        user passed their own, which are then the ones used (Keras)."""
+        cbs = list(callbacks or [])
+        history = next((cb for cb in cbs if isinstance(cb, History)), None)
+        if add_history and history is None:
+            history = History()
+            cbs.append(history)
+        if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
+            cbs.append(ProgbarLogger(verbose=verbose))
+        return CallbackList(cbs, model=self, params={"verbose": verbose, **params}), history
+
+    def _restore_callback_states(self, callbacks):
+        """Gives callbacks the states saved with this model by a checkpoint (``load_model``):
+        each saved state goes to the first not yet served callback of the same class."""
+        pending = self._pending_callback_states
+        if not pending:
+            return
+        self._pending_callback_states = None
+        free = list(callbacks)
+        for name, state in pending:
+            for cb in free:
+                if type(cb).__name__ == name and hasattr(cb, "set_state"):
+                    cb.set_state(state)
+                    free.remove(cb)
+                    break
+
+    # ----------------------------------------------------------------- data
+    def _adapter(self, x, y, sample_weight, class_weight, batch_size, shuffle, what, training):
+        adapter = get_data_adapter(x, y, sample_weight, class_weight, batch_size, shuffle,
+                                   self._shuffle_rng, what)
+        self._prepare(adapter.sample_x(), training)
+        adapter.bind(ModelIO(self), need_y=training)
+        return adapter
+
+    def _validation_adapter(self, adapter, validation_data, validation_split, batch_size):
+        if validation_data is not None:
+            if isinstance(validation_data, (list, tuple)):
+                if len(validation_data) not in (2, 3):
+                    raise ValueError("fit: validation_data must be (x_val, y_val), "
+                                     "(x_val, y_val, val_sample_weight), a PyDataset, a "
+                                     "generator or an iterable of batches")
+                vx, vy, vw = (*validation_data, None)[:3]
+                val = get_data_adapter(vx, vy, vw, None, batch_size, False, None,
+                                       "fit (validation_data)")
+            else:
+                val = get_data_adapter(validation_data, None, None, None, None, False, None,
+                                       "fit (validation_data)")
+            val.bind(ModelIO(self), need_y=True)
+            return val
+        if validation_split:
+            if not 0.0 < validation_split < 1.0:
+                raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+            if not isinstance(adapter, ArrayDataAdapter):
+                raise ValueError("fit: validation_split works on arrays only; pass "
+                                 "validation_data for generators and datasets")
+            return adapter.split_off(validation_split, batch_size or 32)
+        return None
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains for ``epochs - initial_epoch`` epochs; returns a ``History`` (Keras semantics).
+
+        ``x`` is arrays (with ``y``, ``sample_weight``), a ``PyDataset``, a generator or any
+        iterable of ``(x, y[, sample_weight])`` batches (a PyTorch ``DataLoader``).
+        ``validation_split`` takes the last fraction of the samples (before shuffling), as Keras.
+        Array batches are drawn by shuffled index each epoch and cast to the model's dtype one
+        batch at a time; batches from Python code are prepared on a background thread.
+        """
+        self._require_compiled("fit")
+        batch_size = _positive_batch_size(batch_size, "fit")
+        verbose = _verbosity(verbose, "fit")
+        epochs, initial_epoch = int(epochs), int(initial_epoch)
+        if isinstance(validation_freq, bool) or int(validation_freq) != validation_freq or \
+                validation_freq < 1:
+            raise ValueError(f"fit: validation_freq must be a positive int, got {validation_freq!r}")
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(f"fit: validation_split must be in [0, 1), got {validation_split}")
+        adapter = self._adapter(x, y, sample_weight, class_weight, batch_size, shuffle, "fit", True)
+        val_adapter = self._validation_adapter(adapter, validation_data, validation_split,
+                                               validation_batch_size or batch_size)
+        if isinstance(adapter, ArrayDataAdapter) and adapter.num_samples == 0:
+            raise ValueError("fit: no training samples")
+        iterator = EpochIterator(adapter, steps_per_epoch, "fit")
+        val_iterator = None if val_adapter is None else EpochIterator(
+            val_adapter, validation_steps, "fit (validation)")
+        params = {"epochs": epochs, "steps": iterator.num_batches, "batch_size": batch_size or 32,
+                  "samples": getattr(adapter, "num_samples", None)}
+        cb_list, history = self._callback_list(callbacks, verbose, params, add_history=True)
+        self.history = history
+        self.stop_training = False
+        self._fit_callbacks = list(callbacks or [])
+        self._restore_callback_states(self._fit_callbacks)
+        self.set_needs_input_grad(False)
+        batch_hooks = cb_list.has_batch_hooks("train")
+        try:
+            cb_list.on_train_begin()
+            logs = {}
+            for epoch in range(initial_epoch, epochs):
+                self._reset_metrics()
+                cb_list.on_epoch_begin(epoch)
+                for step, (xb, yb, wb) in iterator.epoch():
+                    if batch_hooks:
+                        cb_list.on_train_batch_begin(step)
+                    self._train_step(xb, yb, wb)
+                    if batch_hooks:
+                        cb_list.on_train_batch_end(step, _Logs(self))
+                    if self.stop_training:
+                        break
+                if iterator.exhausted:
+                    if epoch == initial_epoch:
+                        raise ValueError("fit: the training data yields no batch")
+                    warnings.warn(f"fit: the training data ran out before epoch {epoch + 1}; "
+                                  "stopping (a generator is read once: pass steps_per_epoch and "
+                                  "make it yield steps_per_epoch * epochs batches)", stacklevel=2)
+                    break
+                logs = self._current_logs()
+                if val_iterator is not None and (epoch + 1) % int(validation_freq) == 0:
+                    val_logs = self._run_evaluation(val_iterator, cb_list)
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                cb_list.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            cb_list.on_train_end(logs)
+        finally:
+            self._fit_callbacks = None
+            iterator.close()
+            if val_iterator is not None:
+                val_iterator.close()
+        return history
+
+    # ----------------------------------------------------------------- evaluate / predict
+    def _run_evaluation(self, iterator, cb_list):
+        self._reset_metrics()
+        cb_list.on_test_begin()
+        hooks = cb_list.has_batch_hooks("test")
+        for step, (xb, yb, wb) in iterator.epoch():
+            if hooks:
+                cb_list.on_test_batch_begin(step)
+            self._test_step(xb, yb, wb)
+            if hooks:
+                cb_list.on_test_batch_end(step, _Logs(self))
+        if iterator.exhausted and iterator.steps_seen == 0:
+            raise ValueError("evaluate: the data yields no batch")
+        logs = self._current_logs()
+        cb_list.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss and metrics over the data (arrays, a PyDataset, a generator or an iterable of
+        batches): a scalar without metrics, else ``[loss, *metrics]`` (a dict with
+        ``return_dict=True``). ``steps`` limits the batches read."""
+        self._require_compiled("evaluate")
+        batch_size = _positive_batch_size(batch_size, "evaluate")
+        verbose = _verbosity(verbose, "evaluate")
+        adapter = self._adapter(x, y, sample_weight, None, batch_size, False, "evaluate", True)
+        iterator = EpochIterator(adapter, steps, "evaluate")
+        cb_list, _ = self._callback_list(callbacks, verbose, {"steps": iterator.num_batches},
+                                         add_history=False)
+        try:
+            with self._metrics_kept():
+                logs = self._run_evaluation(iterator, cb_list)
+        finally:
+            iterator.close()
+        return self._format_logs(logs, return_dict)
+
+    def _format_logs(self, logs, return_dict):
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for x in batches (inference mode: dropout off, batch norm uses moving stats).
+        ``x`` may be arrays, a PyDataset, a generator or an iterable; a batch's targets, if it
+        has any, are ignored."""
+        batch_size = _positive_batch_size(batch_size, "predict")
+        verbose = _verbosity(verbose, "predict")
+        adapter = self._adapter(x, None, None, None, batch_size, False, "predict", False)
+        iterator = EpochIterator(adapter, steps, "predict")
+        cb_list, _ = self._callback_list(callbacks, verbose, {"steps": iterator.num_batches},
+                                         add_history=False)
+        hooks = cb_list.has_batch_hooks("predict")
+        # Arrays read whole give the row count up front: outputs go straight into place.
+        n = adapter.num_samples if isinstance(adapter, ArrayDataAdapter) and steps is None else None
+        results, chunks, row = None, [], 0
+        cb_list.on_predict_begin()
+        try:
+            for step, (xb, _, _) in iterator.epoch():
+                if hooks:
+                    cb_list.on_predict_batch_begin(step)
+                outs = self._graph.forward(xb, False)
+                if n is not None:
+                    if results is None:
+                        results = [np.empty((n, *o.shape[1:]), o.dtype) for o in outs]
+                    for r, o in zip(results, outs):
+                        r[row:row + o.shape[0]] = o
+                else:
+                    chunks.append([o.copy() for o in outs])   # layers may reuse their buffers
+                row += outs[0].shape[0]
+                if hooks:
+                    cb_list.on_predict_batch_end(step, {"outputs": outs})
+        finally:
+            iterator.close()
+        cb_list.on_predict_end()
+        if chunks:
+            results = [np.concatenate(parts) for parts in zip(*chunks)]
+        if results is None:
+            results = [np.empty((0, *(d or 0 for d in t.shape[1:])), self.dtype)
+                       for t in self.outputs]
+        return results if self._nested_outputs else results[0]
+
+    # ----------------------------------------------------------------- single batches
+    def _one_batch(self, x, y, sample_weight, class_weight, what, training=True):
+        self._prepare(x, training)
+        io = ModelIO(self)
+        xs = [a if a.dtype == self.dtype else a.astype(self.dtype) for a in io.inputs(x)]
+        if not training:
+            return xs, None, None
+        ys = io.targets(y, xs[0].shape[0])
+        return xs, ys, sample_weights(ys, xs[0].shape[0], sample_weight, class_weight, what)
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One optimizer step on one batch; returns its loss (and metrics) like Keras."""
+        self._require_compiled("train_on_batch")
+        xs, ys, weights = self._one_batch(x, y, sample_weight, class_weight, "train_on_batch")
+        self.set_needs_input_grad(False)
+        self._reset_metrics()
+        self._train_step(xs, ys, weights)
+        return self._format_logs(self._current_logs(), return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._require_compiled("test_on_batch")
+        xs, ys, weights = self._one_batch(x, y, sample_weight, None, "test_on_batch")
+        with self._metrics_kept():
+            self._reset_metrics()
+            self._test_step(xs, ys, weights)
+            return self._format_logs(self._current_logs(), return_dict)
+
+    def predict_on_batch(self, x):
+        xs, _, _ = self._one_batch(x, None, None, None, "predict_on_batch", training=False)
+        outs = self._graph.forward(xs, False)
+        return outs if self._nested_outputs else outs[0]

@@ -252,6 +252,7 @@ class Conv2D(Layer):
             "bias_initializer": config_value(self.bias_initializer),
             "kernel_regularizer": config_value(self.kernel_regularizer),
             "bias_regularizer": config_value(self.bias_regularizer),
+            "activity_regularizer": None,
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
         }

@@ -114,5 +114,6 @@ class Dense(Layer):
             "bias_regularizer": config_value(self.bias_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
         }
 

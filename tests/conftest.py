@@ -51,9 +51,16 @@ def threads(n):
 
 
 def shared_data_dir() -> pathlib.Path | None:
-    """The real datasets: NNCORE_TEST_DATA, else ../shared/data beside the repository."""
-    env = os.environ.get("NNCORE_TEST_DATA")
-    candidates = [pathlib.Path(env)] if env else []
+    """The folder holding the real datasets (``mnist/``, ``cifar10/``): ``$NNCORE_DATA_DIR`` as the
+    README names it (that folder, or the parent of the dataset subfolder it points at), else
+    ../shared/data beside the repository."""
+    env = os.environ.get("NNCORE_DATA_DIR")
+    candidates = []
+    if env:
+        path = pathlib.Path(env)
+        is_subfolder = path.name in ("mnist", "fashion_mnist", "cifar10") and not any(
+            (path / sub).is_dir() for sub in ("mnist", "cifar10"))
+        candidates.append(path.parent if is_subfolder else path)
     candidates.append(REPO_ROOT.parent / "shared" / "data")
     for c in candidates:
         if c.is_dir():

@@ -31,7 +31,7 @@ from nncore.datasets.idx import parse_idx, read_idx
 
 REAL_FETCH = _download.fetch  # file:// URLs are copied locally; the autouse fixture forbids others
 SHARED = shared_data_dir()
-needs_shared = pytest.mark.skipif(SHARED is None, reason="shared/data with the real datasets is not present")
+needs_shared = pytest.mark.skipif(SHARED is None, reason="no real datasets: set NNCORE_DATA_DIR to the folder holding mnist/ and cifar10/")
 
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -573,3 +573,14 @@ def test_cifar_download_unpacks_into_cache(tmp_path, monkeypatch, small_cifar_co
     with pytest.raises(DatasetChecksumError):
         cifar10.load_data()
     assert list(cache.iterdir()) == []
+
+
+def test_shared_data_dir_follows_the_readme_variable(tmp_path, monkeypatch):
+    import conftest
+
+    (tmp_path / "cifar10").mkdir()
+    monkeypatch.setenv("NNCORE_DATA_DIR", str(tmp_path))
+    assert conftest.shared_data_dir() == tmp_path
+    # Pointing at one dataset's folder, as the README allows, still finds the root.
+    monkeypatch.setenv("NNCORE_DATA_DIR", str(tmp_path / "cifar10"))
+    assert conftest.shared_data_dir() == tmp_path

@@ -43,7 +43,7 @@ class ModelIO:
             xs = [x]
         out = []
         for arr, t in zip(xs, self.input_tensors):
-            a = check_numeric(to_numpy(arr), what)
+            a = check_numeric(to_numpy(arr, what), what)
             expected = t.shape
             if a.ndim != len(expected) or any(e is not None and g != e
                                               for g, e in zip(a.shape[1:], expected[1:])):
@@ -72,7 +72,7 @@ class ModelIO:
                              f"list of {n_out} arrays")
         out = []
         for arr in ys:
-            a = check_numeric(to_numpy(arr), what)
+            a = check_numeric(to_numpy(arr, what), what)
             if a.ndim == 0 or a.shape[0] != n:
                 raise ValueError(f"x has {n} samples but {what} has "
                                  f"{a.shape[0] if a.ndim else 0} (shape {a.shape})")

@@ -25,13 +25,17 @@ def unpack_x_y_sample_weight(data):
                      f"{len(data)} elements")
 
 
-def to_numpy(a):
+def to_numpy(a, what="data"):
     """A NumPy view of an array-like: arrays, lists, PyTorch tensors (detached, on the CPU)."""
     if isinstance(a, np.ndarray):
         return a
     if hasattr(a, "detach") and hasattr(a, "cpu"):  # a torch.Tensor, without importing torch
         a = a.detach().cpu()
-    return np.asarray(a)
+    try:
+        return np.asarray(a)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{what} cannot be read as an array ({exc}); pass arrays, or batches "
+                         "through a generator, an iterable or a PyDataset") from None
 
 
 def to_numpy_tree(data):
@@ -58,7 +62,8 @@ def sample_weights(ys: list, n: int, sample_weight, class_weight, what: str):
         return None
     w = np.ones(n, dtype=np.float64)
     if sample_weight is not None:
-        sw = check_numeric(to_numpy(sample_weight), f"{what}: sample_weight")
+        sw = check_numeric(to_numpy(sample_weight, f"{what}: sample_weight"),
+                           f"{what}: sample_weight")
         sw = sw.reshape(sw.shape[0], -1)[:, 0] if sw.ndim == 2 and sw.shape[1] == 1 else sw
         if sw.shape != (n,):
             raise ValueError(f"{what}: sample_weight must have shape ({n},) (one weight per "

@@ -274,3 +274,16 @@ def test_class_weight_follows_the_shuffled_rows():
         runs.append(m.get_weights())
     for a, b in zip(*runs):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_ema_weights_replace_the_trained_ones_at_the_end_of_fit():
+    # keras/src/optimizers/optimizer_test.py::OptimizerTest::test_ema_with_model_fit
+    x_train = np.ones((1, 1), np.float32)
+    # Keras broadcasts y_true (1, 1) against y_pred (1, 2); nncore's losses want equal shapes,
+    # and zeros of (1, 2) are what the broadcast gives.
+    y_train = np.zeros((1, 2), np.float32)
+    optimizer = nncore.optimizers.SGD(learning_rate=0.1, use_ema=True, ema_momentum=0.9)
+    model = nncore.Sequential([L.Dense(2, kernel_initializer="ones", use_bias=False)])
+    model.compile(loss="mse", optimizer=optimizer)
+    model.fit(x_train, y_train, batch_size=1, epochs=2, verbose=0)
+    np.testing.assert_allclose(model.trainable_variables[0].numpy(), [[0.891, 0.891]], atol=1e-5)

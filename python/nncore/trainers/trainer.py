@@ -432,6 +432,8 @@ class Trainer:
                 cb_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
+            # With use_ema the weights become their moving averages (Keras).
+            self.optimizer.finalize_variable_values(self.trainable_weights)
             cb_list.on_train_end(logs)
         finally:
             self._fit_callbacks = None

@@ -357,7 +357,9 @@ def test_every_activation_and_layer_has_a_gradient_test():
                "Conv2D", "Dense", "Dropout", "ELU", "Flatten", "GlobalAveragePooling2D",
                "LeakyReLU", "MaxPooling2D", "Maxout", "PReLU", "ReLU", "Reshape", "Softmax",
                "ThresholdedReLU", "RandomFlip", "RandomTranslation", "RandomRotation",
-               "RandomZoom", "RandomCrop", "GaussianNoise"}
+               "RandomZoom", "RandomCrop", "GaussianNoise",
+               # gradients checked in test_keras_core_layers.py::test_merge_gradients
+               "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
     exported = {type_.__name__ for name in L.__all__
                 if isinstance(type_ := getattr(L, name), type) and issubclass(type_, L.Layer)
                 and type_ not in (L.Layer, L.InputLayer)}

@@ -21,6 +21,7 @@ SCRIPTS = {
     "pool": "bench_pool2d.py",
     "fit": "bench_fit.py",
     "eltwise": "bench_eltwise.py",
+    "pipeline": "bench_pipeline.py",
 }
 
 

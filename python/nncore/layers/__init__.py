@@ -14,7 +14,7 @@ from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
 from .maxout import Maxout
-from .merging import Add, Concatenate
+from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization
 from .pooling import (
     AveragePooling2D,
@@ -29,12 +29,12 @@ from .reshaping import Flatten, Reshape
 Convolution2D = Conv2D
 
 __all__ = [
-    "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
+    "Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
     "Conv2D", "Convolution2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
-    "Maxout", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
-    "RandomZoom", "ReLU", "Reshape", "Softmax", "SymbolicTensor", "ThresholdedReLU",
+    "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "ReLU", "Reshape", "Softmax", "Subtract", "SymbolicTensor", "ThresholdedReLU",
 ]
 
 

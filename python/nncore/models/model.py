@@ -210,13 +210,15 @@ class Model(Trainer, Layer):
 
     # ----------------------------------------------------------------- saving
     def save_weights(self, filepath, overwrite=True):
-        """Writes every weight keyed by name (``.weights.npz``/``.npz`` or ``.safetensors``)."""
+        """Writes every weight keyed by the model's structure, as Keras 3 (``layers/dense_1/vars/0``;
+        ``.weights.npz``/``.npz`` or ``.safetensors``)."""
         from ..saving import save_weights
 
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
-        """Reads weights saved by ``save_weights``; names, shapes and dtypes must all match."""
+        """Reads weights saved by ``save_weights`` (or those of a ``.nncore`` archive) into a model
+        of the same structure; keys, shapes and dtypes must all match."""
         from ..saving import load_weights
 
         load_weights(self, filepath)

@@ -50,11 +50,11 @@ def make_data(model: str, samples: int):
 
 
 # ----------------------------------------------------------------------------- nncore
-def nncore_epoch_fn(model_kind, batch, x, y, labels):
+def nncore_model(model_kind):
+    """The compiled nncore model of a workload kind (also used by bench_pipeline.py)."""
     import nncore
     from nncore import layers as L
 
-    nncore.set_seed(0)
     if model_kind == "cnn":
         inp = nncore.Input(shape=(32, 32, 3))
         h = L.Conv2D(8, (3, 3), padding="same")(inp)
@@ -73,6 +73,14 @@ def nncore_epoch_fn(model_kind, batch, x, y, labels):
         out = L.Dense(10, activation="softmax")(inp)
     model = nncore.Model(inp, out)
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def nncore_epoch_fn(model_kind, batch, x, y, labels):
+    import nncore
+
+    nncore.set_seed(0)
+    model = nncore_model(model_kind)
     return lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
 
 

@@ -7,7 +7,7 @@ process (``--rounds`` keeps each variant's fastest round).
 as validation) on the real CIFAR-10 files once per pipeline, same seed, and prints each
 pipeline's final val_accuracy next to the array path's.
 
-    python bench/bench_pipeline.py --rounds 3
+    python bench/bench_pipeline.py --rounds 10
     python bench/bench_pipeline.py --accuracy --data-dir ../shared/data --epochs 10
 """
 
@@ -26,20 +26,10 @@ RESULTS_DIR = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def seed_cnn():
-    import nncore
-    from nncore import layers as L
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    from bench_fit import nncore_model
 
-    inp = nncore.Input(shape=(32, 32, 3))
-    h = L.Conv2D(8, (3, 3), padding="same")(inp)
-    h = L.MaxPool2D((2, 2))(h)
-    h = L.Conv2D(16, (3, 3), padding="same")(h)
-    h = L.MaxPool2D((2, 2))(h)
-    h = L.Flatten()(h)
-    h = L.Dense(128)(h)
-    out = L.Dense(10, activation="softmax")(h)
-    model = nncore.Model(inp, out)
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return nncore_model("cnn")
 
 
 def make_dataset_class():
@@ -156,7 +146,7 @@ def run_accuracy(args):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--samples", type=int, default=20_000)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--accuracy", action="store_true")

@@ -287,3 +287,20 @@ def test_ema_weights_replace_the_trained_ones_at_the_end_of_fit():
     model.compile(loss="mse", optimizer=optimizer)
     model.fit(x_train, y_train, batch_size=1, epochs=2, verbose=0)
     np.testing.assert_allclose(model.trainable_variables[0].numpy(), [[0.891, 0.891]], atol=1e-5)
+
+
+def test_weighted_metrics_survive_save_and_load(tmp_path):
+    x, y = _xy()
+    w = np.linspace(0, 1, len(x))
+    m = _small()
+    m.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"],
+              weighted_metrics=["accuracy"])
+    m.fit(x, y, epochs=1, verbose=0)
+    path = tmp_path / "m.nncore"
+    m.save(path)
+    back = nncore.load_model(path)
+    want = m.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    got = back.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    assert set(got) == set(want) and "weighted_accuracy" in got
+    for k in want:
+        assert got[k] == pytest.approx(want[k])

@@ -53,14 +53,6 @@ def _identifier_config(value, what):
 
 def compile_config(model):
     args = getattr(model, "_compile_config", None)
-    if args is None and getattr(model, "_pending_compile", None) is not None:
-        from inspect import signature
-
-        from ..models.training import TrainingMixin
-
-        pos, kw = model._pending_compile
-        args = dict(signature(TrainingMixin.compile).bind(model, *pos, **kw).arguments)
-        args.pop("self", None)
     if args is None or not getattr(model, "compiled", False):
         return None
     opt = model.optimizer if model.optimizer is not None else args.get("optimizer")
@@ -69,6 +61,7 @@ def compile_config(model):
         "loss": _identifier_config(args.get("loss"), "loss"),
         "metrics": _identifier_config(args.get("metrics"), "metric"),
         "loss_weights": _identifier_config(args.get("loss_weights"), "loss weight"),
+        "weighted_metrics": _identifier_config(args.get("weighted_metrics"), "metric"),
     }
 
 
@@ -269,6 +262,7 @@ def _compile(model, cfg, custom_objects):
     model.compile(optimizer=resolve(cfg["optimizer"], "optimizer"),
                   loss=resolve(cfg["loss"], "loss"),
                   metrics=resolve(cfg.get("metrics"), "metric"),
+                  weighted_metrics=resolve(cfg.get("weighted_metrics"), "metric"),
                   loss_weights=cfg.get("loss_weights"))
 
 

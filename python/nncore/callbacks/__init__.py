@@ -1,6 +1,7 @@
 """Callbacks for fit / evaluate / predict (Keras names and semantics)."""
 
 from .base import Callback, CallbackList
+from .monitor_callback import MonitorCallback
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
 from .history import History
@@ -13,5 +14,5 @@ from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-           "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau",
-           "TensorBoard", "TerminateOnNaN"]
+           "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
+           "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]

@@ -19,4 +19,14 @@ def get_learning_rate(model, owner: str) -> float:
 
 
 def set_learning_rate(model, value: float, owner: str) -> None:
-    _optimizer(model, owner).learning_rate = float(value)
+    from ..optimizers.schedules import LearningRateSchedule
+
+    opt = _optimizer(model, owner)
+    if isinstance(getattr(opt, "_learning_rate", None), LearningRateSchedule):
+        # Keras' wording: the schedule decides the rate, a callback cannot override it.
+        raise TypeError(f"{owner}: This optimizer was created with a `LearningRateSchedule` "
+                        "object as its `learning_rate` constructor argument, hence its "
+                        "learning rate is not settable. If you need the learning rate to be "
+                        "settable, you should instantiate the optimizer with a float "
+                        "`learning_rate` argument.")
+    opt.learning_rate = float(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 _MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "iou")
@@ -41,19 +40,6 @@ def infer_direction(monitor: str, mode: str, model, owner: str) -> str:
         "should be maximized or minimized. Pass mode='max' to monitor the highest value, or "
         "mode='min' to use the lowest value."
     )
-
-
-def worst_value(direction: str) -> float:
-    return math.inf if direction == "min" else -math.inf
-
-
-def is_improvement(direction: str, current: float, reference, min_delta: float = 0.0) -> bool:
-    """``current`` beats ``reference`` by more than ``min_delta`` (>= 0) in the given direction."""
-    if reference is None:
-        return True
-    if direction == "min":
-        return current + min_delta < reference
-    return current - min_delta > reference
 
 
 def scalar(value):

@@ -23,8 +23,10 @@ def _cell(value):
 @register("callback")
 class CSVLogger(Callback):
     """Streams epoch results to ``filename`` (Keras 3 semantics): a header ``epoch`` + the log
-    keys in sorted order, then one row per epoch (``epoch`` counts from 0; a key missing in
-    some epoch is written ``NA``). ``append=True`` continues an existing file: its header is
+    keys of the first epoch in sorted order, then one row per epoch (``epoch`` counts from 0; a
+    key missing in some epoch is written ``NA``). When the first epoch has no ``val_`` key,
+    a ``val_<key>`` column is added for each key (Keras 3 does so, for the validation passes
+    that ``validation_freq`` puts in later epochs; without validation they stay ``NA``). ``append=True`` continues an existing file: its header is
     kept and its column order reused, so resumed training lines up."""
 
     def __init__(self, filename, separator=",", append=False):
@@ -58,6 +60,10 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs.keys())
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                # The first epoch may come before the first validation (validation_freq > 1):
+                # as Keras, reserve a val_ column for every key, written NA until it comes.
+                self.keys += [f"val_{k}" for k in self.keys]
         if self._writer is None:
             sep = self.sep
 

@@ -6,37 +6,37 @@ import warnings
 
 from ..serialization import register
 from . import _monitor
-from .base import Callback
+from .monitor_callback import MonitorCallback
 
 
 @register("callback")
-class EarlyStopping(Callback):
+class EarlyStopping(MonitorCallback):
     """Stops training when ``monitor`` has not improved for ``patience`` epochs (Keras 3 semantics).
 
     An improvement is a change by more than ``min_delta`` in the direction given by ``mode``
-    (``'auto'``: the loss goes down, accuracy-like metrics go up). With ``baseline``, the wait
-    counter only restarts on epochs that also beat the baseline. ``restore_best_weights`` puts
-    back the weights of the best epoch when training ends (also when it ran to the end).
-    The first ``start_from_epoch`` epochs are not monitored (warm-up).
+    (``'auto'``: the loss goes down, accuracy-like metrics go up; see ``MonitorCallback``).
+    The first monitored value is always an improvement. With ``baseline``, the wait counter
+    only restarts on epochs that also beat the baseline, so training stops after ``patience``
+    epochs if none does. ``restore_best_weights`` puts back the weights of the best epoch when
+    training ends (also when it ran to the end or another callback stopped it). The first
+    ``start_from_epoch`` epochs are not monitored (warm-up).
 
     After fit: ``stopped_epoch`` (0-based, 0 if it never stopped early), ``best``,
-    ``best_epoch``.
+    ``best_epoch``, ``wait``.
     """
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
-        super().__init__()
+        super().__init__(monitor, mode, min_delta=min_delta)
         if int(patience) < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
-        self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
+        if int(start_from_epoch) < 0:
+            raise ValueError(f"EarlyStopping: start_from_epoch must be >= 0, got {start_from_epoch}")
         self.patience = int(patience)
         self.verbose = int(verbose)
-        self.mode = _monitor.check_mode(mode, "EarlyStopping")
         self.baseline = None if baseline is None else float(baseline)
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = int(start_from_epoch)
-        self._direction = None
         self._restored = False
         self._reset()
 
@@ -48,18 +48,16 @@ class EarlyStopping(Callback):
         self.best_weights = None
 
     def on_train_begin(self, logs=None):
-        # A callback can be reused for several fits; after set_state it continues instead.
+        # A callback can be reused for several fits (each starts afresh, as in Keras); after
+        # set_state (resuming from a checkpoint) it continues instead.
         if self._restored:
             self._restored = False
         else:
             self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._direction is None:
-            self._direction = _monitor.infer_direction(self.monitor, self.mode, self.model,
-                                                       "EarlyStopping")
-        if self.best is None:
-            self.best = _monitor.worst_value(self._direction)
+        if self.monitor_op is None:
+            self._set_monitor_op()
         current = self._monitor_value(logs)
         if current is None or epoch < self.start_from_epoch:
             return
@@ -68,13 +66,12 @@ class EarlyStopping(Callback):
             self.best_weights = self.model.get_weights()
             self.best_epoch = epoch
         self.wait += 1
-        if _monitor.is_improvement(self._direction, current, self.best, self.min_delta):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.best_epoch = epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-            if self.baseline is None or _monitor.is_improvement(self._direction, current,
-                                                                 self.baseline, self.min_delta):
+            if self.baseline is None or self._is_improvement(current, self.baseline):
                 self.wait = 0
             return
         if self.wait >= self.patience and epoch > 0:
@@ -116,7 +113,7 @@ class EarlyStopping(Callback):
         self.stopped_epoch = int(state["stopped_epoch"])
         self.best = None if state["best"] is None else float(state["best"])
         self.best_epoch = int(state["best_epoch"])
-        self._direction = state.get("direction")
+        self._restore_direction(state.get("direction"))
         weights = state.get("best_weights")
         self.best_weights = None if weights is None else [w.copy() for w in weights]
         self._restored = True

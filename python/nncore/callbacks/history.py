@@ -9,23 +9,29 @@ from .base import Callback
 @register("callback")
 class History(Callback):
     """Records every epoch's logs; ``history`` maps each key (``loss``, ``accuracy``,
-    ``val_loss``, ...) to a list with one value per epoch, ``epoch`` lists the epoch indices."""
+    ``val_loss``, ...) to a list with one value per epoch, ``epoch`` lists the epoch indices of
+    the last fit. As in Keras, a History passed to several fits keeps adding to ``history``
+    (``epoch`` restarts each fit), and each epoch end makes it ``model.history``."""
 
     def __init__(self):
         super().__init__()
         self.history: dict[str, list] = {}
         self.epoch: list[int] = []
+        self._restored = False
 
     def on_train_begin(self, logs=None):
-        # Keras keeps the history of earlier fit calls on the same object only through
-        # model.history; each fit gets a fresh record.
-        self.epoch = []
-        self.history = {}
+        # After set_state (resuming from a checkpoint) the interrupted fit's epochs continue.
+        if self._restored:
+            self._restored = False
+        else:
+            self.epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+        if self.model is not None:
+            self.model.history = self
 
     def get_state(self) -> dict:
         return {"history": {k: list(v) for k, v in self.history.items()}, "epoch": list(self.epoch)}
@@ -33,3 +39,4 @@ class History(Callback):
     def set_state(self, state: dict) -> None:
         self.history = {k: list(v) for k, v in state.get("history", {}).items()}
         self.epoch = list(state.get("epoch", []))
+        self._restored = True

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-import numbers
+
+import numpy as np
 
 from ..serialization import register
 from ._learning_rate import get_learning_rate, set_learning_rate
@@ -13,9 +14,12 @@ from .base import Callback
 @register("callback")
 class LearningRateScheduler(Callback):
     """At the start of each epoch sets ``model.optimizer.learning_rate = schedule(epoch, lr)``
-    (``epoch`` counts from 0, ``lr`` is the current rate; a one-argument ``schedule(epoch)`` is
-    accepted too, as in Keras). Adds ``learning_rate`` to the epoch logs, so History records it.
-    ``get_config`` holds the function itself: it round-trips in memory, not through JSON."""
+    (``epoch`` counts from 0, ``lr`` is the current rate as a float; a one-argument
+    ``schedule(epoch)`` is accepted too, as in Keras). The schedule must return a float (an int
+    is refused, as in Keras), finite and >= 0. Adds ``learning_rate`` to the epoch logs, so
+    History records it. An optimizer built on a ``LearningRateSchedule`` cannot be driven
+    (``TypeError``). ``get_config`` holds the function itself: it round-trips in memory, not
+    through JSON."""
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -30,8 +34,8 @@ class LearningRateScheduler(Callback):
             new_lr = self.schedule(epoch, lr)
         except TypeError:  # the one-argument form schedule(epoch)
             new_lr = self.schedule(epoch)
-        if isinstance(new_lr, bool) or not isinstance(new_lr, numbers.Real) or \
-                not math.isfinite(float(new_lr)) or new_lr < 0:
+        if not isinstance(new_lr, (float, np.floating)) or not math.isfinite(float(new_lr)) \
+                or new_lr < 0:
             raise ValueError("The output of the `schedule` function should be a finite, "
                              f"non-negative float. Got: {new_lr!r} at epoch {epoch}")
         set_learning_rate(self.model, float(new_lr), "LearningRateScheduler")

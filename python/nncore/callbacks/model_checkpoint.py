@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 import warnings
 
+import numpy as np
+
 from ..serialization import register
 from . import _monitor
-from .base import Callback
+from .monitor_callback import MonitorCallback
 
 _MODEL_EXTENSIONS = (".nncore", ".keras")
 _WEIGHTS_EXTENSIONS = (".weights.npz", ".npz", ".safetensors")
 
 
 @register("callback")
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Saves with ``model.save(path)`` (or ``model.save_weights(path)`` with
     ``save_weights_only=True``) during training, Keras 3 semantics.
 
@@ -22,7 +24,10 @@ class ModelCheckpoint(Callback):
     with an integer ``save_freq``) and the logs: ``"ckpt-{epoch:02d}-{val_loss:.2f}.nncore"``.
     It must end in ``.nncore``/``.keras`` for whole models and in ``.weights.npz``/``.npz``/
     ``.safetensors`` for weights. With ``save_best_only`` a file is written only when ``monitor``
-    improved on the best value so far (initially ``initial_value_threshold``, if given).
+    improved on the best value so far (initially ``initial_value_threshold``; without it the
+    first value is an improvement). As in Keras, the direction of ``monitor`` is resolved at
+    the first epoch end whatever ``save_best_only``, so ``mode='auto'`` with a quantity of
+    unknown direction is an error there.
     ``save_freq="epoch"`` saves at the end of each epoch; an int saves after that many batches
     (the monitored value is then the running mean of the epoch so far).
 
@@ -38,13 +43,11 @@ class ModelCheckpoint(Callback):
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):
-        super().__init__()
+        super().__init__(monitor, mode, initial_value_threshold)
         self.filepath = os.fspath(filepath)
-        self.monitor = monitor
         self.verbose = int(verbose)
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
-        self.mode = _monitor.check_mode(mode, "ModelCheckpoint")
         if save_freq != "epoch" and (isinstance(save_freq, bool) or not isinstance(save_freq, int)
                                      or save_freq < 1):
             raise ValueError(f"Unrecognized save_freq: {save_freq!r}. Expected save_freq are "
@@ -57,8 +60,6 @@ class ModelCheckpoint(Callback):
             what = "weights (save_weights_only=True)" if self.save_weights_only else "a whole model"
             raise ValueError(f"ModelCheckpoint: the filepath for {what} must end in "
                              f"{' or '.join(allowed)}; got filepath={self.filepath!r}")
-        self.best = self.initial_value_threshold
-        self._direction = None
         self._batches_since_save = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
@@ -78,6 +79,8 @@ class ModelCheckpoint(Callback):
             self._save(self._current_epoch, batch, logs)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
         if self.save_freq == "epoch":
             self._save(epoch, None, logs)
 
@@ -98,17 +101,21 @@ class ModelCheckpoint(Callback):
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
             return True
-        if self._direction is None:
-            self._direction = _monitor.infer_direction(self.monitor, self.mode, self.model,
-                                                       "ModelCheckpoint")
-        if self.best is None:
-            self.best = _monitor.worst_value(self._direction)
-        current = _monitor.scalar((logs or {}).get(self.monitor))
-        if current is None:
+        raw = (logs or {}).get(self.monitor)
+        if raw is None:
             warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
             return True
+        if np.ndim(raw) > 0:
+            warnings.warn("Can save best model only when `monitor` is a scalar value. Received: "
+                          f"{raw}. Falling back to `save_best_only=False`.", stacklevel=3)
+            return True
+        current = _monitor.scalar(raw)
+        if current is None:
+            warnings.warn(f"Can save best model only with {self.monitor} available (got "
+                          f"{raw!r}, not a number).", stacklevel=3)
+            return True
         best_str = "None" if self.best is None else f"{self.best:.5f}"
-        if _monitor.is_improvement(self._direction, current, self.best):
+        if self._is_improvement(current, self.best):
             if self.verbose > 0:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "
                       f"{current:.5f}, saving model to {path}")
@@ -147,7 +154,7 @@ class ModelCheckpoint(Callback):
 
     def set_state(self, state):
         self.best = None if state["best"] is None else float(state["best"])
-        self._direction = state.get("direction")
+        self._restore_direction(state.get("direction"))
         self._batches_since_save = int(state["batches_since_save"])
         self._last_batch_seen = int(state["last_batch_seen"])
         self._current_epoch = int(state["current_epoch"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -10,46 +9,38 @@ import numpy as np
 from ..serialization import register
 from . import _monitor
 from ._learning_rate import get_learning_rate, set_learning_rate
-from .base import Callback
+from .monitor_callback import MonitorCallback
 
 
 @register("callback")
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiplies the learning rate by ``factor`` after ``patience`` epochs without improvement
     of ``monitor`` (by more than ``min_delta``), never below ``min_lr``; then waits ``cooldown``
-    epochs before counting again. Keras 3 semantics, including its ``mode='auto'`` rule: a
-    quantity with "acc" in its name is maximized, anything else minimized. Adds
-    ``learning_rate`` (the rate used in that epoch) to the epoch logs."""
+    epochs before counting again. Keras 3 semantics: ``mode='auto'`` as EarlyStopping
+    (``MonitorCallback``), the first value seen is the first best. Adds ``learning_rate`` (the
+    rate used in that epoch) to the epoch logs."""
 
     def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
                  min_delta=1e-4, cooldown=0, min_lr=0.0, **kwargs):
-        super().__init__()
         if "epsilon" in kwargs:  # the Keras 2 name of min_delta
             min_delta = kwargs.pop("epsilon")
         if kwargs:
             raise TypeError(f"ReduceLROnPlateau: unexpected keyword argument(s) {', '.join(sorted(kwargs))}")
+        super().__init__(monitor, mode, min_delta=min_delta)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0. Received factor={factor}")
         if factor <= 0.0:
             raise ValueError(f"ReduceLROnPlateau needs a factor > 0. Received factor={factor}")
-        self.monitor = monitor
         self.factor = float(factor)
         self.patience = int(patience)
         self.verbose = int(verbose)
-        self.mode = _monitor.check_mode(mode, "ReduceLROnPlateau")
-        self.min_delta = float(min_delta)
         self.cooldown = int(cooldown)
         self.min_lr = float(min_lr)
         self._restored = False
         self._reset()
 
-    def _direction(self) -> str:
-        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
-            return "min"
-        return "max"
-
     def _reset(self):
-        self.best = math.inf if self._direction() == "min" else -math.inf
+        self.best = None
         self.cooldown_counter = 0
         self.wait = 0
 
@@ -63,6 +54,8 @@ class ReduceLROnPlateau(Callback):
             self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            self._set_monitor_op()
         logs = logs if logs is not None else {}
         logs["learning_rate"] = get_learning_rate(self.model, "ReduceLROnPlateau")
         current = _monitor.scalar(logs.get(self.monitor))
@@ -74,21 +67,25 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if _monitor.is_improvement(self._direction(), current, self.best, self.min_delta):
+        if self._is_improvement(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():
             self.wait += 1
-            if self.wait >= self.patience:
-                old_lr = get_learning_rate(self.model, "ReduceLROnPlateau")
-                # Compared in float32 as Keras does, so a rate stored as float32 stops at min_lr.
-                if old_lr > np.float32(self.min_lr):
-                    new_lr = max(old_lr * self.factor, self.min_lr)
-                    set_learning_rate(self.model, new_lr, "ReduceLROnPlateau")
-                    if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
-                    self.cooldown_counter = self.cooldown
-                    self.wait = 0
+            if self.wait >= self.patience and self._reduce(epoch):
+                self.cooldown_counter = self.cooldown
+                self.wait = 0
+
+    def _reduce(self, epoch) -> bool:
+        old_lr = get_learning_rate(self.model, "ReduceLROnPlateau")
+        # Compared in float32 as Keras does, so a rate stored as float32 stops at min_lr.
+        if not old_lr > np.float32(self.min_lr):
+            return False
+        new_lr = max(old_lr * self.factor, self.min_lr)
+        set_learning_rate(self.model, new_lr, "ReduceLROnPlateau")
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+        return True
 
     def get_config(self):
         return {"monitor": self.monitor, "factor": self.factor, "patience": self.patience,
@@ -96,10 +93,12 @@ class ReduceLROnPlateau(Callback):
                 "cooldown": self.cooldown, "min_lr": self.min_lr}
 
     def get_state(self):
-        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter}
+        return {"best": self.best, "wait": self.wait, "cooldown_counter": self.cooldown_counter,
+                "direction": self._direction}
 
     def set_state(self, state):
-        self.best = float(state["best"])
+        self.best = None if state["best"] is None else float(state["best"])
         self.wait = int(state["wait"])
         self.cooldown_counter = int(state["cooldown_counter"])
+        self._restore_direction(state.get("direction"))
         self._restored = True

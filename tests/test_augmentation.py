@@ -141,7 +141,7 @@ def test_flip_known_image(dtype):
     assert all(np.array_equal(o, img) or np.array_equal(o, img[::-1]) for o in out)
     out = RandomFlip(seed=3)(x, training=True)
     seen = {tuple(o.ravel()) for o in out}
-    assert seen == {(1, 2, 3, 4), (2, 1, 4, 3), (3, 4, 1, 2), (4, 3, 2, 1)}
+    assert seen == {(1, 2, 3, 4), (4, 3, 2, 1)}  # one draw per image flips both ways (Keras)
 
 
 @pytest.mark.parametrize("mode", FILL_MODES)
@@ -210,7 +210,7 @@ def test_crop_with_padding_is_a_shift():
     layer = RandomCrop(2, 3, padding=(0, 1), fill_mode="reflect", seed=0)
     out = layer(x, training=True)
     assert out.shape == (300, 2, 3, 3)
-    assert np.array_equal(layer(x, training=False), x[:, 1:3, 0:3])  # centre window, (4-3)//2 = 0
+    assert layer(x, training=False) is x  # inference passes images through (Keras)
 
 
 def test_gaussian_noise_statistics(dtype):
@@ -333,8 +333,10 @@ def test_symbolic_shapes():
     inp = Input(shape=(32, 32, 3))
     assert RandomFlip()(inp).shape == (None, 32, 32, 3)
     assert RandomCrop(24, 20, padding=4)(inp).shape == (None, 24, 20, 3)
-    with pytest.raises(ShapeError, match="smaller than the 40x32 crop"):
-        RandomCrop(40, 32, padding=4)(inp)
+    assert RandomCrop(40, 32, padding=4)(inp).shape == (None, 40, 32, 3)
+    assert RandomCrop(40, 32)(inp).shape == (None, 40, 32, 3)  # resized while training (Keras)
+    with pytest.raises(ShapeError, match="padded by 4x4 are smaller than the 41x32 crop"):
+        RandomCrop(41, 32, padding=4)(inp)
     with pytest.raises(ShapeError, match=r"expects images \(batch, height, width, channels\)"):
         RandomZoom(0.1)(Input(shape=(10,)))
 
@@ -346,11 +348,9 @@ def test_bad_arguments():
         RandomTranslation(0.1, 0.1, fill_mode="mirror")
     with pytest.raises(ValueError, match="interpolation must be one of"):
         RandomRotation(0.1, interpolation="bicubic")
-    with pytest.raises(ValueError, match=r"height_factor values must lie in \[-1.0, 1.0\]"):
+    with pytest.raises(ValueError, match=r"height_factor values must lie in \[-1, 1\]"):
         RandomTranslation(1.5, 0.1)
-    with pytest.raises(ValueError, match="lower <= upper"):
-        RandomTranslation((0.3, 0.1), 0.1)
-    with pytest.raises(ValueError, match="greater than -1"):
+    with pytest.raises(ValueError, match=r"must lie in \(-1, 1\]"):
         RandomZoom((-1.0, 0.5))
     with pytest.raises(ValueError, match="padding must be"):
         RandomCrop(4, 4, padding=-1)

@@ -30,8 +30,10 @@ __all__ = [
     "FILL_MODES",
     "INTERPOLATIONS",
     "Resampler",
+    "UnsupportedOptionError",
     "affine_transform",
     "flip",
+    "resize_sampler",
     "rotation_transforms",
     "translation_transforms",
     "zoom_transforms",
@@ -41,15 +43,20 @@ FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("bilinear", "nearest")
 
 
+class UnsupportedOptionError(ValueError, NotImplementedError):
+    """An unknown ``fill_mode`` or ``interpolation``: Keras raises NotImplementedError for these,
+    and a ValueError is what a bad argument raises elsewhere; both catch it."""
+
+
 def check_fill_mode(fill_mode: str, who: str) -> str:
     if fill_mode not in FILL_MODES:
-        raise ValueError(f"{who}: fill_mode must be one of {', '.join(map(repr, FILL_MODES))}, got {fill_mode!r}")
+        raise UnsupportedOptionError(f"{who}: fill_mode must be one of {', '.join(map(repr, FILL_MODES))}, got {fill_mode!r}")
     return fill_mode
 
 
 def check_interpolation(interpolation: str, who: str) -> str:
     if interpolation not in INTERPOLATIONS:
-        raise ValueError(
+        raise UnsupportedOptionError(
             f"{who}: interpolation must be one of {', '.join(map(repr, INTERPOLATIONS))}, got {interpolation!r}"
         )
     return interpolation
@@ -276,3 +283,15 @@ def flip(images, horizontal=None, vertical=None) -> np.ndarray:
         v = np.asarray(vertical, dtype=bool)
         out[v] = out[v][:, ::-1]
     return out
+
+
+def resize_sampler(n: int, input_hw, output_hw) -> Resampler:
+    """Bilinear resizing of ``n`` images from ``input_hw`` to ``output_hw`` with half-pixel
+    centres and no antialiasing (``keras.ops.image.resize``'s default): output pixel ``i`` reads
+    input coordinate ``(i + 0.5) * in / out - 0.5``, points beyond the edge taking the edge."""
+    (h, w), (ho, wo) = (tuple(int(d) for d in input_hw), tuple(int(d) for d in output_hw))
+    sy = (np.arange(ho, dtype=np.float64) + 0.5) * (h / ho) - 0.5
+    sx = (np.arange(wo, dtype=np.float64) + 0.5) * (w / wo) - 0.5
+    src_y = np.broadcast_to(sy[None, :, None], (n, ho, wo))
+    src_x = np.broadcast_to(sx[None, None, :], (n, ho, wo))
+    return Resampler(src_y, src_x, (h, w), fill_mode="nearest", interpolation="bilinear")

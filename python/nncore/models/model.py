@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Sequence
 
 import numpy as np
@@ -44,6 +45,10 @@ class Model(Trainer, Layer):
 
     def _init_graph(self, inputs, outputs) -> None:
         self._nested_inputs = isinstance(inputs, (list, tuple))
+        # Outputs given as a dict: predict returns a dict and the keys name the outputs (Keras).
+        self._output_keys = [str(k) for k in outputs] if isinstance(outputs, Mapping) else None
+        if self._output_keys is not None:
+            outputs = list(outputs.values())
         self._nested_outputs = isinstance(outputs, (list, tuple))
         self.inputs = _as_list(inputs)
         self.outputs = _as_list(outputs)
@@ -103,8 +108,20 @@ class Model(Trainer, Layer):
 
     @property
     def output_shape(self):
-        shapes = [t.shape for t in self.outputs]
-        return shapes if self._nested_outputs else shapes[0]
+        return self._structure_outputs([t.shape for t in self.outputs])
+
+    @property
+    def output_names(self) -> list[str]:
+        """The keys of dict outputs, else the names of the layers making the outputs."""
+        if self._output_keys is not None:
+            return list(self._output_keys)
+        return [t.node.layer.name for t in self.outputs]
+
+    def _structure_outputs(self, values: list):
+        """Per-output values in the structure the model was built with (dict, list, single)."""
+        if self._output_keys is not None:
+            return dict(zip(self._output_keys, values))
+        return values if self._nested_outputs else values[0]
 
     # ----------------------------------------------------------------- weights
     def _unique(self, vars_):
@@ -180,11 +197,13 @@ class Model(Trainer, Layer):
 
     def forward(self, x, training=False):
         xs = list(x) if self.multi_input else [x]
-        outs = self._graph.forward(xs, training)
-        return outs if self._nested_outputs else outs[0]
+        return self._structure_outputs(self._graph.forward(xs, training))
 
     def backward(self, grad_out):
-        grads = list(grad_out) if self._nested_outputs else [grad_out]
+        if self._output_keys is not None:
+            grads = [grad_out[k] for k in self._output_keys]
+        else:
+            grads = list(grad_out) if self._nested_outputs else [grad_out]
         gins = self._graph.backward(grads)
         return gins if self.multi_input else gins[0]
 
@@ -268,6 +287,7 @@ class Model(Trainer, Layer):
             "output_layers": [ref[i] for i in g.output_ids],
             "nested_inputs": self._nested_inputs,
             "nested_outputs": self._nested_outputs,
+            **({} if self._output_keys is None else {"output_keys": list(self._output_keys)}),
         }
 
     @classmethod
@@ -302,8 +322,11 @@ class Model(Trainer, Layer):
             pending = waiting
         ins = [tensors[tuple(r)] for r in config["input_layers"]]
         outs = [tensors[tuple(r)] for r in config["output_layers"]]
-        model = cls(inputs=ins if config.get("nested_inputs") else ins[0],
-                    outputs=outs if config.get("nested_outputs") else outs[0],
+        if config.get("output_keys") is not None:
+            outs = dict(zip(config["output_keys"], outs))
+        elif not config.get("nested_outputs"):
+            outs = outs[0]
+        model = cls(inputs=ins if config.get("nested_inputs") else ins[0], outputs=outs,
                     name=config.get("name"))
         model.trainable = config.get("trainable", True)
         return model

@@ -12,6 +12,10 @@ from .model import Model
 from ..trainers.trainer import Trainer
 
 
+class _NotALayerError(ValueError, TypeError):
+    pass
+
+
 @register("layer")
 class Sequential(Model):
     """``Sequential([layer, ...])``. The input shape comes from a first ``Input``/``InputLayer``,
@@ -22,6 +26,7 @@ class Sequential(Model):
         Trainer.__init__(self)
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
+        self._output_keys = None
         self.built = False
         for layer in layers or []:
             self.add(layer)
@@ -29,22 +34,27 @@ class Sequential(Model):
     def add(self, layer) -> None:
         if isinstance(layer, SymbolicTensor):
             if self._stack or self._input_layer is not None:
-                raise ValueError("Sequential: an Input can only be the first element")
+                raise ValueError("Sequential: an Input can only be the first element; the model's input has already been configured")
             self._input_layer = layer.node.layer
         elif isinstance(layer, InputLayer):
             if self._stack or self._input_layer is not None:
-                raise ValueError("Sequential: an InputLayer can only be the first element")
+                raise ValueError("Sequential: an InputLayer can only be the first element; the model's input has already been configured")
             self._input_layer = layer
         elif isinstance(layer, Layer):
             if any(l is layer for l in self._stack):
                 raise ValueError(f"Sequential: layer '{layer.name}' is already in the model")
+            if any(l.name == layer.name for l in self._stack):
+                raise ValueError(f"Sequential: all layers added to a Sequential model should have "
+                                 f"unique names; '{layer.name}' is already taken")
             self._stack.append(layer)
         else:
-            raise TypeError(f"Sequential takes layers, got {layer!r}")
+            # ValueError as Keras (and TypeError, which this used to raise).
+            raise _NotALayerError("Sequential: only instances of nncore.layers.Layer can be added "
+                                  f"to a Sequential model, got {layer!r}")
         self.built = False
         self.compiled = False
         shape = self._known_input_shape()
-        if shape is not None:
+        if shape is not None and self._stack:
             self._build_graph(shape)
 
     def pop(self) -> Layer:
@@ -67,7 +77,7 @@ class Sequential(Model):
 
     def _build_graph(self, batch_shape) -> None:
         if not self._stack:
-            return
+            raise ValueError(f"Sequential model '{self.name}' has no layers: add() some first")
         il = self._input_layer
         if il is None:
             il = Input(batch_shape=tuple(batch_shape), dtype=self._stack[0].dtype).node.layer
@@ -99,6 +109,18 @@ class Sequential(Model):
     @property
     def layers(self):
         return list(self._stack)
+
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError("`Sequential.layers` cannot be assigned. Use `add()` and `pop()` "
+                             "to change the layers of a Sequential model")
+
+    def compute_output_shape(self, input_shape):
+        # Layer by layer, so that a given batch size carries through (Keras).
+        shape = tuple(input_shape)
+        for layer in self._stack:
+            shape = layer.compute_output_shape(shape)
+        return shape
 
     def _require_built(self, what):
         if not self.built:

@@ -41,20 +41,25 @@ def clone_metric(metric):
 
 
 class OutputHead:
-    """One model output: its loss and weight, its metrics and weighted metrics, the running mean
-    of its loss, and whether the loss takes the output layer's logits (``fused``)."""
+    """One model output: its losses (none, one, or several summed, as Keras) and weight, its
+    metrics and weighted metrics, the running mean of its loss, and whether the single loss takes
+    the output layer's logits (``fused``)."""
 
-    def __init__(self, name, loss, weight, metrics, weighted_metrics, layer, output_id, graph,
-                 prefix):
+    def __init__(self, name, losses, weight, metrics, weighted_metrics, layer, output_id, graph,
+                 prefix, index=0):
         self.name = name
-        self.loss = loss
+        self.losses = list(losses)
+        self.loss = (None if not self.losses else self.losses[0] if len(self.losses) == 1
+                     else list(self.losses))
         self.weight = float(weight)
         self.metrics = metrics
         self.weighted_metrics = weighted_metrics
         self.layer = layer
         self.output_id = output_id
+        self.index = index              # position among the model's outputs
         self.prefix = prefix            # "<output>_" in the log keys of a multi-output model
         self.tracker = MeanTracker()
+        loss = self.loss if len(self.losses) == 1 else None
         act = getattr(layer, "activation", None)
         fused = getattr(loss, "fused_activation", None)
         self.fused = (
@@ -68,14 +73,24 @@ class OutputHead:
             # activation's result in training as at inference.
             and graph.consumers(output_id) == 0
             and sum(s.layer is layer for s in graph.steps) == 1
+            and graph.output_ids.count(output_id) == 1
         )
+
+    @property
+    def needs_target(self) -> bool:
+        return bool(self.losses or self.metrics or self.weighted_metrics)
 
     def loss_and_grad(self, y, out, sample_weight=None):
         if self.fused:
             loss, grad, y_pred = self.loss.forward_backward_from_logits(
                 y, out, sample_weight=sample_weight)
+        elif not self.losses:
+            return 0.0, None, out
         else:
-            loss, grad = self.loss.forward_backward(y, out, sample_weight=sample_weight)
+            loss, grad = self.losses[0].forward_backward(y, out, sample_weight=sample_weight)
+            for extra in self.losses[1:]:
+                l2, g2 = extra.forward_backward(y, out, sample_weight=sample_weight)
+                loss, grad = loss + l2, grad + g2
             y_pred = out
         if self.weight != 1.0:
             loss = loss * self.weight
@@ -113,36 +128,39 @@ class CompileSpec:
         self.loss_weights = loss_weights
         # Unknown metric names fail here; which accuracy "accuracy" means is settled per output
         # by its loss in ``heads``.
-        first_loss = self._leaves(self.loss)[0]
+        leaves = self._leaves(self.loss)
+        if not leaves:
+            raise ValueError("compile: loss names no loss for any output")
+        first_loss = leaves[0]
         for ms in (metrics, weighted_metrics):
             for m in self._metric_leaves(ms):
                 self._resolve_metric(m, first_loss)
 
-    @staticmethod
-    def _map(value, fn, what):
+    @classmethod
+    def _map(cls, value, fn, what, top=True):
+        # Nested: a list of losses for one output, None for an output without a loss.
         if isinstance(value, Mapping):
-            return {k: fn(v) for k, v in value.items()}
+            return {k: cls._map(v, fn, what, False) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return [fn(v) for v in value]
+            return [cls._map(v, fn, what, False) for v in value]
+        if value is None and not top:
+            return None
         out = fn(value)
         if out is None:
             raise ValueError(f"compile: unknown {what} {value!r}")
         return out
 
-    @staticmethod
-    def _leaves(value):
+    @classmethod
+    def _leaves(cls, value):
         if isinstance(value, Mapping):
-            return list(value.values())
+            value = list(value.values())
         if isinstance(value, (list, tuple)):
-            return list(value)
-        return [value]
+            return [leaf for v in value for leaf in cls._leaves(v)]
+        return [] if value is None else [value]
 
     @classmethod
     def _metric_leaves(cls, metrics):
-        out = []
-        for m in cls._leaves(metrics or []):
-            out += cls._leaves(m) if isinstance(m, (list, tuple, Mapping)) else [m]
-        return [m for m in out if m is not None]
+        return cls._leaves(metrics)
 
     @staticmethod
     def _resolve_metric(identifier, loss_obj):
@@ -153,15 +171,48 @@ class CompileSpec:
             raise ValueError(f"compile: unknown metric {identifier!r}")
         return m
 
+    @staticmethod
+    def _as_list(value):
+        if value is None:
+            return []
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+
+    def _losses_per_output(self, names, dict_outputs):
+        """A list of losses per output (empty: the output has none)."""
+        n_out = len(names)
+        loss = self.loss
+        if isinstance(loss, Mapping):
+            unknown = [k for k in loss if k not in names]
+            # Keras lets a dict-output model leave outputs without a loss; a list-output model
+            # must name every output.
+            missing = [] if dict_outputs else [n for n in names if n not in loss]
+            if unknown or missing:
+                raise ValueError(f"compile: Expected keys {names} in loss dict, but found "
+                                 f"loss.keys()={list(loss)}")
+            per = [loss.get(n) for n in names]
+        elif isinstance(loss, (list, tuple)) and n_out > 1:
+            if len(loss) != n_out:
+                raise ValueError(f"compile: {len(loss)} losses given for a model with {n_out} "
+                                 f"outputs {names}: give one per output (None for an output "
+                                 "without a loss), or a dict keyed by output name")
+            per = list(loss)
+        elif isinstance(loss, (list, tuple)):
+            per = [list(loss)]
+        else:
+            per = [loss] * n_out
+        return [[x for x in self._as_list(p) if x is not None] for p in per]
+
     def _per_output(self, value, names, what, default):
         n_out = len(names)
         if isinstance(value, Mapping):
-            unknown = set(value) - set(names)
+            unknown = [k for k in value if k not in names]
             if unknown:
-                raise ValueError(f"compile: {what} names unknown outputs {sorted(unknown)}; "
-                                 f"outputs: {names}")
+                raise ValueError(f"compile: Invalid `{what}` argument: {unknown} name no output "
+                                 f"of the model; outputs: {names}")
             return [value.get(n, default) for n in names]
-        if n_out > 1 and isinstance(value, (list, tuple)):
+        if n_out == 1:
+            return [value]
+        if isinstance(value, (list, tuple)):
             if len(value) != n_out:
                 raise ValueError(f"compile: {len(value)} {what} given for a model with {n_out} "
                                  f"outputs {names}: give one entry per output (a list of lists "
@@ -172,17 +223,25 @@ class CompileSpec:
     def heads(self, model) -> list:
         """One ``OutputHead`` per output of the (built) model."""
         graph = model._graph
-        names = [t.node.layer.name for t in model.outputs]
+        names = list(model.output_names)
         n_out = len(names)
-        losses = self._per_output(self.loss, names, "losses", None)
-        weights = self._per_output(1.0 if self.loss_weights is None else self.loss_weights,
-                                   names, "loss_weights", 1.0)
+        dict_outputs = getattr(model, "_output_keys", None) is not None
+        losses = self._losses_per_output(names, dict_outputs)
+        if not any(losses):
+            raise ValueError(f"compile: no loss for any output of the model; outputs: {names}")
+        lw = self.loss_weights
+        if lw is not None and n_out == 1 and not isinstance(lw, Mapping):
+            lw = self._as_list(lw)
+            if len(lw) != 1:
+                raise ValueError(f"compile: loss_weights must match the number of losses, got "
+                                 f"{len(lw)} weights for one output")
+            lw = lw[0]
+        weights = self._per_output(1.0 if lw is None else lw, names, "loss_weights", 1.0)
         used: set[int] = set()
 
         def metric_objs(spec, loss_obj):
-            spec = spec if isinstance(spec, (list, tuple)) else ([] if spec is None else [spec])
             out = []
-            for ident in spec:
+            for ident in self._leaves(spec):
                 m = self._resolve_metric(ident, loss_obj)
                 if id(m) in used:           # one object serving two outputs: each gets its own
                     m = clone_metric(m)
@@ -190,31 +249,32 @@ class CompileSpec:
                 out.append(m)
             return out
 
-        if n_out == 1:
-            metric_specs = [self.metrics]
-            weighted_specs = [self.weighted_metrics]
-        else:
-            metric_specs = self._per_output(self.metrics or [None] * n_out, names, "metrics", None)
-            weighted_specs = self._per_output(self.weighted_metrics or [None] * n_out, names,
-                                              "metrics", None)
+        metric_specs = self._per_output(self.metrics, names, "metrics", None)
+        weighted_specs = self._per_output(self.weighted_metrics, names, "weighted_metrics", None)
         heads = []
         for k, name in enumerate(names):
-            if losses[k] is None:
-                raise ValueError(f"compile: no loss for output '{name}'")
             out_id = graph.output_ids[k]
             layer = next((s.layer for s in graph.steps if s.output == out_id), None)
+            first_loss = losses[k][0] if losses[k] else None
             heads.append(OutputHead(name, losses[k], weights[k],
-                                    metric_objs(metric_specs[k], losses[k]),
-                                    metric_objs(weighted_specs[k], losses[k]),
-                                    layer, out_id, graph, f"{name}_" if n_out > 1 else ""))
+                                    metric_objs(metric_specs[k], first_loss),
+                                    metric_objs(weighted_specs[k], first_loss),
+                                    layer, out_id, graph, f"{name}_" if n_out > 1 else "", k))
         return heads
+
+
+def loss_log_heads(heads) -> list:
+    """The heads whose loss gets a ``<output>_loss`` log: all those with a loss, when the model
+    has more than one loss in all (Keras)."""
+    with_loss = [h for h in heads if h.losses]
+    return with_loss if sum(len(h.losses) for h in heads) > 1 else []
 
 
 def metric_log_names(heads) -> dict:
     """``id(metric) -> log key``: ``<output>_<name>`` on a multi-output model, a weighted metric
     whose name is taken becomes ``weighted_<name>``, and repeats get ``_1``, ``_2`` (Keras)."""
     names: dict[int, str] = {}
-    taken = {"loss"} | {f"{h.name}_loss" for h in heads if h.prefix}
+    taken = {"loss"} | {f"{h.name}_loss" for h in loss_log_heads(heads)}
     for h in heads:
         for weighted, ms in ((False, h.metrics), (True, h.weighted_metrics)):
             for m in ms:

@@ -18,7 +18,12 @@ class ModelIO:
         self.model_name = model.name
         self.input_tensors = list(model.inputs)
         self.input_names = [t.node.layer.name for t in model.inputs]
-        self.output_names = [t.node.layer.name for t in model.outputs]
+        self.output_names = list(model.output_names)
+        heads = getattr(model, "_target_heads", None)
+        # Targets are read for the outputs with a loss or a metric only (all before compile).
+        self.target_index = ([h.index for h in heads] if heads
+                             else list(range(len(self.output_names))))
+        self.target_names = [self.output_names[i] for i in self.target_index]
         self.dtype = np.dtype(model.dtype)
         self._explain = model._explain_input_mismatch
 
@@ -57,19 +62,27 @@ class ModelIO:
         return out
 
     def targets(self, y, n, what="y") -> list:
-        n_out = len(self.output_names)
+        """One array per output that has a loss or a metric, in output order."""
+        n_out, names = len(self.output_names), self.target_names
         if y is None:
             raise ValueError(f"{what} is required for training and evaluation")
         if isinstance(y, Mapping):
             try:
-                y = [y[name] for name in self.output_names]
+                ys = [y[name] for name in names]
             except KeyError as exc:
                 raise ValueError(f"{what}: no array for output '{exc.args[0]}'; outputs: "
                                  f"{self.output_names}") from None
-        ys = list(y) if n_out > 1 else [y]
-        if len(ys) != n_out:
+        elif n_out == 1:
+            ys = [y]
+        elif isinstance(y, (list, tuple)) and len(y) == n_out:
+            ys = [y[i] for i in self.target_index]
+        elif len(names) == 1 and not isinstance(y, (list, tuple)):
+            ys = [y]
+        elif isinstance(y, (list, tuple)) and len(y) == len(names):
+            ys = list(y)
+        else:
             raise ValueError(f"model '{self.model_name}' has {n_out} outputs: pass {what} as a "
-                             f"list of {n_out} arrays")
+                             f"list of {n_out} arrays (or a dict keyed by output name)")
         out = []
         for arr in ys:
             a = check_numeric(to_numpy(arr, what), what)

@@ -21,7 +21,7 @@ from ..callbacks.history import History
 from ..callbacks.progbar import ProgbarLogger
 from ..layers import _workspace
 from ..variables import Variable
-from .compile_utils import CompileSpec, MeanTracker, metric_log_names
+from .compile_utils import CompileSpec, MeanTracker, loss_log_heads, metric_log_names
 from .data_adapters import ArrayDataAdapter, get_data_adapter
 from .data_adapters.data_utils import sample_weights
 from .epoch_iterator import EpochIterator
@@ -97,6 +97,9 @@ class Trainer:
     def _explain_input_mismatch(self, shape, tensor):
         raise NotImplementedError
 
+    def _structure_outputs(self, values: list):
+        raise NotImplementedError
+
     def set_needs_input_grad(self, needed: bool) -> None:
         raise NotImplementedError
 
@@ -109,6 +112,9 @@ class Trainer:
         self._compile_spec: CompileSpec | None = None
         self._compile_config = None
         self._heads: list = []
+        self._target_heads: list = []
+        self._loss_log_heads: list = []
+        self._merge_grads = False
         self._metric_names: dict[int, str] = {}
         self._fused_outputs = frozenset()
         self._bound_graph = None
@@ -158,6 +164,11 @@ class Trainer:
         """Ties the compiled losses and metrics to the outputs of the current graph."""
         heads = self._compile_spec.heads(self)
         self._heads = heads
+        # Only outputs with a loss or a metric read targets (Keras: loss=["mse", None]).
+        self._target_heads = [h for h in heads if h.needs_target]
+        self._loss_log_heads = loss_log_heads(heads)
+        ids = self._graph.output_ids
+        self._merge_grads = len(set(ids)) != len(ids)
         self._metric_names = metric_log_names(heads)
         self._fused_outputs = frozenset(h.output_id for h in heads if h.fused)
         self.loss = heads[0].loss if len(heads) == 1 else [h.loss for h in heads]
@@ -174,9 +185,7 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
-        names = ["loss"]
-        if len(self._heads) > 1:
-            names += [f"{h.name}_loss" for h in self._heads]
+        names = ["loss"] + [f"{h.name}_loss" for h in self._loss_log_heads]
         return names + [self._metric_names[id(m)] for h in self._heads
                         for m in (*h.metrics, *h.weighted_metrics)]
 
@@ -239,14 +248,16 @@ class Trainer:
     # ----------------------------------------------------------------- steps
     def _loss_step(self, outs, ys, training, sample_weight=None):
         total = 0.0
-        grads = []
+        grads = [None] * len(outs)
         n = ys[0].shape[0]
-        for h, out, y in zip(self._heads, outs, ys):
-            loss, grad, y_pred = h.loss_and_grad(y, out, sample_weight)
+        for h, y in zip(self._target_heads, ys):
+            loss, grad, y_pred = h.loss_and_grad(y, outs[h.index], sample_weight)
             h.tracker.update(loss, n)
             total += loss
-            grads.append(grad)
+            grads[h.index] = grad
             h.update_metrics(y, y_pred, sample_weight)
+        if self._merge_grads:
+            grads = self._merged_grads(grads)
         if self._regularized:
             reg = 0.0
             for v in self._regularized:
@@ -256,6 +267,19 @@ class Trainer:
             total += reg
         self._loss_tracker.update(total, n)
         return total, grads
+
+    def _merged_grads(self, grads):
+        """One output tensor listed several times: its gradients summed into its last entry
+        (the graph adds a gradient to a tensor's only when both exist)."""
+        ids = self._graph.output_ids
+        last = {i: k for k, i in enumerate(ids)}
+        merged = [None] * len(grads)
+        for k, g in enumerate(grads):
+            if g is None:
+                continue
+            j = last[ids[k]]
+            merged[j] = g if merged[j] is None else merged[j] + g
+        return merged
 
     def _train_step(self, xs, ys, sample_weight=None):
         self._zero_grads()
@@ -277,9 +301,8 @@ class Trainer:
 
     def _current_logs(self) -> dict:
         logs = {"loss": self._loss_tracker.result()}
-        if len(self._heads) > 1:
-            for h in self._heads:
-                logs[f"{h.name}_loss"] = h.tracker.result()
+        for h in self._loss_log_heads:
+            logs[f"{h.name}_loss"] = h.tracker.result()
         for h in self._heads:
             for m in (*h.metrics, *h.weighted_metrics):
                 logs[self._metric_names[id(m)]] = float(m.result())
@@ -522,7 +545,7 @@ class Trainer:
         if results is None:
             results = [np.empty((0, *(d or 0 for d in t.shape[1:])), self.dtype)
                        for t in self.outputs]
-        return results if self._nested_outputs else results[0]
+        return self._structure_outputs(results)
 
     # ----------------------------------------------------------------- single batches
     def _one_batch(self, x, y, sample_weight, class_weight, what, training=True):
@@ -553,5 +576,4 @@ class Trainer:
 
     def predict_on_batch(self, x):
         xs, _, _ = self._one_batch(x, None, None, None, "predict_on_batch", training=False)
-        outs = self._graph.forward(xs, False)
-        return outs if self._nested_outputs else outs[0]
+        return self._structure_outputs(self._graph.forward(xs, False))

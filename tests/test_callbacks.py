@@ -516,3 +516,126 @@ def test_callback_config_round_trip_and_registry(make, tmp_path):
     cls = lookup("callback", type(cb).__name__)
     assert cls is type(cb)
     assert cls.from_config(cb.get_config()).get_config() == cb.get_config()
+
+
+# ---------------------------------------------------------------------- state against a replay
+# fit drives each callback; the values it monitored are in the History, and an independent
+# replay of the Keras rules over them gives the state the callback must end in.
+def _noisy_fit_data(seed=3):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((40, 3)).astype(np.float32)
+    y = (x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+         + 0.8 * rng.standard_normal((40, 1))).astype(np.float32)
+    return x[:30], y[:30], x[30:], y[30:]
+
+
+def _weights_by_epoch(model, store):
+    return C.LambdaCallback(on_epoch_end=lambda e, logs: store.__setitem__(e, model.get_weights()))
+
+
+def _replay_early_stopping(values, patience, min_delta, baseline, start):
+    best, best_epoch, wait, stopped = None, 0, 0, 0
+    for epoch, v in enumerate(values):
+        if epoch < start:
+            continue
+        wait += 1
+        if best is None or v < best - min_delta:
+            best, best_epoch = v, epoch
+            if baseline is None or v < baseline - min_delta:
+                wait = 0
+        elif wait >= patience and epoch > 0:
+            stopped = epoch
+            break
+    return {"best": best, "best_epoch": best_epoch, "wait": wait, "stopped_epoch": stopped}
+
+
+@pytest.mark.parametrize("patience,min_delta,baseline,start", [
+    (2, 0.01, None, 0), (1, 0.0, None, 3), (3, 0.002, 0.5, 0)])
+def test_early_stopping_state_in_fit_matches_a_replay(patience, min_delta, baseline, start):
+    x, y, xv, yv = _noisy_fit_data()
+    model = small_model(lr=0.05)
+    weights = {}
+    stopper = C.EarlyStopping(patience=patience, min_delta=min_delta, baseline=baseline,
+                              start_from_epoch=start, restore_best_weights=True)
+    history = model.fit(x, y, epochs=60, batch_size=5, validation_data=(xv, yv), verbose=0,
+                        shuffle=False, callbacks=[_weights_by_epoch(model, weights), stopper])
+    values = history.history["val_loss"]
+    expected = _replay_early_stopping(values, patience, min_delta, baseline, start)
+    assert expected["stopped_epoch"] > 0  # the case does stop early
+    assert len(values) == expected["stopped_epoch"] + 1
+    assert {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait,
+            "stopped_epoch": stopper.stopped_epoch} == expected
+    for got, want in zip(model.get_weights(), weights[expected["best_epoch"]]):
+        np.testing.assert_array_equal(got, want)
+
+
+def _replay_reduce_lr(values, lr, factor, patience, min_delta, cooldown, min_lr):
+    """The rate each epoch trained with, and the end state (best, wait, cooldown counter)."""
+    used, best, wait, cool = [], None, 0, 0
+    for v in values:
+        used.append(lr)
+        if cool > 0:
+            cool -= 1
+            wait = 0
+        if best is None or v < best - min_delta:
+            best, wait = v, 0
+        elif cool == 0:
+            wait += 1
+            if wait >= patience and lr > np.float32(min_lr):
+                lr = max(lr * factor, min_lr)
+                cool, wait = cooldown, 0
+    return used, lr, {"best": best, "wait": wait, "cooldown_counter": cool}
+
+
+@pytest.mark.parametrize("patience,cooldown,min_delta", [(1, 0, 0.01), (2, 1, 0.001),
+                                                         (1, 2, 0.05)])
+def test_reduce_lr_on_plateau_state_in_fit_matches_a_replay(patience, cooldown, min_delta):
+    x, y, xv, yv = _noisy_fit_data()
+    model = small_model(lr=0.05)
+    cb = C.ReduceLROnPlateau(factor=0.5, patience=patience, cooldown=cooldown,
+                             min_delta=min_delta, min_lr=0.004)
+    history = model.fit(x, y, epochs=25, batch_size=5, validation_data=(xv, yv), verbose=0,
+                        shuffle=False, callbacks=[cb])
+    used, final, state = _replay_reduce_lr(history.history["val_loss"], 0.05, 0.5, patience,
+                                           min_delta, cooldown, 0.004)
+    assert len(set(used)) > 2  # the rate did change, several times
+    np.testing.assert_allclose(history.history["learning_rate"], used, rtol=1e-12)
+    assert float(model.optimizer.learning_rate) == pytest.approx(final, rel=1e-12)
+    assert {"best": cb.best, "wait": cb.wait, "cooldown_counter": cb.cooldown_counter} == state
+
+
+@pytest.mark.parametrize("monitor", ["val_loss", "loss"])
+def test_model_checkpoint_best_files_in_fit_match_a_replay(tmp_path, monitor):
+    x, y, xv, yv = _noisy_fit_data()
+    model = small_model(lr=0.15)
+    weights = {}
+    cb = C.ModelCheckpoint(str(tmp_path / "w-{epoch:02d}.weights.npz"), monitor=monitor,
+                           save_best_only=True, save_weights_only=True)
+    history = model.fit(x, y, epochs=20, batch_size=5, validation_data=(xv, yv), verbose=0,
+                        shuffle=False, callbacks=[_weights_by_epoch(model, weights), cb])
+    best, improved = None, []
+    for epoch, v in enumerate(history.history[monitor]):
+        if best is None or v < best:
+            best = v
+            improved.append(epoch)
+    assert 1 < len(improved) < 20
+    assert sorted(os.listdir(tmp_path)) == [f"w-{e + 1:02d}.weights.npz" for e in improved]
+    assert cb.best == best
+    probe = small_model()
+    for epoch in improved:
+        probe.load_weights(str(tmp_path / f"w-{epoch + 1:02d}.weights.npz"))
+        for got, want in zip(probe.get_weights(), weights[epoch]):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_learning_rate_scheduler_rates_in_fit_match_the_schedule():
+    x, y, xv, yv = _noisy_fit_data()
+    model = small_model(lr=0.05)
+    schedule = lambda epoch, lr: lr * 0.7 if epoch % 2 else lr + 0.01  # noqa: E731
+    history = model.fit(x, y, epochs=6, batch_size=10, verbose=0,
+                        callbacks=[C.LearningRateScheduler(schedule)])
+    lr, expected = 0.05, []
+    for epoch in range(6):
+        lr = schedule(epoch, lr)
+        expected.append(lr)
+    np.testing.assert_allclose(history.history["learning_rate"], expected, rtol=1e-12)

@@ -48,7 +48,9 @@ def test_to_categorical_errors():
     with pytest.raises(ValueError, match="pass num_classes"):
         to_categorical([])
     with pytest.raises(ValueError, match="num_classes must be a positive int"):
-        to_categorical([0], 0)
+        to_categorical([0], -2)
+    with pytest.raises(ValueError, match="num_classes must be a positive int"):
+        to_categorical([0], 1.5)
     with pytest.raises(TypeError, match="integers"):
         to_categorical(["a"])
 

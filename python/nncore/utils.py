@@ -18,7 +18,9 @@ def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:
 
     ``y`` holds integers in ``[0, num_classes)`` of any shape; a trailing dimension of size 1
     is dropped, so labels of shape ``(N,)`` and ``(N, 1)`` (Keras' CIFAR-10 labels) both give
-    ``(N, num_classes)``. ``num_classes=None`` takes ``max(y) + 1``. Float labels are accepted
+    ``(N, num_classes)``. ``num_classes=None`` (or 0, as in Keras) takes ``max(y) + 1``. The
+    result is float32 by default (Keras 3 gives float64 for NumPy labels; ``dtype=`` chooses,
+    as Keras 2's argument did). Float labels are accepted
     when they are whole numbers; anything else (negative, too large, fractional) is an error
     rather than a silently wrong encoding.
     """
@@ -33,7 +35,7 @@ def to_categorical(y, num_classes=None, dtype="float32") -> np.ndarray:
     if len(shape) > 1 and shape[-1] == 1:
         shape = shape[:-1]
     flat = labels.reshape(-1)
-    if num_classes is None:
+    if num_classes is None or (not isinstance(num_classes, bool) and num_classes == 0):
         if flat.size == 0:
             raise ValueError("to_categorical: cannot infer num_classes from empty labels; pass num_classes")
         num_classes = int(flat.max()) + 1

@@ -173,6 +173,21 @@ def test_random_crop_window_and_resize_against_numpy():
     np.testing.assert_allclose(out, want, atol=1e-12)
 
 
+def test_random_crop_one_dimension_equal_takes_the_centre():
+    # random_crop.py draws a position only when both dimensions are larger than the window;
+    # 7x9 images and a 4x9 window give the centred aspect-ratio window, rows 1..4, every time.
+    x = np.random.default_rng(6).random((2, 7, 9, 1))
+    layer = RandomCrop(4, 9, seed=0, dtype="float64")
+    for _ in range(3):
+        np.testing.assert_array_equal(layer(x), x[:, 1:5])
+
+
+def test_random_crop_channels_first_symbolic_shape():
+    # random_crop.py::compute_output_shape: the height and width axes of the data format.
+    assert RandomCrop(24, 20, data_format="channels_first")(L.Input((3, 32, 32))).shape == (None, 3, 24, 20)
+    assert RandomCrop(24, 20)(L.Input((32, 32, 3))).shape == (None, 24, 20, 3)
+
+
 # --------------------------------------------------------------------------- RandomRotation
 ROTATED_180 = np.asarray([
     [24, 23, 22, 21, 20],

@@ -322,7 +322,10 @@ class RandomCrop(_RandomImageLayer):
 
     Keras' rule while training: when the images are larger than the window in both dimensions,
     one random window position is drawn per batch; otherwise the largest centred window of the
-    target aspect ratio is taken and resized (bilinear, half-pixel centres) to ``height x width``.
+    target aspect ratio is taken and resized (bilinear, half-pixel centres) to ``height x width``
+    (so images as tall as the window but wider are cropped at the centre, not at random). As the
+    output keeps the input's size at inference, a model whose later layers need the cropped size
+    fails in ``predict`` (with a shape error), as it does in Keras.
 
     ``padding`` (an int or ``(pad_height, pad_width)``, default 0) is nncore's addition: it pads
     each side first and draws a window per image, which gives the "crop with padding" of CIFAR-10

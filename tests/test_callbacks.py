@@ -227,7 +227,9 @@ def test_model_checkpoint_mode_max_with_verbose_messages(tmp_path, capsys):
     out = capsys.readouterr().out
     # Without initial_value_threshold there is no best yet (Keras prints None).
     assert "Epoch 1: val_accuracy improved from None to 0.50000" in out
+    assert "Epoch 1: finished saving model to" in out
     assert "Epoch 2: val_accuracy did not improve from 0.50000" in out
+    assert out.count("finished saving model") == 2
     assert "Epoch 3: val_accuracy improved from 0.50000 to 0.70000" in out
 
 
@@ -367,14 +369,15 @@ def test_terminate_on_nan_stops_at_the_bad_batch(capsys):
     assert batches == [0, 1, 2]
     assert len(history.history["loss"]) == 1
     assert (stopper.stopped_epoch, stopper.stopped_batch) == (0, 2)
-    assert "Batch 2: Invalid loss, terminating training" in capsys.readouterr().out
+    assert "Epoch 1, batch 3: invalid loss (nan), terminating training" in capsys.readouterr().out
 
 
 def test_terminate_on_nan_catches_inf_and_can_raise():
     model = small_model()
     x, y = regression_data(n=8)
     y[3, 0] = np.inf
-    with pytest.raises(RuntimeError, match="NaN or Inf loss encountered at batch 1 "):
+    with pytest.raises(RuntimeError, match=r"NaN or Inf loss encountered at batch 1 \(epoch 1, "
+                                           r"batch 2 counting from 1\)"):
         model.fit(x, y, epochs=1, batch_size=2, shuffle=False, verbose=0,
                   callbacks=[C.TerminateOnNaN(raise_error=True)])
 

@@ -139,6 +139,8 @@ class ModelCheckpoint(MonitorCallback):
             self.model.save_weights(path, overwrite=True)
         else:
             self.model.save(path, overwrite=True)
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {path}")
 
     def get_config(self):
         return {"filepath": self.filepath, "monitor": self.monitor, "verbose": self.verbose,

@@ -10,11 +10,12 @@ from .base import Callback
 
 @register("callback")
 class TerminateOnNaN(Callback):
-    """Checks the loss after every training batch; on NaN/Inf it prints ``Batch <i>: Invalid
-    loss, terminating training`` (``i`` the 0-based batch index, as Keras) and stops training
-    at that batch (``raise_error=True`` raises ``RuntimeError`` instead, so that the remaining
-    callbacks, ``on_train_end`` included, do not run, as in Keras 3). ``stopped_epoch`` /
-    ``stopped_batch`` keep where it happened (0-based; None if it never did)."""
+    """Checks the loss after every training batch; on NaN/Inf it prints where (epoch and batch
+    counted from 1) and stops training at that batch. ``raise_error=True`` raises
+    ``RuntimeError`` instead, so that the remaining callbacks, ``on_train_end`` included, do not
+    run (Keras 3); its message names the 0-based batch index as Keras' does.
+    ``stopped_epoch`` / ``stopped_batch`` keep where it happened (0-based; None if it never
+    did)."""
 
     def __init__(self, raise_error=False):
         super().__init__()
@@ -37,11 +38,14 @@ class TerminateOnNaN(Callback):
         if math.isfinite(loss):
             return
         self.stopped_epoch, self.stopped_batch = self._epoch, batch
+        where = f"epoch {self._epoch + 1}, batch {batch + 1}"
         if self.raise_error:
-            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch} (epoch "
-                               f"{self._epoch}). Loss value: {loss}. Terminating training "
+            # Keras' wording names the 0-based batch index; the 1-based place follows.
+            raise RuntimeError(f"NaN or Inf loss encountered at batch {batch} ({where} "
+                               f"counting from 1). Loss value: {loss}. Terminating training "
                                "immediately.")
-        print(f"Batch {batch}: Invalid loss, terminating training")
+        print(f"Epoch {self._epoch + 1}, batch {batch + 1}: invalid loss ({loss}), terminating "
+              "training")
         self.model.stop_training = True
 
     def get_config(self):

@@ -642,3 +642,28 @@ def test_learning_rate_scheduler_rates_in_fit_match_the_schedule():
         lr = schedule(epoch, lr)
         expected.append(lr)
     np.testing.assert_allclose(history.history["learning_rate"], expected, rtol=1e-12)
+
+
+def test_model_checkpoint_resolves_the_direction_at_epoch_end_as_keras(tmp_path):
+    # keras/src/callbacks/model_checkpoint.py sets its monitor_op at each epoch end, whatever
+    # save_best_only: an auto mode with an unknown quantity is an error there.
+    model = small_model()
+    x, y = regression_data()
+    with pytest.raises(ValueError, match="monitor=unknown"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[C.ModelCheckpoint(str(tmp_path / "m.nncore"), monitor="unknown")])
+    cb = C.ModelCheckpoint(str(tmp_path / "m.nncore"), monitor="unknown", mode="max")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
+    assert cb.monitor_op is np.greater and os.path.exists(tmp_path / "m.nncore")
+
+
+def test_model_checkpoint_non_scalar_monitor_falls_back_to_saving(tmp_path):
+    cb = C.ModelCheckpoint(str(tmp_path / "e{epoch}.nncore"), monitor="val_loss",
+                           save_best_only=True)
+    cb.set_model(small_model())
+    cb.on_train_begin()
+    cb.on_epoch_end(0, {"val_loss": 1.0})
+    with pytest.warns(UserWarning, match="scalar value"):
+        cb.on_epoch_end(1, {"val_loss": np.array([2.0, 3.0])})
+    assert sorted(os.listdir(tmp_path)) == ["e1.nncore", "e2.nncore"]
+    assert cb.best == 1.0

@@ -323,3 +323,23 @@ def test_evaluation_vs_iterations_steps_and_standalone_evaluate(tb_dirs):
 def test_profile_batch_is_refused():
     with pytest.raises(ValueError, match="profile_batch"):
         TensorBoard(profile_batch=2)
+
+
+def test_scalars_in_fit_match_the_history(tb_dirs):
+    # The values fit logged, read back from the event files: the epoch scalars are History's,
+    # the batch scalars one per update_freq batches at the running step.
+    logdir, train_dir, validation_dir = tb_dirs
+    model = _tb_model(compile_model=False)
+    model.compile(optimizers.SGD(0.01), "mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((10, 10, 10, 1)), rng.standard_normal((10, 1))
+    history = model.fit(x, y, batch_size=2, epochs=3, validation_data=(x[:4], y[:4]), verbose=0,
+                        callbacks=[callbacks.TensorBoard(logdir, update_freq=2)])
+    train_loss = points(train_dir, "epoch_loss")
+    assert [s for s, _ in train_loss] == [0, 1, 2]
+    np.testing.assert_allclose([v for _, v in train_loss], history.history["loss"], rtol=1e-6)
+    np.testing.assert_allclose([v for _, v in points(validation_dir, "epoch_loss")],
+                               history.history["val_loss"], rtol=1e-6)
+    np.testing.assert_allclose([v for _, v in points(train_dir, "epoch_learning_rate")],
+                               [0.01] * 3, rtol=1e-6)
+    assert [s for s, _ in points(train_dir, "batch_loss")] == [2, 4, 6, 8, 10, 12, 14]

@@ -44,6 +44,7 @@ class EpochIterator:
     def epoch(self):
         """Yields ``(step, batch)`` for one epoch."""
         self.exhausted = False
+        self.adapter.on_epoch_begin()
         known = self.adapter.num_batches
         if self._current is None or self.steps is None or (
                 known is not None and self._pass_steps >= known):

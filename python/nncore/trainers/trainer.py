@@ -108,6 +108,8 @@ class Trainer:
         self.loss = None
         self.compiled = False
         self.stop_training = False
+        self.stop_evaluating = False
+        self.stop_predicting = False
         self.history = None
         self._compile_spec: CompileSpec | None = None
         self._compile_config = None
@@ -468,6 +470,7 @@ class Trainer:
     # ----------------------------------------------------------------- evaluate / predict
     def _run_evaluation(self, iterator, cb_list):
         self._reset_metrics()
+        self.stop_evaluating = False
         cb_list.on_test_begin()
         hooks = cb_list.has_batch_hooks("test")
         for step, (xb, yb, wb) in iterator.epoch():
@@ -476,6 +479,8 @@ class Trainer:
             self._test_step(xb, yb, wb)
             if hooks:
                 cb_list.on_test_batch_end(step, _Logs(self))
+                if self.stop_evaluating:    # only a callback sets it (Keras)
+                    break
         if iterator.exhausted and iterator.steps_seen == 0:
             raise ValueError("evaluate: the data yields no batch")
         logs = self._current_logs()
@@ -521,6 +526,7 @@ class Trainer:
         # Arrays read whole give the row count up front: outputs go straight into place.
         n = adapter.num_samples if isinstance(adapter, ArrayDataAdapter) and steps is None else None
         results, chunks, row = None, [], 0
+        self.stop_predicting = False
         cb_list.on_predict_begin()
         try:
             for step, (xb, _, _) in iterator.epoch():
@@ -537,11 +543,15 @@ class Trainer:
                 row += outs[0].shape[0]
                 if hooks:
                     cb_list.on_predict_batch_end(step, {"outputs": outs})
+                    if self.stop_predicting:
+                        break
         finally:
             iterator.close()
         cb_list.on_predict_end()
         if chunks:
             results = [np.concatenate(parts) for parts in zip(*chunks)]
+        elif results is not None and row < n:       # a callback stopped prediction early
+            results = [r[:row] for r in results]
         if results is None:
             results = [np.empty((0, *(d or 0 for d in t.shape[1:])), self.dtype)
                        for t in self.outputs]

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 
+class UnrecognizedDataError(ValueError, TypeError):
+    """Data of a kind no adapter reads (a ValueError as in Keras; a TypeError as before)."""
+
+
 class DataAdapter:
     """One source of batches for ``fit``/``evaluate``/``predict``.
 
     Life cycle: ``sample_x()`` (raw inputs of a first batch, so that an unbuilt ``Sequential``
     can be built from the data), ``bind(io)`` (checks the data against the model's inputs and
-    outputs, a ``ModelIO``), then per epoch ``iterator()`` and ``on_epoch_end()``, and finally
+    outputs, a ``ModelIO``), then per epoch ``on_epoch_begin()``, ``iterator()`` and ``on_epoch_end()``, and finally
     ``close()``. Batches are ``(xs, ys, sample_weight)``: lists of arrays (inputs already in the
     model's dtype, ys None when predicting) and per-sample weights or None.
     """
@@ -30,6 +34,9 @@ class DataAdapter:
 
     def iterator(self):
         raise NotImplementedError
+
+    def on_epoch_begin(self) -> None:
+        pass
 
     def on_epoch_end(self) -> None:
         pass

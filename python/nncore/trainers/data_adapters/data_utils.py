@@ -55,11 +55,37 @@ def check_numeric(a: np.ndarray, what: str) -> np.ndarray:
     return a
 
 
+class ClassWeightTypeError(ValueError, TypeError):
+    """A class_weight that is not a dict (a ValueError as in Keras; a TypeError as before)."""
+
+
+def _class_weight_table(class_weight, what):
+    if not isinstance(class_weight, Mapping):
+        raise ClassWeightTypeError(
+            f"{what}: class_weight must be a dict-like mapping of class indices to weights, got "
+            f"{type(class_weight).__name__}")
+    table = {}
+    for k, v in class_weight.items():
+        try:
+            key = int(k)
+            if isinstance(k, float) and key != k:
+                raise ValueError
+        except (TypeError, ValueError):
+            raise ValueError(f"{what}: class_weight must be a dictionary with integer keys "
+                             f"(class indices); got the key {k!r}") from None
+        table[key] = float(v)
+    return table
+
+
 def sample_weights(ys: list, n: int, sample_weight, class_weight, what: str):
-    """Per-sample loss weights of shape ``(n,)`` from ``sample_weight`` and/or ``class_weight``
+    """Per-sample loss weights of shape ``(n,)`` from ``sample_weight`` or ``class_weight``
     (``{class index: weight}``, classes read from integer labels or one-hot rows), or None."""
     if sample_weight is None and class_weight is None:
         return None
+    if sample_weight is not None and class_weight is not None:
+        # Keras refuses the pair rather than choosing how to combine them.
+        raise ValueError(f"{what}: You cannot `class_weight` and `sample_weight` at the same "
+                         "time: give one of them")
     w = np.ones(n, dtype=np.float64)
     if sample_weight is not None:
         sw = check_numeric(to_numpy(sample_weight, f"{what}: sample_weight"),
@@ -73,10 +99,9 @@ def sample_weights(ys: list, n: int, sample_weight, class_weight, what: str):
         w *= sw
     if class_weight is not None:
         if len(ys) != 1:
-            raise ValueError(f"{what}: class_weight needs a model with a single output")
-        if not isinstance(class_weight, Mapping):
-            raise TypeError(f"{what}: class_weight must be a dict {{class index: weight}}, got "
-                            f"{type(class_weight).__name__}")
+            raise ValueError(f"{what}: `class_weight` is only supported for Models with a single "
+                             "output")
+        table = _class_weight_table(class_weight, what)
         y = np.asarray(ys[0])
         if y.ndim >= 2 and y.shape[-1] > 1:
             labels = y.reshape(n, -1, y.shape[-1]).argmax(axis=-1)[:, 0]
@@ -85,7 +110,6 @@ def sample_weights(ys: list, n: int, sample_weight, class_weight, what: str):
             if not np.array_equal(labels, np.round(labels)):
                 raise ValueError(f"{what}: class_weight needs integer labels or one-hot targets")
             labels = labels.astype(np.int64)
-        table = {int(k): float(v) for k, v in class_weight.items()}
         missing = sorted(set(np.unique(labels).tolist()) - set(table))
         if missing:
             raise ValueError(f"{what}: class_weight has no weight for classes {missing[:10]}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from .data_adapter import DataAdapter
+from .data_adapter import DataAdapter, UnrecognizedDataError
 from .data_utils import unpack_x_y_sample_weight
 
 
@@ -21,8 +21,9 @@ class IterableDataAdapter(DataAdapter):
         try:
             it = iter(source)
         except TypeError:
-            raise TypeError(f"{what}: x must be arrays, a PyDataset, a generator or an iterable "
-                            f"of batches, got {type(source).__name__}") from None
+            raise UnrecognizedDataError(
+                f"{what}: Unrecognized data type: x must be arrays, a PyDataset, a generator or "
+                f"an iterable of batches, got {type(source).__name__}") from None
         self.single_pass = it is source
         self._source = source
         self._class_weight = class_weight
@@ -32,14 +33,18 @@ class IterableDataAdapter(DataAdapter):
         self._io = None
         self._need_y = True
         if not self.single_pass and hasattr(source, "__len__"):
-            self.num_batches = len(source)
+            try:
+                self.num_batches = len(source)
+            except TypeError:       # a DataLoader over an IterableDataset without __len__
+                self.num_batches = None
 
     def sample_x(self):
         if not self._head:
             try:
                 self._head.append(next(self._pending))
             except StopIteration:
-                raise ValueError(f"{self._what}: the data yields no batch") from None
+                raise ValueError(f"{self._what}: the data yields no batch (the generator must "
+                                 "yield at least one batch)") from None
         return unpack_x_y_sample_weight(self._head[0])[0]
 
     def bind(self, io, need_y=True) -> None:

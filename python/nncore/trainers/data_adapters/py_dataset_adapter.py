@@ -55,8 +55,13 @@ class PyDatasetAdapter(DataAdapter):
         if self._shuffle and self.num_batches is not None:
             source = _Reordered(source, self._rng.permutation(self.num_batches))
         io, cw, need_y, what = self._io, self._class_weight, self._need_y, self._what
-        for k, data in enumerate(iterate_batches(source, epoch_end=False)):
+        # The epoch hooks run per epoch (Keras), also when steps_per_epoch spreads one pass
+        # over several epochs: EpochIterator calls them.
+        for k, data in enumerate(iterate_batches(source, epoch_begin=False, epoch_end=False)):
             yield io.batch(data, cw, need_y, f"{what}: batch {k}")
+
+    def on_epoch_begin(self) -> None:
+        self.dataset.on_epoch_begin()
 
     def on_epoch_end(self) -> None:
         self.dataset.on_epoch_end()

@@ -746,3 +746,205 @@ def test_initial_epoch_and_validation_freq_in_history():
     assert history.epoch == [0, 1, 2, 3]
     assert len(history.history["loss"]) == 4
     assert len(history.history["val_loss"]) == 2
+
+
+# ---------------------------------------------------------------- compile_utils
+# keras/src/trainers/compile_utils_test.py tests CompileMetrics / CompileLoss on given y_true and
+# y_pred; here a model passes its inputs through (a linear Activation per output), so evaluate on
+# x = y_pred computes the same metrics. Two update_state calls are two batches of 3 rows.
+_Y_TRUE_1 = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
+_Y_PRED_1 = [np.array([[0.4, 0.1], [0.2, 0.6], [0.6, 0.1]]),
+             np.array([[0.3, 0.2], [0.1, 0.4], [0.2, 0.3]])]
+_Y_TRUE_2 = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]])
+_Y_PRED_2 = [np.array([[0.4, 0.1, 0.3], [0.2, 0.6, 0.4], [0.6, 0.1, 0.8]]),
+             np.array([[0.3, 0.2, 0.1], [0.5, 0.4, 0.6], [0.1, 0.8, 0.7]])]
+_SW = np.array([1, 0.0, 1])
+
+
+def _pass_through(shapes, names, as_dict=False):
+    ins = [Input(shape, name=f"in_{n}") for shape, n in zip(shapes, names)]
+    outs = [layers.Activation("linear", name=n)(i) for i, n in zip(ins, names)]
+    if as_dict:
+        return Model(ins, dict(zip(names, outs)))
+    return Model(ins if len(ins) > 1 else ins[0], outs if len(outs) > 1 else outs[0])
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_single_output_case
+def test_compile_metrics_single_output_case():
+    model = _pass_through([(2,)], ["out"])
+    model.compile(loss="mse", metrics=[metrics.MeanSquaredError()],
+                  weighted_metrics=[metrics.MeanSquaredError()])
+    result = model.evaluate(np.concatenate(_Y_PRED_1), np.concatenate([_Y_TRUE_1] * 2),
+                            sample_weight=np.concatenate([_SW] * 2), batch_size=3,
+                            return_dict=True, verbose=0)
+    assert len(result) == 3           # and the loss
+    np.testing.assert_allclose(result["mean_squared_error"], 0.055833336, rtol=1e-6)
+    np.testing.assert_allclose(result["weighted_mean_squared_error"], 0.0725, rtol=1e-6)
+    model.reset_metrics()
+    assert [float(m.result()) for m in model.metrics] == [0.0, 0.0]
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_list_output_case
+def test_compile_metrics_list_output_case():
+    model = _pass_through([(2,), (3,)], ["output_1", "output_2"])
+    model.compile(loss="mse",
+                  metrics=[[metrics.MeanSquaredError(), metrics.MeanSquaredError()],
+                           [metrics.MeanSquaredError(), metrics.MeanSquaredError()]],
+                  weighted_metrics=[[metrics.MeanSquaredError(), metrics.MeanSquaredError()],
+                                    [metrics.MeanSquaredError(), metrics.MeanSquaredError()]])
+    assert len(model.metrics) == 8
+    result = model.evaluate([np.concatenate(_Y_PRED_1), np.concatenate(_Y_PRED_2)],
+                            [np.concatenate([_Y_TRUE_1] * 2), np.concatenate([_Y_TRUE_2] * 2)],
+                            sample_weight=np.concatenate([_SW] * 2), batch_size=3,
+                            return_dict=True, verbose=0)
+    metric_keys = [k for k in result if not k.endswith("loss")]
+    assert len(metric_keys) == 8
+    np.testing.assert_allclose(result["output_1_mean_squared_error"], 0.055833336, rtol=1e-6)
+    np.testing.assert_allclose(result["output_1_weighted_mean_squared_error"], 0.0725,
+                               rtol=1e-6)
+    model.reset_metrics()
+    assert all(float(m.result()) == 0.0 for m in model.metrics)
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_dict_output_case
+def test_compile_metrics_dict_output_case():
+    model = _pass_through([(2,), (3,)], ["output_1", "output_2"], as_dict=True)
+    model.compile(
+        loss="mse",
+        metrics={"output_1": [metrics.MeanSquaredError(), metrics.MeanSquaredError(name="mse")],
+                 "output_2": [metrics.MeanSquaredError(), metrics.MeanSquaredError(name="mse")]},
+        weighted_metrics={
+            "output_1": [metrics.MeanSquaredError(), metrics.MeanSquaredError(name="mse")],
+            "output_2": [metrics.MeanSquaredError(), metrics.MeanSquaredError(name="mse")]})
+    result = model.evaluate(
+        {"in_output_1": np.concatenate(_Y_PRED_1), "in_output_2": np.concatenate(_Y_PRED_2)},
+        {"output_1": np.concatenate([_Y_TRUE_1] * 2),
+         "output_2": np.concatenate([_Y_TRUE_2] * 2)},
+        sample_weight=np.concatenate([_SW] * 2), batch_size=3, return_dict=True, verbose=0)
+    assert len([k for k in result if not k.endswith("loss")]) == 8
+    np.testing.assert_allclose(result["output_1_mean_squared_error"], 0.055833336, rtol=1e-6)
+    np.testing.assert_allclose(result["output_2_mean_squared_error"], 0.066666667, rtol=1e-6)
+    np.testing.assert_allclose(result["output_1_mse"], 0.055833336, rtol=1e-6)
+    np.testing.assert_allclose(result["output_2_mse"], 0.066666667, rtol=1e-6)
+    np.testing.assert_allclose(result["output_1_weighted_mean_squared_error"], 0.0725,
+                               rtol=1e-6)
+    np.testing.assert_allclose(result["output_2_weighted_mean_squared_error"], 0.090833336,
+                               rtol=1e-6)
+    np.testing.assert_allclose(result["output_1_weighted_mse"], 0.0725, rtol=1e-6)
+    np.testing.assert_allclose(result["output_2_weighted_mse"], 0.090833336, rtol=1e-6)
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_name_conversions
+def test_compile_metrics_name_conversions():
+    model = _pass_through([(2,)], ["out"])
+    model.compile(loss="mse", metrics=["acc", "accuracy", "mse"], weighted_metrics=[])
+    result = model.evaluate(_Y_PRED_1[0], _Y_TRUE_1, return_dict=True, verbose=0)
+    assert len(result) == 4           # and the loss
+    np.testing.assert_allclose(result["acc"], 0.333333, rtol=1e-5)
+    np.testing.assert_allclose(result["accuracy"], 0.333333, rtol=1e-5)
+    assert "mse" in result
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_custom_metric_function
+def test_compile_metrics_custom_metric_function():
+    def my_custom_metric(y_true, y_pred):
+        return np.mean(np.square(y_true - y_pred), axis=-1)
+
+    model = _pass_through([(2,)], ["out"])
+    model.compile(loss="mse", metrics=[my_custom_metric], weighted_metrics=[])
+    result = model.evaluate(_Y_PRED_1[0], _Y_TRUE_1, return_dict=True, verbose=0)
+    assert list(result.keys()) == ["loss", "my_custom_metric"]
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_dict_outputs_outputs_ordering
+def test_compile_metrics_dict_outputs_outputs_ordering():
+    model = _pass_through([(2,), (5,)], ["a", "b"], as_dict=True)
+    model.compile(loss="mse", metrics={"b": metrics.MeanAbsolutePercentageError(),
+                                       "a": metrics.MeanSquaredError()})
+    result = model.evaluate({"in_a": np.full((3, 2), 2.0), "in_b": np.zeros((3, 5))},
+                            {"a": np.ones((3, 2)), "b": np.ones((3, 5))},
+                            return_dict=True, verbose=0)
+    assert [k for k in result if not k.endswith("loss")] == [
+        "a_mean_squared_error", "b_mean_absolute_percentage_error"]
+    np.testing.assert_allclose(result["a_mean_squared_error"], 1.0)
+    np.testing.assert_allclose(result["b_mean_absolute_percentage_error"], 100.0)
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_dict_outputs_ignore_mismatched_output_names
+def test_compile_metrics_dict_outputs_ignore_mismatched_output_names():
+    ins = [Input((2,)), Input((5,))]
+    outs = [layers.Activation("linear", name="dense")(ins[0]),
+            layers.Activation("linear", name="dense_1")(ins[1])]
+    model = Model(ins, {"a": outs[0], "b": outs[1]})
+    model.compile(loss="mse", metrics={"a": metrics.MeanSquaredError(),
+                                       "b": metrics.MeanSquaredError()})
+    result = model.evaluate([np.zeros((3, 2)), np.ones((3, 5))],
+                            {"a": np.zeros((3, 2)), "b": np.zeros((3, 5))},
+                            return_dict=True, verbose=0)
+    assert [k for k in result if not k.endswith("loss")] == [
+        "a_mean_squared_error", "b_mean_squared_error"]
+    np.testing.assert_allclose(result["a_mean_squared_error"], 0.0)
+    np.testing.assert_allclose(result["b_mean_squared_error"], 1.0)
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileLoss::test_single_output_case
+def test_compile_loss_single_output_case():
+    model = _pass_through([(2,)], ["out"])
+    model.compile(loss=losses.MeanSquaredError())
+    np.testing.assert_allclose(model.evaluate(_Y_PRED_1[0], _Y_TRUE_1, verbose=0), 0.068333,
+                               atol=1e-5)
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileLoss::test_list_output_case
+@pytest.mark.parametrize("broadcast", [True, False])
+def test_compile_loss_list_output_case(broadcast):
+    model = _pass_through([(2,), (2,)], ["o1", "o2"])
+    model.compile(loss="mse" if broadcast else ["mse", "mse"])
+    y_true = [np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]),
+              np.array([[0.7, 0.8], [0.9, 1.0], [1.1, 1.2]])]
+    y_pred = [np.array([[1.2, 1.1], [1.0, 0.9], [0.8, 0.7]]),
+              np.array([[0.6, 0.5], [0.4, 0.3], [0.2, 0.1]])]
+    np.testing.assert_allclose(model.evaluate(y_pred, y_true, verbose=0)[0], 0.953333,
+                               atol=1e-5)
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileLoss::test_list_loss_dict_data
+def test_compile_loss_list_loss_dict_data():
+    model = _pass_through([(2,), (2,)], ["b", "a"])
+    model.compile(loss=["mse", "mae"])
+    y_true = {"a": np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]),
+              "b": np.array([[0.7, 0.8], [0.9, 1.0], [1.1, 1.2]])}
+    y_pred = {"in_a": np.array([[1.2, 1.1], [1.0, 0.9], [0.8, 0.7]]),
+              "in_b": np.array([[0.6, 0.5], [0.4, 0.3], [0.2, 0.1]])}
+    np.testing.assert_allclose(model.evaluate(y_pred, y_true, verbose=0)[0], 1.07666,
+                               atol=1e-5)
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileLoss::test_single_output_case_with_crossentropy_loss
+def test_compile_loss_single_output_case_with_crossentropy_loss():
+    model = _pass_through([(2,)], ["out"])
+    model.compile(loss="crossentropy")
+    np.testing.assert_allclose(model.evaluate(_Y_PRED_1[0], _Y_TRUE_1, verbose=0), 0.706595,
+                               atol=1e-5)
+
+
+def test_crossentropy_identifier_follows_the_shapes():
+    # keras/src/trainers/compile_utils.py picks binary / sparse / categorical from the shapes.
+    from nncore import losses as nl
+
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=6)
+    labels = np.array([0, 2, 1, 1, 0, 2])
+    for y, ref in [(labels, nl.SparseCategoricalCrossentropy()),
+                   (labels[:, None], nl.SparseCategoricalCrossentropy()),
+                   (np.eye(3)[labels], nl.CategoricalCrossentropy())]:
+        model = _pass_through([(3,)], ["out"])
+        model.compile(loss="ce")
+        np.testing.assert_allclose(model.evaluate(probs, y, verbose=0), float(ref(y, probs)),
+                                   rtol=1e-5)
+    p = rng.uniform(0.1, 0.9, size=(6, 1))
+    yb = (labels[:, None] > 0).astype(float)
+    model = _pass_through([(1,)], ["out"])
+    model.compile(loss="crossentropy")
+    np.testing.assert_allclose(model.evaluate(p, yb, verbose=0),
+                               float(nl.BinaryCrossentropy()(yb, p)), rtol=1e-5)

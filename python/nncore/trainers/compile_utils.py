@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+import numpy as np
+
 
 class MeanTracker:
     """Running mean weighted by batch size (Keras' loss tracker)."""
@@ -38,6 +40,47 @@ def clone_metric(metric):
         fresh = copy.deepcopy(metric)
     fresh.reset_state()
     return fresh
+
+
+class ShapeResolvedCrossentropy:
+    """Keras' ``"crossentropy"``/``"ce"``: binary, sparse categorical or categorical
+    cross-entropy, chosen from the shapes of the first targets and predictions it sees (binary
+    for one prediction column, sparse for integer labels of lower rank or one column)."""
+
+    def __init__(self, name="crossentropy"):
+        self.name = name
+        self.loss = None
+
+    def _resolve(self, y_true, y_pred):
+        from .. import losses as losses_mod
+
+        yt, yp = np.shape(y_true), np.shape(y_pred)
+        if yp[-1] == 1:
+            self.loss = losses_mod.BinaryCrossentropy()
+        elif len(yt) < len(yp) or yt[-1] == 1:
+            self.loss = losses_mod.SparseCategoricalCrossentropy()
+        else:
+            self.loss = losses_mod.CategoricalCrossentropy()
+        return self.loss
+
+    def forward_backward(self, y_true, y_pred, *, sample_weight=None):
+        loss = self.loss or self._resolve(y_true, y_pred)
+        return loss.forward_backward(y_true, y_pred, sample_weight=sample_weight)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        loss = self.loss or self._resolve(y_true, y_pred)
+        return loss(y_true, y_pred, sample_weight=sample_weight)
+
+
+def get_loss(identifier):
+    """``losses.get`` plus Keras' compile-time ``"crossentropy"``/``"ce"``."""
+    from .. import losses as losses_mod
+
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        return ShapeResolvedCrossentropy(identifier)
+    if isinstance(identifier, ShapeResolvedCrossentropy):
+        return identifier
+    return losses_mod.get(identifier)
 
 
 class OutputHead:
@@ -81,6 +124,9 @@ class OutputHead:
         return bool(self.losses or self.metrics or self.weighted_metrics)
 
     def loss_and_grad(self, y, out, sample_weight=None):
+        """The weighted loss of a batch, its gradient and the prediction. The running mean of
+        the output's loss takes the weighted value (tests/test_models.py pins that; Keras 3's
+        current compile_utils records the unweighted one)."""
         if self.fused:
             loss, grad, y_pred = self.loss.forward_backward_from_logits(
                 y, out, sample_weight=sample_weight)
@@ -92,10 +138,12 @@ class OutputHead:
                 l2, g2 = extra.forward_backward(y, out, sample_weight=sample_weight)
                 loss, grad = loss + l2, grad + g2
             y_pred = out
+        loss = float(loss)
         if self.weight != 1.0:
             loss = loss * self.weight
             grad = grad * self.weight
-        return float(loss), grad, y_pred
+        self.tracker.update(loss, y.shape[0])
+        return loss, grad, y_pred
 
     def update_metrics(self, y, y_pred, sample_weight):
         for m in self.metrics:
@@ -118,11 +166,9 @@ class CompileSpec:
     outputs by ``heads``."""
 
     def __init__(self, loss, metrics, weighted_metrics, loss_weights):
-        from .. import losses as losses_mod
-
         if loss is None:
             raise ValueError("compile: loss is required (e.g. loss='categorical_crossentropy')")
-        self.loss = self._map(loss, losses_mod.get, "loss")
+        self.loss = self._map(loss, get_loss, "loss")
         self.metrics = metrics
         self.weighted_metrics = weighted_metrics
         self.loss_weights = loss_weights
@@ -200,7 +246,9 @@ class CompileSpec:
             per = [list(loss)]
         else:
             per = [loss] * n_out
-        return [[x for x in self._as_list(p) if x is not None] for p in per]
+        # A shape-resolved loss decides per output: each output gets its own.
+        return [[ShapeResolvedCrossentropy(x.name) if isinstance(x, ShapeResolvedCrossentropy)
+                 else x for x in self._as_list(p) if x is not None] for p in per]
 
     def _per_output(self, value, names, what, default):
         n_out = len(names)

@@ -254,7 +254,6 @@ class Trainer:
         n = ys[0].shape[0]
         for h, y in zip(self._target_heads, ys):
             loss, grad, y_pred = h.loss_and_grad(y, outs[h.index], sample_weight)
-            h.tracker.update(loss, n)
             total += loss
             grads[h.index] = grad
             h.update_metrics(y, y_pred, sample_weight)

@@ -548,3 +548,68 @@ def test_functional_passing_inputs_by_name():
     assert model.predict(in_val, verbose=0).shape == (2, 4)
     np.testing.assert_allclose(model.predict(in_val, verbose=0),
                                model.predict([in_val["input_a"], in_val["input_b"]], verbose=0))
+
+
+# keras/src/models/functional_test.py::FunctionalTest::test_basic_flow_dict_io
+def test_functional_basic_flow_dict_io():
+    input_a = Input(shape=(3,), batch_size=2, name="a")
+    input_b = Input(shape=(3,), batch_size=2, name="b")
+    x = layers.Add()([input_a, input_b])
+    x = layers.Dense(5)(x)
+    outputs = layers.Dense(4)(x)
+    with pytest.raises(ValueError, match="inputs must"):
+        Model({"a": "input_a", "b": input_b}, outputs)
+    with pytest.raises(ValueError, match="outputs must"):
+        Model({"a": input_a, "b": input_b}, "outputs")
+    model = Model({"a": input_a, "b": input_b}, outputs)
+    out_val = model({"a": np.random.random((2, 3)), "b": np.random.random((2, 3))})
+    assert out_val.shape == (2, 4)
+    out_val = model({"a": Input(shape=(3,), batch_size=2), "b": Input(shape=(3,), batch_size=2)})
+    assert tuple(out_val.shape) == (2, 4)
+
+
+# keras/src/models/functional_test.py::FunctionalTest::test_named_input_dict_io
+def test_functional_named_input_dict_io():
+    input_a = Input(shape=(3,), batch_size=2, name="a")
+    outputs = layers.Dense(4)(layers.Dense(5)(input_a))
+    model = Model(input_a, outputs)
+    assert model({"a": np.random.random((2, 3))}).shape == (2, 4)
+    assert tuple(model({"a": Input(shape=(3,), batch_size=2)}).shape) == (2, 4)
+
+    input_a = Input(shape=(3,), batch_size=2, name="a")
+    input_b = Input(shape=(4,), batch_size=2, name="b")
+    x = layers.Concatenate()([layers.Dense(5)(input_a), layers.Dense(5)(input_b)])
+    outputs = layers.Dense(4)(x)
+    model = Model([input_a, input_b], outputs)
+    in_val = {"a": np.random.random((2, 3)), "b": np.random.random((2, 4))}
+    assert model(in_val).shape == (2, 4)
+    in_sym = {"a": Input(shape=(3,), batch_size=2), "b": Input(shape=(4,), batch_size=2)}
+    assert tuple(model(in_sym).shape) == (2, 4)
+
+    model = Model({"a": input_a, "b": input_b}, outputs)
+    assert model(in_val).shape == (2, 4)
+    assert tuple(model(in_sym).shape) == (2, 4)
+
+    model = Model({"c": input_a, "d": input_b}, outputs)
+    assert model({"c": in_val["a"], "d": in_val["b"]}).shape == (2, 4)
+    assert tuple(model({"c": in_sym["a"], "d": in_sym["b"]}).shape) == (2, 4)
+    with pytest.raises(ValueError):
+        model(in_val)
+
+
+def test_dict_inputs_fit_predict_and_config():
+    # The keys of dict inputs name the data in fit/predict and survive get_config.
+    input_a = Input(shape=(3,), name="a")
+    input_b = Input(shape=(4,), name="b")
+    outputs = layers.Dense(2)(layers.Concatenate()([input_a, input_b]))
+    model = Model({"c": input_a, "d": input_b}, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    data = {"c": np.random.random((8, 3)), "d": np.random.random((8, 4))}
+    model.fit(data, np.zeros((8, 2)), batch_size=4, verbose=0)
+    clone = Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    assert clone.input_names == ["c", "d"]
+    np.testing.assert_allclose(clone.predict(data, verbose=0), model.predict(data, verbose=0),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="no array for input 'c'"):
+        model.predict({"a": data["c"], "b": data["d"]}, verbose=0)

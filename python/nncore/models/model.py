@@ -44,6 +44,10 @@ class Model(Trainer, Layer):
         return backend.unique_name("functional")
 
     def _init_graph(self, inputs, outputs) -> None:
+        # Inputs given as a dict: data is passed keyed the same way (Keras).
+        self._input_keys = [str(k) for k in inputs] if isinstance(inputs, Mapping) else None
+        if self._input_keys is not None:
+            inputs = list(inputs.values())
         self._nested_inputs = isinstance(inputs, (list, tuple))
         # Outputs given as a dict: predict returns a dict and the keys name the outputs (Keras).
         self._output_keys = [str(k) for k in outputs] if isinstance(outputs, Mapping) else None
@@ -109,6 +113,28 @@ class Model(Trainer, Layer):
     @property
     def output_shape(self):
         return self._structure_outputs([t.shape for t in self.outputs])
+
+    @property
+    def input_names(self) -> list[str]:
+        """The keys of dict inputs, else the names of the input layers."""
+        if self._input_keys is not None:
+            return list(self._input_keys)
+        return [t.node.layer.name for t in self.inputs]
+
+    def _inputs_from_dict(self, x: Mapping):
+        """The values of a dict keyed by input name, in the order of the inputs."""
+        names = self.input_names
+        missing = [n for n in names if n not in x]
+        if missing:
+            raise ValueError(f"model '{self.name}' has inputs {names}; the dict passed has no "
+                             f"value for {missing} (its keys: {list(x)})")
+        values = [x[n] for n in names]
+        return values if self.multi_input else values[0]
+
+    def __call__(self, inputs, training=None):
+        if isinstance(inputs, Mapping):
+            inputs = self._inputs_from_dict(inputs)
+        return super().__call__(inputs, training)
 
     @property
     def output_names(self) -> list[str]:
@@ -286,6 +312,7 @@ class Model(Trainer, Layer):
             "input_layers": [ref[i] for i in g.input_ids],
             "output_layers": [ref[i] for i in g.output_ids],
             "nested_inputs": self._nested_inputs,
+            **({} if self._input_keys is None else {"input_keys": list(self._input_keys)}),
             "nested_outputs": self._nested_outputs,
             **({} if self._output_keys is None else {"output_keys": list(self._output_keys)}),
         }
@@ -321,12 +348,16 @@ class Model(Trainer, Layer):
                                  f"tensors that no layer makes: {missing}")
             pending = waiting
         ins = [tensors[tuple(r)] for r in config["input_layers"]]
+        if config.get("input_keys") is not None:
+            ins = dict(zip(config["input_keys"], ins))
+        elif not config.get("nested_inputs"):
+            ins = ins[0]
         outs = [tensors[tuple(r)] for r in config["output_layers"]]
         if config.get("output_keys") is not None:
             outs = dict(zip(config["output_keys"], outs))
         elif not config.get("nested_outputs"):
             outs = outs[0]
-        model = cls(inputs=ins if config.get("nested_inputs") else ins[0], outputs=outs,
+        model = cls(inputs=ins, outputs=outs,
                     name=config.get("name"))
         model.trainable = config.get("trainable", True)
         return model

@@ -27,6 +27,7 @@ class Sequential(Model):
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._output_keys = None
+        self._input_keys = None
         self.built = False
         for layer in layers or []:
             self.add(layer)

@@ -17,7 +17,7 @@ class ModelIO:
     def __init__(self, model):
         self.model_name = model.name
         self.input_tensors = list(model.inputs)
-        self.input_names = [t.node.layer.name for t in model.inputs]
+        self.input_names = list(model.input_names)
         self.output_names = list(model.output_names)
         heads = getattr(model, "_target_heads", None)
         # Targets are read for the outputs with a loss or a metric only (all before compile).

@@ -948,3 +948,17 @@ def test_crossentropy_identifier_follows_the_shapes():
     model.compile(loss="crossentropy")
     np.testing.assert_allclose(model.evaluate(p, yb, verbose=0),
                                float(nl.BinaryCrossentropy()(yb, p)), rtol=1e-5)
+
+
+def test_validation_split_is_not_class_weighted():
+    # Keras splits (x, y, sample_weight) before class_weight turns into sample weights, which
+    # then weigh the training rows only.
+    nncore.set_seed(0)
+    x = np.random.default_rng(0).normal(size=(40, 4))
+    y = np.eye(3)[np.arange(40) % 3]
+    model = Sequential([Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    history = model.fit(x, y, epochs=1, batch_size=8, validation_split=0.25, verbose=0,
+                        class_weight={0: 5.0, 1: 0.1, 2: 1.0})
+    np.testing.assert_allclose(history.history["val_loss"][0],
+                               model.evaluate(x[30:], y[30:], verbose=0), rtol=1e-6)

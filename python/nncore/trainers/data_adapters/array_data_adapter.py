@@ -51,6 +51,7 @@ class ArrayDataAdapter(DataAdapter):
         self.num_samples = None
         self._buffers: dict = {}
         self._dtype = None
+        self._class_weighted = False
 
     def sample_x(self):
         return self._raw[0]
@@ -64,6 +65,7 @@ class ArrayDataAdapter(DataAdapter):
         if need_y:
             self.ys = io.targets(y, n, "y")
             self.weights = sample_weights(self.ys, n, sw, cw, self._what)
+            self._class_weighted = cw is not None
         self.num_samples = n
 
     @classmethod
@@ -85,10 +87,13 @@ class ArrayDataAdapter(DataAdapter):
             raise ValueError(f"{self._what}: validation_split={fraction} of {n} samples leaves an "
                              "empty training or validation set")
         cut = n - n_val
+        # The validation rows keep their sample weights but not class_weight, which weighs
+        # training only (Keras).
+        val_weights = (None if self.weights is None or self._class_weighted
+                       else self.weights[cut:])
         val = ArrayDataAdapter.from_arrays(
-            [a[cut:] for a in self.xs], [a[cut:] for a in self.ys],
-            None if self.weights is None else self.weights[cut:], batch_size, self._dtype,
-            f"{self._what} (validation)")
+            [a[cut:] for a in self.xs], [a[cut:] for a in self.ys], val_weights, batch_size,
+            self._dtype, f"{self._what} (validation)")
         self.xs = [a[:cut] for a in self.xs]
         self.ys = [a[:cut] for a in self.ys]
         self.weights = None if self.weights is None else self.weights[:cut]

@@ -962,3 +962,19 @@ def test_validation_split_is_not_class_weighted():
                         class_weight={0: 5.0, 1: 0.1, 2: 1.0})
     np.testing.assert_allclose(history.history["val_loss"][0],
                                model.evaluate(x[30:], y[30:], verbose=0), rtol=1e-6)
+
+
+def test_evaluate_list_order_of_a_multi_output_model():
+    # keras/src/trainers/trainer.py::_flatten_metrics_in_order: the loss, the compiled metrics
+    # (all outputs' metrics, then all outputs' weighted metrics), then the per-output losses.
+    model = _pass_through([(2,), (2,)], ["a", "b"])
+    model.compile(loss="mse", metrics=["mae", "mse"], weighted_metrics=["mae", "mse"])
+    y_true = [np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]),
+              np.array([[0.7, 0.8], [0.9, 1.0], [1.1, 1.2]])]
+    y_pred = [np.array([[1.2, 1.1], [1.0, 0.9], [0.8, 0.7]]),
+              np.array([[0.6, 0.5], [0.4, 0.3], [0.2, 0.1]])]
+    logs = model.evaluate(y_pred, y_true, return_dict=True, verbose=0)
+    values = model.evaluate(y_pred, y_true, verbose=0)
+    order = ["loss", "a_mae", "b_mse", "a_weighted_mae", "b_weighted_mse", "a_loss", "b_loss"]
+    assert sorted(logs) == sorted(order)
+    assert values == [logs[k] for k in order]

@@ -508,7 +508,13 @@ class Trainer:
     def _format_logs(self, logs, return_dict):
         if return_dict:
             return logs
-        values = [logs[k] for k in self.metrics_names]
+        # Keras' order: the loss, every output's metrics, every output's weighted metrics, then
+        # the per-output losses.
+        names = self._metric_names
+        order = (["loss"] + [names[id(m)] for h in self._heads for m in h.metrics]
+                 + [names[id(m)] for h in self._heads for m in h.weighted_metrics]
+                 + [f"{h.name}_loss" for h in self._loss_log_heads])
+        values = [logs[k] for k in dict.fromkeys(order)]
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

@@ -613,3 +613,29 @@ def test_dict_inputs_fit_predict_and_config():
                                rtol=1e-6)
     with pytest.raises(ValueError, match="no array for input 'c'"):
         model.predict({"a": data["c"], "b": data["d"]}, verbose=0)
+
+
+# keras/src/models/sequential_test.py::SequentialTest::test_basic_flow_with_functional_model_as_first_layer
+def test_sequential_with_functional_model_as_first_layer():
+    inputs = Input((16, 16, 3))
+    outputs = layers.Conv2D(4, 3, padding="same")(inputs)
+    functional_model = Model(inputs=inputs, outputs=outputs)
+    model = Sequential([functional_model, layers.Flatten(), layers.Dense(1)])
+    assert len(model.layers) == 3
+    assert model.built
+    for layer in model.layers:
+        assert layer.built
+    assert tuple(model(np.random.random((1, 16, 16, 3))).shape) == (1, 1)
+    assert tuple(model(Input(batch_shape=(1, 16, 16, 3))).shape) == (1, 1)
+
+
+# keras/src/models/sequential_test.py::SequentialTest::test_basic_flow_with_sequential_model_as_first_layer
+def test_sequential_with_sequential_model_as_first_layer():
+    sequential_model = Sequential([Input((16, 16, 3)), layers.Conv2D(4, 3, padding="same")])
+    model = Sequential([sequential_model, layers.Flatten(), layers.Dense(1)])
+    assert len(model.layers) == 3
+    assert model.built
+    for layer in model.layers:
+        assert layer.built
+    assert tuple(model(np.random.random((1, 16, 16, 3))).shape) == (1, 1)
+    assert tuple(model(Input(batch_shape=(1, 16, 16, 3))).shape) == (1, 1)

@@ -219,7 +219,9 @@ class Model(Trainer, Layer):
             if len(got) != len(t.shape) or any(
                     a is not None and b is not None and a != b for a, b in zip(got[1:], t.shape[1:])):
                 raise ShapeError(f"model '{self.name}' expects input shape {t.shape}, got {tuple(got)}")
-        return self.output_shape
+        # The batch size given carries through (Keras).
+        batch = shapes[0][0] if shapes and len(shapes[0]) else None
+        return self._structure_outputs([(batch, *t.shape[1:]) for t in self.outputs])
 
     def forward(self, x, training=False):
         xs = list(x) if self.multi_input else [x]

@@ -74,6 +74,10 @@ class Sequential(Model):
             return self._input_layer.batch_shape
         if self._stack and self._stack[0]._declared_input_shape is not None:
             return self._stack[0]._declared_input_shape
+        first = self._stack[0] if self._stack else None
+        # A built model as first layer brings its input shape (Keras builds then).
+        if isinstance(first, Model) and first.built and len(first.inputs) == 1:
+            return first.inputs[0].shape
         return None
 
     def _build_graph(self, batch_shape) -> None:

@@ -639,3 +639,36 @@ def test_sequential_with_sequential_model_as_first_layer():
         assert layer.built
     assert tuple(model(np.random.random((1, 16, 16, 3))).shape) == (1, 1)
     assert tuple(model(Input(batch_shape=(1, 16, 16, 3))).shape) == (1, 1)
+
+
+# keras/src/models/model_test.py::ModelTest::test_functional_pickling
+@pytest.mark.parametrize("model_fn", [_get_model_single_output, _get_model_single_output_list])
+def test_functional_pickling(model_fn):
+    model = model_fn()
+    model.compile()
+    x = np.random.rand(8, 3)
+    reloaded_pickle = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(np.array(reloaded_pickle.predict(x, verbose=0)),
+                               np.array(model.predict(x, verbose=0)))
+
+
+def test_compile_without_loss_refuses_training():
+    # Keras' compile() takes no loss; training then asks for one.
+    model = _get_model_single_output()
+    model.compile()
+    x, y = np.random.rand(8, 3), np.random.rand(8, 1)
+    with pytest.raises(ValueError, match="No loss to compute"):
+        model.fit(x, y, verbose=0)
+    with pytest.raises(ValueError, match="No loss to compute"):
+        model.evaluate(x, y, verbose=0)
+    with pytest.raises(ValueError, match="No loss to compute"):
+        model.train_on_batch(x, y)
+
+
+# keras/src/models/model_test.py::ModelTest::test_layers_setter and
+# keras/src/models/functional_test.py::FunctionalTest::test_layers_setter
+def test_model_layers_setter():
+    inputs = Input(shape=(3,), batch_size=2, name="input")
+    model = Model(inputs, layers.Dense(5)(inputs))
+    with pytest.raises(AttributeError, match="`Model.layers` attribute is reserved"):
+        model.layers = [layers.Dense(4)]

@@ -96,6 +96,11 @@ class Model(Trainer, Layer):
     def layers(self) -> list[Layer]:
         return list(self._graph.layers)
 
+    @layers.setter
+    def layers(self, _):
+        raise AttributeError("`Model.layers` attribute is reserved and should not be used: a "
+                             "model's layers come from its inputs and outputs")
+
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         if index is not None:
             return self.layers[index]

@@ -166,18 +166,15 @@ class CompileSpec:
     outputs by ``heads``."""
 
     def __init__(self, loss, metrics, weighted_metrics, loss_weights):
-        if loss is None:
-            raise ValueError("compile: loss is required (e.g. loss='categorical_crossentropy')")
-        self.loss = self._map(loss, get_loss, "loss")
+        # No loss is allowed (Keras): predict works, training asks for one.
+        self.loss = None if loss is None else self._map(loss, get_loss, "loss")
         self.metrics = metrics
         self.weighted_metrics = weighted_metrics
         self.loss_weights = loss_weights
         # Unknown metric names fail here; which accuracy "accuracy" means is settled per output
         # by its loss in ``heads``.
         leaves = self._leaves(self.loss)
-        if not leaves:
-            raise ValueError("compile: loss names no loss for any output")
-        first_loss = leaves[0]
+        first_loss = leaves[0] if leaves else None
         for ms in (metrics, weighted_metrics):
             for m in self._metric_leaves(ms):
                 self._resolve_metric(m, first_loss)
@@ -227,6 +224,8 @@ class CompileSpec:
         """A list of losses per output (empty: the output has none)."""
         n_out = len(names)
         loss = self.loss
+        if loss is None:
+            return [[] for _ in names]
         if isinstance(loss, Mapping):
             unknown = [k for k in loss if k not in names]
             # Keras lets a dict-output model leave outputs without a loss; a list-output model
@@ -275,8 +274,6 @@ class CompileSpec:
         n_out = len(names)
         dict_outputs = getattr(model, "_output_keys", None) is not None
         losses = self._losses_per_output(names, dict_outputs)
-        if not any(losses):
-            raise ValueError(f"compile: no loss for any output of the model; outputs: {names}")
         lw = self.loss_weights
         if lw is not None and n_out == 1 and not isinstance(lw, Mapping):
             lw = self._as_list(lw)

@@ -183,6 +183,9 @@ class Trainer:
         if self._compile_spec is not None and self._bound_graph is not self._graph:
             self._bind_compile()
         if training:
+            if not any(h.losses for h in self._heads):
+                raise ValueError("No loss to compute. Provide a `loss` argument in `compile()` "
+                                 "(e.g. model.compile(optimizer='adam', loss='mse'))")
             self._ensure_packed()
 
     @property

@@ -978,3 +978,33 @@ def test_evaluate_list_order_of_a_multi_output_model():
     order = ["loss", "a_mae", "b_mse", "a_weighted_mae", "b_weighted_mse", "a_loss", "b_loss"]
     assert sorted(logs) == sorted(order)
     assert values == [logs[k] for k in order]
+
+
+# keras/src/trainers/trainer_test.py::TestTrainer::test_callbacks_can_update_state_at_batch_boundary
+# (the callback's own counters; nncore models are not subclassed to hold counter weights)
+def test_callbacks_called_at_each_batch_boundary():
+    class CounterCallback(callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.eager_call_counter_train = 0
+            self.eager_call_counter_test = 0
+            self.eager_call_counter_predict = 0
+
+        def on_train_batch_end(self, *args, **kwargs):
+            self.eager_call_counter_train += 1
+
+        def on_test_batch_end(self, *args, **kwargs):
+            self.eager_call_counter_test += 1
+
+        def on_predict_batch_end(self, *args, **kwargs):
+            self.eager_call_counter_predict += 1
+
+    model = Sequential([layers.Dense(3)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mse"], run_eagerly=True)
+    cbk = CounterCallback()
+    model.fit(np.ones((4, 3)), np.ones((4, 3)), callbacks=[cbk], epochs=3, batch_size=1,
+              verbose=0, validation_data=(np.ones((2, 3)), np.ones((2, 3))))
+    assert cbk.eager_call_counter_train == 12
+    assert cbk.eager_call_counter_test == 6
+    model.predict(np.ones((4, 3)), callbacks=[cbk], batch_size=1, verbose=0)
+    assert cbk.eager_call_counter_predict == 4

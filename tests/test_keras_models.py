@@ -672,3 +672,24 @@ def test_model_layers_setter():
     model = Model(inputs, layers.Dense(5)(inputs))
     with pytest.raises(AttributeError, match="`Model.layers` attribute is reserved"):
         model.layers = [layers.Dense(4)]
+
+
+# keras/src/models/functional_test.py::FunctionalTest::test_rank_standardization (direct calls;
+# fit/predict keep refusing data of another rank)
+def test_functional_rank_standardization():
+    inputs = Input(shape=(3,), batch_size=2)
+    model = Model(inputs, layers.Dense(3)(inputs))
+    assert model(np.random.random((2, 3, 1))).shape == (2, 3)
+
+    inputs = Input(shape=(3, 1), batch_size=2)
+    model = Model(inputs, layers.Dense(3)(inputs))
+    assert model(np.random.random((2, 3))).shape == (2, 3, 3)
+
+
+# keras/src/models/functional_test.py::FunctionalTest::test_rank_standardization_failure (the
+# simple input; nncore's message names the input, not a structure path)
+def test_functional_rank_standardization_failure():
+    inputs = Input(shape=(3,), name="foo")
+    model = Model(inputs, layers.Dense(3)(inputs))
+    with pytest.raises(ValueError, match="foo"):
+        model.predict(np.random.random((2, 3, 4)), verbose=0)

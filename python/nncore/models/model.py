@@ -137,8 +137,16 @@ class Model(Trainer, Layer):
         return values if self.multi_input else values[0]
 
     def __call__(self, inputs, training=None):
+        from ..trainers.model_io import adjust_rank
+
         if isinstance(inputs, Mapping):
             inputs = self._inputs_from_dict(inputs)
+        # Arrays one rank off an input lose or gain a trailing axis of size 1 (Keras).
+        if self.multi_input and isinstance(inputs, (list, tuple)):
+            inputs = [adjust_rank(x, t.shape) if isinstance(x, np.ndarray) else x
+                      for x, t in zip(inputs, self.inputs)]
+        elif isinstance(inputs, np.ndarray):
+            inputs = adjust_rank(inputs, self.inputs[0].shape)
         return super().__call__(inputs, training)
 
     @property

@@ -11,6 +11,16 @@ import numpy as np
 from .data_adapters.data_utils import check_numeric, sample_weights, to_numpy, unpack_x_y_sample_weight
 
 
+def adjust_rank(a: np.ndarray, expected: tuple) -> np.ndarray:
+    """Data one rank off an input: a trailing axis of size 1 dropped or added (Keras, for a
+    model called directly; fit/predict refuse such data, as tests/test_models.py pins)."""
+    if a.ndim == len(expected) + 1 and a.shape[-1] == 1:
+        return a[..., 0]
+    if a.ndim == len(expected) - 1 and expected[-1] == 1:
+        return a[..., None]
+    return a
+
+
 class ModelIO:
     """Checks and orders data for ``model``: ``inputs(x)``, ``targets(y, n)``, ``batch(data)``."""
 

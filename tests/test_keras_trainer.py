@@ -1008,3 +1008,17 @@ def test_callbacks_called_at_each_batch_boundary():
     assert cbk.eager_call_counter_test == 6
     model.predict(np.ones((4, 3)), callbacks=[cbk], batch_size=1, verbose=0)
     assert cbk.eager_call_counter_predict == 4
+
+
+def test_validation_steps_restart_from_the_first_batch_each_epoch():
+    # keras/src/backend/*/trainer.py: evaluate() resets the cached validation iterator, so each
+    # validation run with validation_steps reads the first batches again.
+    model = example_model(1)
+    model.trainable = False
+    model.compile(optimizer="sgd", loss="mse")
+    x_val = np.ones((8, 4))
+    y_val = np.concatenate([np.full((4, 1), 4.0), np.zeros((4, 1))])   # batches 0-1 fit
+    history = model.fit(np.ones((4, 4)), np.ones((4, 1)), epochs=3, verbose=0,
+                        validation_data=(x_val, y_val), validation_batch_size=2,
+                        validation_steps=2)
+    np.testing.assert_allclose(history.history["val_loss"], [0.0, 0.0, 0.0])

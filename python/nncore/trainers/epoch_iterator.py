@@ -73,6 +73,12 @@ class EpochIterator:
             self.steps_seen = step
         self.adapter.on_epoch_end()
 
+    def reset(self) -> None:
+        """Makes the next epoch start a new pass over the data, as Keras does for each
+        validation run; a generator, read once, continues where it stopped."""
+        if not self.adapter.single_pass:
+            self._close_current()
+
     def _close_current(self):
         if self._current is not None:
             close = getattr(self._current, "close", None)

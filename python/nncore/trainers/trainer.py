@@ -471,6 +471,7 @@ class Trainer:
 
     # ----------------------------------------------------------------- evaluate / predict
     def _run_evaluation(self, iterator, cb_list):
+        iterator.reset()
         self._reset_metrics()
         self.stop_evaluating = False
         cb_list.on_test_begin()

@@ -412,26 +412,32 @@ def test_sequential_errors():
     model.build((3, 2))
 
 
-# keras/src/models/sequential_test.py::SequentialTest::test_serialization (config round trips)
+# keras/src/models/sequential_test.py::SequentialTest::test_serialization (config round trips,
+# as run_class_serialization_test: the revived model's config equals the original's)
 def test_sequential_serialization():
+    def revive(model):
+        revived = Sequential.from_config(model.get_config())
+        assert revived.get_config() == model.get_config()
+        return revived
+
     model = Sequential(name="seq")
     model.add(layers.Dense(4))
     model.add(layers.Dense(5))
-    revived = Sequential.from_config(model.get_config())
-    assert len(revived.layers) == 2
+    assert len(revive(model).layers) == 2
 
     model.build((2, 3))
-    revived = Sequential.from_config(model.get_config())
-    assert len(revived.layers) == 2
-
-    model = Sequential(name="seq")
-    model.add(Input(shape=(3,)))
-    model.add(layers.Dense(4))
-    model.add(layers.Dense(5))
-    revived = Sequential.from_config(model.get_config())
+    revived = revive(model)
     assert len(revived.layers) == 2
     assert revived.built
-    assert revived.input_shape == (None, 3)
+
+    model = Sequential(name="seq")
+    model.add(Input(shape=(2,), batch_size=3))
+    model.add(layers.Dense(4))
+    model.add(layers.Dense(5))
+    model.add(layers.Dense(6))
+    revived = revive(model)
+    assert len(revived.layers) == 3
+    assert revived.built
 
 
 # keras/src/models/sequential_test.py::SequentialTest::test_functional_properties

@@ -699,3 +699,22 @@ def test_functional_rank_standardization_failure():
     model = Model(inputs, layers.Dense(3)(inputs))
     with pytest.raises(ValueError, match="foo"):
         model.predict(np.random.random((2, 3, 4)), verbose=0)
+
+
+def test_dict_outputs_are_ordered_by_key():
+    # Keras flattens a dict of outputs in sorted key order: model.outputs, the per-output
+    # losses and the evaluate list follow it, whatever the dict's own order.
+    x = Input(shape=(3,), name="input_a")
+    output_b = layers.Dense(1, name="output_b")(x)
+    output_a = layers.Dense(2, name="output_a")(x)
+    model = Model(x, {"output_b": output_b, "output_a": output_a})
+    assert model.outputs == [output_a, output_b]
+    assert model.output_names == ["output_a", "output_b"]
+    model.compile(optimizer="sgd", loss="mse")
+    data = np.random.rand(8, 3)
+    y = {"output_a": np.random.rand(8, 2), "output_b": np.random.rand(8, 1)}
+    logs = model.evaluate(data, y, return_dict=True, verbose=0)
+    assert model.evaluate(data, y, verbose=0) == [logs["loss"], logs["output_a_loss"],
+                                                 logs["output_b_loss"]]
+    out = model.predict(data, verbose=0)
+    assert out["output_a"].shape == (8, 2) and out["output_b"].shape == (8, 1)

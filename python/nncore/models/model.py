@@ -44,15 +44,21 @@ class Model(Trainer, Layer):
         return backend.unique_name("functional")
 
     def _init_graph(self, inputs, outputs) -> None:
-        # Inputs given as a dict: data is passed keyed the same way (Keras).
-        self._input_keys = [str(k) for k in inputs] if isinstance(inputs, Mapping) else None
-        if self._input_keys is not None:
-            inputs = list(inputs.values())
+        # Inputs given as a dict: data is passed keyed the same way; the model's inputs are in
+        # the order of the sorted keys, as Keras flattens a dict.
+        self._input_keys = None
+        if isinstance(inputs, Mapping):
+            named = {str(k): v for k, v in inputs.items()}
+            self._input_keys = sorted(named)
+            inputs = [named[k] for k in self._input_keys]
         self._nested_inputs = isinstance(inputs, (list, tuple))
-        # Outputs given as a dict: predict returns a dict and the keys name the outputs (Keras).
-        self._output_keys = [str(k) for k in outputs] if isinstance(outputs, Mapping) else None
-        if self._output_keys is not None:
-            outputs = list(outputs.values())
+        # Outputs given as a dict: predict returns a dict and the keys name the outputs, in
+        # sorted order (Keras).
+        self._output_keys = None
+        if isinstance(outputs, Mapping):
+            named = {str(k): v for k, v in outputs.items()}
+            self._output_keys = sorted(named)
+            outputs = [named[k] for k in self._output_keys]
         self._nested_outputs = isinstance(outputs, (list, tuple))
         self.inputs = _as_list(inputs)
         self.outputs = _as_list(outputs)

@@ -1022,3 +1022,17 @@ def test_validation_steps_restart_from_the_first_batch_each_epoch():
                         validation_data=(x_val, y_val), validation_batch_size=2,
                         validation_steps=2)
     np.testing.assert_allclose(history.history["val_loss"], [0.0, 0.0, 0.0])
+
+
+# keras/src/trainers/compile_utils_test.py::TestCompileMetrics::test_list_outputs_dict_labels_uses_output_names
+def test_compile_metrics_list_outputs_dict_labels_uses_output_names():
+    model = _pass_through([(5,), (2,)], ["b", "a"])
+    model.compile(loss="mse", metrics={"b": metrics.MeanSquaredError(),
+                                       "a": metrics.MeanSquaredError()})
+    result = model.evaluate([np.zeros((3, 5)), np.ones((3, 2))],
+                            {"b": np.zeros((3, 5)), "a": np.zeros((3, 2))},
+                            return_dict=True, verbose=0)
+    assert [k for k in result if not k.endswith("loss")] == [
+        "b_mean_squared_error", "a_mean_squared_error"]
+    np.testing.assert_allclose(result["b_mean_squared_error"], 0.0)
+    np.testing.assert_allclose(result["a_mean_squared_error"], 1.0)

@@ -1036,3 +1036,13 @@ def test_compile_metrics_list_outputs_dict_labels_uses_output_names():
         "b_mean_squared_error", "a_mean_squared_error"]
     np.testing.assert_allclose(result["b_mean_squared_error"], 0.0)
     np.testing.assert_allclose(result["a_mean_squared_error"], 1.0)
+
+
+def test_single_output_takes_every_metric_whatever_the_keys():
+    # keras/src/trainers/compile_utils.py::CompileMetrics._build_metrics_set: with one output,
+    # all metrics apply to it (the structure is flattened, its keys are not read).
+    model = _pass_through([(2,)], ["out"])
+    model.compile(loss="mse", metrics={"anything": ["mae"]}, loss_weights={"out": 0.5})
+    result = model.evaluate(_Y_PRED_1[0], _Y_TRUE_1, return_dict=True, verbose=0)
+    assert sorted(result) == ["loss", "mae"]
+    np.testing.assert_allclose(result["loss"], 0.5 * 0.068333, atol=1e-5)

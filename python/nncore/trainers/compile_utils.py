@@ -251,14 +251,15 @@ class CompileSpec:
 
     def _per_output(self, value, names, what, default):
         n_out = len(names)
+        if n_out == 1:
+            # A single output takes everything given, whatever the keys (Keras).
+            return [value]
         if isinstance(value, Mapping):
             unknown = [k for k in value if k not in names]
             if unknown:
                 raise ValueError(f"compile: Invalid `{what}` argument: {unknown} name no output "
                                  f"of the model; outputs: {names}")
             return [value.get(n, default) for n in names]
-        if n_out == 1:
-            return [value]
         if isinstance(value, (list, tuple)):
             if len(value) != n_out:
                 raise ValueError(f"compile: {len(value)} {what} given for a model with {n_out} "
@@ -275,8 +276,8 @@ class CompileSpec:
         dict_outputs = getattr(model, "_output_keys", None) is not None
         losses = self._losses_per_output(names, dict_outputs)
         lw = self.loss_weights
-        if lw is not None and n_out == 1 and not isinstance(lw, Mapping):
-            lw = self._as_list(lw)
+        if lw is not None and n_out == 1:
+            lw = self._leaves(lw)
             if len(lw) != 1:
                 raise ValueError(f"compile: loss_weights must match the number of losses, got "
                                  f"{len(lw)} weights for one output")

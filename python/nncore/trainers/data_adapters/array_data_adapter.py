@@ -32,8 +32,9 @@ class ArrayDataAdapter(DataAdapter):
     """``x``/``y``/``sample_weight`` arrays (or lists/dicts of them, or array-likes such as
     PyTorch tensors) cut into batches of ``batch_size``.
 
-    ``shuffle``: True draws a new sample order each pass from ``rng``; ``"batch"`` keeps each
-    batch's samples together and shuffles the order of the batches (Keras); False keeps the order.
+    ``shuffle``: True draws a new sample order each pass from ``rng``; ``"batch"`` keeps the
+    batches in order and shuffles the samples within each (Keras 3, for data read in chunks);
+    False keeps the order.
     """
 
     def __init__(self, x, y=None, sample_weight=None, class_weight=None, batch_size=32,
@@ -108,8 +109,9 @@ class ArrayDataAdapter(DataAdapter):
         n, bs = self.num_samples, self.batch_size
         nb = self.num_batches
         if self.shuffle == "batch":
-            for b in self._rng.permutation(nb):
-                yield slice(b * bs, min(n, (b + 1) * bs))
+            for b in range(nb):
+                lo, hi = b * bs, min(n, (b + 1) * bs)
+                yield lo + self._rng.permutation(hi - lo)
         elif self.shuffle:
             order = self._rng.permutation(n)
             for b in range(nb):

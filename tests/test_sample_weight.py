@@ -122,7 +122,17 @@ def test_bad_weights_are_refused():
         m.fit(x, y, verbose=0, sample_weight=np.ones(5))
     with pytest.raises(ValueError, match="finite and >= 0"):
         m.fit(x, y, verbose=0, sample_weight=-np.ones(24))
-    with pytest.raises(ValueError, match=r"no weight for classes \[2\]"):
-        m.fit(x, y, verbose=0, class_weight={0: 1.0, 1: 1.0})
     with pytest.raises(TypeError, match="class_weight must be a dict"):
         m.fit(x, y, verbose=0, class_weight=[1.0, 2.0, 3.0])
+
+
+def test_classes_missing_from_class_weight_weigh_one():
+    # keras/src/trainers/data_adapters/data_adapter_utils.py::class_weight_to_sample_weights:
+    # a class without an entry gets 1.0 (so {1: 10.0} up-weights class 1 only).
+    x, y, _ = data()
+    labels = y.argmax(1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1).astype(int)
+    a, b = model(), model()
+    a.fit(x, y, verbose=0, shuffle=False, class_weight={1: 3.0})
+    b.fit(x, y, verbose=0, shuffle=False, sample_weight=np.where(labels == 1, 3.0, 1.0))
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

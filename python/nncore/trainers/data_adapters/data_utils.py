@@ -110,8 +110,6 @@ def sample_weights(ys: list, n: int, sample_weight, class_weight, what: str):
             if not np.array_equal(labels, np.round(labels)):
                 raise ValueError(f"{what}: class_weight needs integer labels or one-hot targets")
             labels = labels.astype(np.int64)
-        missing = sorted(set(np.unique(labels).tolist()) - set(table))
-        if missing:
-            raise ValueError(f"{what}: class_weight has no weight for classes {missing[:10]}")
-        w *= np.array([table[int(c)] for c in labels], dtype=np.float64)
+        # A class without an entry weighs 1.0 (Keras: class_weight={1: 10.0} up-weights one class).
+        w *= np.array([table.get(int(c), 1.0) for c in labels], dtype=np.float64)
     return w

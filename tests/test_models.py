@@ -174,10 +174,11 @@ def test_multi_output_losses_and_history_keys():
     logs = model.evaluate(x, [y, target], verbose=0, return_dict=True)
     p_cls, p_reg = model.predict(x, verbose=0)
     assert p_cls.shape == (32, 3) and p_reg.shape == (32, 1)
-    # As in Keras 3, each output's logged loss already carries its loss weight.
-    assert logs["reg_loss"] == pytest.approx(0.5 * np.mean((p_reg - target) ** 2), rel=1e-4)
+    # As Keras 3's CompileLoss ("Record *unweighted* individual losses"): each output's logged
+    # loss is without its loss weight, the total with it.
+    assert logs["reg_loss"] == pytest.approx(np.mean((p_reg - target) ** 2), rel=1e-4)
     assert logs["cls_loss"] == pytest.approx(-np.mean(np.log(np.sum(p_cls * y, 1))), rel=1e-4)
-    assert logs["loss"] == pytest.approx(logs["cls_loss"] + logs["reg_loss"], rel=1e-5)
+    assert logs["loss"] == pytest.approx(logs["cls_loss"] + 0.5 * logs["reg_loss"], rel=1e-5)
 
 
 # ---------------------------------------------------------------------- compile / fit / evaluate

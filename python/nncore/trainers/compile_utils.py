@@ -125,8 +125,7 @@ class OutputHead:
 
     def loss_and_grad(self, y, out, sample_weight=None):
         """The weighted loss of a batch, its gradient and the prediction. The running mean of
-        the output's loss takes the weighted value (tests/test_models.py pins that; Keras 3's
-        current compile_utils records the unweighted one)."""
+        the output's loss (``<output>_loss``) records the unweighted value, as Keras 3 does."""
         if self.fused:
             loss, grad, y_pred = self.loss.forward_backward_from_logits(
                 y, out, sample_weight=sample_weight)
@@ -139,10 +138,10 @@ class OutputHead:
                 loss, grad = loss + l2, grad + g2
             y_pred = out
         loss = float(loss)
+        self.tracker.update(loss, y.shape[0])
         if self.weight != 1.0:
             loss = loss * self.weight
             grad = grad * self.weight
-        self.tracker.update(loss, y.shape[0])
         return loss, grad, y_pred
 
     def update_metrics(self, y, y_pred, sample_weight):

@@ -104,7 +104,9 @@ def test_one_metric_object_for_two_outputs_gets_a_copy_per_output():
     want_b = np.mean(pb.argmax(1) == yb.argmax(1))
     assert logs["a_acc"] == pytest.approx(want_a) and logs["b_acc"] == pytest.approx(want_b)
     assert want_a != want_b                             # states did not mix
-    assert model.metrics_names == ["loss", "a_loss", "b_loss", "a_acc", "b_acc"]
+    assert model.metrics_names == ["loss", "a_acc", "b_acc", "a_loss", "b_loss"]
+    values = model.evaluate(x, [ya, yb], verbose=0)
+    assert dict(zip(model.metrics_names, values)) == pytest.approx(logs)
 
 
 def test_multi_output_metric_lists_follow_keras():

@@ -190,9 +190,14 @@ class Trainer:
 
     @property
     def metrics_names(self) -> list[str]:
-        names = ["loss"] + [f"{h.name}_loss" for h in self._loss_log_heads]
-        return names + [self._metric_names[id(m)] for h in self._heads
-                        for m in (*h.metrics, *h.weighted_metrics)]
+        """The names of the values ``evaluate`` and ``*_on_batch`` return, in their order: the
+        loss, every output's metrics, every output's weighted metrics, then the per-output
+        losses (Keras' order)."""
+        names = self._metric_names
+        order = (["loss"] + [names[id(m)] for h in self._heads for m in h.metrics]
+                 + [names[id(m)] for h in self._heads for m in h.weighted_metrics]
+                 + [f"{h.name}_loss" for h in self._loss_log_heads])
+        return list(dict.fromkeys(order))
 
     @property
     def metrics(self):
@@ -512,13 +517,7 @@ class Trainer:
     def _format_logs(self, logs, return_dict):
         if return_dict:
             return logs
-        # Keras' order: the loss, every output's metrics, every output's weighted metrics, then
-        # the per-output losses.
-        names = self._metric_names
-        order = (["loss"] + [names[id(m)] for h in self._heads for m in h.metrics]
-                 + [names[id(m)] for h in self._heads for m in h.weighted_metrics]
-                 + [f"{h.name}_loss" for h in self._loss_log_heads])
-        values = [logs[k] for k in dict.fromkeys(order)]
+        values = [logs[k] for k in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):

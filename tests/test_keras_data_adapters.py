@@ -22,7 +22,16 @@ from nncore.trainers.data_adapters.data_utils import sample_weights
 from nncore.trainers.epoch_iterator import EpochIterator
 from nncore.trainers.model_io import ModelIO
 
-torch = pytest.importorskip("torch")
+try:
+    import torch
+except ImportError:          # the cases without torch still run
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="needs PyTorch")
+
+
+def _need_torch():
+    if torch is None:
+        pytest.skip("needs PyTorch")
 
 
 def _model(in_shape, units):
@@ -59,6 +68,7 @@ def test_array_basic_flow(array_type, array_dtype, shuffle):
     x = _make_array((34, 4), array_dtype)
     y = _make_array((34, 2), "int32")
     if array_type == "torch":
+        _need_torch()
         x, y = torch.as_tensor(x), torch.as_tensor(y)
     adapter = _adapter(x, _model((4,), 2), y, batch_size=16, shuffle=shuffle)
     assert isinstance(adapter, ArrayDataAdapter)
@@ -157,6 +167,7 @@ def test_generator_basic_flow(use_sample_weight, generator_type):
     y = np.array([[i, i] for i in range(34)], dtype="float32")
     sw = np.random.random((34,)).astype("float32")
     if generator_type == "torch":
+        _need_torch()
         x, y, sw = torch.as_tensor(x), torch.as_tensor(y), torch.as_tensor(sw)
     if not use_sample_weight:
         sw = None
@@ -194,6 +205,7 @@ def test_empty_generator_raises_clear_error():
 
 
 # keras/src/trainers/data_adapters/torch_data_loader_adapter_test.py::TestTorchDataLoaderAdapter::test_basic_dataloader
+@needs_torch
 def test_basic_dataloader():
     x = torch.normal(2, 3, size=(34, 4))
     y = torch.normal(1, 3, size=(34, 2))
@@ -209,6 +221,7 @@ def test_basic_dataloader():
 
 
 # keras/src/trainers/data_adapters/torch_data_loader_adapter_test.py::TestTorchDataLoaderAdapter::test_single_tensor_batch_preserves_structure
+@needs_torch
 def test_single_tensor_batch_dataloader():
     class TensorOnlyDataset(torch.utils.data.Dataset):
         def __len__(self):
@@ -228,6 +241,7 @@ def test_single_tensor_batch_dataloader():
 # keras/src/trainers/data_adapters/torch_data_loader_adapter_test.py::TestTorchDataLoaderAdapter::test_dataloader_iterable_dataset
 @pytest.mark.parametrize("batch_size", [None, 3])
 @pytest.mark.parametrize("implements_len", [True, False])
+@needs_torch
 def test_dataloader_iterable_dataset(batch_size, implements_len):
     class TestIterableDataset(torch.utils.data.IterableDataset):
         def __init__(self):
@@ -298,6 +312,7 @@ def test_class_weight_none_key():
 
 
 # keras/src/trainers/data_adapters/data_adapter_utils_test.py::TestClassWeightToSampleWeights::test_class_weight_to_sample_weights_torch_specific
+@needs_torch
 def test_class_weight_torch_labels():
     y = torch.from_numpy(np.array([0, 1, 0, 2]))
     np.testing.assert_allclose(sample_weights([y], 4, None, {0: 1.0, 1: 2.0, 2: 3.0}, "fit"),
@@ -364,6 +379,7 @@ def test_epoch_iterator_unknown_length_input_does_not_warn():
 
 
 # keras/src/trainers/epoch_iterator_test.py::TestEpochIterator::test_torch_dataloader
+@needs_torch
 def test_epoch_iterator_torch_dataloader():
     class ExampleTorchDataset(torch.utils.data.Dataset):
         def __init__(self, x, y):
@@ -386,6 +402,7 @@ def test_epoch_iterator_torch_dataloader():
 
 # keras/src/trainers/epoch_iterator_test.py::TestEpochIterator::test_unsupported_y_arg_torch_dataloader
 # and ::test_unsupported_sample_weights_arg_torch_dataloader
+@needs_torch
 def test_epoch_iterator_unsupported_args_torch_dataloader():
     dataset = torch.utils.data.TensorDataset(torch.rand(100, 16), torch.rand(100, 4))
     x = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True)

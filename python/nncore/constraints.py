@@ -63,7 +63,7 @@ def _rescale(w: np.ndarray, norms: np.ndarray, desired: np.ndarray) -> np.ndarra
     return out.astype(w.dtype, copy=False)
 
 
-class Constraint:
+class Constraint(serialization.Configurable):
     """Base class: ``__call__(w)`` returns the projected weight (the identity here).
 
     Subclasses are found by their class name when a config is deserialized (a saved model with
@@ -76,16 +76,6 @@ class Constraint:
 
     def __call__(self, w):
         return w
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.get_config()}>"
 
 
 serialization.register(KIND)(Constraint)

@@ -84,21 +84,11 @@ def truncated_normal(rng: np.random.Generator, shape, mean: float, stddev: float
     return x * stddev + mean
 
 
-class Initializer:
+class Initializer(serialization.Configurable):
     """Base class: ``initializer(shape, dtype=None) -> ndarray`` (dtype defaults to floatx)."""
 
     def __call__(self, shape, dtype=None) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not implement __call__")
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.get_config()}>"
 
 
 class RandomInitializer(Initializer):

@@ -30,7 +30,7 @@ def validate_float_arg(value, name: str) -> float:
 _non_negative = validate_float_arg
 
 
-class Regularizer:
+class Regularizer(serialization.Configurable):
     """Base class: ``__call__(x) -> float`` (the penalty) and ``gradient(x) -> ndarray``."""
 
     def __call__(self, x) -> float:
@@ -38,16 +38,6 @@ class Regularizer:
 
     def gradient(self, x) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not implement gradient")
-
-    def get_config(self) -> dict:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict):
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.get_config()}>"
 
 
 @serialization.register(KIND, "l1")

@@ -80,3 +80,18 @@ def config_value(obj: Any) -> Any:
     if hasattr(obj, "get_config"):
         return serialize(obj)
     raise ValueError(f"cannot serialize {obj!r} into a config")
+
+
+class Configurable:
+    """The config protocol of the small Keras objects (initializers, regularizers,
+    constraints): ``get_config`` holds the constructor's arguments, ``from_config`` calls it."""
+
+    def get_config(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.get_config()}>"

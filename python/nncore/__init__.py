@@ -17,6 +17,7 @@ from . import (
     regularizers,
     utils,
 )
+from .autodiff import GradientTape, Tensor
 from .errors import DTypeError, GradcheckError, ShapeError
 from .gradcheck import gradcheck
 from .layers import Input
@@ -26,16 +27,20 @@ from .saving import load_model
 from .plotting import plot_filters, plot_history, plot_image_grid
 from .random import set_seed
 from .utils import to_categorical
+from .variables import Variable
 
 __version__ = info()["version"]
 
 __all__ = [
     "DTypeError",
     "GradcheckError",
+    "GradientTape",
     "Input",
     "Model",
     "Sequential",
     "ShapeError",
+    "Tensor",
+    "Variable",
     "activations",
     "augmentation",
     "backend",

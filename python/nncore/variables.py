@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from .autodiff.operators import ArrayOperators
 from .errors import ShapeError
 
 
-class Variable:
-    """A weight of a layer.
+def _initial_value(initializer, shape, dtype):
+    """The first value of a Variable: an initializer (name, config or callable, called with
+    ``shape``) or an array-like value."""
+    from . import initializers
+
+    if isinstance(initializer, (str, dict)) or (callable(initializer)
+                                              and not isinstance(initializer, np.ndarray)):
+        if shape is None:
+            raise ValueError(f"Variable: an initializer ({initializer!r}) needs shape=")
+        init = initializers.get(initializer)
+        dtype = "float32" if dtype is None else dtype
+        return np.asarray(init(tuple(int(d) for d in shape), dtype=dtype), dtype=dtype)
+    if initializer is None:
+        raise ValueError("Variable needs an initial value or an initializer")
+    value = np.asarray(initializer)
+    if dtype is not None:
+        value = value.astype(dtype)
+    elif value.dtype.kind != "f":
+        value = value.astype(np.float32)      # Python numbers and integer arrays: floatx
+    if shape is not None and tuple(value.shape) != tuple(int(d) for d in shape):
+        raise ShapeError(f"Variable: initial value of shape {value.shape} does not match "
+                         f"shape={tuple(shape)}")
+    return value
+
+
+class Variable(ArrayOperators):
+    """A weight: ``nncore.Variable(initializer, shape=None, dtype=None, trainable=True,
+    name=None)`` as ``keras.Variable`` (an initial value, or an initializer and a shape).
+
+    It can be used as an array: operators and ``nncore.ops`` take it (and are differentiated
+    with respect to it inside a ``GradientTape``), ``np.asarray(v)`` reads its value. A float
+    array keeps its dtype (float64 stays float64); Python numbers and integers become float32.
 
     ``value`` and ``grad`` are NumPy arrays of one shape and dtype. A model may re-seat both into
     views of one contiguous buffer (so that an optimizer step or an all-reduce is one call over all
@@ -19,14 +50,21 @@ class Variable:
     before each step, so a layer used twice in a model gets the sum of both contributions.
     """
 
-    __slots__ = ("name", "_value", "_grad", "trainable", "regularizer", "constraint")
+    __slots__ = ("name", "_value", "_grad", "trainable", "regularizer", "constraint", "_node",
+                 "__weakref__")
 
-    def __init__(self, value: np.ndarray, *, name: str, trainable: bool = True, regularizer=None,
-                 constraint=None):
-        value = np.asarray(value)
+    def __init__(self, initializer=None, shape=None, dtype=None, trainable: bool = True,
+                 autocast: bool = True, aggregation="none", synchronization="auto",
+                 name: str | None = None, *, regularizer=None, constraint=None):
+        del autocast, aggregation, synchronization       # one device, no mixed precision
+        name = "variable" if name is None else name
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"Variable name must be a non-empty string, got {name!r}")
+        value = _initial_value(initializer, shape, dtype)
         if value.dtype not in (np.float32, np.float64):
             raise TypeError(f"variable '{name}' must be float32 or float64, got {value.dtype}")
         self.name = name
+        self._node = None
         # np.ascontiguousarray would turn a 0-d value into shape (1,); a scalar weight keeps ().
         self._value = np.asarray(value, order="C")
         self._grad = np.zeros_like(self._value)
@@ -44,7 +82,17 @@ class Variable:
         var.trainable = True
         var.regularizer = None
         var.constraint = None
+        var._node = None
         return var
+
+    def _leaf(self):
+        """The node standing for this variable in recordings (one per variable)."""
+        node = self._node
+        if node is None:
+            from .autodiff.tape import leaf
+
+            node = self._node = leaf(self)
+        return node
 
     @property
     def value(self) -> np.ndarray:
@@ -100,6 +148,31 @@ class Variable:
                 f"shape {self._value.shape}"
             )
         np.copyto(self._value, value, casting="same_kind")
+
+    def assign_add(self, value):
+        self.assign(self._value + np.asarray(value))
+        return self
+
+    def assign_sub(self, value):
+        self.assign(self._value - np.asarray(value))
+        return self
+
+    @property
+    def path(self) -> str:
+        return self.name
+
+    # Identity semantics where containers and checks need them (``v in list``, ``if v:``);
+    # element-wise comparisons go through ``np.equal(v, x)`` or ``v.value == x``.
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        return True
 
     def zero_grad(self) -> None:
         self._grad.fill(0)

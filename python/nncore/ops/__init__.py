@@ -29,6 +29,22 @@ from ._pool import (
     max_pool2d_backward_argmax,
     max_pool2d_with_argmax,
 )
+# Keras 3's differentiable ops (``keras.ops`` names); ``matmul`` keeps the kernel's extra
+# arguments (transpose_a, transpose_b, out) and runs on it for 2-D float operands.
+from .core import *  # noqa: F401,F403
+from .core import __all__ as _core_names
+from .math_elementwise import *  # noqa: F401,F403
+from .math_elementwise import __all__ as _elementwise_names
+from .math_linalg import *  # noqa: F401,F403
+from .math_linalg import __all__ as _linalg_names
+from .math_reductions import *  # noqa: F401,F403
+from .math_reductions import __all__ as _reduction_names
+from .array_shape import *  # noqa: F401,F403
+from .array_shape import __all__ as _shape_names
+from .array_indexing import *  # noqa: F401,F403
+from .array_indexing import __all__ as _indexing_names
+from .nn import *  # noqa: F401,F403
+from .nn import __all__ as _nn_names
 from ._runtime import (
     active_isa,
     available_isas,
@@ -79,3 +95,6 @@ __all__ = [
     "sparse_softmax_cross_entropy",
 ]
 __all__ += _activation_names
+__all__ = sorted(set(__all__) | set(_core_names) | set(_elementwise_names) | set(_linalg_names)
+                 | set(_reduction_names) | set(_shape_names) | set(_indexing_names)
+                 | set(_nn_names))

@@ -1,0 +1,189 @@
+"""The recording machinery of reverse-mode differentiation.
+
+An op that receives a tracked operand (a ``Tensor``, a ``Variable`` while recording, or an array a
+``GradientTape`` watches) returns a ``Tensor`` whose ``Node`` keeps the op's vector-Jacobian
+product and the nodes of its operands; plain operands give plain NumPy results and record nothing.
+``backprop`` walks the nodes from a target back to the wanted leaves.
+
+A VJP is ``vjp(g, need) -> tuple``: the gradient of every operand given the output's gradient
+``g``, computing only those whose ``need`` flag is set (the others may be None), so that e.g. the
+input gradient of a first layer is never computed when nobody asks for it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+
+class _State(threading.local):
+    def __init__(self):
+        # >0 while a GradientTape (or a layer's recorded call) is open: Variables are then tracked.
+        self.recording = 0
+        # id -> (object, leaf Node) of what the open tapes watch explicitly.
+        self.watched: dict | None = None
+        # False inside a GradientTape(watch_accessed_variables=False): only watched Variables count.
+        self.auto_watch = True
+        # The ``training`` flag of the layer call in progress (Keras' call context), or None.
+        self.training = None
+
+
+state = _State()
+
+
+def _freed(g, need):
+    raise RuntimeError(
+        "this gradient was already computed and the intermediate values it needs were freed: "
+        "use GradientTape(persistent=True) to call tape.gradient more than once")
+
+
+class Node:
+    """One recorded op (``vjp`` and operand nodes) or a leaf (``vjp`` None; ``var`` the Variable)."""
+
+    __slots__ = ("vjp", "parents", "var", "__weakref__")
+
+    def __init__(self, vjp, parents, var=None):
+        self.vjp = vjp
+        self.parents = parents
+        self.var = var
+
+
+def leaf(var=None) -> Node:
+    return Node(None, (), var)
+
+
+def _variable_type():
+    from ..variables import Variable
+
+    return Variable
+
+
+def lift(x):
+    """``(value, node)`` of an op operand: node is None when the operand is not tracked.
+
+    Python scalars stay scalars (NumPy then keeps the array operand's dtype); sequences become
+    arrays.
+    """
+    t = type(x)
+    if t is Tensor:
+        return x.value, x.node
+    if t is np.ndarray:
+        watched = state.watched
+        if watched is not None:
+            entry = watched.get(id(x))
+            if entry is not None and entry[0] is x:
+                return x, entry[1]
+        return x, None
+    if t is float or t is int or t is bool or isinstance(x, np.generic):
+        return x, None
+    if isinstance(x, _variable_type()):
+        value = x.value
+        if state.recording and value.dtype.kind == "f":
+            if state.auto_watch:
+                return value, x._leaf()
+            watched = state.watched
+            if watched is not None and id(x) in watched:
+                return value, x._leaf()
+        return value, None
+    if isinstance(x, Tensor):
+        return x.value, x.node
+    return np.asarray(x), None
+
+
+def value_of(x):
+    """The array (or scalar) behind an operand, tracked or not."""
+    t = type(x)
+    if t is Tensor:
+        return x.value
+    if t is np.ndarray or t is float or t is int:
+        return x
+    if isinstance(x, _variable_type()):
+        return x.value
+    return np.asarray(x) if not isinstance(x, (np.generic, bool)) else x
+
+
+def is_tracked(x) -> bool:
+    return lift(x)[1] is not None
+
+
+def record(value, parents: tuple, vjp):
+    """The result of an op with at least one tracked operand."""
+    return Tensor(np.asarray(value), Node(vjp, parents))
+
+
+def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sums ``g`` over the axes NumPy broadcasting added or stretched to reach it from ``shape``."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, d in enumerate(shape) if d == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def backprop(roots, wanted, *, free: bool) -> dict:
+    """Gradients of the sum of ``roots`` (``[(node, grad)]``) with respect to the nodes in
+    ``wanted`` (a dict id -> node); returns a dict id -> gradient for those reached.
+
+    Only nodes from which a wanted node can be reached run their VJP, root side first. With
+    ``free`` each VJP is dropped once called, releasing the arrays it kept.
+    """
+    reach: dict[int, bool] = {}
+    order: list[Node] = []
+    stack = [(node, False) for node, _ in roots]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            r = key in wanted
+            for p in node.parents:
+                if p is not None and reach.get(id(p)):
+                    r = True
+            reach[key] = r
+            if r and node.vjp is not None:
+                order.append(node)
+            continue
+        if key in reach:
+            continue
+        reach[key] = False      # visiting: a node reached twice is walked once
+        stack.append((node, True))
+        for p in node.parents:
+            if p is not None and id(p) not in reach:
+                stack.append((p, False))
+
+    grads: dict[int, np.ndarray] = {}
+    for node, g in roots:
+        k = id(node)
+        grads[k] = g if k not in grads else grads[k] + g
+    results: dict[int, np.ndarray] = {}
+    for node in reversed(order):
+        key = id(node)
+        g = grads.pop(key, None)
+        if g is None:
+            continue
+        if key in wanted:
+            results[key] = g
+        parents = node.parents
+        need = tuple(p is not None and reach.get(id(p), False) for p in parents)
+        pgs = node.vjp(g, need)
+        if free:
+            node.vjp = _freed
+            node.parents = ()
+        for p, pg, nd in zip(parents, pgs, need):
+            if not nd or pg is None:
+                continue
+            k = id(p)
+            prev = grads.get(k)
+            # Never add in place: a VJP may hand one array to several operands.
+            grads[k] = pg if prev is None else prev + pg
+    for key in wanted:
+        if key not in results and key in grads:
+            results[key] = grads[key]
+    return results
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor's operators call ops, which import this module)

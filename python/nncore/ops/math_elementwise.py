@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff.tape import lift, record, unbroadcast
+from ..autodiff.tape import lift, record, unbroadcast, value_of
 
-__all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "positive", "power",
-           "square", "sqrt", "exp", "expm1", "log", "log1p", "abs", "absolute", "sign",
-           "maximum", "minimum", "clip", "where", "sin", "cos", "reciprocal", "rsqrt"]
+__all__ = ["add", "subtract", "multiply", "divide", "true_divide", "divide_no_nan", "negative",
+           "positive", "power", "square", "sqrt", "exp", "exp2", "expm1", "log", "log1p", "log2",
+           "log10", "logaddexp", "abs", "absolute", "sign", "maximum", "minimum", "clip", "where",
+           "sin", "cos", "tan", "sinh", "cosh", "reciprocal", "rsqrt",
+           # not differentiable: plain results even for tracked operands
+           "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "floor",
+           "ceil", "round", "trunc", "floor_divide", "mod", "logical_and", "logical_or",
+           "logical_not", "logical_xor", "isfinite", "isnan", "isinf"]
 
 
 def _shape(v):
@@ -67,6 +72,26 @@ def divide(x1, x2):
 
 
 true_divide = divide
+
+
+def divide_no_nan(x1, x2):
+    """``x1 / x2``, 0 where ``x2 == 0`` (and no gradient flows there)."""
+    a, na = lift(x1)
+    b, nb = lift(x2)
+    zero = np.asarray(b) == 0
+    # Dividing by 1 where x2 is 0 keeps the warnings and NaNs away and NumPy's result dtype.
+    safe_b = np.where(zero, 1, b).astype(np.result_type(b), copy=False) if zero.any() else b
+    out = np.true_divide(a, safe_b)
+    if zero.any():
+        out = np.where(zero, 0, out)
+    if na is None and nb is None:
+        return out
+
+    def vjp(g, need):
+        ga = np.where(zero, 0, g / safe_b)
+        return (unbroadcast(ga, _shape(a)) if need[0] else None,
+                unbroadcast(-ga * out, _shape(b)) if need[1] else None)
+    return record(out, (na, nb), vjp)
 
 
 def negative(x):
@@ -169,6 +194,45 @@ def log1p(x):
     return record(out, (na,), lambda g, need: (g / (1 + a),))
 
 
+def exp2(x):
+    a, na = lift(x)
+    out = np.exp2(a)
+    if na is None:
+        return out
+    return record(out, (na,), lambda g, need: (g * out * np.log(2.0),))
+
+
+def log2(x):
+    a, na = lift(x)
+    out = np.log2(a)
+    if na is None:
+        return out
+    return record(out, (na,), lambda g, need: (g / (a * np.log(2.0)),))
+
+
+def log10(x):
+    a, na = lift(x)
+    out = np.log10(a)
+    if na is None:
+        return out
+    return record(out, (na,), lambda g, need: (g / (a * np.log(10.0)),))
+
+
+def logaddexp(x1, x2):
+    """``log(exp(x1) + exp(x2))`` without overflow."""
+    a, na = lift(x1)
+    b, nb = lift(x2)
+    out = np.logaddexp(a, b)
+    if na is None and nb is None:
+        return out
+
+    def vjp(g, need):
+        # The weights exp(x - out) are the softmax of the pair: finite for any finite inputs.
+        return (unbroadcast(g * np.exp(a - out), _shape(a)) if need[0] else None,
+                unbroadcast(g * np.exp(b - out), _shape(b)) if need[1] else None)
+    return record(out, (na, nb), vjp)
+
+
 def sin(x):
     a, na = lift(x)
     out = np.sin(a)
@@ -183,6 +247,30 @@ def cos(x):
     if na is None:
         return out
     return record(out, (na,), lambda g, need: (-g * np.sin(a),))
+
+
+def tan(x):
+    a, na = lift(x)
+    out = np.tan(a)
+    if na is None:
+        return out
+    return record(out, (na,), lambda g, need: (g * (1 + out * out),))
+
+
+def sinh(x):
+    a, na = lift(x)
+    out = np.sinh(a)
+    if na is None:
+        return out
+    return record(out, (na,), lambda g, need: (g * np.cosh(a),))
+
+
+def cosh(x):
+    a, na = lift(x)
+    out = np.cosh(a)
+    if na is None:
+        return out
+    return record(out, (na,), lambda g, need: (g * np.sinh(a),))
 
 
 def abs(x):  # noqa: A001  (keras.ops.abs)
@@ -236,12 +324,14 @@ def clip(x, x_min, x_max):
         return out
 
     def vjp(g, need):
-        below = np.asarray(a) < lo
-        above = np.asarray(a) > hi
+        # np.clip is minimum(maximum(x, x_min), x_max): with x_min > x_max the result is x_max,
+        # so the upper bound is tested on maximum(x, x_min). A tie goes to x (as TensorFlow).
+        above = np.maximum(a, lo) > hi
+        below = (np.asarray(a) < lo) & ~above
         inside = ~(below | above)
         return (unbroadcast(np.where(inside, g, 0), _shape(a)) if need[0] else None,
                 unbroadcast(np.where(below, g, 0), _shape(lo)) if need[1] else None,
-                unbroadcast(np.where(above & ~below, g, 0), _shape(hi)) if need[2] else None)
+                unbroadcast(np.where(above, g, 0), _shape(hi)) if need[2] else None)
     return record(out, (na, nlo, nhi), vjp)
 
 
@@ -262,3 +352,49 @@ def where(condition, x1=None, x2=None):
         return (unbroadcast(np.where(c, g, 0), _shape(a)) if need[0] else None,
                 unbroadcast(np.where(c, 0, g), _shape(b)) if need[1] else None)
     return record(out, (na, nb), vjp)
+
+
+# -- not differentiable ---------------------------------------------------------------------------
+# Comparisons, rounding and integer division have a zero (or undefined) derivative almost
+# everywhere: as in TensorFlow they return plain arrays, so nothing flows back through them
+# (``tape.gradient`` gives None, or zeros with ``unconnected_gradients="zero"``).
+
+def _plain2(ufunc):
+    def op(x1, x2):
+        return ufunc(value_of(x1), value_of(x2))
+    op.__name__ = ufunc.__name__
+    op.__doc__ = f"``np.{ufunc.__name__}`` (a plain array: not differentiable)."
+    return op
+
+
+def _plain1(ufunc):
+    def op(x):
+        return ufunc(value_of(x))
+    op.__name__ = ufunc.__name__
+    op.__doc__ = f"``np.{ufunc.__name__}`` (a plain array: not differentiable)."
+    return op
+
+
+equal = _plain2(np.equal)
+not_equal = _plain2(np.not_equal)
+greater = _plain2(np.greater)
+greater_equal = _plain2(np.greater_equal)
+less = _plain2(np.less)
+less_equal = _plain2(np.less_equal)
+floor_divide = _plain2(np.floor_divide)
+mod = _plain2(np.mod)
+logical_and = _plain2(np.logical_and)
+logical_or = _plain2(np.logical_or)
+logical_xor = _plain2(np.logical_xor)
+logical_not = _plain1(np.logical_not)
+floor = _plain1(np.floor)
+ceil = _plain1(np.ceil)
+trunc = _plain1(np.trunc)
+isfinite = _plain1(np.isfinite)
+isnan = _plain1(np.isnan)
+isinf = _plain1(np.isinf)
+
+
+def round(x, decimals=0):  # noqa: A001  (keras.ops.round)
+    """``np.round`` (a plain array: not differentiable)."""
+    return np.round(value_of(x), decimals)

@@ -1,4 +1,5 @@
-"""Matrix products of ``keras.ops`` (``matmul``, ``dot``) with their vector-Jacobian products.
+"""Matrix products of ``keras.ops`` (``matmul``, ``dot``, ``tensordot``, ``outer``, ``inner``,
+``vdot``) with their vector-Jacobian products.
 
 Two 2-D float operands of one dtype go through the C++ GEMM (forward and backward); other shapes
 (batched, vectors, integers) through NumPy with ``np.matmul``'s broadcasting."""
@@ -9,9 +10,10 @@ import numpy as np
 
 from ..autodiff.tape import lift, record, unbroadcast
 from . import _gemm
+from .array_shape import ravel, reshape
 from .math_elementwise import multiply
 
-__all__ = ["matmul", "dot"]
+__all__ = ["matmul", "dot", "tensordot", "outer", "inner", "vdot"]
 
 
 def _kernel_ok(a, b) -> bool:
@@ -74,15 +76,83 @@ def matmul(x1, x2, *, transpose_a=False, transpose_b=False, out=None):
 
 
 def dot(x1, x2):
-    """``np.dot``: a product with a scalar, else ``matmul`` for operands of at most 2 axes (and an
-    N-D first operand with a matrix)."""
-    a, _ = lift(x1)
-    b, _ = lift(x2)
+    """``np.dot``: a product with a scalar, ``matmul`` when the second operand has at most 2
+    axes, else the sum over the last axis of ``x1`` and the second-to-last of ``x2``."""
+    a, na = lift(x1)
+    b, nb = lift(x2)
+    if na is None and nb is None:
+        return np.dot(a, b)
     if np.ndim(a) == 0 or np.ndim(b) == 0:
         return multiply(x1, x2)
     if np.ndim(b) <= 2:
         return matmul(x1, x2)
+    return tensordot(x1, x2, axes=([-1], [-2]))
+
+
+def _tensordot_axes(axes, nda, ndb):
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        if n < 0:
+            raise ValueError(f"tensordot: axes must be non-negative, got {n}")
+        return list(range(nda - n, nda)), list(range(n))
+    ax_a, ax_b = axes
+    ax_a = [int(ax_a)] if np.ndim(ax_a) == 0 else [int(v) for v in ax_a]
+    ax_b = [int(ax_b)] if np.ndim(ax_b) == 0 else [int(v) for v in ax_b]
+    if len(ax_a) != len(ax_b):
+        raise ValueError(f"tensordot: {len(ax_a)} axes of x1 paired with {len(ax_b)} of x2")
+    return [v % nda for v in ax_a], [v % ndb for v in ax_b]
+
+
+def tensordot(x1, x2, axes=2):
+    """``np.tensordot``: sums the products over the paired ``axes`` (an int N: the last N axes
+    of ``x1`` with the first N of ``x2``)."""
+    a, na = lift(x1)
+    b, nb = lift(x2)
+    out = np.tensordot(a, b, axes)
+    if na is None and nb is None:
+        return out
+    a = np.asarray(a)
+    b = np.asarray(b)
+    ax_a, ax_b = _tensordot_axes(axes, a.ndim, b.ndim)
+    free_a = [i for i in range(a.ndim) if i not in ax_a]
+    free_b = [i for i in range(b.ndim) if i not in ax_b]
+    to_b = dict(zip(ax_a, ax_b))
+    to_a = dict(zip(ax_b, ax_a))
+    k = len(free_a)
+
+    def vjp(g, need):
+        ga = gb = None
+        if need[0]:
+            # The summed axes of b come out in their order in b: map them back to a's axes.
+            r = np.tensordot(g, b, (list(range(k, g.ndim)), free_b))
+            ga = np.transpose(r, np.argsort(free_a + [to_a[j] for j in sorted(ax_b)]))
+        if need[1]:
+            r = np.tensordot(a, g, (free_a, list(range(k))))
+            gb = np.transpose(r, np.argsort([to_b[i] for i in sorted(ax_a)] + free_b))
+        return ga, gb
+    return record(out, (na, nb), vjp)
+
+
+def outer(x1, x2):
+    """The outer product of the flattened operands."""
     if lift(x1)[1] is None and lift(x2)[1] is None:
-        return np.dot(a, b)
-    raise NotImplementedError("dot: the gradient of a product with an operand of more than 2 "
-                              "axes as second factor is not supported; use matmul or tensordot")
+        return np.outer(lift(x1)[0], lift(x2)[0])
+    return multiply(reshape(x1, (-1, 1)), reshape(x2, (1, -1)))
+
+
+def inner(x1, x2):
+    """``np.inner``: sums over the last axes of both operands (a scalar operand multiplies)."""
+    a, na = lift(x1)
+    b, nb = lift(x2)
+    if na is None and nb is None:
+        return np.inner(a, b)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return multiply(x1, x2)
+    return tensordot(x1, x2, axes=([-1], [-1]))
+
+
+def vdot(x1, x2):
+    """The dot product of the flattened operands (real inputs: no conjugation)."""
+    if lift(x1)[1] is None and lift(x2)[1] is None:
+        return np.vdot(lift(x1)[0], lift(x2)[0])
+    return tensordot(ravel(x1), ravel(x2), axes=1)

@@ -107,6 +107,11 @@ def _relu_backward(grad_y, x, negative_slope=0.0, max_value=None, threshold=0.0)
     return grad_y * d
 
 
+# -- gelu: Keras' activation is the exact one (``keras.ops.gelu`` defaults to the approximation)
+def _gelu_forward(x, approximate=False):
+    return ops.gelu(x, approximate=approximate)
+
+
 # -- softmax over one axis or several ----------------------------------------------------------
 def _axes(axis, ndim: int) -> tuple:
     items = (axis,) if isinstance(axis, (numbers.Integral, np.integer)) else axis
@@ -314,7 +319,7 @@ _FACTORIES: dict[str, Callable[[], ActivationFn]] = {
     "exponential": lambda: _from_output("exponential"),
     "swish": lambda: _from_input("swish"),
     "silu": lambda: _from_input("silu"),
-    "gelu": lambda: _from_input("gelu"),
+    "gelu": lambda: ActivationFn("gelu", _gelu_forward, ops.gelu_backward, needs="x"),
     "softmax": _softmax,
     "log_softmax": _log_softmax,
     "heaviside": lambda: _from_input("heaviside"),

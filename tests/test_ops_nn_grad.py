@@ -66,6 +66,13 @@ def test_softmax_vjp(fn, shape, data):
     check_vjp(lambda v: fn(v, axis=axis), x)
 
 
+@pytest.mark.parametrize("fn", [ops.softmax, ops.log_softmax])
+@pytest.mark.parametrize("axis", [None, (0,), (0, 2), (2, 0, 1), [1, 2]])
+def test_softmax_over_several_axes_vjp(fn, axis):
+    x = np.random.default_rng(5).normal(0, 2, (2, 3, 4))
+    check_vjp(lambda v: fn(v, axis=axis), x)
+
+
 def _same_or_valid():
     return st.sampled_from(["valid", "same", "SAME"])
 

@@ -12,9 +12,12 @@ before the gradient is computed.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..autodiff.tape import lift, record
+from ..errors import ShapeError
 from . import _activations as _k
 from . import _softmax as _s
 
@@ -109,23 +112,62 @@ hard_sigmoid.__name__ = hard_sigmoid.__qualname__ = "hard_sigmoid"
 hard_sigmoid.__doc__ = "Keras 3's ``relu6(x + 3) / 6``."
 
 
-def softmax(x, axis=-1, *, out=None):
-    """``exp(x - max) / sum(exp(x - max))`` along ``axis`` (an int)."""
+def _merged_axes(a, axis, op):
+    """For ``axis`` None (every axis) or a tuple: the permutation moving those axes last, and
+    the shape merging them into one, so the kernel normalizes them as one vector."""
+    a = np.asarray(a)
+    ndim = a.ndim
+    items = range(ndim) if axis is None else axis
+    try:
+        items = [operator.index(v) for v in items]
+    except TypeError:
+        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}") from None
+    if not items:
+        raise ValueError(f"{op}: axis must name at least one axis, got {axis!r}")
+    for v in items:
+        if not -ndim <= v < ndim:
+            raise ShapeError(f"{op}: axis {v} is out of bounds for argument 'x' of shape {a.shape}")
+    axes = sorted({v % ndim for v in items})
+    if len(axes) != len(items):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    perm = [d for d in range(ndim) if d not in axes] + axes
+    moved = a.shape if perm == list(range(ndim)) else tuple(a.shape[d] for d in perm)
+    return perm, moved, moved[:ndim - len(axes)] + (-1,)
+
+
+def _normalize(kernel, backward, x, axis, out, op):
     a, na = lift_operand(x)
-    y = _s.softmax(a, axis, out=out)
+    if axis is None or isinstance(axis, (tuple, list)):
+        if out is not None:
+            raise ValueError(f"{op}: out= needs an int axis")
+        perm, moved, merged = _merged_axes(a, axis, op)
+        inverse = np.argsort(perm)
+        ident = perm == sorted(perm)
+
+        def run(f, *arrays):
+            flat = [np.ascontiguousarray(v if ident else np.transpose(v, perm)).reshape(merged)
+                    for v in arrays]
+            r = f(*flat, -1).reshape(moved)
+            return r if ident else np.ascontiguousarray(np.transpose(r, inverse))
+        y = run(kernel, a)
+        if na is None:
+            return y
+        return record(y, (na,), lambda g, need: (run(backward, grad_as(g, y.dtype), y),))
+    y = kernel(a, axis, out=out)
     if na is None:
         return y
-    return record(y, (na,), lambda g, need: (_s.softmax_backward(grad_as(g, y.dtype), y, axis),))
+    return record(y, (na,), lambda g, need: (backward(grad_as(g, y.dtype), y, axis),))
+
+
+def softmax(x, axis=-1, *, out=None):
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis``: an int, a tuple of axes normalized
+    together, or None for all of them (``out=`` only with an int axis)."""
+    return _normalize(_s.softmax, _s.softmax_backward, x, axis, out, "softmax")
 
 
 def log_softmax(x, axis=-1, *, out=None):
-    """``x - max - log(sum(exp(x - max)))`` along ``axis`` (an int)."""
-    a, na = lift_operand(x)
-    y = _s.log_softmax(a, axis, out=out)
-    if na is None:
-        return y
-    return record(y, (na,), lambda g, need: (
-        _s.log_softmax_backward(grad_as(g, y.dtype), y, axis),))
+    """``x - max - log(sum(exp(x - max)))`` along ``axis`` (as :func:`softmax`)."""
+    return _normalize(_s.log_softmax, _s.log_softmax_backward, x, axis, out, "log_softmax")
 
 
 def gelu(x, approximate=True, *, out=None):

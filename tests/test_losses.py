@@ -587,8 +587,16 @@ def test_label_errors_are_clear():
         losses.MeanSquaredError()(p, p, sample_weight=np.ones(3))
     with pytest.raises(nncore.ShapeError, match="alpha has 2 entries"):
         losses.CategoricalFocalCrossentropy(alpha=[0.5, 0.5])(np.eye(3), np.full((3, 3), 1 / 3))
-    with pytest.raises(NotImplementedError, match="gradient"):
-        losses.get(lambda t, p: (t - p) ** 2).forward_backward(p, p)
+    with pytest.raises(ValueError, match="does not depend on y_pred"):
+        losses.get(lambda t, p: np.square(np.asarray(t) - np.asarray(p))).forward_backward(p, p)
+
+
+def test_wrapped_function_without_gradient_is_differentiated():
+    loss = losses.get(lambda t, p: ((t - p) ** 2).sum(-1))
+    t, p = make_case("regression", np.random.default_rng(2), 3, 2)
+    v, g = loss.forward_backward(t, p)
+    assert v == pytest.approx(((t - p) ** 2).sum(-1).mean())
+    np.testing.assert_allclose(g, fd_grad(lambda x: loss(t, x), p.copy()), rtol=1e-6)
 
 
 def test_wrapped_function_with_gradient_trains():

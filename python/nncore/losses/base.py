@@ -117,11 +117,8 @@ class Loss:
     # ---------------------------------------------------------------- subclass hooks
     def _compute(self, y_true: np.ndarray, y_pred: np.ndarray, grad: bool):
         if self._keras_style():
-            raise NotImplementedError(
-                f"loss '{self.name}' defines call() but no gradient, so it can be evaluated but "
-                "not trained on (nncore has no autograd): implement _compute(y_true, y_pred, "
-                "grad) returning (values, d sum(values) / d y_pred, None), or use "
-                "LossFunctionWrapper(fn, gradient=...)")
+            # A Keras subclass: its call, written with nncore.ops, is differentiated.
+            return differentiate_values(self.call, y_true, y_pred, grad, self.name)
         raise NotImplementedError(f"{type(self).__name__} does not implement _compute")
 
     def _prepare(self, y_true, y_pred):
@@ -154,7 +151,15 @@ class Loss:
         return cls.call is not Loss.call and cls._compute is Loss._compute
 
     def __call__(self, y_true, y_pred, sample_weight=None):
-        """The reduced loss (a float), or the weighted per-sample values for reduction 'none'."""
+        """The reduced loss (a float), or the weighted per-sample values for reduction 'none'.
+
+        On a tracked ``y_pred`` (inside a ``GradientTape``, or in a custom ``train_step``) the
+        result is a recorded Tensor whose gradient is the loss's own."""
+        from ..autodiff.tape import lift, value_of
+
+        value, node = lift(y_pred)
+        if node is not None:
+            return self._recorded(value_of(y_true), value, node, sample_weight)
         y_pred = self._in_dtype(y_pred)
         if self._keras_style():
             # As Keras: both inputs in one float dtype and rank-aligned, then the subclass's call.
@@ -183,6 +188,18 @@ class Loss:
         values, g, mask = self._compute(t, p, True)
         loss, g = self._reduce(values, g, sample_weight, mask, p.ndim, training=True)
         return loss, self._restore(g, y_pred_arr.shape)
+
+    def _recorded(self, y_true, y_pred, node, sample_weight):
+        from ..autodiff.tape import record
+
+        if self.reduction in ("none", None):
+            raise NotImplementedError(
+                f"loss '{self.name}' with reduction='none' on a recorded y_pred: reduce it "
+                "(the default 'sum_over_batch_size') or compute the values with nncore.ops")
+        loss, g = self.forward_backward(y_true, y_pred, sample_weight=sample_weight)
+        dtype = np.asarray(y_pred).dtype if self._dtype is None else np.dtype(self._dtype)
+        return record(np.asarray(loss, dtype), (node,),
+                      lambda gl, need: (g * np.asarray(gl, g.dtype),))
 
     def _restore(self, arr: np.ndarray, shape) -> np.ndarray:
         """Undoes ``_prepare``'s rank alignment (and axis moves) on an array shaped like y_pred."""
@@ -261,11 +278,33 @@ class Loss:
         return f"<{type(self).__name__} name={self.name!r}>"
 
 
-class LossFunctionWrapper(Loss):
-    """A loss from plain functions: ``fn(y_true, y_pred) -> per-sample values`` and, to train
-    with it, ``gradient(y_true, y_pred) -> d sum(values) / d y_pred``.
+def differentiate_values(fn, y_true, y_pred, grad, name):
+    """``(values, d sum(values) / d y_pred, None)`` of a loss function written with
+    ``nncore.ops``, its gradient from the recording."""
+    from ..autodiff.tape import backprop, leaf
+    from ..autodiff.tensor import Tensor
 
-    Without ``gradient`` the loss can be evaluated but not trained on (nncore has no autograd).
+    if not grad:
+        return np.asarray(fn(y_true, y_pred)), None, None
+    p = Tensor(np.asarray(y_pred), leaf())
+    values = fn(y_true, p)
+    if not isinstance(values, Tensor):
+        raise ValueError(
+            f"loss '{name}': its value does not depend on y_pred through nncore.ops, so it has "
+            "no gradient; write it with nncore.ops (or operators) on y_pred, or pass gradient=")
+    g = backprop([(values.node, np.ones_like(values.value))], {id(p.node): p.node},
+                 free=True).get(id(p.node))
+    if g is None:
+        g = np.zeros_like(p.value)
+    return values.value, np.asarray(g, p.value.dtype), None
+
+
+class LossFunctionWrapper(Loss):
+    """A loss from a function ``fn(y_true, y_pred) -> per-sample values``.
+
+    Written with ``nncore.ops`` (or operators on y_pred), it trains as it is: its gradient comes
+    from the recording. ``gradient(y_true, y_pred) -> d sum(values) / d y_pred`` may be given
+    instead, for a function written in plain NumPy.
     """
 
     def __init__(self, fn, gradient=None, reduction="sum_over_batch_size", name=None, dtype=None,
@@ -279,15 +318,13 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def _compute(self, y_true, y_pred, grad):
+        if grad and self.gradient is None:
+            # The function, written with nncore.ops, is differentiated.
+            return differentiate_values(
+                lambda t, p: self.fn(t, p, **self._fn_kwargs), y_true, y_pred, True, self.name)
         values = np.asarray(self.fn(y_true, y_pred, **self._fn_kwargs))
         if not grad:
             return values, None, None
-        if self.gradient is None:
-            raise NotImplementedError(
-                f"loss '{self.name}' is a plain function without a gradient, so it cannot be "
-                "trained on: pass gradient=... to LossFunctionWrapper or subclass "
-                "nncore.losses.Loss and implement _compute"
-            )
         g = np.asarray(self.gradient(y_true, y_pred, **self._fn_kwargs), dtype=y_pred.dtype)
         if g.shape != y_pred.shape:
             raise ShapeError(

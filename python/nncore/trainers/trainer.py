@@ -26,6 +26,7 @@ from .data_adapters import ArrayDataAdapter, get_data_adapter
 from .data_adapters.data_utils import sample_weights
 from .epoch_iterator import EpochIterator
 from .model_io import ModelIO
+from .step_api import StepAPI
 
 
 def _fields(obj) -> dict:
@@ -75,7 +76,7 @@ def _verbosity(verbose, what):
     return int(verbose)
 
 
-class Trainer:
+class Trainer(StepAPI):
     """The Keras training API of a model.
 
     The host class (``Model``) provides what is declared below: the layer graph, its input and
@@ -128,6 +129,11 @@ class Trainer:
         self._shuffle_rng = None
         self._fit_callbacks = None
         self._pending_callback_states = None
+        self._custom_train = self._overrides("train_step")
+        self._custom_test = self._overrides("test_step")
+        self._custom_logs: dict = {}
+        self._loss_metric = None
+        self._call_loss_layers = False
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -175,6 +181,8 @@ class Trainer:
         self._fused_outputs = frozenset(h.output_id for h in heads if h.fused)
         self.loss = heads[0].loss if len(heads) == 1 else [h.loss for h in heads]
         self._bound_graph = self._graph
+        # Layers written with call() may add_loss: their terms join the loss of each step.
+        self._call_loss_layers = any(type(l)._defines_call() for l in self._flatten_layers())
         self._pack_weights()
 
     def _prepare(self, sample_x, training: bool) -> None:
@@ -182,7 +190,7 @@ class Trainer:
         self._build_for_data(sample_x)
         if self._compile_spec is not None and self._bound_graph is not self._graph:
             self._bind_compile()
-        if training:
+        if training and not self._custom_train:
             if not any(h.losses for h in self._heads):
                 raise ValueError("No loss to compute. Provide a `loss` argument in `compile()` "
                                  "(e.g. model.compile(optimizer='adam', loss='mse'))")
@@ -201,7 +209,17 @@ class Trainer:
 
     @property
     def metrics(self):
-        return [m for h in self._heads for m in (*h.metrics, *h.weighted_metrics)]
+        """The compiled metrics; a model that overrides ``train_step`` or ``test_step`` also gets
+        a ``Mean`` named "loss" first, for the loop of Keras' guide (``if metric.name == "loss":
+        metric.update_state(loss)``)."""
+        compiled = [m for h in self._heads for m in (*h.metrics, *h.weighted_metrics)]
+        if self._custom_train or self._custom_test:
+            if self._loss_metric is None:
+                from ..metrics import Mean
+
+                self._loss_metric = Mean(name="loss")
+            return [self._loss_metric, *compiled]
+        return compiled
 
     def _require_compiled(self, what):
         if not self.compiled:
@@ -274,6 +292,8 @@ class Trainer:
                 if training:
                     v.grad += v.regularizer.gradient(v.value)
             total += reg
+        if self._call_loss_layers:
+            total += float(sum(self._call_losses_values()))
         self._loss_tracker.update(total, n)
         return total, grads
 
@@ -303,12 +323,24 @@ class Trainer:
         outs = self._graph.forward(xs, False, self._fused_outputs)
         return self._loss_step(outs, ys, training=False, sample_weight=sample_weight)[0]
 
+    def _call_losses_values(self):
+        return [float(np.asarray(getattr(t, "value", t))) for t in self._call_losses()]
+
     def _reset_metrics(self):
         self._loss_tracker.reset()
         for h in self._heads:
             h.reset()
+        if self._custom_train or self._custom_test:
+            self._custom_logs = {}
+            for m in self.metrics:
+                m.reset_state()
 
     def _current_logs(self) -> dict:
+        if self._custom_logs:
+            return dict(self._custom_logs)
+        return self._builtin_logs()
+
+    def _builtin_logs(self) -> dict:
         logs = {"loss": self._loss_tracker.result()}
         for h in self._loss_log_heads:
             logs[f"{h.name}_loss"] = h.tracker.result()
@@ -435,6 +467,7 @@ class Trainer:
         self._fit_callbacks = list(callbacks or [])
         self._restore_callback_states(self._fit_callbacks)
         self.set_needs_input_grad(False)
+        self._custom_logs = {}
         batch_hooks = cb_list.has_batch_hooks("train")
         try:
             cb_list.on_train_begin()
@@ -445,7 +478,7 @@ class Trainer:
                 for step, (xb, yb, wb) in iterator.epoch():
                     if batch_hooks:
                         cb_list.on_train_batch_begin(step)
-                    self._train_step(xb, yb, wb)
+                    self._run_train_step(xb, yb, wb)
                     if batch_hooks:
                         cb_list.on_train_batch_end(step, _Logs(self))
                     if self.stop_training:
@@ -469,6 +502,8 @@ class Trainer:
             cb_list.on_train_end(logs)
         finally:
             self._fit_callbacks = None
+            # Input gradients back on: a user's backward or GradientTape after fit gets them.
+            self.set_needs_input_grad(True)
             iterator.close()
             if val_iterator is not None:
                 val_iterator.close()
@@ -484,7 +519,7 @@ class Trainer:
         for step, (xb, yb, wb) in iterator.epoch():
             if hooks:
                 cb_list.on_test_batch_begin(step)
-            self._test_step(xb, yb, wb)
+            self._run_test_step(xb, yb, wb)
             if hooks:
                 cb_list.on_test_batch_end(step, _Logs(self))
                 if self.stop_evaluating:    # only a callback sets it (Keras)
@@ -517,6 +552,9 @@ class Trainer:
     def _format_logs(self, logs, return_dict):
         if return_dict:
             return logs
+        if self._custom_logs:       # a custom step's logs, in the order it returned them
+            values = list(logs.values())
+            return values[0] if len(values) == 1 else values
         values = [logs[k] for k in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
@@ -581,7 +619,10 @@ class Trainer:
         xs, ys, weights = self._one_batch(x, y, sample_weight, class_weight, "train_on_batch")
         self.set_needs_input_grad(False)
         self._reset_metrics()
-        self._train_step(xs, ys, weights)
+        try:
+            self._run_train_step(xs, ys, weights)
+        finally:
+            self.set_needs_input_grad(True)
         return self._format_logs(self._current_logs(), return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -589,7 +630,7 @@ class Trainer:
         xs, ys, weights = self._one_batch(x, y, sample_weight, None, "test_on_batch")
         with self._metrics_kept():
             self._reset_metrics()
-            self._test_step(xs, ys, weights)
+            self._run_test_step(xs, ys, weights)
             return self._format_logs(self._current_logs(), return_dict)
 
     def predict_on_batch(self, x):

@@ -1,0 +1,188 @@
+"""How layers meet the recording.
+
+- A built-in layer (``forward``/``backward``) called on tracked inputs, or inside a tape, becomes
+  one recorded op: its fused kernels run forward, and its VJP is its own ``backward``.
+- A layer that defines ``call`` (Keras' way) runs ``call`` on tracked inputs, so each op inside is
+  recorded; when such a layer sits in a model's graph, ``call_forward``/``call_backward`` give it
+  the ``forward``/``backward`` the graph runs: ``call`` is recorded on a private graph whose
+  leaves are the layer's inputs and Variables, and ``backward`` walks it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from .tape import backprop, leaf, lift, record, state
+from .tensor import Tensor
+
+
+@contextlib.contextmanager
+def call_context(training):
+    """Variables are recorded, and nested layer calls without ``training=`` inherit it."""
+    saved = state.training
+    state.recording += 1
+    if training is not None:
+        state.training = training
+    try:
+        yield
+    finally:
+        state.recording -= 1
+        state.training = saved
+
+
+def _flatten(x):
+    if isinstance(x, (list, tuple)):
+        return [v for item in x for v in _flatten(item)]
+    if isinstance(x, dict):
+        return [v for k in x for v in _flatten(x[k])]
+    return [x]
+
+
+def _rebuild(structure, items, pos=0):
+    if isinstance(structure, (list, tuple)):
+        out = []
+        for s in structure:
+            v, pos = _rebuild(s, items, pos)
+            out.append(v)
+        return type(structure)(out), pos
+    if isinstance(structure, dict):
+        out = {}
+        for k in structure:
+            out[k], pos = _rebuild(structure[k], items, pos)
+        return out, pos
+    return items[pos], pos + 1
+
+
+def as_values(x):
+    """The structure with every Tensor replaced by its array."""
+    if type(x) is Tensor:
+        return x.value
+    if isinstance(x, (list, tuple)):
+        return type(x)(as_values(v) for v in x)
+    if isinstance(x, dict):
+        return {k: as_values(v) for k, v in x.items()}
+    return x
+
+
+def any_tracked(x) -> bool:
+    return any(lift(v)[1] is not None for v in _flatten(x) if v is not None)
+
+
+# ---------------------------------------------------------------------- built-in layers as ops
+def _snapshot_caches(layer):
+    """Every ``_cache`` a layer's backward reads (a model's: those of its graph's layers), so that
+    one layer (or model) called twice in a recording backpropagates each call with its own."""
+    out = [(layer, layer._cache)]
+    graph = layer.__dict__.get("_graph")
+    if graph is not None:
+        for s in graph.steps:
+            out.append((s, s.cache))
+            out.extend(_snapshot_caches(s.layer))
+    return out
+
+
+def _restore_caches(snapshot):
+    for owner, cache in snapshot:
+        if hasattr(owner, "_cache"):
+            owner._cache = cache
+        else:
+            owner.cache = cache
+
+
+def _set_input_grad(layer, needed: bool):
+    if layer.needs_input_grad != needed:
+        setter = getattr(layer, "set_needs_input_grad", None)
+        if setter is not None:
+            setter(needed)
+        else:
+            layer.needs_input_grad = needed
+
+
+def record_layer(layer, inputs, training: bool):
+    """Runs a built-in layer's ``forward`` on the values of ``inputs`` (an array-like or a list for
+    a multi-input layer) and records it as one op whose VJP is the layer's ``backward``."""
+    multi = isinstance(inputs, (list, tuple))
+    items = list(inputs) if multi else [inputs]
+    lifted = [lift(x) for x in items]
+    values = [layer._as_input_array(v) for v, _ in lifted]
+    nodes = [n for _, n in lifted]
+    arg = values if multi else values[0]
+    out = layer._eager_forward(arg, training)
+    variables = layer.trainable_weights if state.recording else []
+    var_nodes = [v._leaf() for v in variables]
+    if all(n is None for n in nodes) and not var_nodes:
+        return out
+    snapshot = _snapshot_caches(layer)
+    n_in = len(nodes)
+    dtypes = [v.dtype for v in values]
+
+    def vjp(g, need):
+        _restore_caches(snapshot)
+        _set_input_grad(layer, any(need[:n_in]))
+        # The layer adds its weight gradients into Variable.grad: collect them from zero and
+        # leave what was there (another step's accumulation) unchanged.
+        saved = [v.grad.copy() for v in variables]
+        for v in variables:
+            v.grad.fill(0)
+        try:
+            gin = layer.backward(g)
+            var_grads = [v.grad.copy() if need[n_in + i] else None
+                         for i, v in enumerate(variables)]
+        finally:
+            for v, s in zip(variables, saved):
+                np.copyto(v.grad, s)
+        gins = list(gin) if multi and gin is not None else [gin]
+        gins = [None if gi is None or not need[i] else gi.astype(dtypes[i], copy=False)
+                for i, gi in enumerate(gins)]
+        return (*gins, *var_grads)
+
+    return record(out, (*nodes, *var_nodes), vjp)
+
+
+# ---------------------------------------------------------------------- layers with `call`
+def call_forward(layer, x, training: bool):
+    """``forward`` of a layer defining ``call`` inside a model's graph: ``call`` recorded with the
+    inputs and the Variables as leaves; the private recording is kept for ``call_backward``."""
+    flat = _flatten(x)
+    leaves = [Tensor(np.asarray(v), leaf()) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+              else v for v in flat]
+    args = _rebuild(x, leaves)[0] if isinstance(x, (list, tuple, dict)) else leaves[0]
+    with call_context(bool(training)):
+        out = layer._run_call(args, bool(training))
+    layer._cache = (leaves, out, list(layer._call_losses()), isinstance(x, (list, tuple, dict)))
+    return as_values(out)
+
+
+def call_backward(layer, grad_out):
+    """``backward`` of a layer defining ``call``: walks its private recording from the output
+    (and from every ``add_loss`` term, with gradient 1), adds the weight gradients into
+    ``Variable.grad`` and returns the input gradients."""
+    if layer._cache is None:
+        raise RuntimeError(f"layer '{layer.name}': backward without a forward")
+    leaves, out, losses, structured = layer._cache
+    roots = []
+    outs = _flatten(out)
+    gouts = _flatten(grad_out) if isinstance(out, (list, tuple, dict)) else [grad_out]
+    for o, g in zip(outs, gouts):
+        if type(o) is Tensor and g is not None:
+            roots.append((o.node, np.asarray(g, o.value.dtype)))
+    for term in losses:
+        if type(term) is Tensor:
+            roots.append((term.node, np.ones_like(term.value)))
+    variables = layer.trainable_weights if layer.trainable else []
+    wanted = {id(v._leaf()): v._leaf() for v in variables}
+    inputs = [t for t in leaves if type(t) is Tensor]
+    if layer.needs_input_grad:
+        wanted.update({id(t.node): t.node for t in inputs})
+    grads = backprop(roots, wanted, free=True) if roots and wanted else {}
+    layer._cache = None
+    for v in variables:
+        g = grads.get(id(v._node))
+        if g is not None:
+            v.grad += g
+    if not layer.needs_input_grad:
+        return None
+    gins = [grads.get(id(t.node)) if type(t) is Tensor else None for t in leaves]
+    return gins if structured else gins[0]

@@ -17,9 +17,29 @@ def _to_shape(shape):
     return lambda g, need: (np.reshape(g, shape),)
 
 
+def _check_newshape(newshape):
+    dims = (newshape,) if isinstance(newshape, (int, np.integer)) else tuple(newshape)
+    unknown = 0
+    for d in dims:
+        if d < -1:
+            raise ValueError(f"reshape: each dimension must be a non-negative integer or -1 "
+                             f"(one unknown dimension), got newshape={dims}")
+        unknown += d == -1
+    if unknown > 1:
+        raise ValueError(f"reshape: there can be at most one unknown dimension (-1), got "
+                         f"newshape={dims}")
+
+
 def reshape(x, newshape):
     a, na = lift(x)
-    out = np.reshape(a, newshape)
+    try:
+        out = np.reshape(a, newshape)
+    except ValueError:
+        _check_newshape(newshape)
+        raise
+    if min(newshape if not isinstance(newshape, (int, np.integer)) else (newshape,),
+           default=0) < -1:
+        _check_newshape(newshape)      # NumPy takes any negative number for -1
     if na is None:
         return out
     return record(out, (na,), _to_shape(np.shape(a)))
@@ -233,8 +253,8 @@ def pad(x, pad_width, mode="constant", constant_values=None):
     ("edge", "reflect", "symmetric", "wrap"); the statistics modes have no gradient here."""
     a, na = lift(x)
     if constant_values is not None and mode != "constant":
-        raise ValueError(f"pad: constant_values is only used with mode='constant', got "
-                         f"mode={mode!r}")
+        raise ValueError(f"pad: Argument `constant_values` can only be provided when "
+                         f"`mode == 'constant'`, got mode={mode!r}")
     if mode == "constant":
         out = np.pad(a, pad_width, mode="constant",
                      constant_values=0 if constant_values is None else constant_values)

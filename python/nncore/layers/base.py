@@ -3,7 +3,9 @@ tensors that the functional API wires layers with."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import threading
+import functools
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -66,10 +68,49 @@ class Node:
         self.multi_input = multi_input
 
 
+def _input_shapes(inputs):
+    """The build shape of eager inputs (batch dimension None), lists for several inputs."""
+    from ..autodiff.tape import value_of
+
+    if isinstance(inputs, (list, tuple)):
+        return [(None, *np.shape(value_of(t))[1:]) for t in inputs]
+    return (None, *np.shape(value_of(inputs))[1:])
+
+
 def _is_symbolic(x) -> bool:
     if isinstance(x, SymbolicTensor):
         return True
     return isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(t, SymbolicTensor) for t in x)
+
+
+# Attributes that hold graph bookkeeping, caches or the training loop's objects rather than a
+# layer's state: never scanned for sublayers or variables (a layer's inbound nodes point back at
+# the layer, and a model's graph at every layer of it).
+_UNTRACKED_ATTRS = frozenset({
+    "_inbound_nodes", "_cache", "_graph", "inputs", "outputs", "optimizer", "_output_shapes",
+    "_step_buffers", "_trainable_variables", "_non_trainable_variables", "_build_input_shape",
+    "_declared_input_shape", "_fit_callbacks",
+    # A model's training-loop state: the packed weight buffer and the optimizer's view of it.
+    "_flat", "_opt_vars", "_packed_views", "_regularized", "_heads", "_target_heads",
+    "_loss_log_heads", "_compile_spec", "_bound_graph", "history", "_custom_metrics",
+})
+
+# Layers whose trainable setter is running in this thread: a sublayer that refers back to its
+# parent must not send the propagation round in circles.
+_propagating = threading.local()
+
+
+def _tracked_items(value, seen: set) -> Iterator:
+    """The Layers and Variables in an attribute value: the value itself, or the items of a list,
+    tuple or dict (nested containers too), in order."""
+    if isinstance(value, (Layer, Variable)):
+        yield value
+    elif isinstance(value, (list, tuple, dict)):
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        for item in (value.values() if isinstance(value, dict) else value):
+            yield from _tracked_items(item, seen)
 
 
 class Layer:
@@ -90,10 +131,17 @@ class Layer:
 
     Everything forward keeps for backward goes in ``self._cache``: a model that calls one layer at
     several places of its graph saves and restores it per call.
+
+    Layers and Variables assigned as attributes, directly or inside lists, tuples and dicts, are
+    tracked as in Keras 3: a custom layer's ``weights`` (and ``count_params``, ``get_weights``,
+    saving) include its sublayers', and setting ``trainable`` sets it on every sublayer.
     """
 
     #: Layers such as Add or Concatenate take a list of inputs.
     multi_input = False
+    #: Whether attributes are scanned for sublayers and variables. A model's state is the layers
+    #: of its graph, and its attributes hold the training loop's own buffers instead.
+    _track_attributes = True
 
     def __init__(self, *, name: str | None = None, dtype=None, trainable: bool = True,
                  input_shape: Sequence[int] | None = None, batch_size: int | None = None,
@@ -110,9 +158,14 @@ class Layer:
             raise ValueError(f"layer name must be a non-empty string, got {name!r}")
         self.name = name or backend.unique_name(backend.to_snake_case(type(self).__name__))
         self.dtype = backend.standardize_dtype(_policy_dtype(dtype))
-        self.trainable = bool(trainable)
+        if not isinstance(trainable, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}: expected `trainable` to be a boolean, got "
+                             f"trainable={trainable!r} of type {type(trainable).__name__}")
+        # Set directly, not through the property: at construction the flag is the layer's own
+        # (Keras), sublayers keep theirs.
+        self._trainable = bool(trainable)
         self.built = False
-        self._variables: list[Variable] = []
+        self._init_variable_stores()
         self._cache: Any = None
         # A model clears this on layers fed only by its inputs: their input gradient is not needed,
         # and for a first convolution it is the most expensive part of the backward pass.
@@ -165,7 +218,8 @@ class Layer:
                 dtype = value
         del autocast, aggregation, overwrite_with_gradient  # one device, no mixed precision
         if name is None:
-            name = "variable" if not self._variables else f"variable_{len(self._variables)}"
+            n = len(self._trainable_variables) + len(self._non_trainable_variables)
+            name = "variable" if not n else f"variable_{n}"
         dtype = self.dtype if dtype is None else backend.standardize_dtype(dtype)
         try:
             shape = tuple(int(d) for d in (() if shape is None else shape))
@@ -181,13 +235,141 @@ class Layer:
             raise ShapeError(f"initializer of '{self.name}/{name}' returned shape {value.shape}, expected {shape}")
         var = Variable(value, name=f"{self.name}/{name}", trainable=trainable,
                        regularizer=regularizers.get(regularizer), constraint=constraint)
-        self._variables.append(var)
+        self._track_variable(var)
         return var
 
+    # ----------------------------------------------------------------- tracking
+    def _init_variable_stores(self) -> None:
+        # setdefault: a subclass may assign Variables before calling super().__init__ (Keras
+        # tracks those too).
+        self.__dict__.setdefault("_trainable_variables", [])
+        self.__dict__.setdefault("_non_trainable_variables", [])
+
+    def __setattr__(self, name: str, value) -> None:
+        # Variables are tracked when assigned, so that the order of a layer's own weights is the
+        # order they were made in whatever is read first; sublayers are found by a scan
+        # (``_sublayers``), which also sees items appended to a list attribute later.
+        if (self._track_attributes and name not in _UNTRACKED_ATTRS
+                and isinstance(value, (Variable, list, tuple, dict))):
+            for item in _tracked_items(value, set()):
+                if isinstance(item, Variable):
+                    self._track_variable(item)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        value = self.__dict__.get(name)
+        if isinstance(value, Variable) and self._track_attributes:
+            self._untrack_variable(value)
+        object.__delattr__(self, name)
+
+    def _is_tracked(self, variable: Variable) -> bool:
+        d = self.__dict__
+        return any(v is variable for v in (*d.get("_trainable_variables", ()),
+                                            *d.get("_non_trainable_variables", ())))
+
+    def _track_variable(self, variable: Variable) -> None:
+        """Makes ``variable`` one of this layer's own. As in Keras, a variable made trainable is
+        listed with the trainable ones (even while the layer is frozen, which turns the variable's
+        own flag off until the layer is unfrozen)."""
+        self._init_variable_stores()
+        if self._is_tracked(variable):
+            return
+        store = "_trainable_variables" if variable.trainable else "_non_trainable_variables"
+        self.__dict__[store].append(variable)
+        if not self.__dict__.get("_trainable", True):
+            variable.trainable = False
+
+    def _untrack_variable(self, variable: Variable) -> None:
+        """Drops ``variable`` from this layer's own variables (Keras: ``self.w =
+        self._untrack_variable(self.w)`` removes a weight)."""
+        for store in ("_trainable_variables", "_non_trainable_variables"):
+            kept = [v for v in self.__dict__.get(store, []) if v is not variable]
+            self.__dict__[store] = kept
+        return None
+
+    def _attribute_items(self) -> Iterator:
+        """The Layers and Variables held in attributes, in attribute order."""
+        if not self._track_attributes:
+            return
+        seen: set = set()
+        for attr, value in list(self.__dict__.items()):
+            if attr in _UNTRACKED_ATTRS:
+                continue
+            yield from _tracked_items(value, seen)
+
+    def _own_variables(self) -> list[Variable]:
+        """This layer's own variables, those made trainable first (Keras order). Variables put
+        into a list or dict attribute after it was assigned are tracked here, on first sight."""
+        for item in self._attribute_items():
+            if isinstance(item, Variable):
+                self._track_variable(item)
+        d = self.__dict__
+        return [*d.get("_trainable_variables", ()), *d.get("_non_trainable_variables", ())]
+
+    def _sublayers(self) -> list["Layer"]:
+        """The layers this layer holds directly, in attribute order, each once. A model
+        overrides it with the layers of its graph."""
+        out, seen = [], {id(self)}
+        for item in self._attribute_items():
+            if isinstance(item, Layer) and id(item) not in seen:
+                seen.add(id(item))
+                out.append(item)
+        return out
+
+    def _flatten_layers(self, include_self: bool = True, recursive: bool = True) -> list["Layer"]:
+        """This layer and its sublayers, depth first (each before its own sublayers), each once."""
+        out: list[Layer] = []
+        seen: set = set()
+
+        def visit(layer, depth):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            if layer is not self or include_self:
+                out.append(layer)
+            if depth == 0 or recursive:
+                for sub in layer._sublayers():
+                    visit(sub, depth + 1)
+
+        visit(self, 0)
+        return out
+
+    @property
+    def trainable(self) -> bool:
+        """Whether the layer's weights are trained. Setting it sets it on every sublayer too
+        (Keras 3), and turns the ``trainable`` flag of the variables made trainable off or back
+        on; a model must be compiled again for a change to take effect in ``fit``."""
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value) -> None:
+        value = bool(value)
+        running = _propagating.__dict__.setdefault("ids", set())
+        if id(self) in running:
+            return
+        running.add(id(self))
+        try:
+            self._own_variables()  # tracks variables appended to containers since
+            self.__dict__["_trainable"] = value
+            for v in self.__dict__.get("_trainable_variables", ()):
+                v.trainable = value
+            for layer in self._sublayers():
+                layer.trainable = value
+        finally:
+            running.discard(id(self))
+
+    # ----------------------------------------------------------------- weights
     @property
     def weights(self) -> list[Variable]:
-        """Trainable weights first, then non-trainable ones (Keras order)."""
-        return self.trainable_weights + self.non_trainable_weights
+        """Every weight of the layer and of its sublayers, each once: the layer's own (trainable
+        ones first), then each sublayer's in turn (Keras order)."""
+        out, seen = [], set()
+        for layer in self._flatten_layers():
+            for v in layer._own_variables():
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
 
     @property
     def variables(self) -> list[Variable]:
@@ -197,13 +379,21 @@ class Layer:
     def trainable_weights(self) -> list[Variable]:
         if not self.trainable:
             return []
-        return [v for v in self._variables if v.trainable]
+        return [v for v in self.weights if v.trainable]
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
         if not self.trainable:
-            return list(self._variables)
-        return [v for v in self._variables if not v.trainable]
+            return self.weights
+        return [v for v in self.weights if not v.trainable]
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
 
     def count_params(self) -> int:
         if not self.built:
@@ -211,7 +401,7 @@ class Layer:
                 f"layer '{self.name}' is not built yet, so its weights do not exist: call it on an "
                 "input or call build(input_shape) first"
             )
-        return int(sum(v.size for v in self._variables))
+        return int(sum(v.size for v in self.weights))
 
     def get_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.weights]
@@ -233,11 +423,12 @@ class Layer:
             var.assign(w)
 
     def zero_grads(self) -> None:
-        for v in self._variables:
+        for v in self.weights:
             v.zero_grad()
 
     def regularization_loss(self) -> float:
-        """Sum of the penalties of this layer's regularized trainable weights."""
+        """Sum of the penalties of the regularized trainable weights (sublayers' included, each
+        weight once)."""
         total = 0.0
         for v in self.trainable_weights:
             if v.regularizer is not None:
@@ -254,6 +445,27 @@ class Layer:
     def build(self, input_shape) -> None:
         self._build_input_shape = input_shape
         self.built = True
+
+    def __init_subclass__(cls, **kwargs):
+        # As Keras: a subclass's build marks the layer built, whether or not it calls
+        # super().build, so that calling layer.build(shape) by hand then using the layer does
+        # not build it (and make its weights) a second time.
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is None or getattr(build, "_marks_built", False):
+            return
+
+        @functools.wraps(build)
+        def build_and_mark(self, *args, **kw):
+            out = build(self, *args, **kw)
+            if not self.built:
+                shape = args[0] if args else kw.get("input_shape")
+                self._build_input_shape = shape
+                self.built = True
+            return out
+
+        build_and_mark._marks_built = True
+        cls.build = build_and_mark
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -283,29 +495,170 @@ class Layer:
                 )
 
     # ----------------------------------------------------------------- computation
+    def call(self, inputs, *args, **kwargs):
+        """Keras' way to define a layer: the output of ``inputs``, written with ``nncore.ops``
+        and operators on arrays and Variables; its gradient comes from the recording."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither call() nor forward()")
+
+    @classmethod
+    def _defines_call(cls) -> bool:
+        return cls.call is not Layer.call
+
+    @classmethod
+    def _call_params(cls):
+        """Whether ``call`` takes ``training`` (Keras passes it only then) and ``**kwargs``."""
+        params = cls.__dict__.get("_call_params_cache")
+        if params is None:
+            import inspect
+
+            sig = inspect.signature(cls.call).parameters
+            params = ("training" in sig,
+                      any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.values()))
+            cls._call_params_cache = params
+        return params
+
     def forward(self, x, training: bool = False):
-        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+        if not self._defines_call():
+            raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+        if not getattr(type(self).backward, "_from_recording", False):
+            # The layer differentiates itself: run call on plain arrays, record nothing.
+            from ..autodiff.layer_call import as_values
+
+            return as_values(self._run_call(x, training))
+        from ..autodiff.layer_call import call_forward
+
+        return call_forward(self, x, training)
 
     def backward(self, grad_out):
-        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+        if not self._defines_call():
+            raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+        from ..autodiff.layer_call import call_backward
 
-    def __call__(self, inputs, training: bool | None = None):
+        return call_backward(self, grad_out)
+
+    backward._from_recording = True     # a subclass that defines backward differentiates itself
+
+    def _run_call(self, inputs, training, args=(), kwargs=None):
+        """``call`` with Keras' conventions: ``training`` passed when ``call`` takes it, the
+        losses of the previous call cleared first."""
+        self._clear_losses()
+        takes_training, _ = self._call_params()
+        kwargs = dict(kwargs or {})
+        if takes_training:
+            kwargs["training"] = training
+        return self.call(inputs, *args, **kwargs)
+
+    # ----------------------------------------------------------------- added losses
+    def add_loss(self, loss) -> None:
+        """Adds a scalar (a Tensor made in ``call``, or a number) to the training loss; the
+        losses of a call replace those of the previous one."""
+        self.__dict__.setdefault("_added_losses", []).append(loss)
+
+    def _clear_losses(self) -> None:
+        if self.__dict__.get("_added_losses"):
+            self._added_losses = []
+
+    def _call_losses(self) -> list:
+        """The terms ``add_loss`` got during the last call of this layer and its sublayers."""
+        out = list(self.__dict__.get("_added_losses") or [])
+        seen = {id(self)}
+        stack = list(self._sublayers()) if hasattr(self, "_sublayers") else []
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.extend(layer.__dict__.get("_added_losses") or [])
+            stack.extend(layer._sublayers() if hasattr(layer, "_sublayers") else [])
+        return out
+
+    @property
+    def losses(self) -> list:
+        """The values of the terms added with ``add_loss`` in the last call (this layer's and its
+        sublayers'), as Keras' ``layer.losses`` (weight penalties are added by the trainer)."""
+        return [float(np.asarray(getattr(t, "value", t))) for t in self._call_losses()]
+
+    # ----------------------------------------------------------------- calling
+    def __call__(self, inputs, *args, training: bool | None = None, **kwargs):
+        from ..autodiff import layer_call
+        from ..autodiff.tape import state
+
         if _is_symbolic(inputs):
             return self._call_symbolic(inputs)
-        if self.multi_input:
+        defines_call = self._defines_call()
+        if args and not defines_call and training is None and len(args) == 1:
+            training, args = args[0], ()          # layer(x, True): the old positional form
+        if args or kwargs:
+            if not defines_call:
+                raise TypeError(f"{type(self).__name__} '{self.name}' takes one input argument "
+                                f"and training=; got extra arguments")
+        if training is None:
+            training = state.training             # the enclosing layer's call (Keras)
+        training = bool(training)
+        if defines_call and (state.recording or layer_call.any_tracked(inputs)):
+            self._maybe_build(_input_shapes(inputs))
+            with layer_call.call_context(training):
+                return self._run_call(self._cast_inputs(inputs), training, args, kwargs)
+        if defines_call and (args or kwargs):
+            self._maybe_build(_input_shapes(inputs))
+            with layer_call.call_context(training):
+                state.recording -= 1              # a plain call: nothing to record
+                try:
+                    return layer_call.as_values(
+                        self._run_call(self._cast_inputs(inputs), training, args, kwargs))
+                finally:
+                    state.recording += 1
+        if not defines_call and (state.recording or layer_call.any_tracked(inputs)):
+            return layer_call.record_layer(self, inputs, training)
+        if self.multi_input or (defines_call and isinstance(inputs, (list, tuple))):
             if not isinstance(inputs, (list, tuple)):
                 raise TypeError(f"{type(self).__name__} '{self.name}' takes a list of inputs")
-            xs = [self._as_input_array(t) for t in inputs]
-            self._maybe_build([(None, *t.shape[1:]) for t in xs])
-            self._check_eager_input(xs)
-            return self.forward(xs, training=bool(training))
-        x = self._as_input_array(inputs)
-        self._maybe_build((None, *x.shape[1:]))
-        self._check_eager_input(x)
-        return self.forward(x, training=bool(training))
+            arg = [self._as_input_array(t) for t in inputs]
+        else:
+            arg = self._as_input_array(inputs)
+        if defines_call:
+            self._maybe_build(_input_shapes(arg))
+            with layer_call.call_context(training):
+                state.recording -= 1
+                try:
+                    return layer_call.as_values(self._run_call(arg, training))
+                finally:
+                    state.recording += 1
+        return self._eager_forward(arg, training)
+
+    def _eager_forward(self, arg, training):
+        """Build, check and run ``forward`` on arrays (a list of them for a multi-input layer)."""
+        if isinstance(arg, list):
+            self._maybe_build([(None, *t.shape[1:]) for t in arg])
+        else:
+            self._maybe_build((None, *arg.shape[1:]))
+        self._check_eager_input(arg)
+        return self.forward(arg, training=bool(training))
+
+    def _cast_inputs(self, inputs):
+        """Float inputs in the layer's dtype, tracked ones through ``ops.cast`` (Keras autocasts)."""
+        from ..autodiff.tape import lift
+
+        if isinstance(inputs, (list, tuple)):
+            return type(inputs)(self._cast_inputs(x) for x in inputs)
+        if isinstance(inputs, dict):
+            return {k: self._cast_inputs(v) for k, v in inputs.items()}
+        value, node = lift(inputs)
+        if node is None:
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fiub" \
+                    and value.dtype != self.dtype:
+                return value.astype(self.dtype)
+            return inputs
+        if np.asarray(value).dtype != self.dtype:
+            from .. import ops
+
+            return ops.cast(inputs, self.dtype)
+        return inputs
 
     def _as_input_array(self, x) -> np.ndarray:
-        arr = np.asarray(x)
+        from ..autodiff.tape import value_of
+
+        arr = np.asarray(value_of(x))
         if arr.dtype != self.dtype:
             if arr.dtype.kind not in "fiub":
                 raise TypeError(f"{type(self).__name__} '{self.name}' cannot take input of dtype {arr.dtype}")
@@ -314,7 +667,8 @@ class Layer:
 
     def _call_symbolic(self, inputs):
         multi = isinstance(inputs, (list, tuple))
-        if multi != self.multi_input:
+        defines_call = self._defines_call()
+        if multi != self.multi_input and not defines_call:
             if self.multi_input:
                 raise TypeError(f"{type(self).__name__} '{self.name}' takes a list of inputs")
             if len(inputs) != 1:
@@ -323,12 +677,39 @@ class Layer:
         tensors = list(inputs) if multi else [inputs]
         in_shape = [t.shape for t in tensors] if multi else tensors[0].shape
         self._maybe_build(in_shape)
-        out_shape = self.compute_output_shape(in_shape)
+        if defines_call and type(self).compute_output_shape is Layer.compute_output_shape:
+            out_shape = self._probe_output_shape(tensors, multi)
+        else:
+            out_shape = self.compute_output_shape(in_shape)
         node = Node(self, tensors, None, multi)
         out = SymbolicTensor(out_shape, self.dtype, node)
         node.output = out
         self._inbound_nodes.append(node)
         return out
+
+    def _probe_output_shape(self, tensors, multi):
+        """The output shape of a layer that defines only ``call``: ``call`` run once, unrecorded,
+        on a batch of one zero sample (Keras traces it symbolically instead)."""
+        from ..autodiff.layer_call import as_values
+        from ..autodiff.tape import state
+
+        zeros = [np.zeros((1, *(1 if d is None else d for d in t.shape[1:])), t.dtype)
+                 for t in tensors]
+        saved = state.recording
+        state.recording = 0
+        try:
+            out = as_values(self._run_call(zeros if multi else zeros[0], False))
+        except Exception as exc:
+            raise ShapeError(f"{type(self).__name__} '{self.name}': cannot infer its output "
+                             f"shape by calling it on shape {tensors[0].shape if not multi else [t.shape for t in tensors]} "
+                             f"({type(exc).__name__}: {exc}); define compute_output_shape") from exc
+        finally:
+            state.recording = saved
+        if isinstance(out, (list, tuple, dict)):
+            raise ValueError(f"{type(self).__name__} '{self.name}': a layer with several outputs "
+                             "cannot be used in a functional model yet")
+        out = np.asarray(out)
+        return (tensors[0].shape[0], *out.shape[1:])
 
     # ----------------------------------------------------------------- config
     def get_config(self) -> dict:

@@ -26,17 +26,64 @@ def _as_list(x):
 class Model(Trainer, Layer):
     """``Model(inputs, outputs)``: the layers between ``Input`` tensors and output tensors.
 
-    A model is also a layer: it can be called on tensors of another model. Subclassing with a
-    custom ``call`` is not supported (nncore back-propagates layer by layer rather than through a
-    tape); write a custom layer with ``forward``/``backward`` instead.
+    A model is also a layer: it can be called on tensors of another model.
+
+    Subclassing as in Keras: ``class M(nncore.Model)`` with ``__init__`` (creating its layers as
+    attributes) and ``call(inputs, training=None)``. Such a model is built by its first data (or
+    call); ``fit`` then runs ``call`` recorded and back-propagates through the recording, while
+    the built-in layers it calls keep their fused kernels.
     """
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
+        if inputs is None and outputs is None and type(self)._defines_call():
+            self._init_subclassed(name, **kwargs)
+            return
         if inputs is None or outputs is None:
-            raise TypeError("Model needs inputs= and outputs= (tensors from nncore.Input and layer calls)")
+            raise TypeError("Model needs inputs= and outputs= (tensors from nncore.Input and layer "
+                            "calls), or subclass it and define call()")
         Layer.__init__(self, name=name or self._default_name(), **kwargs)
         self._init_graph(inputs, outputs)
         Trainer.__init__(self)
+
+    # ----------------------------------------------------------------- subclassed models
+    _subclassed = False
+
+    def _init_subclassed(self, name, **kwargs):
+        from .. import backend
+
+        Layer.__init__(self, name=name or backend.unique_name(backend.to_snake_case(type(self).__name__)),
+                       **kwargs)
+        Trainer.__init__(self)
+        self._subclassed = True
+        self._track_attributes = True
+        self._graph = None
+        self.inputs, self.outputs = [], []
+        self._input_keys = self._output_keys = None
+        self._nested_inputs = self._nested_outputs = False
+        self.built = False
+
+    def _build_subclassed(self, x) -> None:
+        """The graph of a subclassed model: its inputs (shaped like ``x``) and one step, ``call``."""
+        from ..layers.base import Input
+        from .call_step import CallStep
+
+        arrays = list(x) if isinstance(x, (list, tuple)) else [x]
+        ins = [Input(batch_shape=(None, *np.shape(a)[1:]), dtype=self.dtype) for a in arrays]
+        out = CallStep(self)(ins if isinstance(x, (list, tuple)) else ins[0])
+        track = self._track_attributes
+        self._init_graph(ins if isinstance(x, (list, tuple)) else ins[0], out)
+        self._track_attributes = track
+        self.multi_input = False        # call takes the structure it was given
+
+    def build(self, input_shape=None):
+        if self._subclassed:
+            if input_shape is None:
+                raise ValueError(f"build of subclassed model '{self.name}' needs an input shape")
+            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+            zeros = [np.zeros((1, *(1 if d is None else d for d in s[1:])), self.dtype) for s in shapes]
+            self._build_subclassed(zeros if isinstance(input_shape, list) else zeros[0])
+            return
+        Layer.build(self, input_shape)
 
     def _default_name(self) -> str:
         from .. import backend
@@ -73,7 +120,11 @@ class Model(Trainer, Layer):
         self.dtype = np.dtype(np.float64) if np.dtype(np.float64) in dtypes else np.dtype(np.float32)
 
     def _build_for_data(self, x) -> None:
-        pass  # a functional model is built from its Input tensors
+        # A functional model is built from its Input tensors; a subclassed one from its data.
+        if self._subclassed and self._graph is None:
+            if x is None:
+                raise ValueError(f"model '{self.name}' is not built and got no data to build from")
+            self._build_subclassed(x)
 
     def _explain_input_mismatch(self, shape, tensor):
         """Raises the most helpful ShapeError for data of ``shape`` fed to input ``tensor``: the
@@ -100,6 +151,8 @@ class Model(Trainer, Layer):
     # ----------------------------------------------------------------- structure
     @property
     def layers(self) -> list[Layer]:
+        if self._subclassed:
+            return Layer._sublayers(self)
         return list(self._graph.layers)
 
     @layers.setter
@@ -142,9 +195,13 @@ class Model(Trainer, Layer):
         values = [x[n] for n in names]
         return values if self.multi_input else values[0]
 
-    def __call__(self, inputs, training=None):
+    def __call__(self, inputs, *args, training=None, **kwargs):
         from ..trainers.model_io import adjust_rank
 
+        if self._subclassed:
+            return super().__call__(inputs, *args, training=training, **kwargs)
+        if args and training is None and len(args) == 1:
+            training, args = args[0], ()
         if isinstance(inputs, Mapping):
             inputs = self._inputs_from_dict(inputs)
         # Arrays one rank off an input lose or gain a trailing axis of size 1 (Keras).
@@ -153,7 +210,7 @@ class Model(Trainer, Layer):
                       for x, t in zip(inputs, self.inputs)]
         elif isinstance(inputs, np.ndarray):
             inputs = adjust_rank(inputs, self.inputs[0].shape)
-        return super().__call__(inputs, training)
+        return super().__call__(inputs, *args, training=training, **kwargs)
 
     @property
     def output_names(self) -> list[str]:
@@ -169,45 +226,15 @@ class Model(Trainer, Layer):
         return values if self._nested_outputs else values[0]
 
     # ----------------------------------------------------------------- weights
-    def _unique(self, vars_):
-        seen, out = set(), []
-        for v in vars_:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        return out
+    # A model's weights are its graph's layers' (Layer.weights walks _sublayers): the model keeps
+    # no variable of its own, and its attributes hold the training loop's buffers.
+    _track_attributes = False
 
-    @property
-    def weights(self):
-        return self._unique(v for layer in self.layers for v in layer.weights)
-
-    @property
-    def trainable_weights(self):
-        if not self.trainable:
-            return []
-        return self._unique(v for layer in self.layers for v in layer.trainable_weights)
-
-    @property
-    def non_trainable_weights(self):
-        trainable = {id(v) for v in self.trainable_weights}
-        return [v for v in self.weights if id(v) not in trainable]
-
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-
-    @property
-    def _variables(self):  # Layer.zero_grads and count_params iterate over this
-        return self.weights
-
-    @_variables.setter
-    def _variables(self, value):
-        pass  # a model's variables are its layers'
+    def _sublayers(self):
+        return self.layers
 
     def count_params(self) -> int:
         return int(sum(v.size for v in self.weights))
-
-    def get_weights(self) -> list[np.ndarray]:
-        return [v.numpy() for v in self.weights]
 
     def set_weights(self, weights: Sequence[np.ndarray]) -> None:
         mine = self.weights
@@ -219,17 +246,6 @@ class Model(Trainer, Layer):
                 raise ShapeError(f"weight '{v.name}' has shape {v.shape}, got {np.shape(w)}")
         for v, w in zip(mine, weights):
             v.assign(w)
-
-    def zero_grads(self) -> None:
-        for v in self.weights:
-            v.zero_grad()
-
-    def regularization_loss(self) -> float:
-        return float(sum(layer.regularization_loss() for layer in self.layers))
-
-    def add_regularization_grads(self) -> None:
-        for layer in self.layers:
-            layer.add_regularization_grads()
 
     # ----------------------------------------------------------------- as a layer
     def compute_output_shape(self, input_shape):
@@ -243,16 +259,22 @@ class Model(Trainer, Layer):
         return self._structure_outputs([(batch, *t.shape[1:]) for t in self.outputs])
 
     def forward(self, x, training=False):
+        if self._subclassed:
+            return Layer.forward(self, x, training)
         xs = list(x) if self.multi_input else [x]
         return self._structure_outputs(self._graph.forward(xs, training))
 
     def backward(self, grad_out):
+        if self._subclassed:
+            return Layer.backward(self, grad_out)
         if self._output_keys is not None:
             grads = [grad_out[k] for k in self._output_keys]
         else:
             grads = list(grad_out) if self._nested_outputs else [grad_out]
         gins = self._graph.backward(grads)
         return gins if self.multi_input else gins[0]
+
+    backward._from_recording = True     # for a subclassed model, the recording of call
 
     def set_needs_input_grad(self, needed: bool) -> None:
         """Whether the model computes the gradient of its inputs. Without it, a layer whose
@@ -380,5 +402,8 @@ class Model(Trainer, Layer):
             outs = outs[0]
         model = cls(inputs=ins, outputs=outs,
                     name=config.get("name"))
-        model.trainable = config.get("trainable", True)
+        if not config.get("trainable", True):
+            # Only a frozen model propagates its flag: setting True would unfreeze the layers
+            # that were saved frozen.
+            model.trainable = False
         return model

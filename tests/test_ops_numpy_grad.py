@@ -496,6 +496,7 @@ def test_unstack_and_cast_vjp():
 def test_composition_vjp():
     # a small model: the sum of the engine's gradients through several ops at once
     def f(x, w, b):
-        h = ops.maximum(ops.matmul(x, w) + b, 0.0)
+        # ops.add, not +: with only b watched, matmul gives a plain ndarray
+        h = ops.maximum(ops.add(ops.matmul(x, w), b), 0.0)
         return ops.logsumexp(h, axis=-1) - ops.mean(ops.square(h)) + ops.max(h[:, ::2])
     check_vjp(f, _distinct(0, (4, 3)) / 8, _arr(1, (3, 5)), _arr(2, (5,)))

@@ -1,7 +1,8 @@
 """Matrix products of ``keras.ops`` (``matmul``, ``dot``, ``tensordot``, ``outer``, ``inner``,
 ``vdot``) with their vector-Jacobian products.
 
-Two 2-D float operands of one dtype go through the C++ GEMM (forward and backward); other shapes
+Two 2-D float32/float64 operands go through the C++ GEMM (forward and backward; a mix of the two
+raises DTypeError, as the kernel always did); other shapes
 (batched, vectors, integers) through NumPy with ``np.matmul``'s broadcasting."""
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ from .math_elementwise import multiply
 __all__ = ["matmul", "dot", "tensordot", "outer", "inner", "vdot"]
 
 
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _kernel_ok(a, b) -> bool:
+    # Two 2-D float32/float64 matrices go to the kernel, also with different dtypes: it then
+    # raises DTypeError as it always did (a float32/float64 mix is a mistake in a model).
     return (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
-            and a.dtype == b.dtype and a.dtype.kind == "f" and a.dtype.itemsize in (4, 8))
+            and a.dtype in _KERNEL_DTYPES and b.dtype in _KERNEL_DTYPES)
 
 
 def _mm(a, b, transpose_a=False, transpose_b=False, out=None):

@@ -12,9 +12,19 @@ __all__ = ["get_item", "take", "take_along_axis"]
 _BASIC = (int, slice, type(None), type(Ellipsis), np.integer)
 
 
+_PLAIN_TYPES = frozenset((int, slice, type(None), type(Ellipsis), np.ndarray, list))
+
+
 def _plain_key(key):
-    if isinstance(key, tuple):
-        return tuple(_plain_key(k) for k in key)
+    """The key with Tensors and Variables (integer index arrays) replaced by their values."""
+    t = type(key)
+    if t in _PLAIN_TYPES:
+        return key
+    if t is tuple:
+        for k in key:
+            if type(k) not in _PLAIN_TYPES:
+                return tuple(_plain_key(k) for k in key)
+        return key
     if isinstance(key, (*_BASIC, np.ndarray, list)):
         return key
     return np.asarray(value_of(key))

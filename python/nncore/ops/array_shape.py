@@ -33,13 +33,14 @@ def _check_newshape(newshape):
 def reshape(x, newshape):
     a, na = lift(x)
     try:
-        out = np.reshape(a, newshape)
+        out = a.reshape(newshape) if type(a) is np.ndarray else np.reshape(a, newshape)
     except ValueError:
         _check_newshape(newshape)
         raise
-    if min(newshape if not isinstance(newshape, (int, np.integer)) else (newshape,),
-           default=0) < -1:
-        _check_newshape(newshape)      # NumPy takes any negative number for -1
+    if type(newshape) is not int and not isinstance(newshape, np.integer):
+        for d in newshape:
+            if d < -1:
+                _check_newshape(newshape)     # NumPy takes any negative size for -1
     if na is None:
         return out
     return record(out, (na,), _to_shape(np.shape(a)))

@@ -63,11 +63,12 @@ def divide(x1, x2):
     out = np.true_divide(a, b)
     if na is None and nb is None:
         return out
+    sa, sb = _shape(a), _shape(b)
 
     def vjp(g, need):
         ga = g / b
-        return (unbroadcast(ga, _shape(a)) if need[0] else None,
-                unbroadcast(-ga * out, _shape(b)) if need[1] else None)
+        return (unbroadcast(ga, sa) if need[0] else None,
+                unbroadcast(-ga * out, sb) if need[1] else None)
     return record(out, (na, nb), vjp)
 
 
@@ -86,11 +87,12 @@ def divide_no_nan(x1, x2):
         out = np.where(zero, 0, out)
     if na is None and nb is None:
         return out
+    sa, sb = _shape(a), _shape(b)
 
     def vjp(g, need):
         ga = np.where(zero, 0, g / safe_b)
-        return (unbroadcast(ga, _shape(a)) if need[0] else None,
-                unbroadcast(-ga * out, _shape(b)) if need[1] else None)
+        return (unbroadcast(ga, sa) if need[0] else None,
+                unbroadcast(-ga * out, sb) if need[1] else None)
     return record(out, (na, nb), vjp)
 
 
@@ -347,10 +349,11 @@ def where(condition, x1=None, x2=None):
     out = np.where(c, a, b)
     if na is None and nb is None:
         return out
+    sa, sb = _shape(a), _shape(b)
 
     def vjp(g, need):
-        return (unbroadcast(np.where(c, g, 0), _shape(a)) if need[0] else None,
-                unbroadcast(np.where(c, 0, g), _shape(b)) if need[1] else None)
+        return (unbroadcast(np.where(c, g, 0), sa) if need[0] else None,
+                unbroadcast(np.where(c, 0, g), sb) if need[1] else None)
     return record(out, (na, nb), vjp)
 
 

@@ -46,7 +46,8 @@ def _count(shape, axes) -> int:
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001  (keras.ops.sum)
     a, na = lift(x)
-    out = np.sum(a, axis=axis, keepdims=keepdims)
+    out = a.sum(axis=axis, keepdims=keepdims) if type(a) is np.ndarray else \
+        np.sum(a, axis=axis, keepdims=keepdims)
     if na is None:
         return out
     shape, dtype = np.shape(a), np.result_type(a)
@@ -58,7 +59,8 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001  (keras.ops.sum)
 
 def mean(x, axis=None, keepdims=False):
     a, na = lift(x)
-    out = np.mean(a, axis=axis, keepdims=keepdims)
+    out = a.mean(axis=axis, keepdims=keepdims) if type(a) is np.ndarray else \
+        np.mean(a, axis=axis, keepdims=keepdims)
     if na is None:
         return out
     shape, dtype = np.shape(a), np.result_type(a)

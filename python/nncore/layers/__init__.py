@@ -13,6 +13,7 @@ from .base import Input, InputLayer, Layer, SymbolicTensor
 from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .lambda_layer import Lambda
 from .maxout import Maxout
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization
@@ -32,7 +33,7 @@ __all__ = [
     "Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
     "Conv2D", "Convolution2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
     "GlobalAveragePooling2D",
-    "GlobalAvgPool2D", "Input", "InputLayer", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
+    "GlobalAvgPool2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
     "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "ReLU", "Reshape", "Softmax", "Subtract", "SymbolicTensor", "ThresholdedReLU",
 ]

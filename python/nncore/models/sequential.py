@@ -145,12 +145,6 @@ class Sequential(Model):
             self._build_graph((None, *shape[1:]))
         return super().__call__(inputs, training)
 
-    @property
-    def weights(self):
-        if not self.built:
-            return [v for layer in self._stack for v in layer.weights]
-        return super().weights
-
     def get_config(self):
         config = {"name": self.name, "trainable": self.trainable,
                   "layers": [serialize(layer) for layer in self._stack]}

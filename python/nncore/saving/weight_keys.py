@@ -21,7 +21,8 @@ _STRUCTURAL = re.compile(r"(?:^|/)vars/\d+$")
 # Attributes that refer to layers the walk reaches otherwise, or to things that are not children
 # (graph bookkeeping, the training loop's objects).
 _SKIP_ATTRS = frozenset({"layers", "_stack", "_input_layer", "_graph", "_inbound_nodes", "_cache",
-                         "inputs", "outputs", "optimizer", "_fit_callbacks"})
+                         "inputs", "outputs", "optimizer", "_fit_callbacks",
+                         "_trainable_variables", "_non_trainable_variables"})
 
 
 @dataclass(frozen=True)
@@ -65,58 +66,45 @@ def _part_name(layer) -> str:
 
 
 def _children(layer):
-    """``(attribute, layers)`` pairs: a model's ``layers`` first, then layers (or lists/dicts of
-    layers) held in instance attributes, public ones before private ones, each sorted by name."""
-    from ..layers.base import Layer
+    """``(attribute, layers)`` pairs: a model's ``layers`` first, then layers held in instance
+    attributes (directly, or inside lists, tuples and dicts, nested ones flattened in order),
+    public attributes before private ones, each sorted by name."""
+    from ..layers.base import Layer, _tracked_items
 
     out = []
     if _is_model(layer):
         out.append(("layers", list(layer.layers)))
+        return out  # its other attributes are the training loop's, not sublayers
     attrs = sorted(vars(layer), key=lambda a: (a.startswith("_"), a))
     for attr in attrs:
         if attr in _SKIP_ATTRS or attr.startswith("__"):
             continue
         value = vars(layer)[attr]
-        if isinstance(value, Layer) and value is not layer:
-            out.append((attr, value))
+        if isinstance(value, Layer):
+            if value is not layer:
+                out.append((attr, value))
         elif isinstance(value, (list, tuple, dict)):
-            items = list(value.values()) if isinstance(value, dict) else list(value)
-            if items and all(isinstance(v, Layer) for v in items):
+            items = [v for v in _tracked_items(value, set())
+                     if isinstance(v, Layer) and v is not layer]
+            if items:
                 out.append((attr, items))
     return out
 
 
-def _all_variables(layer) -> list:
-    """Every variable of ``layer`` and of its sublayers, each once."""
-    seen, out = set(), []
-    own = [] if _is_model(layer) else list(layer.__dict__.get("_variables", []))
-    for v in own + list(layer.weights):
-        if id(v) not in seen:
-            seen.add(id(v))
-            out.append(v)
-    for _, child in _children(layer):
-        for sub in (child if isinstance(child, list) else [child]):
-            for v in _all_variables(sub):
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-    return out
-
-
 def _own_variables(layer) -> list:
-    """The variables of ``layer`` that none of its sublayers holds, trainable ones first (in
-    creation order, as Keras orders them), independent of the layer's ``trainable`` flag."""
+    """The variables of ``layer`` that none of its sublayers holds: its own in Keras' order
+    (those made trainable first, whatever the trainable flag is now), then any other weight it
+    reports that no sublayer claims."""
     claimed = set()
     for _, child in _children(layer):
         for sub in (child if isinstance(child, list) else [child]):
-            claimed.update(id(v) for v in _all_variables(sub))
+            claimed.update(id(v) for v in sub.weights)
     seen, mine = set(), []
-    own = [] if _is_model(layer) else list(layer.__dict__.get("_variables", []))
-    for v in own + list(layer.weights):
+    for v in list(layer._own_variables()) + list(layer.weights):
         if id(v) not in seen and id(v) not in claimed:
             seen.add(id(v))
             mine.append(v)
-    return [v for v in mine if v.trainable] + [v for v in mine if not v.trainable]
+    return mine
 
 
 def _walk(layer, path: str, out: dict, visited: set) -> None:

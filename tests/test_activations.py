@@ -68,7 +68,7 @@ REFERENCES = {
     "swish": (lambda x: x * _sigmoid(x), lambda x: _sigmoid(x) * (1 + x * _sigmoid(-x)), (), []),
     "silu": (lambda x: x * _sigmoid(x), lambda x: _sigmoid(x) * (1 + x * _sigmoid(-x)), (), []),
     "gelu": (lambda x: x * _phi_cdf(x),
-             lambda x: _phi_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi), (), []),
+             lambda x: _phi_cdf(x) + x * np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi), (False,), []),
     "gelu_approximate": (_gelu_tanh, _gelu_tanh_grad, (True,), []),
     "thresholded_relu": (lambda x: np.where(x > 1.0, x, 0.0), lambda x: (x > 1.0).astype(float), (),
                          [1.0]),
@@ -236,8 +236,10 @@ def test_keras_defaults():
     # Keras docs (TensorFlow's float32 output, good to ~5e-5; ours is the exact value rounded).
     np.testing.assert_allclose(ops.leaky_relu(x), [-0.6, -0.2, 0, 1, 3], rtol=1e-6)
     np.testing.assert_allclose(ops.leaky_relu(x, alpha=0.3), [-0.9, -0.3, 0, 1, 3], rtol=1e-6)
-    np.testing.assert_allclose(ops.gelu(x), [-0.00404951, -0.15865529, 0.0, 0.8413447, 2.9959507],
-                               rtol=1e-4)
+    np.testing.assert_allclose(ops.gelu(x, approximate=False),
+                               [-0.00404951, -0.15865529, 0.0, 0.8413447, 2.9959507], rtol=1e-4)
+    # keras.ops.gelu defaults to the tanh approximation (keras/src/ops/nn.py).
+    np.testing.assert_array_equal(ops.gelu(x), ops.gelu(x, approximate=True))
     np.testing.assert_allclose(ops.gelu(x, approximate=True),
                                [-0.00363752, -0.15880796, 0.0, 0.841192, 2.9963627], rtol=1e-4)
     np.testing.assert_allclose(ops.hard_sigmoid(x), [0.0, 1 / 3, 0.5, 2 / 3, 1.0], rtol=1e-6)

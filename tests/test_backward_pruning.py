@@ -51,11 +51,24 @@ def test_augmentation_layers_run_no_backward_and_weights_are_unchanged(monkeypat
     pruned = augmented_model()
     for layer in pruned.layers[:2]:
         monkeypatch.setattr(layer, "backward", lambda g: pytest.fail("backward was not pruned"))
+    flags = {}
+    for k in (2, -1):               # the first convolution, the output layer
+        layer = pruned.layers[k]
+        monkeypatch.setattr(layer, "backward", lambda g, layer=layer, original=layer.backward, k=k:
+                            flags.setdefault(k, layer.needs_input_grad) is None or original(g))
     got = train(pruned, x, y)
-    assert not pruned.layers[2].needs_input_grad        # the first convolution
-    assert pruned.layers[-1].needs_input_grad
+    assert flags == {2: False, -1: True}
+    # After training the model gives input gradients again (saliency, adversarial examples).
+    assert all(layer.needs_input_grad for layer in pruned.layers)
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a, b)
+
+
+class FlagProbe(nncore.callbacks.Callback):
+    """The layers' needs_input_grad flags while fit trains (fit turns them back on after)."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.flags = {layer.name: layer.needs_input_grad for layer in self.model.layers}
 
 
 def test_frozen_prefix_and_unfreezing():
@@ -67,14 +80,15 @@ def test_frozen_prefix_and_unfreezing():
     x = np.ones((4, 6), np.float32)
     y = np.eye(3, dtype=np.float32)[[0, 1, 2, 0]]
     before = frozen.get_weights()
-    model.fit(x, y, epochs=1, verbose=0)
-    assert not frozen.needs_input_grad and not head.needs_input_grad
+    probe = FlagProbe()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[probe])
+    assert not probe.flags[frozen.name] and not probe.flags[head.name]
     for a, b in zip(frozen.get_weights(), before):
         np.testing.assert_array_equal(a, b)
     frozen.trainable = True
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
-    model.fit(x, y, epochs=1, verbose=0)
-    assert not frozen.needs_input_grad and head.needs_input_grad
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[probe])
+    assert not probe.flags[frozen.name] and probe.flags[head.name]
     assert any(not np.array_equal(a, b) for a, b in zip(frozen.get_weights(), before))
 
 
@@ -87,9 +101,12 @@ def test_merge_of_a_free_and_a_trained_branch_still_gets_its_gradient():
     model = nncore.Model([a, b], out_layer(merged))
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     x = np.ones((3, 4), np.float32)
-    model.fit([x, x], np.eye(2, dtype=np.float32)[[0, 1, 0]], epochs=1, verbose=0)
+    probe = FlagProbe()
+    model.fit([x, x], np.eye(2, dtype=np.float32)[[0, 1, 0]], epochs=1, verbose=0,
+              callbacks=[probe])
     concat = model.layers[model.layers.index(out_layer) - 1]
-    assert isinstance(concat, L.Concatenate) and concat.needs_input_grad
-    assert out_layer.needs_input_grad and not dense.needs_input_grad
+    assert isinstance(concat, L.Concatenate) and probe.flags[concat.name]
+    assert probe.flags[out_layer.name] and not probe.flags[dense.name]
+    model.set_needs_input_grad(False)
     model.set_needs_input_grad(True)
     assert all(layer.needs_input_grad for layer in model.layers)

@@ -162,6 +162,11 @@ def test_07_backprop_reproduces_the_slide(tmp_path):
     np.testing.assert_allclose(m["grad_X"], (X @ W) @ W.T)
     assert m["f"] == pytest.approx(0.5 * np.sum((X @ W) ** 2))
     assert r["gradcheck"] == "passed"
+    # The tape's node values and gradients are the slide's, for the matrix example too.
+    assert r["tape"]["forward"] == pytest.approx(s["forward"])
+    assert r["tape"]["grads"] == pytest.approx(s["grads"])
+    np.testing.assert_allclose(r["tape"]["matrix"]["grad_W"], X.T @ (X @ W))
+    np.testing.assert_allclose(r["tape"]["matrix"]["grad_X"], (X @ W) @ W.T)
     assert "dx  =  40.1711" in proc.stdout
     assert_pngs(tmp_path, "graph.png")
 

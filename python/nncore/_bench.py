@@ -22,6 +22,7 @@ SCRIPTS = {
     "fit": "bench_fit.py",
     "eltwise": "bench_eltwise.py",
     "pipeline": "bench_pipeline.py",
+    "autodiff": "bench_autodiff.py",
 }
 
 

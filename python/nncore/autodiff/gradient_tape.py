@@ -86,26 +86,40 @@ class GradientTape:
             state.watched = {}
         state.watched.update(self._watched)
 
-    def watch(self, tensor) -> None:
+    def watch(self, tensor):
         """Records ops on ``tensor`` (an array, a Variable, or a nested structure of them) from
-        now on: ``tape.gradient(target, tensor)`` then gives its gradient."""
+        now on: ``tape.gradient(target, tensor)`` then gives its gradient.
+
+        ``nncore.ops`` and layers see a watched NumPy array; NumPy's own operators on it
+        (``x * w``) cannot, so ``watch`` also returns the watched values as tracked Tensors
+        (``x = tape.watch(x)``), on which operators are recorded too."""
         from ..variables import Variable
 
-        for x in _flatten(tensor)[0]:
+        flat, rebuild = _flatten(tensor)
+        out = []
+        for x in flat:
             if isinstance(x, Tensor):
-                continue            # already part of a recording
+                out.append(x)          # already part of a recording
+                continue
             if isinstance(x, Variable):
                 self._watched[id(x)] = (x, x._leaf())
+                out.append(x)
             elif isinstance(x, np.ndarray):
                 if x.dtype.kind != "f":
                     raise TypeError(f"GradientTape.watch: only float arrays have gradients, got "
                                     f"dtype {x.dtype}")
-                self._watched[id(x)] = (x, leaf())
+                entry = self._watched.get(id(x))
+                if entry is None or entry[0] is not x:
+                    entry = self._watched[id(x)] = (x, leaf())
+                tracked = Tensor(x, entry[1])
+                self._watched[id(tracked)] = (tracked, entry[1])
+                out.append(tracked)
             else:
                 raise TypeError(f"GradientTape.watch takes arrays and Variables, got "
                                 f"{type(x).__name__}: convert it with np.asarray first")
         if self._open:
             self._publish()
+        return rebuild(out)
 
     def watched_variables(self) -> list:
         from ..variables import Variable

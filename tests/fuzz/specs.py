@@ -107,6 +107,20 @@ def _global_pool_backward(rng):
     return [_arr(rng, (x.shape[0], x.shape[3]), x.dtype), x.shape], {}
 
 
+def _keras_conv(rng):
+    x, w, kw = _conv(rng)
+    return [x, w], dict(strides=kw["strides"], padding=kw["padding"])
+
+
+def _keras_depthwise_conv(rng):
+    x, w, kw = _conv(rng)
+    return [x, w[:, :, :, :1]], dict(strides=kw["strides"], padding=kw["padding"])
+
+
+def _keras_pool(rng):
+    return [_nhwc(rng, _dtype(rng)), 2], dict(strides=int(rng.integers(1, 3)), padding="same")
+
+
 def _bias(rng):
     x, _ = _x(rng)
     return [x, _arr(rng, (x.shape[-1],), x.dtype)], {}
@@ -188,6 +202,8 @@ def _state(rng, k):
 SPECS = {
     "matmul": _matmul, "gemm": _gemm, "dense": _dense,
     "conv2d": _conv2d, "conv2d_backward_input": _conv2d_backward_input,
+    "conv": _keras_conv, "depthwise_conv": _keras_depthwise_conv,
+    "max_pool": _keras_pool, "average_pool": _keras_pool,
     "conv2d_backward_weight": _conv2d_backward_weight,
     "conv2d_backward_bias": lambda rng: ([_nhwc(rng, _dtype(rng))], {}),
     "max_pool2d": _pool, "avg_pool2d": _pool, "max_pool2d_with_argmax": _pool,
@@ -215,8 +231,22 @@ _ACT_PARAMS = {"elu": {"alpha": 0.7}, "leaky_relu": {"negative_slope": 0.1},
 # Functions that are not array ops: they are fuzzed with their own hostile arguments.
 RUNTIME = {"active_isa", "available_isas", "get_num_threads", "info", "set_num_threads", "use_isa"}
 
+# Ops with NumPy's semantics (keras.ops' NumPy-category functions, matmul among them, and the
+# moments and losses written with them): they take integers and promote dtypes as NumPy does,
+# and the fuzzer hunts for crashes and silent corruption at the C++ boundary, which these reach
+# only through the kernel ops fuzzed here (gemm, dense, ...); a zero-stride view of 2**59
+# elements would only make NumPy loop for hours.
+_KERNEL_MODULES = ("nncore.ops._", "nncore.ops.nn_activations", "nncore.ops.nn_conv_pool")
+NUMPY_SEMANTICS = {"matmul"}
+NUMPY_ONLY = NUMPY_SEMANTICS | {name for name in ops.__all__
+              if name not in RUNTIME
+              and not getattr(getattr(ops, name), "__module__", "").startswith(_KERNEL_MODULES)}
+
+for _name in NUMPY_SEMANTICS:
+    SPECS.pop(_name, None)
+
 for _name in ops.__all__:
-    if _name in SPECS or _name in RUNTIME:
+    if _name in SPECS or _name in RUNTIME or _name in NUMPY_ONLY:
         continue
     _base = _name.split("_backward")[0]
     _extra = _ACT_PARAMS.get(_base)

@@ -3,14 +3,17 @@
 Inputs are ``(N, H, W, C)`` (``data_format="channels_last"`` or None, Keras' default) or
 ``(N, C, H, W)`` (``"channels_first"``: transposed to channels-last around the kernels); kernels
 are ``(KH, KW, C_in, C_out)`` in both cases, as in Keras. Other spatial ranks raise
-NotImplementedError. ``padding`` is ``"valid"`` or ``"same"`` (TensorFlow's rule).
+``nncore.ShapeError`` (nncore has no 1-D or 3-D kernels). ``padding`` is ``"valid"`` or ``"same"`` (TensorFlow's rule).
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ..autodiff.tape import lift, record
+from ..errors import ShapeError
 from . import _conv, _pool
 from .nn_activations import grad_as
 
@@ -37,11 +40,26 @@ def _rank4(x, op, name="inputs"):
     if ndim == 4:
         return
     if ndim in (3, 5):
-        raise NotImplementedError(
+        raise ShapeError(
             f"{op}: only 2-D spatial inputs (rank 4, (N, H, W, C)) run on nncore's kernels; "
             f"'{name}' has rank {ndim} ({ndim - 2}-D)")
     raise ValueError(f"{op}: '{name}' must have rank 4 (batch, 2 spatial axes, channels), got "
                      f"shape {np.shape(x)}")
+
+
+@contextlib.contextmanager
+def _keras_names(**names):
+    """Errors of the kernels name their arguments (``x``, ``w``): re-raised with Keras' names
+    (``inputs``, ``kernel``), so the message points at what the caller passed."""
+    try:
+        yield
+    except (ValueError, TypeError, MemoryError) as exc:
+        msg = str(exc)
+        for kernel_name, public in names.items():
+            msg = msg.replace(f"'{kernel_name}'", f"'{public}'")
+        if msg == str(exc):
+            raise
+        raise type(exc)(msg) from exc
 
 
 def _to_last(x):
@@ -66,11 +84,12 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     xl = _to_last(x) if first else x
     cin = np.shape(xl)[3]
     if w.shape[2] != cin and w.shape[2] and cin % w.shape[2] == 0:
-        raise NotImplementedError(
+        raise ShapeError(
             f"conv: grouped convolution (inputs with {cin} channels, a kernel for {w.shape[2]}) "
             "is not supported")
     geom = dict(strides=strides, padding=padding, dilation=dilation_rate)
-    y = _conv.conv2d(xl, w, **geom)
+    with _keras_names(x="inputs", w="kernel"):
+        y = _conv.conv2d(xl, w, **geom)
     if first:
         y = _to_first(y)
     if nx is None and nw is None:
@@ -116,7 +135,8 @@ def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
     geom = dict(strides=strides, padding=padding, dilation=dilation_rate)
     xs = [np.ascontiguousarray(xl[..., i:i + 1]) for i in range(c)]
     ws = [np.ascontiguousarray(w[:, :, i:i + 1, :]) for i in range(c)]
-    parts = [_conv.conv2d(xs[i], ws[i], **geom) for i in range(c)]
+    with _keras_names(x="inputs", w="kernel"):
+        parts = [_conv.conv2d(xs[i], ws[i], **geom) for i in range(c)]
     if parts:
         y = np.concatenate(parts, axis=3)
     else:
@@ -152,10 +172,11 @@ def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None)
     _rank4(x, "max_pool")
     xl = _to_last(x) if first else x
     geom = dict(strides=strides, padding=padding)
-    if nx is None:
-        y = _pool.max_pool2d(xl, pool_size, **geom)
-        return _to_first(y) if first else y
-    y, argmax = _pool.max_pool2d_with_argmax(xl, pool_size, **geom)
+    with _keras_names(x="inputs"):
+        if nx is None:
+            y = _pool.max_pool2d(xl, pool_size, **geom)
+            return _to_first(y) if first else y
+        y, argmax = _pool.max_pool2d_with_argmax(xl, pool_size, **geom)
     x_shape = np.shape(xl)
     if first:
         y = _to_first(y)
@@ -178,7 +199,8 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     _rank4(x, "average_pool")
     xl = _to_last(x) if first else x
     geom = dict(strides=strides, padding=padding)
-    y = _pool.avg_pool2d(xl, pool_size, **geom)
+    with _keras_names(x="inputs"):
+        y = _pool.avg_pool2d(xl, pool_size, **geom)
     if first:
         y = _to_first(y)
     if nx is None:

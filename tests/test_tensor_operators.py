@@ -290,8 +290,6 @@ def test_watch_accessed_variables_false():
     assert tape.watched_variables() == [u]
 
 
-@pytest.mark.xfail(strict=True, reason="GradientTape tracks non-trainable Variables too "
-                                       "(autodiff.tape.lift does not check trainable)")
 def test_non_trainable_variables_are_not_tracked_automatically():
     # TensorFlow's tape watches trainable variables only.
     v = nncore.Variable(np.array([1.0, 2.0]), trainable=False, name="frozen")
@@ -340,8 +338,6 @@ def test_watch_outside_the_block_then_reenter():
     assert type(ops.exp(x)) is np.ndarray
 
 
-@pytest.mark.xfail(strict=True, reason="a non-persistent tape's gradient() frees the nodes it "
-                                       "walked, which the enclosing tape also recorded")
 def test_nested_tapes_see_their_own_watches():
     x, y = X.copy(), Y.copy()
     with nncore.GradientTape() as outer:
@@ -354,9 +350,6 @@ def test_nested_tapes_see_their_own_watches():
     np.testing.assert_allclose(outer.gradient(out, x), Y)
 
 
-@pytest.mark.xfail(strict=True, reason="a non-persistent tape's gradient() frees the nodes it "
-                                       "walked, which the other tape also recorded: the second "
-                                       "gradient silently misses their contribution")
 def test_two_tapes_over_one_computation():
     # TensorFlow's GAN pattern: two tapes record one forward pass, each differentiates its loss.
     g = nncore.Variable(np.array([1.0, 2.0]), name="g")

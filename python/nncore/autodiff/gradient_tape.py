@@ -54,6 +54,9 @@ class GradientTape:
         self._open = False
         self._used = False
         self._saved_auto = True
+        # True once this tape no longer needs what it recorded (a non-persistent tape after its
+        # gradient): nodes it shares with other tapes may then be freed by theirs.
+        self._finished = False
 
     # ----------------------------------------------------------------- recording
     def __enter__(self):
@@ -61,6 +64,7 @@ class GradientTape:
             raise RuntimeError("this GradientTape is already recording")
         self._open = True
         state.recording += 1
+        state.tapes = (*state.tapes, self)
         self._saved_auto = state.auto_watch
         state.auto_watch = self.watch_accessed_variables
         if self._watched:
@@ -70,6 +74,7 @@ class GradientTape:
     def __exit__(self, *exc):
         self._open = False
         state.recording -= 1
+        state.tapes = tuple(t for t in state.tapes if t is not self)
         state.auto_watch = self._saved_auto
         watched = state.watched
         if watched is not None:
@@ -139,6 +144,7 @@ class GradientTape:
     def reset(self) -> None:
         self._watched.clear()
         self._used = False
+        self._finished = False
 
     # ----------------------------------------------------------------- differentiation
     def _node_of(self, x):
@@ -178,7 +184,9 @@ class GradientTape:
         nodes = [self._node_of(s) for s in flat_sources]
         wanted = {id(n): n for n in nodes if n is not None}
         self._used = True
-        grads = backprop(roots, wanted, free=not self.persistent) if roots and wanted else {}
+        free = not self.persistent
+        grads = backprop(roots, wanted, free=free, tape=self) if roots and wanted else {}
+        self._finished = free
         results = []
         for s, n in zip(flat_sources, nodes):
             g = None if n is None else grads.get(id(n))

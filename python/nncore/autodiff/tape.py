@@ -27,6 +27,9 @@ class _State(threading.local):
         self.auto_watch = True
         # The ``training`` flag of the layer call in progress (Keras' call context), or None.
         self.training = None
+        # The GradientTapes open now: each node remembers them, and is freed only once every
+        # one of them has computed its gradient (two tapes may record one computation).
+        self.tapes: tuple = ()
 
 
 state = _State()
@@ -41,12 +44,13 @@ def _freed(g, need):
 class Node:
     """One recorded op (``vjp`` and operand nodes) or a leaf (``vjp`` None; ``var`` the Variable)."""
 
-    __slots__ = ("vjp", "parents", "var", "__weakref__")
+    __slots__ = ("vjp", "parents", "var", "tapes", "__weakref__")
 
     def __init__(self, vjp, parents, var=None):
         self.vjp = vjp
         self.parents = parents
         self.var = var
+        self.tapes = state.tapes
 
 
 def leaf(var=None) -> Node:
@@ -80,7 +84,9 @@ def lift(x):
     if isinstance(x, _variable_type()):
         value = x.value
         if state.recording and value.dtype.kind == "f":
-            if state.auto_watch:
+            # Trainable Variables are watched automatically (TensorFlow's rule); others only
+            # when a tape watches them.
+            if state.auto_watch and x.trainable:
                 return value, x._leaf()
             watched = state.watched
             if watched is not None and id(x) in watched:
@@ -125,12 +131,13 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g.reshape(shape)
 
 
-def backprop(roots, wanted, *, free: bool) -> dict:
+def backprop(roots, wanted, *, free: bool, tape=None) -> dict:
     """Gradients of the sum of ``roots`` (``[(node, grad)]``) with respect to the nodes in
     ``wanted`` (a dict id -> node); returns a dict id -> gradient for those reached.
 
     Only nodes from which a wanted node can be reached run their VJP, root side first. With
-    ``free`` each VJP is dropped once called, releasing the arrays it kept.
+    ``free`` each VJP is dropped once called, releasing the arrays it kept, unless a tape other
+    than ``tape`` that recorded the node has still to compute its gradient.
     """
     reach: dict[int, bool] = {}
     order: list[Node] = []
@@ -170,7 +177,7 @@ def backprop(roots, wanted, *, free: bool) -> dict:
         parents = node.parents
         need = tuple(p is not None and reach.get(id(p), False) for p in parents)
         pgs = node.vjp(g, need)
-        if free:
+        if free and all(t is tape or t._finished for t in node.tapes):
             node.vjp = _freed
             node.parents = ()
         for p, pg, nd in zip(parents, pgs, need):

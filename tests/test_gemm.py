@@ -397,9 +397,20 @@ def test_mismatched_shapes_raise_shape_error(a_shape, b_shape, kwargs):
 def test_non_float_dtypes_raise_dtype_error(bad):
     a = np.ones((3, 3), dtype=bad)
     with pytest.raises(nncore.DTypeError, match="'a'"):
-        ops.matmul(a, np.ones((3, 3), np.float32))
+        ops.gemm(a, np.ones((3, 3), np.float32))
     with pytest.raises(nncore.DTypeError, match="'x'"):
         ops.dense(a, np.ones((3, 3), np.float32))
+
+
+@pytest.mark.parametrize("other", [np.int64, np.int32, np.float16, bool])
+def test_matmul_takes_numpy_operands_as_keras_ops_does(other):
+    # keras.ops.matmul follows np.matmul: integers, half floats, vectors and batches; the C++
+    # GEMM runs for 2-D float32/float64 pairs (ops.gemm is the kernel with its strict checks).
+    a = np.arange(9).reshape(3, 3).astype(other)
+    b = np.ones((3, 3), np.float32)
+    got = ops.matmul(a, b)
+    np.testing.assert_array_equal(got, np.matmul(a, b))
+    assert got.dtype == np.matmul(a, b).dtype
 
 
 def test_mixed_dtypes_raise_dtype_error():
@@ -411,7 +422,12 @@ def test_mixed_dtypes_raise_dtype_error():
 
 def test_wrong_rank_raises_shape_error():
     with pytest.raises(nncore.ShapeError, match="2-D"):
-        ops.matmul(np.ones((3,), np.float32), np.ones((3, 3), np.float32))
+        ops.gemm(np.ones((3,), np.float32), np.ones((3, 3), np.float32))
+    # matmul takes vectors and batches as NumPy does.
+    v = np.arange(3, dtype=np.float32)
+    np.testing.assert_array_equal(ops.matmul(v, np.eye(3, dtype=np.float32)), v)
+    batch = np.ones((2, 3, 4), np.float32)
+    assert ops.matmul(batch, np.ones((4, 5), np.float32)).shape == (2, 3, 5)
     with pytest.raises(nncore.ShapeError, match="'x'.*2-D"):
         ops.dense(np.ones((2, 3, 3), np.float32), np.ones((3, 3), np.float32))
 

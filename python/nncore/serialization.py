@@ -9,6 +9,8 @@ a plain function.
 
 from __future__ import annotations
 
+import inspect
+
 from typing import Any, Callable
 
 _REGISTRIES: dict[str, dict[str, type]] = {}
@@ -55,7 +57,11 @@ def deserialize(kind: str, data: dict, custom_objects: dict | None = None) -> An
         raise ValueError(f"cannot deserialize {kind} from {data!r}")
     name = data["class_name"]
     cls = (custom_objects or {}).get(name) or lookup(kind, name)
-    return cls.from_config(dict(data.get("config", {})))
+    config = dict(data.get("config", {}))
+    # Containers (models) and Lambda resolve what they hold through the same custom_objects.
+    if custom_objects and "custom_objects" in inspect.signature(cls.from_config).parameters:
+        return cls.from_config(config, custom_objects=custom_objects)
+    return cls.from_config(config)
 
 
 def get(kind: str, identifier: Any, base: type | None = None, **kwargs) -> Any:

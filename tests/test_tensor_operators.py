@@ -150,6 +150,18 @@ def test_operators_of_a_watched_ndarray_are_numpy_s():
     np.testing.assert_allclose(tape.gradient(out, x), np.full_like(X, 2))
 
 
+def test_watch_returns_tracked_values_for_operators():
+    x, y = X.copy(), {"w": Y.copy()}
+    with nncore.GradientTape() as tape:
+        tx, ty = tape.watch([x, y])
+        assert isinstance(tx, nncore.Tensor) and isinstance(ty["w"], nncore.Tensor)
+        out = ((tx * ty["w"]) ** 2).sum()
+    # the gradient is asked for with the arrays or with the returned Tensors alike
+    gx, gw = tape.gradient(out, [x, y["w"]])
+    np.testing.assert_allclose(gx, 2 * X * Y * Y)
+    np.testing.assert_allclose(gw, 2 * X * X * Y)
+
+
 def test_plain_arrays_outside_any_tape_are_plain():
     for out in (ops.add(X, Y), ops.exp(X), ops.sum(X, axis=0), ops.matmul(X, Y.T),
                 ops.reshape(X, (3, 2)), ops.get_item(X, [0, 0]), ops.concatenate([X, Y]),

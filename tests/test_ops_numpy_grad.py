@@ -10,7 +10,8 @@ import nncore
 from nncore import ops
 from vjp_check import check_vjp
 
-SETTINGS = settings(max_examples=25, deadline=None)
+# The example counts come from the hypothesis profile (tests/conftest.py).
+SETTINGS = settings(deadline=None)
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
 shapes_nd = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=3)
 
@@ -74,7 +75,7 @@ UNARY = {
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
-@settings(max_examples=10, deadline=None)
+@SETTINGS
 @given(shape=shapes, seed=st.integers(0, 2**31))
 def test_unary_vjp(name, shape, seed):
     fn, domain = UNARY[name]

@@ -183,6 +183,26 @@ def test_tensordot_int_axes_outer_inner_vdot_vjp():
     check_vjp(ops.vdot, _arr(0, (2, 3)), _arr(1, (3, 2)))
 
 
+@pytest.mark.parametrize("spec,shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3),
+                                                                                  (2, 3, 2)]),
+    ("ij->", [(3, 4)]), ("ij->ji", [(3, 4)]), ("i,j->ij", [(3,), (2,)]),
+    ("ijk,k->i", [(2, 3, 4), (4,)]), ("ab,bc,cd->ad", [(2, 3), (3, 2), (2, 4)]),
+    ("ij,kl->", [(2, 2), (3, 1)]), ("i,i", [(4,), (4,)]), (",ijk", [(), (2, 3, 2)]),
+    ("ijk,ikj->i", [(2, 3, 4), (2, 4, 3)]), ("ijk, lkj -> il", [(2, 3, 2), (2, 2, 3)])])
+def test_einsum_vjp(spec, shapes):
+    check_vjp(lambda *xs: ops.einsum(spec, *xs), *[_arr(i, s) for i, s in enumerate(shapes)])
+
+
+def test_einsum_unsupported_gradient_raises():
+    x = _arr(0, (3, 3))
+    assert np.allclose(ops.einsum("ii->i", x), np.einsum("ii->i", x))
+    with nncore.GradientTape() as tape:
+        tape.watch(x)
+        with pytest.raises(NotImplementedError, match="ii->i"):
+            ops.einsum("ii->i", x)
+
+
 # -- reductions -----------------------------------------------------------------------------------
 @st.composite
 def axis_args(draw, shape_strategy=shapes):

@@ -215,6 +215,15 @@ def test_dot_tensordot_outer_inner_vdot_cases_from_keras():
     _same(ops.inner(x, y), np.inner(x, y))
 
 
+def test_einsum_cases_from_keras():
+    # keras/src/ops/numpy_test.py::NumpyTwoInputOpsCorrectnessTest::test_einsum
+    x = np.arange(24).reshape([2, 3, 4]).astype("float32")
+    y = np.arange(24).reshape([2, 4, 3]).astype("float32")
+    for spec in ("ijk,lkj->il", "ijk,ikj->i", "i...,j...k->...ijk"):
+        _same(ops.einsum(spec, x, y), np.einsum(spec, x, y))
+    _same(ops.einsum(",ijk", 5, y), np.einsum(",ijk", 5, y))
+
+
 def test_shape_cases_from_keras():
     x = np.array([[1, 2, 3], [3, 2, 1]])
     # keras/src/ops/numpy_test.py::NumpyOneInputOpsCorrectnessTest::test_reshape

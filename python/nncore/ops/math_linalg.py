@@ -1,5 +1,5 @@
 """Matrix products of ``keras.ops`` (``matmul``, ``dot``, ``tensordot``, ``outer``, ``inner``,
-``vdot``) with their vector-Jacobian products.
+``vdot``, ``einsum``) with their vector-Jacobian products.
 
 Two 2-D float32/float64 operands go through the C++ GEMM (forward and backward; a mix of the two
 raises DTypeError, as the kernel always did); other shapes
@@ -14,7 +14,7 @@ from . import _gemm
 from .array_shape import ravel, reshape
 from .math_elementwise import multiply
 
-__all__ = ["matmul", "dot", "tensordot", "outer", "inner", "vdot"]
+__all__ = ["matmul", "dot", "tensordot", "outer", "inner", "vdot", "einsum"]
 
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -162,3 +162,44 @@ def vdot(x1, x2):
     if lift(x1)[1] is None and lift(x2)[1] is None:
         return np.vdot(lift(x1)[0], lift(x2)[0])
     return tensordot(ravel(x1), ravel(x2), axes=1)
+
+
+def einsum(subscripts, *operands, **kwargs):
+    """``np.einsum``. Differentiable for subscripts without "..." whose operands repeat no index
+    (no diagonals); other subscripts compute the value and raise on a tracked operand."""
+    lifted = [lift(x) for x in operands]
+    values = [v for v, _ in lifted]
+    nodes = tuple(n for _, n in lifted)
+    out = np.einsum(subscripts, *values, **kwargs)
+    if all(n is None for n in nodes):
+        return out
+    spec = subscripts.replace(" ", "")
+    if "->" in spec:
+        inputs, output = spec.split("->")
+    else:
+        inputs = spec
+        letters = inputs.replace(",", "")
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    inputs = inputs.split(",")
+    if "." in spec or any(len(set(term)) != len(term) for term in inputs):
+        raise NotImplementedError(f"einsum: the gradient of {subscripts!r} is not supported "
+                                  f"(ellipsis or an index repeated within an operand)")
+
+    def vjp(g, need):
+        grads = []
+        for i, term in enumerate(inputs):
+            if not need[i]:
+                grads.append(None)
+                continue
+            others = [j for j in range(len(inputs)) if j != i]
+            seen = set(output).union(*(inputs[j] for j in others))
+            kept = "".join(c for c in term if c in seen)
+            r = np.einsum(",".join([output] + [inputs[j] for j in others]) + "->" + kept,
+                          g, *[values[j] for j in others])
+            # An index only this operand has was summed over: its gradient is broadcast back.
+            for pos, c in enumerate(term):
+                if c not in seen:
+                    r = np.expand_dims(r, pos)
+            grads.append(np.array(np.broadcast_to(r, np.shape(values[i]))))
+        return tuple(grads)
+    return record(out, nodes, vjp)

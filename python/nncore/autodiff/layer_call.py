@@ -100,6 +100,25 @@ def _set_input_grad(layer, needed: bool):
             layer.needs_input_grad = needed
 
 
+def _trainable_variables(layer):
+    """A built-in layer's trainable Variables: those it made (read straight from its store,
+    without walking its attributes on every call); a functional model's, its layers'."""
+    if not layer.trainable:
+        return []
+    graph = layer.__dict__.get("_graph")
+    if graph is not None and not getattr(layer, "_subclassed", False):
+        out, seen = [], set()
+        for sub in graph.layers:
+            for v in _trainable_variables(sub):
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+    if type(layer)._defines_call():
+        return layer.trainable_weights          # may hold sublayers
+    return [v for v in layer.__dict__.get("_trainable_variables", ()) if v.trainable]
+
+
 def record_layer(layer, inputs, training: bool):
     """Runs a built-in layer's ``forward`` on the values of ``inputs`` (an array-like or a list for
     a multi-input layer) and records it as one op whose VJP is the layer's ``backward``."""
@@ -110,7 +129,7 @@ def record_layer(layer, inputs, training: bool):
     nodes = [n for _, n in lifted]
     arg = values if multi else values[0]
     out = layer._eager_forward(arg, training)
-    variables = layer.trainable_weights if state.recording else []
+    variables = _trainable_variables(layer) if state.recording else []
     var_nodes = [v._leaf() for v in variables]
     if all(n is None for n in nodes) and not var_nodes:
         return out
@@ -121,18 +140,18 @@ def record_layer(layer, inputs, training: bool):
     def vjp(g, need):
         _restore_caches(snapshot)
         _set_input_grad(layer, any(need[:n_in]))
-        # The layer adds its weight gradients into Variable.grad: collect them from zero and
-        # leave what was there (another step's accumulation) unchanged.
-        saved = [v.grad.copy() for v in variables]
+        # The layer adds its weight gradients into Variable.grad: give each variable a fresh
+        # zero gradient array for this backward (what was accumulated in its own array, e.g.
+        # a view of a model's packed buffer, stays untouched) and take the arrays back after.
+        saved = [v._grad for v in variables]
         for v in variables:
-            v.grad.fill(0)
+            v._grad = np.zeros_like(v._value)
         try:
             gin = layer.backward(g)
-            var_grads = [v.grad.copy() if need[n_in + i] else None
-                         for i, v in enumerate(variables)]
+            var_grads = [v._grad if need[n_in + i] else None for i, v in enumerate(variables)]
         finally:
             for v, s in zip(variables, saved):
-                np.copyto(v.grad, s)
+                v._grad = s
         gins = list(gin) if multi and gin is not None else [gin]
         gins = [None if gi is None or not need[i] else gi.astype(dtypes[i], copy=False)
                 for i, gi in enumerate(gins)]
@@ -145,14 +164,25 @@ def record_layer(layer, inputs, training: bool):
 def call_forward(layer, x, training: bool):
     """``forward`` of a layer defining ``call`` inside a model's graph: ``call`` recorded with the
     inputs and the Variables as leaves; the private recording is kept for ``call_backward``."""
-    flat = _flatten(x)
-    leaves = [Tensor(np.asarray(v), leaf()) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
-              else v for v in flat]
-    args = _rebuild(x, leaves)[0] if isinstance(x, (list, tuple, dict)) else leaves[0]
-    with call_context(bool(training)):
-        out = layer._run_call(args, bool(training))
-    layer._cache = (leaves, out, list(layer._call_losses()), isinstance(x, (list, tuple, dict)))
-    return as_values(out)
+    training = bool(training)
+    structured = not isinstance(x, np.ndarray)
+    if structured:
+        leaves = [Tensor(np.asarray(v), leaf()) if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+                  else v for v in _flatten(x)]
+        args = _rebuild(x, leaves)[0]
+    else:
+        args = Tensor(x, leaf()) if x.dtype.kind == "f" else x
+        leaves = [args]
+    saved = state.training
+    state.recording += 1
+    state.training = training
+    try:
+        out = layer._run_call(args, training)
+    finally:
+        state.recording -= 1
+        state.training = saved
+    layer._cache = (leaves, out, layer._call_losses(), structured)
+    return out.value if type(out) is Tensor else as_values(out)
 
 
 def call_backward(layer, grad_out):
@@ -163,26 +193,28 @@ def call_backward(layer, grad_out):
         raise RuntimeError(f"layer '{layer.name}': backward without a forward")
     leaves, out, losses, structured = layer._cache
     roots = []
-    outs = _flatten(out)
-    gouts = _flatten(grad_out) if isinstance(out, (list, tuple, dict)) else [grad_out]
-    for o, g in zip(outs, gouts):
-        if type(o) is Tensor and g is not None:
-            roots.append((o.node, np.asarray(g, o.value.dtype)))
+    if type(out) is Tensor:
+        if grad_out is not None:
+            g = grad_out if grad_out.dtype == out.value.dtype else grad_out.astype(out.value.dtype)
+            roots.append((out.node, g))
+    else:
+        outs = _flatten(out)
+        gouts = _flatten(grad_out) if isinstance(out, (list, tuple, dict)) else [grad_out]
+        for o, g in zip(outs, gouts):
+            if type(o) is Tensor and g is not None:
+                roots.append((o.node, np.asarray(g, o.value.dtype)))
     for term in losses:
         if type(term) is Tensor:
             roots.append((term.node, np.ones_like(term.value)))
-    variables = layer.trainable_weights if layer.trainable else []
-    wanted = {id(v._leaf()): v._leaf() for v in variables}
-    inputs = [t for t in leaves if type(t) is Tensor]
-    if layer.needs_input_grad:
-        wanted.update({id(t.node): t.node for t in inputs})
-    grads = backprop(roots, wanted, free=True) if roots and wanted else {}
+    # Every trainable Variable the call used is a leaf of the recording (frozen layers' are not
+    # recorded at all): their gradients go into Variable.grad, as a built-in layer's do.
+    needs_input = layer.needs_input_grad
+    wanted = {id(t.node): t.node for t in leaves if type(t) is Tensor} if needs_input else {}
+    grads = backprop(roots, wanted, free=True, variables=True) if roots else {}
     layer._cache = None
-    for v in variables:
-        g = grads.get(id(v._node))
-        if g is not None:
-            v.grad += g
-    if not layer.needs_input_grad:
+    for node, g in grads.pop("variables", ()):
+        node.var.grad += g
+    if not needs_input:
         return None
     gins = [grads.get(id(t.node)) if type(t) is Tensor else None for t in leaves]
     return gins if structured else gins[0]

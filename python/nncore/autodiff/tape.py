@@ -12,6 +12,7 @@ input gradient of a first layer is never computed when nobody asks for it.
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
@@ -41,26 +42,37 @@ def _freed(g, need):
         "use GradientTape(persistent=True) to call tape.gradient more than once")
 
 
+# Creation numbers of nodes: an op's node is always created after its operands' nodes.
+_creation = itertools.count()
+
+
 class Node:
     """One recorded op (``vjp`` and operand nodes) or a leaf (``vjp`` None; ``var`` the Variable)."""
 
-    __slots__ = ("vjp", "parents", "var", "tapes", "__weakref__")
+    __slots__ = ("vjp", "parents", "var", "tapes", "seq", "__weakref__")
 
     def __init__(self, vjp, parents, var=None):
         self.vjp = vjp
         self.parents = parents
         self.var = var
         self.tapes = state.tapes
+        self.seq = next(_creation)
 
 
 def leaf(var=None) -> Node:
     return Node(None, (), var)
 
 
-def _variable_type():
-    from ..variables import Variable
+_VARIABLE = None
 
-    return Variable
+
+def _variable_type():
+    global _VARIABLE
+    if _VARIABLE is None:
+        from ..variables import Variable
+
+        _VARIABLE = Variable
+    return _VARIABLE
 
 
 def lift(x):
@@ -131,51 +143,66 @@ def unbroadcast(g: np.ndarray, shape: tuple) -> np.ndarray:
     return g.reshape(shape)
 
 
-def backprop(roots, wanted, *, free: bool, tape=None) -> dict:
+def backprop(roots, wanted, *, free: bool, tape=None, variables: bool = False) -> dict:
     """Gradients of the sum of ``roots`` (``[(node, grad)]``) with respect to the nodes in
     ``wanted`` (a dict id -> node); returns a dict id -> gradient for those reached.
 
-    Only nodes from which a wanted node can be reached run their VJP, root side first. With
-    ``free`` each VJP is dropped once called, releasing the arrays it kept, unless a tape other
-    than ``tape`` that recorded the node has still to compute its gradient.
+    Only nodes from which a wanted node can be reached run their VJP, newest first (a node is
+    always newer than its operands, so creation order is a topological order). With ``free``
+    each VJP is dropped once called, releasing the arrays it kept, unless a tape other than
+    ``tape`` that recorded the node has still to compute its gradient. With ``variables`` every
+    Variable leaf reached is wanted too; their ``(node, gradient)`` pairs are returned under the
+    key ``"variables"``.
     """
-    reach: dict[int, bool] = {}
-    order: list[Node] = []
-    stack = [(node, False) for node, _ in roots]
+    wanted_nodes = set(wanted.values())
+    seen = set()
+    stack = [node for node, _ in roots]
+    nodes = []
     while stack:
-        node, done = stack.pop()
-        key = id(node)
-        if done:
-            r = key in wanted
-            for p in node.parents:
-                if p is not None and reach.get(id(p)):
-                    r = True
-            reach[key] = r
-            if r and node.vjp is not None:
-                order.append(node)
+        node = stack.pop()
+        if node in seen:
             continue
-        if key in reach:
-            continue
-        reach[key] = False      # visiting: a node reached twice is walked once
-        stack.append((node, True))
+        seen.add(node)
+        nodes.append(node)
         for p in node.parents:
-            if p is not None and id(p) not in reach:
-                stack.append((p, False))
+            if p is not None and p not in seen:
+                stack.append(p)
+    nodes.sort(key=_seq)
 
-    grads: dict[int, np.ndarray] = {}
+    reach = set()
+    var_leaves = []
+    for node in nodes:
+        if node.vjp is None:
+            if node in wanted_nodes:
+                reach.add(node)
+            elif variables and node.var is not None:
+                reach.add(node)
+                var_leaves.append(node)
+            continue
+        if node in wanted_nodes:
+            reach.add(node)
+            continue
+        for p in node.parents:
+            if p in reach:
+                reach.add(node)
+                break
+
+    grads = {}
     for node, g in roots:
-        k = id(node)
-        grads[k] = g if k not in grads else grads[k] + g
-    results: dict[int, np.ndarray] = {}
-    for node in reversed(order):
-        key = id(node)
-        g = grads.pop(key, None)
+        grads[node] = g if node not in grads else grads[node] + g
+    results: dict = {}
+    for node in reversed(nodes):
+        if node.vjp is None or node not in reach:
+            continue
+        g = grads.pop(node, None)
         if g is None:
             continue
-        if key in wanted:
-            results[key] = g
+        if node in wanted_nodes:
+            results[id(node)] = g
         parents = node.parents
-        need = tuple(p is not None and reach.get(id(p), False) for p in parents)
+        need = tuple(p in reach for p in parents)
+        if not any(need):
+            continue
         pgs = node.vjp(g, need)
         if free and all(t is tape or t._finished for t in node.tapes):
             node.vjp = _freed
@@ -183,14 +210,19 @@ def backprop(roots, wanted, *, free: bool, tape=None) -> dict:
         for p, pg, nd in zip(parents, pgs, need):
             if not nd or pg is None:
                 continue
-            k = id(p)
-            prev = grads.get(k)
+            prev = grads.get(p)
             # Never add in place: a VJP may hand one array to several operands.
-            grads[k] = pg if prev is None else prev + pg
-    for key in wanted:
-        if key not in results and key in grads:
-            results[key] = grads[key]
+            grads[p] = pg if prev is None else prev + pg
+    for node in wanted_nodes:
+        if node.vjp is None and node in grads:
+            results[id(node)] = grads[node]
+    if variables:
+        results["variables"] = [(node, grads[node]) for node in var_leaves if node in grads]
     return results
+
+
+def _seq(node):
+    return node.seq
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor's operators call ops, which import this module)

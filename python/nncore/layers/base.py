@@ -68,6 +68,22 @@ class Node:
         self.multi_input = multi_input
 
 
+# Whether any layer ever called add_loss (until then no layer has losses to collect).
+_losses_added = False
+
+_LAYER_CALL = None
+
+
+def _layer_call():
+    """nncore.autodiff.layer_call, imported on first use (it imports this module)."""
+    global _LAYER_CALL
+    if _LAYER_CALL is None:
+        from ..autodiff import layer_call
+
+        _LAYER_CALL = layer_call
+    return _LAYER_CALL
+
+
 def _input_shapes(inputs):
     """The build shape of eager inputs (batch dimension None), lists for several inputs."""
     from ..autodiff.tape import value_of
@@ -518,40 +534,42 @@ class Layer:
         return params
 
     def forward(self, x, training: bool = False):
-        if not self._defines_call():
-            raise NotImplementedError(f"{type(self).__name__} does not implement forward")
-        if not getattr(type(self).backward, "_from_recording", False):
+        cls = type(self)
+        if cls.call is Layer.call:
+            raise NotImplementedError(f"{cls.__name__} does not implement forward")
+        if not getattr(cls.backward, "_from_recording", False):
             # The layer differentiates itself: run call on plain arrays, record nothing.
-            from ..autodiff.layer_call import as_values
-
-            return as_values(self._run_call(x, training))
-        from ..autodiff.layer_call import call_forward
-
-        return call_forward(self, x, training)
+            return _layer_call().as_values(self._run_call(x, training))
+        return _layer_call().call_forward(self, x, training)
 
     def backward(self, grad_out):
-        if not self._defines_call():
+        if type(self).call is Layer.call:
             raise NotImplementedError(f"{type(self).__name__} does not implement backward")
-        from ..autodiff.layer_call import call_backward
-
-        return call_backward(self, grad_out)
+        return _layer_call().call_backward(self, grad_out)
 
     backward._from_recording = True     # a subclass that defines backward differentiates itself
 
     def _run_call(self, inputs, training, args=(), kwargs=None):
         """``call`` with Keras' conventions: ``training`` passed when ``call`` takes it, the
         losses of the previous call cleared first."""
-        self._clear_losses()
-        takes_training, _ = self._call_params()
-        kwargs = dict(kwargs or {})
+        if _losses_added:
+            self._clear_losses()
+        takes_training = self._call_params()[0]
+        if kwargs or args:
+            kwargs = dict(kwargs or {})
+            if takes_training:
+                kwargs["training"] = training
+            return self.call(inputs, *args, **kwargs)
         if takes_training:
-            kwargs["training"] = training
-        return self.call(inputs, *args, **kwargs)
+            return self.call(inputs, training=training)
+        return self.call(inputs)
 
     # ----------------------------------------------------------------- added losses
     def add_loss(self, loss) -> None:
         """Adds a scalar (a Tensor made in ``call``, or a number) to the training loss; the
         losses of a call replace those of the previous one."""
+        global _losses_added
+        _losses_added = True
         self.__dict__.setdefault("_added_losses", []).append(loss)
 
     def _clear_losses(self) -> None:
@@ -560,6 +578,8 @@ class Layer:
 
     def _call_losses(self) -> list:
         """The terms ``add_loss`` got during the last call of this layer and its sublayers."""
+        if not _losses_added:
+            return []       # the common case, without walking the sublayers every step
         out = list(self.__dict__.get("_added_losses") or [])
         seen = {id(self)}
         stack = list(self._sublayers()) if hasattr(self, "_sublayers") else []

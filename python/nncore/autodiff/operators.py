@@ -24,7 +24,9 @@ _UFUNCS = {
     np.negative: "negative", np.power: "power", np.square: "square", np.sqrt: "sqrt",
     np.exp: "exp", np.log: "log", np.log1p: "log1p", np.absolute: "abs", np.maximum: "maximum",
     np.minimum: "minimum", np.matmul: "matmul", np.tanh: "tanh", np.expm1: "expm1",
-    np.sin: "sin", np.cos: "cos", np.positive: "positive",
+    np.sin: "sin", np.cos: "cos", np.positive: "positive", np.logaddexp: "logaddexp",
+    np.exp2: "exp2", np.log2: "log2", np.log10: "log10", np.tan: "tan", np.sinh: "sinh",
+    np.cosh: "cosh", np.reciprocal: "reciprocal",
 }
 
 # NumPy functions (``np.sum(t)``) that map to the op of the same name and arguments.
@@ -34,6 +36,10 @@ _FUNCTIONS = {
     np.squeeze: "squeeze", np.concatenate: "concatenate", np.stack: "stack", np.clip: "clip",
     np.where: "where", np.dot: "dot", np.matmul: "matmul", np.broadcast_to: "broadcast_to",
     np.tile: "tile", np.pad: "pad", np.take: "take", np.split: "split", np.abs: "abs",
+    np.einsum: "einsum", np.tensordot: "tensordot", np.var: "var", np.std: "std",
+    np.cumsum: "cumsum", np.swapaxes: "swapaxes", np.moveaxis: "moveaxis", np.flip: "flip",
+    np.roll: "roll", np.repeat: "repeat", np.ravel: "ravel", np.outer: "outer",
+    np.take_along_axis: "take_along_axis",
 }
 
 
@@ -94,7 +100,7 @@ class ArrayOperators:
         return ops().negative(self)
 
     def __pos__(self):
-        return self
+        return ops().positive(self)
 
     def __abs__(self):
         return ops().abs(self)

@@ -224,3 +224,22 @@ def test_training_flag_reaches_nested_layers():
         outer(np.ones((1, 2), "float32"), training=True)
     outer(np.ones((1, 2), "float32"))
     assert seen == [True, False]
+
+
+def test_weights_used_twice_in_call_get_both_contributions():
+    # A tied weight (used in two products) and a bias added twice: the gradient that a kernel
+    # may add straight into Variable.grad must still sum every use (checked by gradcheck, which
+    # runs forward/backward as a model's graph does).
+    class Tied(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 3), initializer="random_normal")
+            self.b = self.add_weight(shape=(3,), initializer="random_normal")
+
+        def call(self, x):
+            h = ops.tanh(ops.matmul(x, self.w) + self.b)
+            return ops.matmul(h, ops.transpose(self.w)) + ops.matmul(x, self.w) + self.b
+
+    layer = Tied(dtype="float64")
+    x = np.random.default_rng(7).standard_normal((5, 3))
+    layer(x)
+    assert nncore.gradcheck(layer, x)

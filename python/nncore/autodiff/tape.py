@@ -36,7 +36,12 @@ class _State(threading.local):
 state = _State()
 
 
-def _freed(g, need):
+# Returned by a VJP for an operand whose gradient it added straight into the sink it was given
+# (a Variable's gradient array, see ``backprop``).
+SUNK = object()
+
+
+def _freed(g, need, sinks=None):
     raise RuntimeError(
         "this gradient was already computed and the intermediate values it needs were freed: "
         "use GradientTape(persistent=True) to call tape.gradient more than once")
@@ -171,6 +176,12 @@ def backprop(roots, wanted, *, free: bool, tape=None, variables: bool = False) -
 
     reach = set()
     var_leaves = []
+    p_users: dict = {}
+    if variables:
+        for node in nodes:
+            for p in node.parents:
+                if p is not None and p.var is not None:
+                    p_users.setdefault(p, []).append(node)
     for node in nodes:
         if node.vjp is None:
             if node in wanted_nodes:
@@ -203,12 +214,21 @@ def backprop(roots, wanted, *, free: bool, tape=None, variables: bool = False) -
         need = tuple(p in reach for p in parents)
         if not any(need):
             continue
-        pgs = node.vjp(g, need)
+        vjp = node.vjp
+        if variables and getattr(vjp, "sinks", False):
+            # A Variable used once gets its gradient accumulated in place by the kernel (the
+            # matmul of a Dense-like layer), saving an array and a pass over it.
+            pgs = vjp(g, need, tuple(p.var.grad if p is not None and p.var is not None
+                                     and p.vjp is None and p not in wanted_nodes
+                                     and p not in grads and len(p_users.get(p, ())) == 1
+                                     else None for p in parents))
+        else:
+            pgs = vjp(g, need)
         if free and all(t is tape or t._finished for t in node.tapes):
             node.vjp = _freed
             node.parents = ()
         for p, pg, nd in zip(parents, pgs, need):
-            if not nd or pg is None:
+            if not nd or pg is None or pg is SUNK:
                 continue
             prev = grads.get(p)
             # Never add in place: a VJP may hand one array to several operands.

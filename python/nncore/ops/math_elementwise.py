@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff.tape import lift, record, unbroadcast, value_of
+from ..autodiff.tape import SUNK, lift, record, unbroadcast, value_of
+from . import _bias
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "divide_no_nan", "negative",
            "positive", "power", "square", "sqrt", "exp", "exp2", "expm1", "log", "log1p", "log2",
@@ -29,8 +30,21 @@ def add(x1, x2):
     if na is None and nb is None:
         return out
     sa, sb = _shape(a), _shape(b)
-    return record(out, (na, nb), lambda g, need: (unbroadcast(g, sa) if need[0] else None,
-                                                  unbroadcast(g, sb) if need[1] else None))
+
+    def vjp(g, need, sinks=None):
+        gb = None
+        if need[1]:
+            sink = None if sinks is None else sinks[1]
+            if (sink is not None and len(sb) == 1 and g.ndim >= 2 and g.shape[-1] == sb[0]
+                    and g.dtype == sink.dtype and g.dtype.kind == "f" and g.dtype.itemsize >= 4):
+                # A bias: its gradient summed into its own array by the kernel.
+                _bias.bias_grad(g, out=sink, accumulate=True)
+                gb = SUNK
+            else:
+                gb = unbroadcast(g, sb)
+        return (unbroadcast(g, sa) if need[0] else None), gb
+    vjp.sinks = True
+    return record(out, (na, nb), vjp)
 
 
 def subtract(x1, x2):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autodiff.tape import lift, record, unbroadcast
+from ..autodiff.tape import SUNK, lift, record, unbroadcast
 from . import _gemm
 from .array_shape import ravel, reshape
 from .math_elementwise import multiply
@@ -58,8 +58,19 @@ def matmul(x1, x2, *, transpose_a=False, transpose_b=False, out=None):
         b = np.swapaxes(b, -1, -2)
     value = _mm(a, b)
 
-    def vjp(g, need):
+    def vjp(g, need, sinks=None):
         ga = gb = None
+        if sinks is not None and sinks[1] is not None and need[1] and not transpose_b \
+                and _kernel_ok(a, g) and a.dtype == g.dtype == sinks[1].dtype \
+                and sinks[1].flags.c_contiguous and sinks[1].shape == b.shape:
+            # The weight's gradient added into its own array by the GEMM (beta = 1).
+            _gemm.gemm(a, g, sinks[1], beta=1.0, transpose_a=True)
+            gb = SUNK
+            if need[0]:
+                ga = _mm(g, b, transpose_b=True)
+                if transpose_a:
+                    ga = np.swapaxes(ga, -1, -2)
+            return ga, gb
         if a.ndim == 1 and b.ndim == 1:
             return (g * b if need[0] else None), (g * a if need[1] else None)
         A = a[None, :] if a.ndim == 1 else a
@@ -78,6 +89,7 @@ def matmul(x1, x2, *, transpose_a=False, transpose_b=False, out=None):
         if transpose_b and gb is not None:
             gb = np.swapaxes(gb, -1, -2)
         return ga, gb
+    vjp.sinks = True
     return record(value, (na, nb), vjp)
 
 

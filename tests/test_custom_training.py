@@ -257,3 +257,68 @@ def test_frozen_layer_gets_no_gradient_from_the_tape():
     with nncore.GradientTape() as tape:
         y = ops.sum(dense(x))
     assert tape.gradient(y, dense.kernel) is None
+
+
+def _conv_model(head=True):
+    nncore.set_seed(3)
+    stack = [nncore.Input((6, 6, 2), dtype="float64"),
+             layers.Conv2D(3, 3, padding="same", activation="relu", dtype="float64"),
+             layers.MaxPooling2D(2, dtype="float64")]
+    if head:
+        stack += [layers.Flatten(dtype="float64"), layers.Dense(2, dtype="float64")]
+    return nncore.Sequential(stack)
+
+
+def test_tape_steps_reuse_arrays_without_touching_what_the_caller_holds():
+    # A model called in training inside a tape reuses its activation arrays from one step to the
+    # next (as fit does); predictions the caller keeps must not change (the last layer here,
+    # the pooling, writes into a reused array).
+    model = _conv_model(head=False)
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((4, 6, 6, 2)) for _ in range(3)]
+    kept = []
+    for x in xs:
+        with nncore.GradientTape() as tape:
+            out = model(x, training=True)
+            loss = ops.sum(ops.square(out))
+        kept.append((np.asarray(out).copy(), out))
+        tape.gradient(loss, model.trainable_weights)
+    for (snapshot, out), x in zip(kept, xs):
+        np.testing.assert_array_equal(np.asarray(out), snapshot)
+        np.testing.assert_allclose(snapshot, model.predict(x, verbose=0), rtol=1e-12)
+
+
+def test_siamese_calls_in_training_keep_their_own_activations():
+    model = _conv_model()
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((2, 6, 6, 2)), rng.standard_normal((2, 6, 6, 2))
+    kernel = model.layers[0].kernel
+
+    def f():
+        return ops.sum(model(a, training=True) * model(b, training=True))
+
+    with nncore.GradientTape() as tape:
+        value = f()
+    g = tape.gradient(value, kernel)
+    eps, numeric = 1e-6, np.zeros_like(g)
+    for idx in list(np.ndindex(*g.shape))[::7]:
+        old = kernel.value[idx]
+        kernel.value[idx] = old + eps
+        plus = float(f())
+        kernel.value[idx] = old - eps
+        minus = float(f())
+        kernel.value[idx] = old
+        numeric[idx] = (plus - minus) / (2 * eps)
+        np.testing.assert_allclose(g[idx], numeric[idx], rtol=1e-5, atol=1e-8)
+
+
+def test_gradient_of_a_tape_overtaken_by_a_later_step_is_refused():
+    model = _conv_model()
+    x = np.ones((2, 6, 6, 2))
+    with nncore.GradientTape() as first:
+        loss1 = ops.sum(model(x, training=True))
+    with nncore.GradientTape() as second:
+        loss2 = ops.sum(model(x * 2, training=True))
+    with pytest.raises(RuntimeError, match="overwritten"):
+        first.gradient(loss1, model.trainable_weights)
+    assert second.gradient(loss2, model.trainable_weights)[0] is not None

@@ -57,6 +57,8 @@ class GradientTape:
         # True once this tape no longer needs what it recorded (a non-persistent tape after its
         # gradient): nodes it shares with other tapes may then be freed by theirs.
         self._finished = False
+        # The step token of the arrays models called inside this tape reuse (see layer_call).
+        self._workspace_token = None
 
     # ----------------------------------------------------------------- recording
     def __enter__(self):
@@ -145,6 +147,8 @@ class GradientTape:
         self._watched.clear()
         self._used = False
         self._finished = False
+        # The step token of the arrays models called inside this tape reuse (see layer_call).
+        self._workspace_token = None
 
     # ----------------------------------------------------------------- differentiation
     def _node_of(self, x):

@@ -14,6 +14,7 @@ import contextlib
 
 import numpy as np
 
+from ..layers import _workspace
 from .tape import backprop, leaf, lift, record, state
 from .tensor import Tensor
 
@@ -119,6 +120,29 @@ def _trainable_variables(layer):
     return [v for v in layer.__dict__.get("_trainable_variables", ()) if v.trainable]
 
 
+def _reuse_token(layer, training):
+    """The step token under which a model called in training inside a GradientTape reuses its
+    activation and gradient arrays from the previous step, as ``fit`` does (fresh arrays of
+    several MB every step cost page faults); None when arrays are not reused."""
+    if not training or not state.tapes or layer.__dict__.get("_graph") is None:
+        return None
+    tape = state.tapes[-1]
+    token = tape._workspace_token
+    if token is None or token != _workspace.newest_token():
+        token = tape._workspace_token = _workspace.new_token()
+    return token
+
+
+def _copied(x):
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    if isinstance(x, (list, tuple)):
+        return type(x)(_copied(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _copied(v) for k, v in x.items()}
+    return x
+
+
 def record_layer(layer, inputs, training: bool):
     """Runs a built-in layer's ``forward`` on the values of ``inputs`` (an array-like or a list for
     a multi-input layer) and records it as one op whose VJP is the layer's ``backward``."""
@@ -128,7 +152,13 @@ def record_layer(layer, inputs, training: bool):
     values = [layer._as_input_array(v) for v, _ in lifted]
     nodes = [n for _, n in lifted]
     arg = values if multi else values[0]
-    out = layer._eager_forward(arg, training)
+    token = _reuse_token(layer, training)
+    if token is None:
+        out = layer._eager_forward(arg, training)
+    else:
+        with _workspace.step(token):
+            out = layer._eager_forward(arg, training)
+        out = _copied(out)      # what the caller holds is never a reused buffer
     variables = _trainable_variables(layer) if state.recording else []
     var_nodes = [v._leaf() for v in variables]
     if all(n is None for n in nodes) and not var_nodes:
@@ -138,6 +168,11 @@ def record_layer(layer, inputs, training: bool):
     dtypes = [v.dtype for v in values]
 
     def vjp(g, need):
+        if token is not None and _workspace.newest_token() != token:
+            raise RuntimeError(
+                f"the activations model '{layer.name}' kept for this gradient were overwritten "
+                "by a later training step (another GradientTape or fit ran the model since): "
+                "compute each tape's gradient before recording the next step")
         _restore_caches(snapshot)
         _set_input_grad(layer, any(need[:n_in]))
         # The layer adds its weight gradients into Variable.grad: give each variable a fresh
@@ -147,7 +182,11 @@ def record_layer(layer, inputs, training: bool):
         for v in variables:
             v._grad = np.zeros_like(v._value)
         try:
-            gin = layer.backward(g)
+            if token is None:
+                gin = layer.backward(g)
+            else:
+                with _workspace.step(token):
+                    gin = _copied(layer.backward(g))
             var_grads = [v._grad if need[n_in + i] else None for i, v in enumerate(variables)]
         finally:
             for v, s in zip(variables, saved):

@@ -14,18 +14,37 @@ import contextlib
 
 import numpy as np
 
-_state = {"active": False, "token": 0}
+# "token": the step buffers are handed out for now; "issued": the newest token ever issued.
+_state = {"active": False, "token": 0, "issued": 0}
+
+
+def new_token() -> int:
+    _state["issued"] += 1
+    return _state["issued"]
+
+
+def newest_token() -> int:
+    """The token of the latest step: buffers of older steps may have been overwritten since."""
+    return _state["issued"]
 
 
 @contextlib.contextmanager
 def training_step():
     """Marks one training step: buffers handed out inside it are reused by the next one."""
-    _state["token"] += 1
-    _state["active"] = True
+    with step(new_token()):
+        yield
+
+
+@contextlib.contextmanager
+def step(token: int):
+    """Hands out buffers for the step ``token`` (a GradientTape's forward and backward of one
+    model share one)."""
+    saved = _state["active"], _state["token"]
+    _state["active"], _state["token"] = True, token
     try:
         yield
     finally:
-        _state["active"] = False
+        _state["active"], _state["token"] = saved
 
 
 def buffer(layer, key: str, shape: tuple, dtype) -> np.ndarray | None:

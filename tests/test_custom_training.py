@@ -322,3 +322,20 @@ def test_gradient_of_a_tape_overtaken_by_a_later_step_is_refused():
     with pytest.raises(RuntimeError, match="overwritten"):
         first.gradient(loss1, model.trainable_weights)
     assert second.gradient(loss2, model.trainable_weights)[0] is not None
+
+
+def test_gradients_the_caller_keeps_are_never_reused():
+    # The arrays a tape hands out are reused only when nobody holds them any more.
+    model = _conv_model()
+    rng = np.random.default_rng(2)
+    held = []
+    for k in range(4):
+        x = rng.standard_normal((3, 6, 6, 2))
+        with nncore.GradientTape() as tape:
+            loss = ops.sum(ops.square(model(x, training=True)))
+        grads = tape.gradient(loss, model.trainable_weights)
+        held.append((grads, [g.copy() for g in grads]))
+    for grads, copies in held:
+        for g, c in zip(grads, copies):
+            np.testing.assert_array_equal(g, c)
+    assert len({id(g) for grads, _ in held for g in grads}) == 4 * len(held[0][0])

@@ -51,7 +51,7 @@ class Variable(ArrayOperators):
     """
 
     __slots__ = ("name", "_value", "_grad", "trainable", "regularizer", "constraint", "_node",
-                 "__weakref__")
+                 "_tape_grads", "__weakref__")
 
     def __init__(self, initializer=None, shape=None, dtype=None, trainable: bool = True,
                  autocast: bool = True, aggregation="none", synchronization="auto",
@@ -65,6 +65,7 @@ class Variable(ArrayOperators):
             raise TypeError(f"variable '{name}' must be float32 or float64, got {value.dtype}")
         self.name = name
         self._node = None
+        self._tape_grads = None
         # np.ascontiguousarray would turn a 0-d value into shape (1,); a scalar weight keeps ().
         self._value = np.asarray(value, order="C")
         self._grad = np.zeros_like(self._value)
@@ -83,6 +84,7 @@ class Variable(ArrayOperators):
         var.regularizer = None
         var.constraint = None
         var._node = None
+        var._tape_grads = None
         return var
 
     def _leaf(self):

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 
 import numpy as np
 
@@ -133,6 +134,25 @@ def _reuse_token(layer, training):
     return token
 
 
+def _gradient_array(v):
+    """A zeroed array for a Variable's gradient in a recorded backward: one of two kept per
+    variable when nobody else holds it any more (fresh arrays of a large weight's size cost
+    page faults every step), else a new one. Two, because a loop that keeps ``grads =
+    tape.gradient(...)`` until the next step still holds the previous step's."""
+    pool = v._tape_grads
+    if pool is None:
+        pool = v._tape_grads = []
+    for arr in pool:
+        # References: the pool, ``arr`` and getrefcount's argument; any more is a holder.
+        if sys.getrefcount(arr) == 3 and arr.shape == v._value.shape and arr.dtype == v._value.dtype:
+            arr.fill(0)
+            return arr
+    arr = np.zeros_like(v._value)
+    if len(pool) < 2:
+        pool.append(arr)
+    return arr
+
+
 def _copied(x):
     if isinstance(x, np.ndarray):
         return x.copy()
@@ -180,7 +200,7 @@ def record_layer(layer, inputs, training: bool):
         # a view of a model's packed buffer, stays untouched) and take the arrays back after.
         saved = [v._grad for v in variables]
         for v in variables:
-            v._grad = np.zeros_like(v._value)
+            v._grad = _gradient_array(v)
         try:
             if token is None:
                 gin = layer.backward(g)

@@ -110,20 +110,43 @@ def divide_no_nan(x1, x2):
     return record(out, (na, nb), vjp)
 
 
-def negative(x):
-    a, na = lift(x)
-    out = np.negative(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (-g,))
+def _unary(name, forward, keeps, grad):
+    """An element-wise op of one operand: ``forward(a)``, and its VJP ``grad(g, a, out)`` (the
+    input's gradient from the output's ``g``). ``keeps`` names what the VJP reads, "in", "out",
+    "both" or "", so that the recording holds on to nothing else."""
+    def op(x):
+        a, na = lift(x)
+        out = forward(a)
+        if na is None:
+            return out
+        kept_a = a if keeps in ("in", "both") else None
+        kept_out = out if keeps in ("out", "both") else None
+        return record(out, (na,), lambda g, need: (grad(g, kept_a, kept_out),))
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Element-wise ``{name}`` (``keras.ops.{name}``), differentiable."
+    return op
 
 
-def positive(x):
-    a, na = lift(x)
-    out = np.positive(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g,))
+negative = _unary("negative", np.negative, "", lambda g, a, out: -g)
+positive = _unary("positive", np.positive, "", lambda g, a, out: g)
+square = _unary("square", np.square, "in", lambda g, a, out: g * 2 * a)
+sqrt = _unary("sqrt", np.sqrt, "out", lambda g, a, out: g / (2 * out))
+rsqrt = _unary("rsqrt", lambda a: 1 / np.sqrt(a), "both", lambda g, a, out: g * -0.5 * out / a)
+reciprocal = _unary("reciprocal", np.reciprocal, "out", lambda g, a, out: -g * out * out)
+exp = _unary("exp", np.exp, "out", lambda g, a, out: g * out)
+expm1 = _unary("expm1", np.expm1, "out", lambda g, a, out: g * (out + 1))
+log = _unary("log", np.log, "in", lambda g, a, out: g / a)
+log1p = _unary("log1p", np.log1p, "in", lambda g, a, out: g / (1 + a))
+exp2 = _unary("exp2", np.exp2, "out", lambda g, a, out: g * out * np.log(2.0))
+log2 = _unary("log2", np.log2, "in", lambda g, a, out: g / (a * np.log(2.0)))
+log10 = _unary("log10", np.log10, "in", lambda g, a, out: g / (a * np.log(10.0)))
+sin = _unary("sin", np.sin, "in", lambda g, a, out: g * np.cos(a))
+cos = _unary("cos", np.cos, "in", lambda g, a, out: -g * np.sin(a))
+tan = _unary("tan", np.tan, "out", lambda g, a, out: g * (1 + out * out))
+sinh = _unary("sinh", np.sinh, "in", lambda g, a, out: g * np.cosh(a))
+cosh = _unary("cosh", np.cosh, "in", lambda g, a, out: g * np.sinh(a))
+abs = _unary("abs", np.abs, "in", lambda g, a, out: g * np.sign(a))
+sign = _unary("sign", np.sign, "out", lambda g, a, out: np.zeros_like(out))
 
 
 def power(x1, x2):
@@ -146,94 +169,6 @@ def power(x1, x2):
     return record(out, (na, nb), vjp)
 
 
-def square(x):
-    a, na = lift(x)
-    out = np.square(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * 2 * a,))
-
-
-def sqrt(x):
-    a, na = lift(x)
-    out = np.sqrt(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g / (2 * out),))
-
-
-def rsqrt(x):
-    a, na = lift(x)
-    out = 1 / np.sqrt(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * -0.5 * out / a,))
-
-
-def reciprocal(x):
-    a, na = lift(x)
-    out = np.reciprocal(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (-g * out * out,))
-
-
-def exp(x):
-    a, na = lift(x)
-    out = np.exp(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * out,))
-
-
-def expm1(x):
-    a, na = lift(x)
-    out = np.expm1(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * (out + 1),))
-
-
-def log(x):
-    a, na = lift(x)
-    out = np.log(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g / a,))
-
-
-def log1p(x):
-    a, na = lift(x)
-    out = np.log1p(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g / (1 + a),))
-
-
-def exp2(x):
-    a, na = lift(x)
-    out = np.exp2(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * out * np.log(2.0),))
-
-
-def log2(x):
-    a, na = lift(x)
-    out = np.log2(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g / (a * np.log(2.0)),))
-
-
-def log10(x):
-    a, na = lift(x)
-    out = np.log10(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g / (a * np.log(10.0)),))
-
-
 def logaddexp(x1, x2):
     """``log(exp(x1) + exp(x2))`` without overflow."""
     a, na = lift(x1)
@@ -249,63 +184,7 @@ def logaddexp(x1, x2):
     return record(out, (na, nb), vjp)
 
 
-def sin(x):
-    a, na = lift(x)
-    out = np.sin(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * np.cos(a),))
-
-
-def cos(x):
-    a, na = lift(x)
-    out = np.cos(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (-g * np.sin(a),))
-
-
-def tan(x):
-    a, na = lift(x)
-    out = np.tan(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * (1 + out * out),))
-
-
-def sinh(x):
-    a, na = lift(x)
-    out = np.sinh(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * np.cosh(a),))
-
-
-def cosh(x):
-    a, na = lift(x)
-    out = np.cosh(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * np.sinh(a),))
-
-
-def abs(x):  # noqa: A001  (keras.ops.abs)
-    a, na = lift(x)
-    out = np.abs(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (g * np.sign(a),))
-
-
 absolute = abs
-
-
-def sign(x):
-    a, na = lift(x)
-    out = np.sign(a)
-    if na is None:
-        return out
-    return record(out, (na,), lambda g, need: (np.zeros_like(out),))
 
 
 def _select(x1, x2, ufunc, pick_first):

@@ -48,7 +48,13 @@ def _kept_input(a, out):
     return a
 
 
-def _from_output(kernel, backward):
+def _named(op, name, doc):
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+def _from_output(kernel, backward, name, doc):
     """An activation whose derivative the kernel computes from its output."""
     def op(x, *, out=None):
         a, na = lift_operand(x)
@@ -56,10 +62,10 @@ def _from_output(kernel, backward):
         if na is None:
             return y
         return record(y, (na,), lambda g, need: (backward(grad_as(g, y.dtype), y),))
-    return op
+    return _named(op, name, doc)
 
 
-def _from_input(kernel, backward):
+def _from_input(kernel, backward, name, doc):
     """An activation whose derivative the kernel computes from its input."""
     def op(x, *, out=None):
         a, na = lift_operand(x)
@@ -68,48 +74,38 @@ def _from_input(kernel, backward):
         if na is None:
             return y
         return record(y, (na,), lambda g, need: (backward(grad_as(g, y.dtype), kept),))
-    return op
+    return _named(op, name, doc)
 
 
-relu = _from_output(_k.relu, _k.relu_backward_from_output)
-relu.__name__ = relu.__qualname__ = "relu"
-relu.__doc__ = "``max(x, 0)``; the gradient at 0 is 0."
+relu = _from_output(_k.relu, _k.relu_backward_from_output, "relu",
+                    "``max(x, 0)``; the gradient at 0 is 0.")
 
-relu6 = _from_output(_k.relu6, _k.relu6_backward_from_output)
-relu6.__name__ = relu6.__qualname__ = "relu6"
-relu6.__doc__ = "``min(max(x, 0), 6)``."
+relu6 = _from_output(_k.relu6, _k.relu6_backward_from_output, "relu6",
+                     "``min(max(x, 0), 6)``.")
 
-sigmoid = _from_output(_k.sigmoid, _k.sigmoid_backward_from_output)
-sigmoid.__name__ = sigmoid.__qualname__ = "sigmoid"
-sigmoid.__doc__ = "``1 / (1 + exp(-x))``, without overflow for any x."
+sigmoid = _from_output(_k.sigmoid, _k.sigmoid_backward_from_output, "sigmoid",
+                       "``1 / (1 + exp(-x))``, without overflow for any x.")
 
-tanh = _from_output(_k.tanh, _k.tanh_backward_from_output)
-tanh.__name__ = tanh.__qualname__ = "tanh"
-tanh.__doc__ = "Hyperbolic tangent."
+tanh = _from_output(_k.tanh, _k.tanh_backward_from_output, "tanh",
+                    "Hyperbolic tangent.")
 
-selu = _from_output(_k.selu, _k.selu_backward_from_output)
-selu.__name__ = selu.__qualname__ = "selu"
-selu.__doc__ = "``scale * elu(x, alpha)`` with Keras' constants."
+selu = _from_output(_k.selu, _k.selu_backward_from_output, "selu",
+                    "``scale * elu(x, alpha)`` with Keras' constants.")
 
-silu = _from_input(_k.swish, _k.swish_backward)
-silu.__name__ = silu.__qualname__ = "silu"
-silu.__doc__ = "``x * sigmoid(x)`` (the same function as ``swish``)."
+silu = _from_input(_k.swish, _k.swish_backward, "silu",
+                   "``x * sigmoid(x)`` (the same function as ``swish``).")
 
-swish = _from_input(_k.swish, _k.swish_backward)
-swish.__name__ = swish.__qualname__ = "swish"
-swish.__doc__ = "``x * sigmoid(x)`` (the same function as ``silu``)."
+swish = _from_input(_k.swish, _k.swish_backward, "swish",
+                    "``x * sigmoid(x)`` (the same function as ``silu``).")
 
-softplus = _from_input(_k.softplus, _k.softplus_backward)
-softplus.__name__ = softplus.__qualname__ = "softplus"
-softplus.__doc__ = "``log(1 + exp(x))``, exact for large x."
+softplus = _from_input(_k.softplus, _k.softplus_backward, "softplus",
+                       "``log(1 + exp(x))``, exact for large x.")
 
-softsign = _from_input(_k.softsign, _k.softsign_backward)
-softsign.__name__ = softsign.__qualname__ = "softsign"
-softsign.__doc__ = "``x / (1 + |x|)``."
+softsign = _from_input(_k.softsign, _k.softsign_backward, "softsign",
+                       "``x / (1 + |x|)``.")
 
-hard_sigmoid = _from_input(_k.hard_sigmoid, _k.hard_sigmoid_backward)
-hard_sigmoid.__name__ = hard_sigmoid.__qualname__ = "hard_sigmoid"
-hard_sigmoid.__doc__ = "Keras 3's ``relu6(x + 3) / 6``."
+hard_sigmoid = _from_input(_k.hard_sigmoid, _k.hard_sigmoid_backward, "hard_sigmoid",
+                           "Keras 3's ``relu6(x + 3) / 6``.")
 
 
 def _merged_axes(a, axis, op):

@@ -30,15 +30,21 @@ def _kernel_ok(a, b) -> bool:
 def _mm(a, b, transpose_a=False, transpose_b=False, out=None):
     if _kernel_ok(a, b):
         return _gemm.matmul(a, b, transpose_a=transpose_a, transpose_b=transpose_b, out=out)
+    a, b = _transposed(a, b, transpose_a, transpose_b)
+    if out is not None:
+        return np.matmul(a, b, out=out)
+    return np.matmul(a, b)
+
+
+def _transposed(a, b, transpose_a, transpose_b):
+    """The operands as arrays, their last two axes swapped where asked."""
     a = np.asarray(a)
     b = np.asarray(b)
     if transpose_a:
         a = np.swapaxes(a, -1, -2)
     if transpose_b:
         b = np.swapaxes(b, -1, -2)
-    if out is not None:
-        return np.matmul(a, b, out=out)
-    return np.matmul(a, b)
+    return a, b
 
 
 def matmul(x1, x2, *, transpose_a=False, transpose_b=False, out=None):
@@ -50,12 +56,7 @@ def matmul(x1, x2, *, transpose_a=False, transpose_b=False, out=None):
         return _mm(a, b, transpose_a, transpose_b, out)
     if out is not None:
         raise ValueError("matmul: out= cannot be used with a tracked (differentiated) operand")
-    a = np.asarray(a)
-    b = np.asarray(b)
-    if transpose_a:
-        a = np.swapaxes(a, -1, -2)
-    if transpose_b:
-        b = np.swapaxes(b, -1, -2)
+    a, b = _transposed(a, b, transpose_a, transpose_b)
     value = _mm(a, b)
 
     def vjp(g, need, sinks=None):

@@ -6,7 +6,7 @@ import contextlib
 
 import numpy as np
 
-from .tape import backprop, leaf, state
+from .tape import _variable_type, backprop, leaf, state
 from .tensor import Tensor
 
 
@@ -152,11 +152,9 @@ class GradientTape:
 
     # ----------------------------------------------------------------- differentiation
     def _node_of(self, x):
-        from ..variables import Variable
-
-        if isinstance(x, Tensor):
+        if type(x) is Tensor:
             return x.node
-        if isinstance(x, Variable):
+        if isinstance(x, _variable_type()):
             return x._leaf()
         entry = self._watched.get(id(x))
         if entry is not None and entry[0] is x:
@@ -197,8 +195,10 @@ class GradientTape:
             if g is None and unconnected_gradients == "zero":
                 g = np.zeros(np.shape(s), np.asarray(s).dtype)
             elif g is not None:
-                dtype = np.asarray(s).dtype
-                g = np.asarray(g)
+                dtype = s.dtype if isinstance(s, (Tensor, np.ndarray, _variable_type())) \
+                    else np.asarray(s).dtype
+                if type(g) is not np.ndarray:
+                    g = np.asarray(g)
                 if g.dtype != dtype and dtype.kind == "f":
                     g = g.astype(dtype)
             results.append(g)

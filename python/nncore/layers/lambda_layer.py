@@ -9,6 +9,7 @@ refuses to be serialized.
 from __future__ import annotations
 
 import inspect
+import sys
 from typing import Callable
 
 import numpy as np
@@ -48,6 +49,13 @@ def _registered_name(fn) -> str | None:
     return None
 
 
+def _module_level(fn, name) -> bool:
+    """Whether ``fn`` is what its module calls ``name`` (a function a factory made and the
+    module bound, as nncore's element-wise ops, loads back by name like any other)."""
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    return module is not None and getattr(module, name or "", None) is fn
+
+
 def _function_config(fn, what: str) -> dict:
     """Keras' config of a function: ``{"module", "class_name": "function", "config": name,
     "registered_name"}``."""
@@ -56,7 +64,7 @@ def _function_config(fn, what: str) -> dict:
         return {"module": getattr(fn, "__module__", None), "class_name": "function",
                 "config": registered, "registered_name": registered}
     name = getattr(fn, "__name__", None)
-    if name == "<lambda>" or getattr(fn, "__closure__", None):
+    if name == "<lambda>" or (getattr(fn, "__closure__", None) and not _module_level(fn, name)):
         kind = "lambda" if name == "<lambda>" else f"closure '{name}'"
         raise ValueError(
             f"Lambda {what}: a {kind} cannot be serialized safely (its code would have to be "

@@ -21,16 +21,16 @@ from .tensor import Tensor
 
 
 @contextlib.contextmanager
-def call_context(training):
-    """Variables are recorded, and nested layer calls without ``training=`` inherit it."""
+def call_context(training, record: bool = True):
+    """A layer's call: nested layer calls without ``training=`` inherit ``training``, and with
+    ``record`` Variables are recorded."""
     saved = state.training
-    state.recording += 1
-    if training is not None:
-        state.training = training
+    state.recording += record
+    state.training = training
     try:
         yield
     finally:
-        state.recording -= 1
+        state.recording -= record
         state.training = saved
 
 

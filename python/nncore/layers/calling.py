@@ -152,13 +152,9 @@ class Calling:
                 return self._run_call(self._cast_inputs(inputs), training, args, kwargs)
         if defines_call and (args or kwargs):
             self._maybe_build(_input_shapes(inputs))
-            with layer_call.call_context(training):
-                state.recording -= 1              # a plain call: nothing to record
-                try:
-                    return layer_call.as_values(
-                        self._run_call(self._cast_inputs(inputs), training, args, kwargs))
-                finally:
-                    state.recording += 1
+            with layer_call.call_context(training, record=False):
+                return layer_call.as_values(
+                    self._run_call(self._cast_inputs(inputs), training, args, kwargs))
         if not defines_call and (state.recording or layer_call.any_tracked(inputs)):
             return layer_call.record_layer(self, inputs, training)
         if self.multi_input or (defines_call and isinstance(inputs, (list, tuple))):
@@ -169,12 +165,8 @@ class Calling:
             arg = self._as_input_array(inputs)
         if defines_call:
             self._maybe_build(_input_shapes(arg))
-            with layer_call.call_context(training):
-                state.recording -= 1
-                try:
-                    return layer_call.as_values(self._run_call(arg, training))
-                finally:
-                    state.recording += 1
+            with layer_call.call_context(training, record=False):
+                return layer_call.as_values(self._run_call(arg, training))
         return self._eager_forward(arg, training)
 
     def _eager_forward(self, arg, training):

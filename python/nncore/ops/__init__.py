@@ -1,8 +1,13 @@
-"""nncore.ops: the numerical kernels of the C++ core, with argument checks.
+"""nncore.ops: the numerical kernels of the C++ core, and Keras 3's ``keras.ops`` on top of them.
 
-This package is the only importer of ``nncore._core``. Every function takes float32 or float64
-NumPy arrays (one dtype per call), returns arrays of the input's dtype, and raises
-``nncore.ShapeError`` / ``nncore.DTypeError`` naming the offending argument.
+This package is the only importer of ``nncore._core``. The kernel functions (``conv2d``,
+``gemm``, ``dense``, ``*_backward``, optimizer steps, ...) take float32 or float64 NumPy arrays
+(one dtype per call), return arrays of the input's dtype, and raise ``nncore.ShapeError`` /
+``nncore.DTypeError`` naming the offending argument. The ``keras.ops`` names (``matmul``, ``exp``,
+``sum``, ``relu``, ``conv``, ...) follow Keras' signatures and NumPy's rules; on plain arrays they
+return plain arrays, on recorded values (``nncore.GradientTape``, a layer's ``call`` in training)
+they record their vector-Jacobian products (``nncore.autodiff``). Where a name is both, the plain
+path is the kernel's, with its ``out=`` and its errors.
 """
 
 from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight

@@ -84,7 +84,7 @@ def write_mnist(folder, arrays, gz=True, names=MNIST_FILES):
     for name, arr in zip(names, arrays):
         data = idx_bytes(arr)
         if gz:
-            (folder / (name + ".gz")).write_bytes(gzip.compress(data))
+            (folder / (name + ".gz")).write_bytes(gzip.compress(data, mtime=0))
         else:
             (folder / name).write_bytes(data)
     return folder
@@ -108,7 +108,7 @@ def write_cifar(folder, batches, gz=False):
     for name, (x, y) in zip(CIFAR_FILES, batches):
         data = cifar_bytes(x, y)
         if gz:
-            (folder / (name + ".gz")).write_bytes(gzip.compress(data))
+            (folder / (name + ".gz")).write_bytes(gzip.compress(data, mtime=0))
         else:
             (folder / name).write_bytes(data)
     return folder

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import constraints, ops
+from ..distribution import context
 from ..errors import ShapeError
 from ..serialization import config_value, register
 from .base import Layer
@@ -44,7 +45,8 @@ class BatchNormalization(Layer):
         self.gamma_regularizer = gamma_regularizer
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
-        # One process holds the whole batch, so synchronized statistics are the plain ones.
+        # Statistics over the whole global batch when nncore.distribution trains over several
+        # processes (one process holds the whole batch: the plain statistics).
         self.synchronized = bool(synchronized)
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
@@ -96,14 +98,14 @@ class BatchNormalization(Layer):
     def forward(self, x, training=False):
         gamma, beta = self._params()
         xl = self._to_last(x)
-        if training and self.trainable:
+        world = self.synchronized and training and self.trainable and context.step_world()
+        if world:
+            y, mean, var, inv_std = self._synchronized_statistics(world, xl, gamma, beta)
+            self._update_moving(mean, var)
+            self._cache = ("sync", xl, mean, inv_std, world)
+        elif training and self.trainable:
             y, mean, var, inv_std = ops.batch_norm_train(xl, gamma, beta, self.epsilon)
-            m = self.momentum
-            mm, mv = self.moving_mean.value, self.moving_variance.value
-            mm *= m
-            mm += (1.0 - m) * mean
-            mv *= m
-            mv += (1.0 - m) * var
+            self._update_moving(mean, var)
             self._cache = ("train", xl, mean, inv_std)
         else:
             y = ops.batch_norm_inference(xl, gamma, beta, self.moving_mean.value,
@@ -111,9 +113,61 @@ class BatchNormalization(Layer):
             self._cache = ("infer", xl)
         return self._from_last(y)
 
+    def _update_moving(self, mean, var):
+        m = self.momentum
+        mm, mv = self.moving_mean.value, self.moving_variance.value
+        mm *= m
+        mm += (1.0 - m) * mean
+        mv *= m
+        mv += (1.0 - m) * var
+
+    def _synchronized_statistics(self, world, xl, gamma, beta):
+        """Mean and biased variance over every process's rows (two sums over the processes,
+        in float64: the count and sum, then the squared deviations from the global mean)."""
+        rows = xl.reshape(-1, xl.shape[-1])
+        head = np.empty(rows.shape[1] + 1)
+        head[0] = rows.shape[0]
+        np.sum(rows, axis=0, dtype=np.float64, out=head[1:])
+        world.allreduce_(head)
+        n = head[0]
+        mean = head[1:] / n
+        dev = rows - mean.astype(rows.dtype)
+        sq = np.einsum("ij,ij->j", dev, dev, dtype=np.float64)
+        var = world.allreduce_(sq) / n
+        mean, var = mean.astype(xl.dtype), var.astype(xl.dtype)
+        y = ops.batch_norm_inference(xl, gamma, beta, mean, var, self.epsilon)
+        inv_std = (1.0 / np.sqrt(var.astype(np.float64) + self.epsilon)).astype(xl.dtype)
+        return y, mean, var, inv_std
+
+    def _synchronized_backward(self, gl):
+        """The batch-norm gradient with the per-channel sums of g and g * x_hat taken over every
+        process's rows; gamma and beta get this process's part (the processes sum those)."""
+        _, xl, mean, inv_std, world = self._cache
+        gamma, _ = self._params()
+        rows, g = xl.reshape(-1, xl.shape[-1]), gl.reshape(-1, gl.shape[-1])
+        x_hat = (rows - mean) * inv_std
+        c = rows.shape[1]
+        sums = np.empty(2 * c + 1)
+        sums[0] = rows.shape[0]
+        np.sum(g, axis=0, dtype=np.float64, out=sums[1:c + 1])
+        np.einsum("ij,ij->j", g, x_hat, dtype=np.float64, out=sums[c + 1:])
+        if self.gamma is not None:
+            self.gamma.grad += sums[c + 1:].astype(gl.dtype)
+        if self.beta is not None:
+            self.beta.grad += sums[1:c + 1].astype(gl.dtype)
+        world.allreduce_(sums)
+        n = sums[0]
+        mean_g = (sums[1:c + 1] / n).astype(gl.dtype)
+        mean_gx = (sums[c + 1:] / n).astype(gl.dtype)
+        scale = inv_std if gamma is None else gamma * inv_std
+        gx = (g - mean_g - x_hat * mean_gx) * scale
+        return self._from_last(gx.reshape(gl.shape).astype(gl.dtype, copy=False))
+
     def backward(self, grad_out):
         gl = self._to_last(grad_out)
         gamma, _ = self._params()
+        if self._cache[0] == "sync":
+            return self._synchronized_backward(gl)
         if self._cache[0] == "train":
             _, xl, mean, inv_std = self._cache
             gx, ggamma, gbeta = ops.batch_norm_backward(gl, xl, gamma, mean, inv_std)

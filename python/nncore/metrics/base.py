@@ -17,6 +17,10 @@ class Metric:
     ``result() -> float``, ``reset_state()``, ``get_config()``. Calling the metric updates it and
     returns the result."""
 
+    #: names of the state attributes that add up over samples, so that data-parallel
+    #: processes reduce a metric by summing them (``nncore.distribution``); None: not reducible
+    _additive_state = None
+
     def __init__(self, name=None, dtype=None):
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"metric name must be a non-empty string, got {name!r}")
@@ -76,6 +80,8 @@ def _samplewise(values, sample_weight, reduce_fn):
 class Sum(Metric):
     """The (weighted) sum of the values seen."""
 
+    _additive_state = ("total",)
+
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
         self.total = 0.0
@@ -94,6 +100,8 @@ class Sum(Metric):
 class Mean(Metric):
     """The (weighted) mean of the values seen: per batch, values are first averaged per sample
     (Keras 3), then ``total += Σ w·v`` and ``count += Σ w`` (or the number of samples)."""
+
+    _additive_state = ("total", "count")
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)

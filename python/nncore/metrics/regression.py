@@ -113,6 +113,7 @@ class R2Score(Metric):
     one score per output); ``num_regressors > 0`` gives the adjusted R²."""
 
     _direction = "up"
+    _additive_state = ("num_samples", "sum", "squared_sum", "total_mse", "count")
     _AGGREGATIONS = (None, "uniform_average", "variance_weighted_average")
 
     def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score",

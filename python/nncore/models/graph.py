@@ -112,12 +112,18 @@ class Graph:
                 s.cache = s.layer._cache
         return [vals[i] for i in self.output_ids]
 
-    def backward(self, grads: list) -> list:
-        """Back-propagates gradients of the outputs; returns gradients of the inputs (or None)."""
+    def backward(self, grads: list, before_step=None) -> list:
+        """Back-propagates gradients of the outputs; returns gradients of the inputs (or None).
+        ``before_step(k)``, when given, is called before step k's backward (data-parallel
+        training starts summing the gradients that are final by then)."""
         gvals = [None] * self.num_tensors
         for i, g in zip(self.output_ids, grads):
             gvals[i] = g if gvals[i] is None else gvals[i] + g
-        for s in reversed(self.steps):
+        steps = self.steps
+        for k in range(len(steps) - 1, -1, -1):
+            s = steps[k]
+            if before_step is not None:
+                before_step(k)
             g = gvals[s.output]
             if g is None:
                 continue

@@ -14,6 +14,7 @@ class MeanTracker:
     """Running mean weighted by batch size (Keras' loss tracker)."""
 
     __slots__ = ("total", "count")
+    _additive_state = __slots__
 
     def __init__(self):
         self.total = 0.0

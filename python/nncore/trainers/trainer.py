@@ -24,6 +24,7 @@ from ..variables import Variable
 from .compile_utils import CompileSpec, MeanTracker, loss_log_heads, metric_log_names
 from .data_adapters import ArrayDataAdapter, get_data_adapter
 from .data_adapters.data_utils import sample_weights
+from .distributed import process_sync
 from .epoch_iterator import EpochIterator
 from .model_io import ModelIO
 from .step_api import StepAPI
@@ -134,6 +135,10 @@ class Trainer(StepAPI):
         self._custom_logs: dict = {}
         self._loss_metric = None
         self._call_loss_layers = False
+        # Data-parallel runs: the synchronizer, and the share of the global batch this
+        # process's loss gradient is scaled by.
+        self._dp = None
+        self._grad_scale = 1.0
 
     # ----------------------------------------------------------------- compile
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -278,9 +283,13 @@ class Trainer(StepAPI):
         total = 0.0
         grads = [None] * len(outs)
         n = ys[0].shape[0]
+        scale = self._grad_scale
         for h, y in zip(self._target_heads, ys):
             loss, grad, y_pred = h.loss_and_grad(y, outs[h.index], sample_weight)
             total += loss
+            if scale != 1.0 and grad is not None and \
+                    getattr(h.loss, "reduction", None) != "sum":
+                grad = grad * grad.dtype.type(scale)
             grads[h.index] = grad
             h.update_metrics(y, y_pred, sample_weight)
         if self._merge_grads:
@@ -290,7 +299,8 @@ class Trainer(StepAPI):
             for v in self._regularized:
                 reg += float(v.regularizer(v.value))
                 if training:
-                    v.grad += v.regularizer.gradient(v.value)
+                    g = v.regularizer.gradient(v.value)
+                    v.grad += g if scale == 1.0 else g * scale
             total += reg
         if self._call_loss_layers:
             total += float(sum(self._call_losses_values()))
@@ -311,6 +321,8 @@ class Trainer(StepAPI):
         return merged
 
     def _train_step(self, xs, ys, sample_weight=None):
+        if self._dp is not None:
+            return self._dp.train_step(xs, ys, sample_weight)
         self._zero_grads()
         with _workspace.training_step():
             outs = self._graph.forward(xs, True, self._fused_outputs)
@@ -327,6 +339,8 @@ class Trainer(StepAPI):
         return [float(np.asarray(getattr(t, "value", t))) for t in self._call_losses()]
 
     def _reset_metrics(self):
+        if self._dp is not None:
+            self._dp.invalidate_logs()
         self._loss_tracker.reset()
         for h in self._heads:
             h.reset()
@@ -336,6 +350,8 @@ class Trainer(StepAPI):
                 m.reset_state()
 
     def _current_logs(self) -> dict:
+        if self._dp is not None:
+            return self._dp.logs()
         if self._custom_logs:
             return dict(self._custom_logs)
         return self._builtin_logs()
@@ -362,12 +378,15 @@ class Trainer(StepAPI):
         objs = [self._loss_tracker] + [o for h in self._heads
                                        for o in (h.tracker, *h.metrics, *h.weighted_metrics)]
         saved = [copy.deepcopy(_fields(o)) for o in objs]
+        reduced = None if self._dp is None else self._dp.reduced_logs_state()
         try:
             yield
         finally:
             for o, fields in zip(objs, saved):
                 for k, v in fields.items():
                     setattr(o, k, v)
+            if self._dp is not None:
+                self._dp.restore_reduced_logs_state(reduced)
 
     # ----------------------------------------------------------------- callbacks
     def _callback_list(self, callbacks, verbose, params, add_history):
@@ -380,7 +399,11 @@ class Trainer(StepAPI):
             cbs.append(history)
         if verbose and not any(isinstance(cb, ProgbarLogger) for cb in cbs):
             cbs.append(ProgbarLogger(verbose=verbose))
-        return CallbackList(cbs, model=self, params={"verbose": verbose, **params}), history
+        params = {"verbose": verbose, **params}
+        if self._dp is not None:
+            self._dp.set_batch_hooks(CallbackList(cbs))
+            cbs = self._dp.chief_filter(cbs)
+        return CallbackList(cbs, model=self, params=params), history
 
     def _restore_callback_states(self, callbacks):
         """Gives callbacks the states saved with this model by a checkpoint (``load_model``):
@@ -461,6 +484,17 @@ class Trainer(StepAPI):
             val_adapter, validation_steps, "fit (validation)")
         params = {"epochs": epochs, "steps": iterator.num_batches, "batch_size": batch_size or 32,
                   "samples": getattr(adapter, "num_samples", None)}
+        sync = process_sync(self, "fit")
+        if sync is not None:
+            self._ensure_packed()
+            sync.check_same("fit", {
+                **sync.model_facts(), "epochs": [initial_epoch, epochs, steps_per_epoch],
+                "batches": [params["batch_size"], iterator.num_batches, params["samples"],
+                            None if val_adapter is None else
+                            [getattr(val_adapter, "num_samples", None), val_adapter.num_batches],
+                            validation_freq, validation_steps, shuffle]})
+            sync.broadcast_start()
+        self._dp = sync
         cb_list, history = self._callback_list(callbacks, verbose, params, add_history=True)
         self.history = history
         self.stop_training = False
@@ -468,14 +502,15 @@ class Trainer(StepAPI):
         self._restore_callback_states(self._fit_callbacks)
         self.set_needs_input_grad(False)
         self._custom_logs = {}
-        batch_hooks = cb_list.has_batch_hooks("train")
+        batch_hooks = cb_list.has_batch_hooks("train") if sync is None else sync.reduce_each_step
         try:
             cb_list.on_train_begin()
             logs = {}
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
                 cb_list.on_epoch_begin(epoch)
-                for step, (xb, yb, wb) in iterator.epoch():
+                batches = iterator.epoch() if sync is None else sync.batches(iterator)
+                for step, (xb, yb, wb) in batches:
                     if batch_hooks:
                         cb_list.on_train_batch_begin(step)
                     self._run_train_step(xb, yb, wb)
@@ -491,16 +526,25 @@ class Trainer(StepAPI):
                                   "make it yield steps_per_epoch * epochs batches)", stacklevel=2)
                     break
                 logs = self._current_logs()
+                if sync is not None:
+                    sync.average_moving_statistics()
                 if val_iterator is not None and (epoch + 1) % int(validation_freq) == 0:
                     val_logs = self._run_evaluation(val_iterator, cb_list)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                if sync is not None:
+                    logs = sync.agreed(logs)
                 cb_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
             # With use_ema the weights become their moving averages (Keras).
             self.optimizer.finalize_variable_values(self.trainable_weights)
             cb_list.on_train_end(logs)
+        except BaseException as exc:
+            if sync is not None:
+                sync.fail(exc)     # the other processes wait in a collective: end the job
+            raise
         finally:
+            self._dp = None
             self._fit_callbacks = None
             # Input gradients back on: a user's backward or GradientTape after fit gets them.
             self.set_needs_input_grad(True)
@@ -515,11 +559,16 @@ class Trainer(StepAPI):
         self._reset_metrics()
         self.stop_evaluating = False
         cb_list.on_test_begin()
-        hooks = cb_list.has_batch_hooks("test")
-        for step, (xb, yb, wb) in iterator.epoch():
+        sync = self._dp
+        hooks = cb_list.has_batch_hooks("test") if sync is None else sync.reduce_each_step
+        batches = iterator.epoch() if sync is None else sync.batches(iterator, "test")
+        for step, (xb, yb, wb) in batches:
             if hooks:
                 cb_list.on_test_batch_begin(step)
-            self._run_test_step(xb, yb, wb)
+            if xb is not None:      # None: a batch too small to reach this process
+                self._run_test_step(xb, yb, wb)
+            if sync is not None:
+                sync.after_test_step()
             if hooks:
                 cb_list.on_test_batch_end(step, _Logs(self))
                 if self.stop_evaluating:    # only a callback sets it (Keras)
@@ -540,14 +589,31 @@ class Trainer(StepAPI):
         verbose = _verbosity(verbose, "evaluate")
         adapter = self._adapter(x, y, sample_weight, None, batch_size, False, "evaluate", True)
         iterator = EpochIterator(adapter, steps, "evaluate")
-        cb_list, _ = self._callback_list(callbacks, verbose, {"steps": iterator.num_batches},
-                                         add_history=False)
+        outer = self._dp
+        if outer is None:
+            self._dp = self._start_sync("evaluate", iterator, adapter)
         try:
+            cb_list, _ = self._callback_list(callbacks, verbose, {"steps": iterator.num_batches},
+                                             add_history=False)
             with self._metrics_kept():
                 logs = self._run_evaluation(iterator, cb_list)
+            if self._dp is not None:
+                logs = self._dp.agreed(logs)
         finally:
+            self._dp = outer
             iterator.close()
         return self._format_logs(logs, return_dict)
+
+    def _start_sync(self, what, iterator, adapter):
+        """The synchronizer of an evaluate or predict over several processes (None in one):
+        the processes must agree on the model and the data, and take process 0's weights."""
+        sync = process_sync(self, what)
+        if sync is not None:
+            sync.check_same(what, {**sync.model_facts(), "batches": [
+                iterator.num_batches, getattr(adapter, "num_samples", None)]})
+            for v in self.weights:
+                sync.world.bcast_(v.value)
+        return sync
 
     def _format_logs(self, logs, return_dict):
         if return_dict:
@@ -566,19 +632,27 @@ class Trainer(StepAPI):
         verbose = _verbosity(verbose, "predict")
         adapter = self._adapter(x, None, None, None, batch_size, False, "predict", False)
         iterator = EpochIterator(adapter, steps, "predict")
-        cb_list, _ = self._callback_list(callbacks, verbose, {"steps": iterator.num_batches},
-                                         add_history=False)
+        outer, sync = self._dp, self._start_sync("predict", iterator, adapter)
+        self._dp = sync
+        try:
+            cb_list, _ = self._callback_list(callbacks, verbose, {"steps": iterator.num_batches},
+                                             add_history=False)
+        finally:
+            self._dp = outer
         hooks = cb_list.has_batch_hooks("predict")
         # Arrays read whole give the row count up front: outputs go straight into place.
         n = adapter.num_samples if isinstance(adapter, ArrayDataAdapter) and steps is None else None
         results, chunks, row = None, [], 0
         self.stop_predicting = False
         cb_list.on_predict_begin()
+        batches = iterator.epoch() if sync is None else sync.batches(iterator, "predict")
         try:
-            for step, (xb, _, _) in iterator.epoch():
+            for step, (xb, _, _) in batches:
                 if hooks:
                     cb_list.on_predict_batch_begin(step)
                 outs = self._graph.forward(xb, False)
+                if sync is not None:    # every process gets the whole batch's outputs, in order
+                    outs = sync.gather(outs)
                 if n is not None:
                     if results is None:
                         results = [np.empty((n, *o.shape[1:]), o.dtype) for o in outs]

@@ -1,0 +1,53 @@
+"""Process-wide distribution state: the world joined by ``initialize``, the distribution chosen
+by ``set_distribution``, and the world of the data-parallel step now running (layers that
+synchronize, such as BatchNormalization(synchronized=True), talk to it only then)."""
+
+from __future__ import annotations
+
+import contextlib
+
+from .world import World
+
+_world: World | None = None
+_distribution = None
+_step_world: World | None = None
+
+
+def world() -> World:
+    """The joined world, or a world of one before ``initialize``."""
+    return _world if _world is not None else World()
+
+
+def set_world(w: World) -> None:
+    global _world
+    _world = w
+
+
+def get_distribution():
+    return _distribution
+
+
+def set_distribution(d) -> None:
+    global _distribution
+    _distribution = d
+
+
+def active_world() -> World | None:
+    """The world of a data-parallel run over several processes, or None."""
+    if _distribution is None or _world is None or _world.size < 2:
+        return None
+    return _world
+
+
+def step_world() -> World | None:
+    return _step_world
+
+
+@contextlib.contextmanager
+def in_step(w: World):
+    global _step_world
+    previous, _step_world = _step_world, w
+    try:
+        yield
+    finally:
+        _step_world = previous

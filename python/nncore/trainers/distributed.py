@@ -1,0 +1,280 @@
+"""What ``fit``, ``evaluate`` and ``predict`` do differently when ``nncore.distribution`` trains
+over several processes: the same start everywhere, each process's share of every batch, gradients
+summed over the processes while backward runs, logs reduced, and callbacks that write files or
+print only on process 0.
+
+Every process holds the exact partial derivatives of the global batch's loss for its own rows
+(the loss gradient is scaled by its share of the batch), so summing the gradients over the
+processes gives the gradient one process would compute on the whole batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+
+import numpy as np
+
+from .. import random as nn_random
+from ..distribution import context
+from ..distribution.gradient_buckets import GradientBuckets, allreduce_each
+from ..distribution.metric_state import MetricState
+from ..distribution.world import format_exception
+from ..layers import _workspace
+
+CHIEF_ONLY_CALLBACKS = ("ProgbarLogger", "TensorBoard", "CSVLogger", "ModelCheckpoint")
+
+
+def process_sync(model, what):
+    """The synchronizer of a run over several processes, else None (one process)."""
+    world = context.active_world()
+    if world is None:
+        return None
+    if model._custom_train or model._custom_test:
+        raise NotImplementedError(
+            f"{what}: data-parallel training runs the built-in train and test steps; a model that "
+            "overrides train_step or test_step is not supported under "
+            "nncore.distribution.DataParallel yet")
+    return ProcessSync(model, world, context.get_distribution())
+
+
+def _digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class ProcessSync:
+    def __init__(self, model, world, config):
+        self.model = model
+        self.world = world
+        self.shard_data = config.auto_shard_dataset
+        self.cap_bytes = int(config.bucket_cap_mb * 2**20)
+        self.scale = 1.0
+        self.global_rows = 0
+        self.reduce_each_step = False
+        self.whole = False
+        self._buckets = None
+        self._bucket_key = None
+        self._metrics = None
+        self._reduced = None
+        self._request = None
+        self._local_vec = None
+        self.steps = 0
+
+    # ------------------------------------------------------------ start
+    def check_same(self, what: str, facts: dict) -> None:
+        """Refuses to start when the processes disagree (another model, other data): they would
+        run different collectives and wait for each other forever."""
+        everyone = self.world.allgather_json({k: _digest(v) for k, v in facts.items()})
+        differ = sorted(k for k in facts if len({d[k] for d in everyone}) > 1)
+        if not differ:
+            return
+        mine = {k: facts[k] for k in differ}
+        detail = "; ".join(f"{k}: {str(v)[:200]}" for k, v in mine.items())
+        raise ValueError(
+            f"{what}: the {self.world.size} processes disagree on {', '.join(differ)} (process "
+            f"{self.world.rank} has {detail}); every process must build the same model and read "
+            "data of the same size")
+
+    def model_facts(self) -> dict:
+        m = self.model
+        return {"model": type(m).__name__,
+                "weights": [[w.name, list(w.shape), str(w.dtype)] for w in m.weights],
+                "optimizer": None if m.optimizer is None else
+                [type(m.optimizer).__name__, sorted(m.optimizer.get_state())]}
+
+    def broadcast_start(self) -> None:
+        """Process 0's weights, optimizer state and random generators everywhere; then each
+        process gets its own stream for per-sample randomness (dropout, augmentation)."""
+        m, w = self.model, self.world
+        for v in m.weights:
+            w.bcast_(v.value)
+        opt = m.optimizer
+        if opt is not None:
+            state = opt.get_state()
+            for key in sorted(state):
+                state[key] = w.bcast_(np.array(state[key], order="C"))
+            if w.rank != 0:
+                if len(state) > 1:
+                    opt.set_state(state)
+                else:           # slots not made yet (they are on the first step)
+                    opt.iterations = int(state["iterations"])
+        if m._shuffle_rng is not None:
+            m._shuffle_rng.bit_generator.state = w.bcast_json(m._shuffle_rng.bit_generator.state)
+        nn_random.set_state(w.bcast_json(nn_random.get_state()))
+        for layer in m._flatten_layers():
+            if hasattr(layer, "get_rng_state"):
+                state = w.bcast_json(layer.get_rng_state())
+                if w.rank != 0:
+                    rng = np.random.default_rng()
+                    rng.bit_generator.state = state
+                    seed = int(rng.integers(0, 2**63 - 1))
+                    state = np.random.default_rng([seed, w.rank]).bit_generator.state
+                layer.set_rng_state(state)
+
+    def set_batch_hooks(self, full_callbacks, modes=("train", "test", "predict")) -> None:
+        """Whether logs are reduced after every step: decided from the callbacks every process
+        has (process 0's progress bar reads batch logs; the others must join the reduction)."""
+        self.reduce_each_step = any(full_callbacks.has_batch_hooks(mode) for mode in modes)
+
+    def chief_filter(self, callbacks: list) -> list:
+        """The callbacks this process runs: on processes other than 0, none that print or write."""
+        if self.world.rank == 0:
+            return callbacks
+        return [cb for cb in callbacks if type(cb).__name__ not in CHIEF_ONLY_CALLBACKS
+                and not any(c.__name__ in CHIEF_ONLY_CALLBACKS for c in type(cb).__mro__)]
+
+    # ------------------------------------------------------------ data
+    def _share(self, n: int) -> tuple[int, int]:
+        size, rank = self.world.size, self.world.rank
+        return rank * n // size, (rank + 1) * n // size
+
+    def shard(self, xs, ys, sw, mode="train"):
+        """This process's rows of a global batch. A batch smaller than the number of processes
+        cannot be trained on (every process needs rows); evaluated, it goes to the first
+        processes (the others get None); predicted, every process computes all of it."""
+        n = xs[0].shape[0]
+        self.whole = False
+        if not self.shard_data:
+            self.global_rows = n * self.world.size
+            self.scale = 1.0 / self.world.size
+            self.whole = mode == "predict"
+            return xs, ys, sw
+        if n < self.world.size:
+            if mode == "train":
+                raise ValueError(
+                    f"a batch of {n} sample(s) cannot be shared by {self.world.size} processes: "
+                    "choose a batch_size (and a number of samples, for the last batch) of at "
+                    "least the number of processes")
+            if mode == "predict":
+                self.whole = True
+                return xs, ys, sw
+        lo, hi = self._share(n)
+        self.global_rows = n
+        self.scale = (hi - lo) / n
+        if hi == lo:
+            return None, None, None
+        cut = lambda arrays: None if arrays is None else [a[lo:hi] for a in arrays]  # noqa: E731
+        return cut(xs), cut(ys), None if sw is None else sw[lo:hi]
+
+    def batches(self, iterator, mode="train"):
+        for step, (xb, yb, wb) in iterator.epoch():
+            yield step, self.shard(xb, yb, wb, mode)
+
+    # ------------------------------------------------------------ training step
+    def _gradient_buckets(self):
+        m = self.model
+        key = (id(m._graph), id(m._flat))
+        if self._bucket_key != key:
+            self._buckets = GradientBuckets(self.world, m._graph, m.trainable_weights,
+                                            m._flat.grad, self.cap_bytes)
+            self._bucket_key = key
+        return self._buckets
+
+    def train_step(self, xs, ys, sample_weight):
+        m = self.model
+        m._zero_grads()
+        m._grad_scale = self.scale
+        buckets = self._gradient_buckets() if m._flat is not None else None
+        try:
+            with _workspace.training_step(), context.in_step(self.world):
+                outs = m._graph.forward(xs, True, m._fused_outputs)
+                total, grads = m._loss_step(outs, ys, training=True, sample_weight=sample_weight)
+                self._start_metric_reduction()
+                if buckets is not None:
+                    buckets.begin()
+                    m._graph.backward(grads, buckets.before_step)
+                    buckets.finish()
+                else:
+                    m._graph.backward(grads)
+                    allreduce_each(self.world, m._opt_vars)
+        finally:
+            m._grad_scale = 1.0
+        m.optimizer.apply(m._opt_vars)
+        self._finish_metric_reduction()
+        self.steps += 1
+        return total
+
+    def after_test_step(self) -> None:
+        self._reduced = None
+        if self.reduce_each_step:
+            self._start_metric_reduction()
+            self._finish_metric_reduction()
+
+    @property
+    def wait_seconds(self) -> float:
+        return 0.0 if self._buckets is None else self._buckets.wait_seconds
+
+    # ------------------------------------------------------------ logs
+    def _metric_state(self) -> MetricState:
+        m = self.model
+        objs = [m._loss_tracker] + [o for h in m._heads
+                                    for o in (h.tracker, *h.metrics, *h.weighted_metrics)]
+        if self._metrics is None or self._metrics[0] != [id(o) for o in objs]:
+            self._metrics = ([id(o) for o in objs], MetricState(objs))
+        return self._metrics[1]
+
+    def _start_metric_reduction(self) -> None:
+        self._reduced = None
+        if not self.reduce_each_step:
+            return
+        self._local_vec = self._metric_state().pack()
+        self._request = self.world.iallreduce_(self._local_vec)
+
+    def _finish_metric_reduction(self) -> None:
+        if self._request is not None:
+            self._request.Wait()
+            self._request = None
+            self._reduced = self._local_vec
+
+    def invalidate_logs(self) -> None:
+        self._reduced = None
+
+    def reduced_logs_state(self):
+        return self._reduced
+
+    def restore_reduced_logs_state(self, reduced) -> None:
+        self._reduced = reduced
+
+    def logs(self) -> dict:
+        """The logs over every process's samples (a collective unless reduced at this step)."""
+        state = self._metric_state()
+        if self._reduced is None:
+            self._reduced = self.world.allreduce_(state.pack())
+        saved = state.pack()
+        state.unpack(self._reduced)
+        try:
+            return self.model._builtin_logs()
+        finally:
+            state.unpack(saved)
+
+    def agreed(self, logs: dict) -> dict:
+        """Process 0's logs everywhere, so that EarlyStopping, ReduceLROnPlateau and
+        checkpoints decide identically on every process."""
+        floats = {k: float(v) for k, v in logs.items() if np.ndim(v) == 0}
+        floats = self.world.bcast_json(floats)
+        return {**logs, **floats}
+
+    # ------------------------------------------------------------ non-trainable state
+    def average_moving_statistics(self) -> None:
+        """Batch normalization with per-process statistics leaves each process its own moving
+        mean and variance: their average becomes everyone's (evaluation, checkpoints)."""
+        for layer in self.model._flatten_layers():
+            if getattr(layer, "synchronized", True) or not hasattr(layer, "moving_mean") \
+                    or getattr(layer, "moving_mean", None) is None:
+                continue
+            for v in (layer.moving_mean, layer.moving_variance):
+                arr = v.value
+                self.world.allreduce_(arr)
+                arr /= self.world.size
+
+    # ------------------------------------------------------------ predict
+    def gather(self, outs: list) -> list:
+        if self.whole:
+            return outs
+        return [self.world.allgatherv_rows(o) for o in outs]
+
+    # ------------------------------------------------------------ failure
+    def fail(self, exc: BaseException) -> None:
+        sys.stderr.write(format_exception(exc))
+        self.world.abort(f"{type(exc).__name__}: {exc}")

@@ -75,6 +75,13 @@ def process_count() -> int:
     return context.world().size
 
 
+def fit_stats() -> dict:
+    """Figures of the last data-parallel ``fit`` on this process: ``steps``, ``wait_seconds``
+    (time spent waiting for gradient sums after backward, i.e. communication not hidden behind
+    backward), ``bucket_sizes`` (gradients per bucket) and ``gradient_bytes``."""
+    return dict(context.last_fit_stats)
+
+
 def list_devices(device_type=None) -> list[str]:
     """One CPU device per process (Keras' call)."""
     if device_type not in (None, "cpu", "CPU"):
@@ -82,5 +89,5 @@ def list_devices(device_type=None) -> list[str]:
     return [f"cpu:{i}" for i in range(process_count())]
 
 
-__all__ = ["DataParallel", "distribution", "initialize", "list_devices", "process_count",
+__all__ = ["DataParallel", "distribution", "fit_stats", "initialize", "list_devices", "process_count",
            "process_index", "set_distribution"]

@@ -11,6 +11,8 @@ from .world import World
 _world: World | None = None
 _distribution = None
 _step_world: World | None = None
+# Figures of the last data-parallel fit on this process (steps, communication waits, buckets).
+last_fit_stats: dict = {}
 
 
 def world() -> World:

@@ -201,9 +201,13 @@ class ProcessSync:
             self._start_metric_reduction()
             self._finish_metric_reduction()
 
-    @property
-    def wait_seconds(self) -> float:
-        return 0.0 if self._buckets is None else self._buckets.wait_seconds
+    def record_stats(self) -> None:
+        b = self._buckets
+        context.last_fit_stats.clear()
+        context.last_fit_stats.update(
+            steps=self.steps, wait_seconds=0.0 if b is None else b.wait_seconds,
+            bucket_sizes=[] if b is None else b.sizes,
+            gradient_bytes=0 if b is None else b.grads.nbytes, processes=self.world.size)
 
     # ------------------------------------------------------------ logs
     def _metric_state(self) -> MetricState:

@@ -544,6 +544,8 @@ class Trainer(StepAPI):
                 sync.fail(exc)     # the other processes wait in a collective: end the job
             raise
         finally:
+            if sync is not None:
+                sync.record_stats()
             self._dp = None
             self._fit_callbacks = None
             # Input gradients back on: a user's backward or GradientTape after fit gets them.

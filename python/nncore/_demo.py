@@ -124,15 +124,23 @@ def load_data(data_dir=None, seed=DEFAULT_SEED, say=print):
 
 
 def run(epochs=None, batch_size=DEFAULT_BATCH_SIZE, data_dir=None, threads=None, quick=False,
-        seed=DEFAULT_SEED, verbose=1, say=print) -> float:
-    """Trains the demo CNN and returns its test accuracy (a fraction). See the module docstring."""
-    from . import info, set_num_threads, set_seed
+        seed=DEFAULT_SEED, verbose=1, say=print, distributed=False) -> float:
+    """Trains the demo CNN and returns its test accuracy (a fraction). See the module docstring.
+    ``distributed``: data-parallel over the processes of the MPI job this one belongs to."""
+    from . import distribution, info, set_num_threads, set_seed
 
+    if distributed:
+        distribution.initialize()
+        distribution.set_distribution(distribution.DataParallel())
+        if distribution.process_index() != 0:
+            say, verbose = (lambda *a, **k: None), 0
     if threads is not None:
         set_num_threads(threads)
     facts = info()
+    n_proc = distribution.process_count()
     say(f"nncore {facts['version']} demo: a small CNN on handwritten digits "
-        f"({facts['isa']} kernels, {facts['threads']} thread{'s' if facts['threads'] != 1 else ''})")
+        f"({facts['isa']} kernels, {facts['threads']} thread{'s' if facts['threads'] != 1 else ''}"
+        + (f" in each of {n_proc} processes, data-parallel" if distributed else "") + ")")
 
     x_train, y_train, x_test, y_test, source = load_data(data_dir, seed, say)
     if epochs is None:
@@ -158,16 +166,50 @@ def run(epochs=None, batch_size=DEFAULT_BATCH_SIZE, data_dir=None, threads=None,
     seconds = time.perf_counter() - start
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     say(f"Test accuracy: {100 * accuracy:.2f} % on {len(y_test):,} {name} test images (loss {loss:.4f})")
-    say(f"Training took {seconds:.1f} s ({seconds / max(epochs, 1):.1f} s per epoch).")
+    say(f"Training took {seconds:.1f} s ({seconds / max(epochs, 1):.1f} s per epoch"
+        + (f", {epochs * len(y_train) / seconds:,.0f} images/s over {n_proc} processes"
+           if distributed else "") + ").")
     return float(accuracy)
+
+
+def launch_distributed(args) -> int:
+    """``nncore demo --distributed`` outside an MPI job: starts ``mpirun -n N`` on this demo."""
+    from .distribution.launch import find_mpirun, launcher_env, mpirun_command
+
+    mpirun = find_mpirun()
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        mpirun = None
+    if mpirun is None:
+        print("nncore demo --distributed needs MPI: pip install 'nncore[distributed]' (mpi4py and "
+              "Open MPI's mpirun)", file=sys.stderr)
+        return 1
+    argv = [sys.executable, "-m", "nncore", "demo", "--distributed",
+            "--batch-size", str(args.batch_size), "--seed", str(args.seed)]
+    for flag, value in (("--epochs", args.epochs), ("--data-dir", args.data_dir),
+                        ("--threads", args.threads)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.quick:
+        argv.append("--quick")
+    cmd = mpirun_command(args.processes, argv, mpirun)
+    print("running: " + " ".join(cmd), flush=True)
+    import subprocess
+
+    return subprocess.run(cmd, env=launcher_env()).returncode
 
 
 def main(args) -> int:
     from .datasets import DatasetFormatError
+    from .distribution.world import launched_size
 
+    distributed = getattr(args, "distributed", False)
+    if distributed and launched_size() <= 1:
+        return launch_distributed(args)
     try:
         run(epochs=args.epochs, batch_size=args.batch_size, data_dir=args.data_dir,
-            threads=args.threads, quick=args.quick, seed=args.seed)
+            threads=args.threads, quick=args.quick, seed=args.seed, distributed=distributed)
     except NoDataError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -63,6 +63,12 @@ def _add_demo(sub) -> None:
                    help=f"smoke test: {_demo.QUICK_TRAIN} training and {_demo.QUICK_TEST} test "
                         "images, a few seconds")
     p.add_argument("--seed", type=int, default=_demo.DEFAULT_SEED, help="random seed (default 0)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI processes (pip install 'nncore[distributed]'): "
+                        "starts mpirun -n PROCESSES on the demo, or joins the job when already "
+                        "started by mpirun/srun")
+    p.add_argument("--processes", type=_positive_int, default=2,
+                   help="processes of --distributed when the demo starts mpirun (default 2)")
     p.set_defaults(func=_cmd_demo)
 
 

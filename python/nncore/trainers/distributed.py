@@ -113,9 +113,11 @@ class ProcessSync:
                 layer.set_rng_state(state)
 
     def set_batch_hooks(self, full_callbacks, modes=("train", "test", "predict")) -> None:
-        """Whether logs are reduced after every step: decided from the callbacks every process
-        has (process 0's progress bar reads batch logs; the others must join the reduction)."""
-        self.reduce_each_step = any(full_callbacks.has_batch_hooks(mode) for mode in modes)
+        """Whether logs are reduced after every step: when any process has a callback that reads
+        batch logs (process 0's progress bar), every process joins the reductions. Decided
+        together, since scripts often pass ``verbose=0`` to processes other than 0."""
+        mine = any(full_callbacks.has_batch_hooks(mode) for mode in modes)
+        self.reduce_each_step = bool(self.world.allreduce_(np.array([int(mine)], np.int64))[0])
 
     def chief_filter(self, callbacks: list) -> list:
         """The callbacks this process runs: on processes other than 0, none that print or write."""

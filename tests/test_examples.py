@@ -171,9 +171,46 @@ def test_07_backprop_reproduces_the_slide(tmp_path):
     assert_pngs(tmp_path, "graph.png")
 
 
+def _mpirun():
+    from nncore.distribution.launch import find_mpirun
+
+    return find_mpirun() if _have("mpi4py") else None
+
+
+@NEEDS["cifar10"]
+@NEEDS["matplotlib"]
+@NEEDS["tensorboardX"]
+@pytest.mark.skipif(_mpirun() is None, reason="needs mpi4py and mpirun (extra 'distributed')")
+def test_10_distributed_cifar10(tmp_path):
+    """Two processes follow the one-process run of the same script: same global batches, same
+    seed, gradients summed over the processes."""
+    from nncore.distribution.launch import launcher_env
+
+    one = run_example("10_distributed_cifar10.py", tmp_path / "one")
+    assert "1 process(es) x 1 thread(s)" in one.stdout
+    env = launcher_env(threads_per_process=1)
+    env = {k: v for k, v in env.items() if not k.startswith("NNCORE_")}
+    env.update({"NNCORE_OFFLINE": "1", "XDG_CACHE_HOME": str(tmp_path / "cache"),
+                "MPLBACKEND": "Agg", "NNCORE_DATA_DIR": str(SHARED)})
+    out = tmp_path / "two"
+    proc = subprocess.run([_mpirun(), "-n", "2", "--oversubscribe", sys.executable,
+                           str(EXAMPLES / "10_distributed_cifar10.py"), "--quick", "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert "2 process(es) x 1 thread(s)" in proc.stdout
+    assert proc.stdout.count("Epoch 1/2") == 1          # process 0 alone prints
+    assert "Total params: 133,882" in proc.stdout
+    assert_pngs(out, "history.png")
+    assert event_files(out / "logs" / "train")
+    h1, h2 = results(tmp_path / "one")["results"]["history"], results(out)["results"]["history"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(h2[key], h1[key], rtol=1e-3, atol=2e-3, err_msg=key)
+
+
 def test_every_example_is_tested():
     scripts = sorted(p.name for p in EXAMPLES.glob("[0-9][0-9]_*.py"))
-    tested = sorted(name[len("test_"):] for name in globals() if name.startswith("test_0"))
+    tested = sorted(name[len("test_"):] for name in globals()
+                    if name.startswith("test_") and name[5:7].isdigit())
     assert [s[:2] for s in scripts] == [t[:2] for t in tested], (scripts, tested)
 
 

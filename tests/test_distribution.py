@@ -252,11 +252,6 @@ def test_validation_evaluate_and_predict_match_one_process(tmp_path):
 
 
 @needs_mpirun
-@pytest.mark.xfail(strict=True, reason=(
-    "nncore.distribution bug: MetricState.pack leaves out a metric state that is still None "
-    "(R2Score before its first batch), so a process that got no row of the evaluated data packs "
-    "a shorter vector than the others and the sum over the processes fails with "
-    "MPI_ERR_TRUNCATE"))
 def test_evaluate_with_fewer_rows_than_processes(tmp_path):
     run_job("evaluate_fewer_rows_than_processes.py", tmp_path, "--tag", "one", ranks=1)
     run_job("evaluate_fewer_rows_than_processes.py", tmp_path, "--tag", "two")

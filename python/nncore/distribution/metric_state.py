@@ -22,7 +22,12 @@ def _slots(obj, out: list, unsupported: list) -> None:
 
 
 class MetricState:
-    """Packs and unpacks the additive state of ``objects`` (trackers and metrics)."""
+    """Packs and unpacks the additive state of ``objects`` (trackers and metrics).
+
+    A state may still be None (R2Score before its first batch, so on a process that got no
+    rows): ``layout`` gives each state's shape (None when unset), and packing with the layout
+    agreed by the processes writes zeros for the states this process has not set.
+    """
 
     def __init__(self, objects):
         self._objects = list(objects)
@@ -41,24 +46,51 @@ class MetricState:
                               "reduced over the processes", stacklevel=4)
         return slots
 
-    def pack(self) -> np.ndarray:
+    def layout(self) -> list:
+        """Each state's shape as a list, or None while it is unset."""
+        return [None if (v := getattr(obj, name)) is None else list(np.shape(v))
+                for obj, name in self._collect()]
+
+    def pack(self, layout=None) -> np.ndarray:
         parts = []
-        for obj, name in self._collect():
+        slots = self._collect()
+        layout = self.layout() if layout is None else layout
+        for (obj, name), shape in zip(slots, layout):
+            if shape is None:
+                continue
             value = getattr(obj, name)
-            if value is not None:
-                parts.append(np.asarray(value, np.float64).reshape(-1))
+            parts.append(np.zeros(int(np.prod(shape, dtype=np.int64))) if value is None
+                         else np.asarray(value, np.float64).reshape(-1))
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    def unpack(self, vec: np.ndarray) -> None:
+    def unpack(self, vec: np.ndarray, layout=None) -> None:
         pos = 0
-        for obj, name in self._collect():
-            value = getattr(obj, name)
-            if value is None:
+        slots = self._collect()
+        layout = self.layout() if layout is None else layout
+        for (obj, name), shape in zip(slots, layout):
+            if shape is None:
                 continue
-            if isinstance(value, np.ndarray):
-                n = value.size
-                setattr(obj, name, vec[pos:pos + n].reshape(value.shape).astype(value.dtype))
+            value = getattr(obj, name)
+            n = int(np.prod(shape, dtype=np.int64))
+            if value is None or isinstance(value, np.ndarray):
+                dtype = np.float64 if value is None else value.dtype
+                setattr(obj, name, vec[pos:pos + n].reshape(shape).astype(dtype))
             else:
-                n = 1
                 setattr(obj, name, type(value)(vec[pos]))
             pos += n
+
+
+def agreed_layout(layouts: list) -> list:
+    """One layout from every process's: a state set anywhere takes its shape everywhere."""
+    first = layouts[0]
+    if any(len(l) != len(first) for l in layouts):
+        raise ValueError(
+            "the processes hold different metric states: a process saw no samples before a metric "
+            "decided its form (use at least as many samples as processes)")
+    merged = []
+    for shapes in zip(*layouts):
+        known = [s for s in shapes if s is not None]
+        if any(s != known[0] for s in known):
+            raise ValueError(f"the processes hold metric states of different shapes {known}")
+        merged.append(known[0] if known else None)
+    return merged

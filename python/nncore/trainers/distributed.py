@@ -19,7 +19,7 @@ import numpy as np
 from .. import random as nn_random
 from ..distribution import context
 from ..distribution.gradient_buckets import GradientBuckets, allreduce_each
-from ..distribution.metric_state import MetricState
+from ..distribution.metric_state import MetricState, agreed_layout
 from ..distribution.world import format_exception
 from ..layers import _workspace
 
@@ -59,6 +59,7 @@ class ProcessSync:
         self._reduced = None
         self._request = None
         self._local_vec = None
+        self._local_layout = None
         self.steps = 0
 
     # ------------------------------------------------------------ start
@@ -198,10 +199,11 @@ class ProcessSync:
         return total
 
     def after_test_step(self) -> None:
+        """Test batches may leave a process without rows: the blocking path agrees on the
+        layout of the metric states first."""
         self._reduced = None
         if self.reduce_each_step:
-            self._start_metric_reduction()
-            self._finish_metric_reduction()
+            self.logs()
 
     def record_stats(self) -> None:
         b = self._buckets
@@ -224,14 +226,17 @@ class ProcessSync:
         self._reduced = None
         if not self.reduce_each_step:
             return
-        self._local_vec = self._metric_state().pack()
+        state = self._metric_state()
+        # After a training step every process has rows, so the states have one layout.
+        self._local_layout = state.layout()
+        self._local_vec = state.pack(self._local_layout)
         self._request = self.world.iallreduce_(self._local_vec)
 
     def _finish_metric_reduction(self) -> None:
         if self._request is not None:
             self._request.Wait()
             self._request = None
-            self._reduced = self._local_vec
+            self._reduced = (self._local_vec, self._local_layout)
 
     def invalidate_logs(self) -> None:
         self._reduced = None
@@ -246,13 +251,20 @@ class ProcessSync:
         """The logs over every process's samples (a collective unless reduced at this step)."""
         state = self._metric_state()
         if self._reduced is None:
-            self._reduced = self.world.allreduce_(state.pack())
+            layout = agreed_layout(self.world.allgather_json(state.layout()))
+            self._reduced = (self.world.allreduce_(state.pack(layout)), layout)
+        vec, layout = self._reduced
         saved = state.pack()
-        state.unpack(self._reduced)
+        saved_layout = state.layout()
+        none_slots = [(obj, name) for (obj, name), shape in zip(state._collect(), saved_layout)
+                      if shape is None]
+        state.unpack(vec, layout)
         try:
             return self.model._builtin_logs()
         finally:
-            state.unpack(saved)
+            state.unpack(saved, saved_layout)
+            for obj, name in none_slots:
+                setattr(obj, name, None)
 
     def agreed(self, logs: dict) -> dict:
         """Process 0's logs everywhere, so that EarlyStopping, ReduceLROnPlateau and

@@ -91,6 +91,34 @@ def test_demo_quick_on_mnist_from_env(tmp_path):
     assert accuracy_of(out) > 0.6
 
 
+def _mpirun():
+    if not _have("mpi4py"):
+        return None
+    from nncore.distribution.launch import find_mpirun
+
+    return find_mpirun()
+
+
+@pytest.mark.skipif(not HAVE_MNIST, reason="needs the shared MNIST files")
+@pytest.mark.skipif(_mpirun() is None, reason="needs mpi4py and mpirun (extra 'distributed')")
+def test_demo_distributed_matches_one_process(tmp_path):
+    """``nncore demo --distributed`` starts mpirun -n 2 itself; process 0 alone prints (the others
+    train with verbose=0, and the processes still agree on reducing the batch logs), and the
+    data-parallel run reaches the one-process run's test accuracy and loss."""
+    env = clean_env(tmp_path, NNCORE_DATA_DIR=SHARED)
+    one = nncore_cli(["demo", "--quick"], env)
+    two = nncore_cli(["demo", "--quick", "--distributed"], env)
+    assert two.returncode == 0, two.stdout[-2000:] + two.stderr[-3000:]
+    out = two.stdout
+    assert "running: " in out and " -n 2 " in out
+    assert "in each of 2 processes, data-parallel" in out
+    assert out.count("Epoch 1/3") == 1 and out.count("Test accuracy") == 1
+    assert "images/s over 2 processes" in out
+    loss = lambda text: float(re.search(r"\(loss ([0-9.]+)\)", text).group(1))  # noqa: E731
+    assert abs(accuracy_of(out) - accuracy_of(one.stdout)) <= 0.005
+    assert abs(loss(out) - loss(one.stdout)) <= 0.002
+
+
 @pytest.mark.skipif(not HAVE_MNIST, reason="needs the shared MNIST files")
 def test_demo_data_dir_option_and_settings(tmp_path):
     proc = nncore_cli(["demo", "--quick", "--data-dir", str(SHARED / "mnist"), "--epochs", "1",

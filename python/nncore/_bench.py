@@ -23,6 +23,7 @@ SCRIPTS = {
     "eltwise": "bench_eltwise.py",
     "pipeline": "bench_pipeline.py",
     "autodiff": "bench_autodiff.py",
+    "distributed": "bench_distributed.py",
 }
 
 

@@ -132,17 +132,17 @@ class ProcessSync:
         size, rank = self.world.size, self.world.rank
         return rank * n // size, (rank + 1) * n // size
 
-    def shard(self, xs, ys, sw, mode="train"):
-        """This process's rows of a global batch. A batch smaller than the number of processes
-        cannot be trained on (every process needs rows); evaluated, it goes to the first
-        processes (the others get None); predicted, every process computes all of it."""
-        n = xs[0].shape[0]
+    def _rows(self, n: int, mode: str):
+        """This process's rows ``(lo, hi)`` of a global batch of ``n``; None for all of them.
+        A batch smaller than the number of processes cannot be trained on (every process needs
+        rows); evaluated, it goes to the first processes (the others get none); predicted, every
+        process computes all of it."""
         self.whole = False
         if not self.shard_data:
             self.global_rows = n * self.world.size
             self.scale = 1.0 / self.world.size
             self.whole = mode == "predict"
-            return xs, ys, sw
+            return None
         if n < self.world.size:
             if mode == "train":
                 raise ValueError(
@@ -151,16 +151,49 @@ class ProcessSync:
                     "least the number of processes")
             if mode == "predict":
                 self.whole = True
-                return xs, ys, sw
+                return None
         lo, hi = self._share(n)
         self.global_rows = n
         self.scale = (hi - lo) / n
+        return lo, hi
+
+    def shard(self, xs, ys, sw, mode="train"):
+        """This process's part of a global batch (None everywhere when it gets no rows)."""
+        rows = self._rows(xs[0].shape[0], mode)
+        if rows is None:
+            return xs, ys, sw
+        lo, hi = rows
         if hi == lo:
             return None, None, None
         cut = lambda arrays: None if arrays is None else [a[lo:hi] for a in arrays]  # noqa: E731
         return cut(xs), cut(ys), None if sw is None else sw[lo:hi]
 
+    def _index_filter(self, mode):
+        """For array data: picks this process's rows from a global batch's index before they are
+        gathered, so that no process copies the rows of the others."""
+        def local(index):
+            if isinstance(index, slice):
+                start, n = index.start, index.stop - index.start
+            else:
+                n = len(index)
+            rows = self._rows(n, mode)
+            if rows is None:
+                return index
+            lo, hi = rows
+            if hi == lo:
+                return None
+            return slice(start + lo, start + hi) if isinstance(index, slice) else index[lo:hi]
+        return local
+
     def batches(self, iterator, mode="train"):
+        adapter = iterator.adapter
+        if hasattr(adapter, "row_filter") and not adapter.prefetch:
+            adapter.row_filter = self._index_filter(mode)
+            try:
+                yield from iterator.epoch()
+            finally:
+                adapter.row_filter = None
+            return
         for step, (xb, yb, wb) in iterator.epoch():
             yield step, self.shard(xb, yb, wb, mode)
 

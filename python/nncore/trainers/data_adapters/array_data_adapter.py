@@ -53,6 +53,8 @@ class ArrayDataAdapter(DataAdapter):
         self._buffers: dict = {}
         self._dtype = None
         self._class_weighted = False
+        # Data-parallel runs: maps a global batch's index to this process's rows (None: none).
+        self.row_filter = None
 
     def sample_x(self):
         return self._raw[0]
@@ -123,6 +125,11 @@ class ArrayDataAdapter(DataAdapter):
     def iterator(self):
         dtype, buffers = self._dtype, self._buffers
         for index in self._indices():
+            if self.row_filter is not None:
+                index = self.row_filter(index)
+                if index is None:
+                    yield None, None, None
+                    continue
             xb = [_gather(a, index, dtype, buffers, ("x", k)) for k, a in enumerate(self.xs)]
             if self.ys is None:
                 yield xb, None, None

@@ -69,11 +69,12 @@ def _not_found_message() -> str:
 
 def list_message(bench_dir: Path | None) -> str:
     lines = ["Benchmarks (nncore bench NAME [script options]; NAME --help lists them):"]
+    width = max(len(name) for name in SCRIPTS)
     for name, script in SCRIPTS.items():
         state = ""
         if bench_dir is not None and not (bench_dir / script).is_file():
             state = "   (not in this checkout)"
-        lines.append(f"  {name:<8} bench/{script}{state}")
+        lines.append(f"  {name:<{width}} bench/{script}{state}")
     lines.append(f"checkout: {bench_dir.parent}" if bench_dir is not None else _not_found_message())
     return "\n".join(lines)
 

@@ -140,7 +140,9 @@ def worker(distributed: bool, threads: int, steps: int) -> dict | None:
         out["seconds"] = comm.allreduce(seconds, op=MPI.MAX)
         stats = nncore.distribution.fit_stats()
         waits = comm.gather(stats.get("wait_seconds", 0.0), root=0)
-        out["fit_stats"] = {**stats, "wait_seconds_by_rank": waits}
+        progress = comm.gather(stats.get("progress_seconds", 0.0), root=0)
+        out["fit_stats"] = {**stats, "wait_seconds_by_rank": waits,
+                            "progress_seconds_by_rank": progress}
         grads = np.zeros(out["params"], np.float32)
         out["allreduce"] = _time_allreduce(comm, grads, reps=200)
         out["iallreduce"] = _time_iallreduce(comm, grads, reps=200)
@@ -322,6 +324,10 @@ def main(argv=None) -> int:
             f"(not hidden): {wait * 1e3:.3f} ms/step (by rank: "
             + ", ".join(f"{w / steps * 1e3:.3f}" for w in waits)
             + f") = {wait / step:.1%} of the step (exposed share)",
+            "starting the sums and moving their data inside backward, between layers (the "
+            "overlapped part): " + ", ".join(
+                f"{p / steps * 1e3:.3f}" for p in st.get("progress_seconds_by_rank") or [])
+            + " ms/step by rank",
             f"gradient buckets: {len(st.get('bucket_sizes') or [])} of "
             f"{st.get('bucket_sizes')} floats ({bucket_kb} KiB), {st.get('gradient_bytes')} bytes in all",
             f"blocking Allreduce of {nbig // 4:,} float32 ({nbig / 1e3:.1f} kB): {big * 1e3:.3f} ms "

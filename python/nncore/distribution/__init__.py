@@ -77,8 +77,10 @@ def process_count() -> int:
 
 def fit_stats() -> dict:
     """Figures of the last data-parallel ``fit`` on this process: ``steps``, ``wait_seconds``
-    (time spent waiting for gradient sums after backward, i.e. communication not hidden behind
-    backward), ``bucket_sizes`` (gradients per bucket) and ``gradient_bytes``."""
+    (time spent waiting for gradient sums after backward: communication not hidden behind
+    backward, and the wait for slower processes), ``progress_seconds`` (time backward spent
+    starting the sums and moving their data between layers), ``bucket_sizes`` (gradients per
+    bucket) and ``gradient_bytes``."""
     return dict(context.last_fit_stats)
 
 

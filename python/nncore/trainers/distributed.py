@@ -44,6 +44,8 @@ def _digest(obj) -> str:
 
 
 class ProcessSync:
+    """One fit, evaluate or predict of ``model`` over the processes of ``world``."""
+
     def __init__(self, model, world, config):
         self.model = model
         self.world = world
@@ -243,6 +245,7 @@ class ProcessSync:
         context.last_fit_stats.clear()
         context.last_fit_stats.update(
             steps=self.steps, wait_seconds=0.0 if b is None else b.wait_seconds,
+            progress_seconds=0.0 if b is None else b.progress_seconds,
             bucket_sizes=[] if b is None else b.sizes,
             gradient_bytes=0 if b is None else b.grads.nbytes, processes=self.world.size)
 

@@ -341,6 +341,16 @@ def test_processes_that_disagree_are_refused(tmp_path, what, names):
         assert "630" in job.output and "640" in job.output
 
 
+@needs_mpirun
+def test_a_last_batch_smaller_than_the_processes_is_refused_at_the_start(tmp_path):
+    job = run_job("last_batch_too_small.py", tmp_path, timeout=FAILURE_TIMEOUT, expect_ok=False)
+    assert job.returncode != 0
+    message = "fit: 641 samples in batches of 64 end with a batch of 1, which 2 processes cannot share"
+    assert job.output.count(message) == 2, job.output[-3000:]    # each process says why
+    assert "aborting the job" not in job.output                  # nobody was left waiting
+    assert not list(tmp_path.glob("run.rank*.npz"))
+
+
 # ----------------------------------------------------------------------------- one process
 def test_one_process_with_the_distribution_lines_is_plain_nncore(tmp_path):
     args = ("--data", "synthetic", "--n", 2000, "--bn", "sync", "--epochs", 2)

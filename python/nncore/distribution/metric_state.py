@@ -51,27 +51,25 @@ class MetricState:
         return [None if (v := getattr(obj, name)) is None else list(np.shape(v))
                 for obj, name in self._collect()]
 
+    def _placed(self, layout):
+        """``(obj, name, shape, size)`` of every state the layout gives a shape."""
+        layout = self.layout() if layout is None else layout
+        for (obj, name), shape in zip(self._collect(), layout):
+            if shape is not None:
+                yield obj, name, shape, int(np.prod(shape, dtype=np.int64))
+
     def pack(self, layout=None) -> np.ndarray:
         parts = []
-        slots = self._collect()
-        layout = self.layout() if layout is None else layout
-        for (obj, name), shape in zip(slots, layout):
-            if shape is None:
-                continue
+        for obj, name, _, n in self._placed(layout):
             value = getattr(obj, name)
-            parts.append(np.zeros(int(np.prod(shape, dtype=np.int64))) if value is None
+            parts.append(np.zeros(n) if value is None
                          else np.asarray(value, np.float64).reshape(-1))
         return np.concatenate(parts) if parts else np.zeros(0)
 
     def unpack(self, vec: np.ndarray, layout=None) -> None:
         pos = 0
-        slots = self._collect()
-        layout = self.layout() if layout is None else layout
-        for (obj, name), shape in zip(slots, layout):
-            if shape is None:
-                continue
+        for obj, name, shape, n in self._placed(layout):
             value = getattr(obj, name)
-            n = int(np.prod(shape, dtype=np.int64))
             if value is None or isinstance(value, np.ndarray):
                 dtype = np.float64 if value is None else value.dtype
                 setattr(obj, name, vec[pos:pos + n].reshape(shape).astype(dtype))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -126,8 +127,12 @@ class World:
         sys.stderr.write(f"nncore.distribution: process {self.rank} of {self.size}: {message}\n"
                          "nncore.distribution: aborting the job\n")
         sys.stderr.flush()
+        sys.stdout.flush()
         if self.comm is None:
             raise SystemExit(code)
+        # The launcher forwards this process's output through a pipe it stops reading once the
+        # job is torn down: a moment for the message to get through first.
+        time.sleep(0.2)
         self.comm.Abort(code)
 
 
@@ -138,7 +143,9 @@ def _abort_on_uncaught(world: World):
 
     def hook(kind, value, tb):
         previous(kind, value, tb)
-        if not issubclass(kind, SystemExit):
+        # An error every process raised together (processes that disagree at the start) leaves
+        # nobody waiting: each exits on its own, with its message.
+        if not issubclass(kind, SystemExit) and not getattr(value, "raised_by_every_process", False):
             world.abort(f"uncaught {kind.__name__}: {value}")
 
     sys.excepthook = hook

@@ -39,6 +39,13 @@ def process_sync(model, what):
     return ProcessSync(model, world, context.get_distribution())
 
 
+def _everywhere(error: BaseException) -> BaseException:
+    """Marks an error that every process raises at the same point (from values they all share):
+    nobody is left waiting, so each process may exit with it instead of aborting the job."""
+    error.raised_by_every_process = True
+    return error
+
+
 def _digest(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -74,10 +81,24 @@ class ProcessSync:
             return
         mine = {k: facts[k] for k in differ}
         detail = "; ".join(f"{k}: {str(v)[:200]}" for k, v in mine.items())
-        raise ValueError(
+        error = ValueError(
             f"{what}: the {self.world.size} processes disagree on {', '.join(differ)} (process "
             f"{self.world.rank} has {detail}); every process must build the same model and read "
             "data of the same size")
+        raise _everywhere(error)
+
+    def check_batches(self, samples, batch_size, steps_per_epoch) -> None:
+        """Refuses, before the first step rather than at the end of an epoch, array data whose
+        last batch would leave a process without rows to train on."""
+        if samples is None or not self.shard_data or steps_per_epoch is not None:
+            return
+        last = samples % batch_size
+        if 0 < last < self.world.size:
+            raise _everywhere(ValueError(
+                f"fit: {samples} samples in batches of {batch_size} end with a batch of {last}, "
+                f"which {self.world.size} processes cannot share: every process needs at least one "
+                "row of every batch. Choose a batch_size that leaves a last batch of at least "
+                f"{self.world.size} (or none), or drop {last} sample(s)"))
 
     def model_facts(self) -> dict:
         m = self.model
@@ -147,10 +168,10 @@ class ProcessSync:
             return None
         if n < self.world.size:
             if mode == "train":
-                raise ValueError(
+                raise _everywhere(ValueError(
                     f"a batch of {n} sample(s) cannot be shared by {self.world.size} processes: "
                     "choose a batch_size (and a number of samples, for the last batch) of at "
-                    "least the number of processes")
+                    "least the number of processes"))
             if mode == "predict":
                 self.whole = True
                 return None
@@ -287,7 +308,10 @@ class ProcessSync:
         """The logs over every process's samples (a collective unless reduced at this step)."""
         state = self._metric_state()
         if self._reduced is None:
-            layout = agreed_layout(self.world.allgather_json(state.layout()))
+            try:
+                layout = agreed_layout(self.world.allgather_json(state.layout()))
+            except ValueError as exc:
+                raise _everywhere(exc) from None
             self._reduced = (self.world.allreduce_(state.pack(layout)), layout)
         vec, layout = self._reduced
         saved = state.pack()

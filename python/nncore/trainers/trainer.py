@@ -493,6 +493,7 @@ class Trainer(StepAPI):
                             None if val_adapter is None else
                             [getattr(val_adapter, "num_samples", None), val_adapter.num_batches],
                             validation_freq, validation_steps, shuffle]})
+            sync.check_batches(params["samples"], params["batch_size"], steps_per_epoch)
             sync.broadcast_start()
         self._dp = sync
         cb_list, history = self._callback_list(callbacks, verbose, params, add_history=True)
@@ -540,7 +541,7 @@ class Trainer(StepAPI):
             self.optimizer.finalize_variable_values(self.trainable_weights)
             cb_list.on_train_end(logs)
         except BaseException as exc:
-            if sync is not None:
+            if sync is not None and not getattr(exc, "raised_by_every_process", False):
                 sync.fail(exc)     # the other processes wait in a collective: end the job
             raise
         finally:

@@ -139,9 +139,11 @@ class ProcessSync:
     def set_batch_hooks(self, full_callbacks, modes=("train", "test", "predict")) -> None:
         """Whether logs are reduced after every step: when any process has a callback that reads
         batch logs (process 0's progress bar), every process joins the reductions. Decided
-        together, since scripts often pass ``verbose=0`` to processes other than 0."""
+        together, since scripts often pass ``verbose=0`` to processes other than 0; an evaluate
+        that a callback runs inside fit adds its callbacks' needs to fit's."""
         mine = any(full_callbacks.has_batch_hooks(mode) for mode in modes)
-        self.reduce_each_step = bool(self.world.allreduce_(np.array([int(mine)], np.int64))[0])
+        anyone = bool(self.world.allreduce_(np.array([int(mine)], np.int64))[0])
+        self.reduce_each_step = self.reduce_each_step or anyone
 
     def chief_filter(self, callbacks: list) -> list:
         """The callbacks this process runs: on processes other than 0, none that print or write."""

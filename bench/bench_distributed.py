@@ -1,12 +1,15 @@
 """Data-parallel training speed: images/s of the seed CNN's ``fit`` at global batch 64 on one
 process with 1 and 2 threads and on two MPI processes of 1 thread each
 (``nncore.distribution.DataParallel``), plus what the two-process step spends on communication
-and a simple model of what 16 and 64 processes would reach.
+and a simple model of what 16 and 64 processes would reach. PyTorch anchors the figures: the same
+CNN (bench_fit's, channels_last) on one process with 2 threads and under DistributedDataParallel
+(gloo) on two processes of 1 thread, launched by the same ``mpirun``.
 
 Each configuration runs in its own process (or ``mpirun`` job) on the same fixed pseudo-random
 data: one warm-up epoch, then one timed epoch. The configurations take turns, their order
 rotating, for ``--rounds`` rounds; each keeps its fastest round (the machine is shared).
-Without mpi4py or ``mpirun`` the two-process configuration is reported as unavailable.
+Without mpi4py or ``mpirun`` the two-process configuration is reported as unavailable; without
+an importable torch (or its gloo backend, or ``mpirun``) so are the PyTorch ones.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import pathlib
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -28,12 +32,14 @@ import bench_fit  # noqa: E402
 
 BATCH = 64
 CONFIGS = {
-    # name: (processes, threads per process)
-    "1 rank x 1 thread": (1, 1),
-    "1 rank x 2 threads": (1, 2),
-    "2 ranks x 1 thread": (2, 1),
+    # name: (processes, threads per process, worker)
+    "1 rank x 1 thread": (1, 1, "single"),
+    "1 rank x 2 threads": (1, 2, "single"),
+    "2 ranks x 1 thread": (2, 1, "dp"),
+    "PyTorch 1 process x 2 threads": (1, 2, "torch"),
+    "PyTorch DDP 2 processes x 1 thread": (2, 1, "ddp"),
 }
-A, B, C = CONFIGS
+A, B, C, D, E = CONFIGS
 TARGET_C_OVER_A = 1.7
 TARGET_C_OVER_B = 1.0
 TARGET_COMM_SHARE = 0.10
@@ -152,6 +158,81 @@ def worker(distributed: bool, threads: int, steps: int) -> dict | None:
     return out if rank == 0 else None
 
 
+def _torch_cnn(x, labels):
+    """bench_fit's PyTorch seed CNN (channels_last, Adam, cross-entropy) at batch 64: its epoch
+    function and the pieces that epoch closes over (model, opt, loss_fn, xt, yt, n), so that the
+    DistributedDataParallel run trains the very model the one-process run does."""
+    epoch = bench_fit.torch_epoch_fn("cnn", BATCH, x, None, labels, channels_last=True)
+    parts = dict(zip(epoch.__code__.co_freevars, (c.cell_contents for c in epoch.__closure__)))
+    return epoch, parts
+
+
+def torch_worker(threads: int, steps: int) -> dict:
+    _harness.set_framework_threads("torch", threads)
+    x, _, labels = bench_fit.make_data("cnn", BATCH * steps)
+    epoch, parts = _torch_cnn(x, labels)
+    epoch()                                                   # warm-up
+    t0 = time.perf_counter()
+    epoch()
+    seconds = time.perf_counter() - t0
+    params = sum(p.numel() for p in parts["model"].parameters())
+    return {"available": True, "processes": 1, "threads": threads, "steps": steps,
+            "samples": BATCH * steps, "params": int(params), "seconds": seconds,
+            "images_per_s": BATCH * steps / seconds, "step_seconds": seconds / steps}
+
+
+def ddp_worker(threads: int, steps: int) -> dict | None:
+    """One rank of DistributedDataParallel under mpirun: every rank draws the same shuffled order
+    and trains on its contiguous share of each global batch of 64."""
+    import torch
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    rank = int(os.environ["OMPI_COMM_WORLD_RANK"])
+    size = int(os.environ["OMPI_COMM_WORLD_SIZE"])
+    _harness.set_framework_threads("torch", threads)
+    dist.init_process_group("gloo", rank=rank, world_size=size)
+    try:
+        x, _, labels = bench_fit.make_data("cnn", BATCH * steps)
+        _, parts = _torch_cnn(x, labels)
+        model, opt, loss_fn = parts["model"], parts["opt"], parts["loss_fn"]
+        xt, yt, n = parts["xt"], parts["yt"], parts["n"]
+        ddp = DistributedDataParallel(model)            # starts every rank from rank 0's weights
+        order = torch.Generator().manual_seed(1)        # advanced alike on every rank
+
+        def epoch():
+            perm = torch.randperm(n, generator=order)
+            correct = 0
+            for lo in range(0, n, BATCH):
+                idx = torch.tensor_split(perm[lo:lo + BATCH], size)[rank]
+                xb, yb = xt[idx], yt[idx]
+                opt.zero_grad(set_to_none=True)
+                out = ddp(xb)
+                loss = loss_fn(out, yb)
+                loss.backward()                         # gradients averaged over ranks
+                opt.step()
+                correct += int((out.argmax(1) == yb).sum())
+            total = torch.tensor([correct])
+            dist.all_reduce(total)                      # the epoch's accuracy, as fit reduces it
+            return int(total)
+
+        epoch()                                                   # warm-up
+        dist.barrier()
+        t0 = time.perf_counter()
+        epoch()
+        seconds = torch.tensor([time.perf_counter() - t0], dtype=torch.float64)
+        dist.all_reduce(seconds, op=dist.ReduceOp.MAX)
+        seconds = float(seconds)
+        params = sum(p.numel() for p in model.parameters())
+    finally:
+        dist.destroy_process_group()
+    if rank != 0:
+        return None
+    return {"available": True, "processes": size, "threads": threads, "steps": steps,
+            "samples": BATCH * steps, "params": int(params), "seconds": seconds,
+            "images_per_s": BATCH * steps / seconds, "step_seconds": seconds / steps}
+
+
 # ----------------------------------------------------------------------------- parent
 def find_mpirun() -> str | None:
     beside = pathlib.Path(sys.executable).parent / "mpirun"
@@ -169,11 +250,36 @@ def mpi_missing(mpirun: str | None) -> str | None:
     return None
 
 
+def torch_missing(mpirun: str | None) -> dict[str, str]:
+    """Why each PyTorch configuration cannot run here (asked of a child process, so that this
+    one never loads torch's thread pools)."""
+    probe = ("import torch.distributed as d; "
+             "print(int(d.is_available() and d.is_gloo_available()))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    if proc.returncode != 0:
+        why = (proc.stderr.strip() or "failed").splitlines()[-1]
+        return {D: f"torch is not importable ({why})", E: f"torch is not importable ({why})"}
+    if proc.stdout.strip() != "1":
+        return {E: "torch.distributed has no gloo backend"}
+    if mpirun is None:
+        return {E: f"no mpirun next to {sys.executable} nor on PATH"}
+    return {}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run_config(name: str, steps: int, mpirun: str | None) -> dict:
-    processes, threads = CONFIGS[name]
+    processes, threads, kind = CONFIGS[name]
     env = _harness.pin_threads_env(threads)
-    cmd = [sys.executable, __file__, "--worker", "dp" if processes > 1 else "single",
+    cmd = [sys.executable, __file__, "--worker", kind,
            "--threads", str(threads), "--steps", str(steps)]
+    if kind == "ddp":
+        env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(free_port()))
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")   # both processes are on this host
     if processes > 1:
         cmd = [mpirun, "-n", str(processes), "--bind-to", "core", *cmd]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -223,11 +329,16 @@ def main(argv=None) -> int:
                         default=os.environ.get("NNCORE_ISA"), help="nncore's ISA path (NNCORE_ISA)")
     parser.add_argument("--threads", type=int, default=None,
                         help="ignored: the configurations fix their own thread counts")
-    parser.add_argument("--worker", choices=["single", "dp"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["single", "dp", "torch", "ddp"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        res = worker(args.worker == "dp", args.threads or 1, args.steps)
+        if args.worker == "torch":
+            res = torch_worker(args.threads or 1, args.steps)
+        elif args.worker == "ddp":
+            res = ddp_worker(args.threads or 1, args.steps)
+        else:
+            res = worker(args.worker == "dp", args.threads or 1, args.steps)
         if res is not None:
             print(json.dumps(res), flush=True)
         return 0
@@ -238,9 +349,11 @@ def main(argv=None) -> int:
     mpirun = find_mpirun()
     missing = mpi_missing(mpirun)
     names = list(CONFIGS)
-    if missing:
-        print(f"[distributed] {C} skipped: {missing}", file=sys.stderr)
-        names.remove(C)
+    skipped = {C: missing} if missing else {}
+    skipped.update(torch_missing(mpirun))
+    for name, why in skipped.items():
+        print(f"[distributed] {name} skipped: {why}", file=sys.stderr)
+        names.remove(name)
     load_before = _harness.load_average()
     rounds = max(args.rounds, 1)
     runs: dict[str, list[dict]] = {n: [] for n in names}
@@ -258,7 +371,7 @@ def main(argv=None) -> int:
     for name in CONFIGS:
         ok = [x for x in runs.get(name, []) if x.get("available")]
         if not ok:
-            reason = missing if name not in runs else runs[name][-1].get("reason", "failed")
+            reason = skipped[name] if name not in runs else runs[name][-1].get("reason", "failed")
             results[name] = {"available": False, "reason": reason}
             continue
         best = max(ok, key=lambda x: x["images_per_s"])
@@ -291,6 +404,12 @@ def main(argv=None) -> int:
     if A in ips and B in ips:
         figures["b_over_a"] = ips[B] / ips[A]
         lines.append(f"(1 rank: 2 threads / 1 thread: {figures['b_over_a']:.2f}x)")
+    if C in ips and E in ips:
+        figures["c_over_torch_ddp"] = ips[C] / ips[E]
+        lines.append(f"nncore 2 ranks / PyTorch DDP 2 ranks: {figures['c_over_torch_ddp']:.2f}x")
+    if B in ips and D in ips:
+        figures["b_over_torch_1x2"] = ips[B] / ips[D]
+        lines.append(f"nncore 1x2 / PyTorch 1x2: {figures['b_over_torch_1x2']:.2f}x")
 
     t_img = 1.0 / ips[A] if A in ips else None
     backward_share = results[A].get("backward_share") if A in ips else None

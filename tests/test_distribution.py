@@ -342,6 +342,18 @@ def test_processes_that_disagree_are_refused(tmp_path, what, names):
 
 
 @needs_mpirun
+def test_evaluate_in_a_callback_with_the_progress_bar_on_process_0_only(tmp_path):
+    run_job("evaluate_in_callback.py", tmp_path, "--tag", "one", ranks=1)
+    job = run_job("evaluate_in_callback.py", tmp_path, "--tag", "two")
+    assert job.output.count("Epoch 2/2") == 1
+    (one,) = results(tmp_path, "one", ranks=1)
+    two = results(tmp_path, "two")
+    assert_same_arrays(two[0], two[1], "the two processes")
+    np.testing.assert_allclose(two[0]["scores"], one["scores"], rtol=1e-5)
+    np.testing.assert_allclose(two[0]["h_loss"], one["h_loss"], rtol=1e-5)
+
+
+@needs_mpirun
 def test_a_last_batch_smaller_than_the_processes_is_refused_at_the_start(tmp_path):
     job = run_job("last_batch_too_small.py", tmp_path, timeout=FAILURE_TIMEOUT, expect_ok=False)
     assert job.returncode != 0

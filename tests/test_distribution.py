@@ -354,6 +354,24 @@ def test_evaluate_in_a_callback_with_the_progress_bar_on_process_0_only(tmp_path
 
 
 @needs_mpirun
+@pytest.mark.parametrize("kind", ["guide", "super"])
+def test_a_models_own_train_step_trains_as_one_process(tmp_path, kind):
+    """Keras' guide's train_step (and one calling super().train_step) on 2 processes follows
+    the one-process run: gradients summed once, logs over every process's rows."""
+    run_job("custom_train_step.py", tmp_path, "--kind", kind, "--tag", "one", ranks=1)
+    run_job("custom_train_step.py", tmp_path, "--kind", kind, "--tag", "two")
+    (one,) = results(tmp_path, "one", ranks=1)
+    two = results(tmp_path, "two")
+    assert_same_arrays(two[0], two[1], "the two processes")
+    weights = [f"w{i}" for i in range(int(one["num_weights"]))]
+    moved = relative_error(np.concatenate([one[w].ravel() for w in weights]),
+                           np.concatenate([two[0][w].ravel() for w in weights]))
+    assert moved < 1e-5, moved
+    for key in ("h_loss", "h_accuracy", "scores"):
+        np.testing.assert_allclose(two[0][key], one[key], rtol=1e-5, err_msg=key)
+
+
+@needs_mpirun
 def test_a_last_batch_smaller_than_the_processes_is_refused_at_the_start(tmp_path):
     job = run_job("last_batch_too_small.py", tmp_path, timeout=FAILURE_TIMEOUT, expect_ok=False)
     assert job.returncode != 0

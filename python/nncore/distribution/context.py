@@ -45,6 +45,25 @@ def step_world() -> World | None:
     return _step_world
 
 
+_gradient_reducer = None
+
+
+def gradient_reducer():
+    """While a model's own ``train_step`` runs data-parallel: the function that turns this
+    process's gradients into the sums over the processes (the optimizer calls it)."""
+    return _gradient_reducer
+
+
+@contextlib.contextmanager
+def reducing_gradients(reducer):
+    global _gradient_reducer
+    previous, _gradient_reducer = _gradient_reducer, reducer
+    try:
+        yield
+    finally:
+        _gradient_reducer = previous
+
+
 @contextlib.contextmanager
 def in_step(w: World):
     global _step_world

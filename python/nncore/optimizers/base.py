@@ -12,6 +12,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .. import _reductions, backend
+from ..distribution import context as distribution_context
 from ..errors import ShapeError
 from . import schedules
 
@@ -374,6 +375,9 @@ class Optimizer:
     def _apply(self, grads: list, variables: list) -> None:
         if not variables:
             return
+        reducer = distribution_context.gradient_reducer()
+        if reducer is not None:         # a model's own train_step, data-parallel
+            grads = reducer(grads)
         if any(g is None for g in grads):
             kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
             missing = [getattr(v, "name", "?") for g, v in zip(grads, variables) if g is None]

@@ -22,20 +22,17 @@ from ..distribution.gradient_buckets import GradientBuckets, allreduce_each
 from ..distribution.metric_state import MetricState, agreed_layout
 from ..distribution.world import format_exception
 from ..layers import _workspace
+from .step_api import flatten_logs
 
 CHIEF_ONLY_CALLBACKS = ("ProgbarLogger", "TensorBoard", "CSVLogger", "ModelCheckpoint")
 
 
 def process_sync(model, what):
     """The synchronizer of a run over several processes, else None (one process)."""
+    del what
     world = context.active_world()
     if world is None:
         return None
-    if model._custom_train or model._custom_test:
-        raise NotImplementedError(
-            f"{what}: data-parallel training runs the built-in train and test steps; a model that "
-            "overrides train_step or test_step is not supported under "
-            "nncore.distribution.DataParallel yet")
     return ProcessSync(model, world, context.get_distribution())
 
 
@@ -69,6 +66,7 @@ class ProcessSync:
         self._request = None
         self._local_vec = None
         self._local_layout = None
+        self._builtin_in_custom = False
         self.steps = 0
 
     # ------------------------------------------------------------ start
@@ -237,11 +235,17 @@ class ProcessSync:
         m._zero_grads()
         m._grad_scale = self.scale
         buckets = self._gradient_buckets() if m._flat is not None else None
+        # Called by a model's own train_step (super().train_step): the gradients are summed
+        # here, so the optimizer must not sum them again; its logs are reduced by custom_step.
+        own_step = context.gradient_reducer() is not None
+        self._builtin_in_custom = own_step
         try:
-            with _workspace.training_step(), context.in_step(self.world):
+            with _workspace.training_step(), context.in_step(self.world), \
+                    context.reducing_gradients(None):
                 outs = m._graph.forward(xs, True, m._fused_outputs)
                 total, grads = m._loss_step(outs, ys, training=True, sample_weight=sample_weight)
-                self._start_metric_reduction()
+                if not own_step:
+                    self._start_metric_reduction()
                 if buckets is not None:
                     buckets.begin()
                     m._graph.backward(grads, buckets.before_step)
@@ -255,6 +259,37 @@ class ProcessSync:
         self._finish_metric_reduction()
         self.steps += 1
         return total
+
+    def custom_step(self, train_step, data):
+        """A model's own ``train_step``: the optimizer it calls gets the gradients summed over
+        the processes (each scaled by this process's share of the batch, as the built-in step's
+        loss gradient is), and synchronized batch normalization talks to the processes."""
+        with context.in_step(self.world), context.reducing_gradients(self._sum_gradients):
+            logs = train_step(data)
+        self.steps += 1
+        if self.reduce_each_step:
+            self._reduced = None
+            self.model._custom_logs = flatten_logs(logs)
+            self.logs()
+        else:
+            self._reduced = None
+        return logs
+
+    def _sum_gradients(self, grads: list) -> list:
+        """One sum over the processes for all the gradients of a dtype (None stays None)."""
+        out = list(grads)
+        arrays = [(i, np.asarray(getattr(g, "value", g))) for i, g in enumerate(grads)
+                  if g is not None]
+        for dtype in sorted({a.dtype.str for _, a in arrays}):
+            group = [(i, a) for i, a in arrays if a.dtype.str == dtype]
+            flat = np.concatenate([a.reshape(-1) for _, a in group])
+            flat *= flat.dtype.type(self.scale)
+            self.world.allreduce_(flat)
+            pos = 0
+            for i, a in group:
+                out[i] = flat[pos:pos + a.size].reshape(a.shape)
+                pos += a.size
+        return out
 
     def after_test_step(self) -> None:
         """Test batches may leave a process without rows: the blocking path agrees on the
@@ -273,10 +308,33 @@ class ProcessSync:
             gradient_bytes=0 if b is None else b.grads.nbytes, processes=self.world.size)
 
     # ------------------------------------------------------------ logs
-    def _metric_state(self) -> MetricState:
+    def _metric_objects(self) -> list:
         m = self.model
-        objs = [m._loss_tracker] + [o for h in m._heads
-                                    for o in (h.tracker, *h.metrics, *h.weighted_metrics)]
+        builtin = [m._loss_tracker] + [o for h in m._heads
+                                       for o in (h.tracker, *h.metrics, *h.weighted_metrics)]
+        if not m._custom_logs:
+            return builtin
+        # A model's own step: its metrics (Keras' loss Mean first), and the built-in trackers,
+        # which a step calling super().train_step updates.
+        return list({id(o): o for o in (*m.metrics, *builtin)}.values())
+
+    def _logs_of_state(self) -> dict:
+        m = self.model
+        if not m._custom_logs:
+            return m._builtin_logs()
+        logs = dict(m._custom_logs)
+        builtin = m._builtin_logs() if self._builtin_in_custom else {}
+        results = {metric.name: metric for metric in m.metrics}
+        for key in logs:            # what the step returned, now over every process's rows
+            if key in builtin:
+                logs[key] = builtin[key]
+            elif key in results:
+                value = np.asarray(results[key].result())
+                logs[key] = float(value) if value.size == 1 else value
+        return logs
+
+    def _metric_state(self) -> MetricState:
+        objs = self._metric_objects()
         if self._metrics is None or self._metrics[0] != [id(o) for o in objs]:
             self._metrics = ([id(o) for o in objs], MetricState(objs))
         return self._metrics[1]
@@ -322,7 +380,7 @@ class ProcessSync:
                       if shape is None]
         state.unpack(vec, layout)
         try:
-            return self.model._builtin_logs()
+            return self._logs_of_state()
         finally:
             state.unpack(saved, saved_layout)
             for obj, name in none_slots:

@@ -45,7 +45,10 @@ class StepAPI:
 
     def _run_train_step(self, xs, ys, sample_weight):
         if self._custom_train:
-            self._custom_logs = flatten_logs(self.train_step(self._keras_data(xs, ys, sample_weight)))
+            data = self._keras_data(xs, ys, sample_weight)
+            dp = getattr(self, "_dp", None)
+            logs = self.train_step(data) if dp is None else dp.custom_step(self.train_step, data)
+            self._custom_logs = flatten_logs(logs)
         else:
             self._train_step(xs, ys, sample_weight)
 

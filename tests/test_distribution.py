@@ -372,6 +372,12 @@ def test_a_models_own_train_step_trains_as_one_process(tmp_path, kind):
 
 
 @needs_mpirun
+def test_set_distribution_without_initialize_joins_the_job(tmp_path):
+    run_job("without_initialize.py", tmp_path)
+    assert [int(r["process_count"]) for r in results(tmp_path)] == [2, 2]
+
+
+@needs_mpirun
 def test_a_last_batch_smaller_than_the_processes_is_refused_at_the_start(tmp_path):
     job = run_job("last_batch_too_small.py", tmp_path, timeout=FAILURE_TIMEOUT, expect_ok=False)
     assert job.returncode != 0

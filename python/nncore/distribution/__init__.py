@@ -16,7 +16,7 @@ import os
 
 from . import context
 from .data_parallel import DataParallel
-from .world import connect
+from .world import connect, launched_size
 
 
 def initialize(job_addresses=None, num_processes=None, process_id=None):
@@ -57,6 +57,8 @@ def set_distribution(value) -> None:
     now on."""
     if value is not None and not isinstance(value, DataParallel):
         raise TypeError(f"set_distribution: expected a DataParallel or None, got {value!r}")
+    if value is not None and context._world is None and launched_size() > 1:
+        initialize()        # started by a launcher: join its job rather than train alone
     context.set_distribution(value)
 
 

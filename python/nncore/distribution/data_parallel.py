@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from . import context
+from .world import launched_size
 
 
 class DataParallel:
@@ -21,6 +22,10 @@ class DataParallel:
 
     def __init__(self, device_mesh=None, devices=None, auto_shard_dataset=True,
                  bucket_cap_mb=0.25):
+        if context._world is None and launched_size() > 1:
+            from . import initialize
+
+            initialize()    # the processes are those of the launcher's job
         size = context.world().size
         if device_mesh is not None:
             shape = tuple(getattr(device_mesh, "shape", device_mesh))

@@ -1,4 +1,4 @@
-"""Gradient averaging overlapped with backward: the model's flat gradient buffer cut into
+"""Gradient sums overlapped with backward: the model's flat gradient buffer cut into
 contiguous buckets, each summed over the processes (a non-blocking ``Iallreduce``) as soon as the
 backward pass has finished every layer that writes into it, while backward goes on with the
 earlier layers.

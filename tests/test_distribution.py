@@ -193,6 +193,24 @@ def test_one_epoch_on_mnist_with_two_processes_matches_one(tmp_path, dtype):
     assert one["h_accuracy"][0] > 0.85        # it trained: a whole epoch of MNIST
 
 
+@needs_mpirun
+def test_three_processes_with_uneven_shares_match_one(tmp_path):
+    """Every batch of 64 rows split over 3 processes as 21, 21 and 22: the shares are unequal,
+    so the loss gradient's scaling by share and the 3-process sums (gradients, synchronized
+    batch statistics) are what keep the run on the one-process path."""
+    args = ("--dtype", "float64", "--data", "synthetic", "--n", 3200, "--bn", "sync",
+            "--epochs", 2)
+    run_job("train_mnist.py", tmp_path, "--tag", "three", *args, ranks=3)
+    run_job("train_mnist.py", tmp_path, "--tag", "one", *args, ranks=1)
+    ranks = results(tmp_path, "three", ranks=3)
+    (one,) = results(tmp_path, "one", ranks=1)
+    assert_ran_with(ranks[0], 3)
+    assert_same_arrays(ranks[0], ranks[2], "process 0 against process 2")
+    assert_weights_close(weights_of(ranks[0]), weights_of(one), 1e-10)
+    for key in ("h_loss", "h_accuracy"):
+        np.testing.assert_allclose(ranks[0][key], one[key], rtol=1e-12, err_msg=key)
+
+
 # ----------------------------------------------------------------------------- plain batch norm
 @pytest.fixture(scope="module")
 def plain_batch_norm_job(tmp_path_factory):

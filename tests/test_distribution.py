@@ -396,6 +396,27 @@ def test_set_distribution_without_initialize_joins_the_job(tmp_path):
 
 
 @needs_mpirun
+def test_generators_of_different_lengths_stop_every_process_with_the_reason(tmp_path):
+    job = run_job("uneven_generator.py", tmp_path, "--what", "uneven", timeout=FAILURE_TIMEOUT,
+                  expect_ok=False)
+    assert job.returncode != 0
+    message = "fit: the processes read different numbers of batches"
+    assert job.output.count(message) == 2, job.output[-3000:]     # both say why, neither hangs
+    assert "ran out after 9 batch(es)" in job.output
+    assert not list(tmp_path.glob("run.rank*.npz"))
+
+
+@needs_mpirun
+def test_generator_data_trains_as_one_process(tmp_path):
+    run_job("uneven_generator.py", tmp_path, "--what", "even", "--tag", "two")
+    run_job("uneven_generator.py", tmp_path, "--what", "even", "--tag", "one", ranks=1)
+    two, (one,) = results(tmp_path, "two"), results(tmp_path, "one", ranks=1)
+    assert_same_arrays(two[0], two[1], "process 0 against process 1")
+    assert_weights_close(weights_of(two[0]), weights_of(one), 1e-5)
+    np.testing.assert_allclose(two[0]["h_loss"], one["h_loss"], rtol=1e-5)
+
+
+@needs_mpirun
 def test_a_last_batch_smaller_than_the_processes_is_refused_at_the_start(tmp_path):
     job = run_job("last_batch_too_small.py", tmp_path, timeout=FAILURE_TIMEOUT, expect_ok=False)
     assert job.returncode != 0

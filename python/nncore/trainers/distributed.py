@@ -24,6 +24,7 @@ from ..distribution.world import format_exception
 from ..layers import _workspace
 from .step_api import flatten_logs
 
+_WHAT = {"train": "fit", "test": "evaluation", "predict": "predict"}
 CHIEF_ONLY_CALLBACKS = ("ProgbarLogger", "TensorBoard", "CSVLogger", "ModelCheckpoint")
 
 
@@ -217,8 +218,29 @@ class ProcessSync:
             finally:
                 adapter.row_filter = None
             return
-        for step, (xb, yb, wb) in iterator.epoch():
-            yield step, self.shard(xb, yb, wb, mode)
+        # Data read by Python code (generators, datasets) has no size to check at the start:
+        # the processes agree before every batch that each has one, so that a process whose
+        # data runs out first stops everyone with a message instead of leaving them waiting.
+        epoch = iterator.epoch()
+        try:
+            taken = 0
+            while True:
+                item = next(epoch, None)
+                have = int(self.world.allreduce_(np.array([item is not None], np.int64))[0])
+                if have == 0:
+                    return
+                if have < self.world.size:
+                    raise _everywhere(ValueError(
+                        f"{_WHAT[mode]}: the processes read different numbers of batches: the "
+                        "data of "
+                        f"{self.world.size - have} of the {self.world.size} processes ran out "
+                        f"after {taken} batch(es) while the others had more; every process must "
+                        "read as many batches"))
+                step, (xb, yb, wb) = item
+                yield step, self.shard(xb, yb, wb, mode)
+                taken += 1
+        finally:
+            epoch.close()
 
     # ------------------------------------------------------------ training step
     def _gradient_buckets(self):

@@ -318,6 +318,16 @@ class Model(Trainer, Layer):
 
         save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
 
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs):
+        """Exports the model for inference. ``format="onnx"`` (the one format nncore writes)
+        gives an ONNX file (opset 17) with channels-last inputs and outputs and a dynamic batch
+        dimension; it needs the ``onnx`` package (``pip install 'nncore[onnx]'``)."""
+        if format != "onnx":
+            raise ValueError(f"Unrecognized format={format!r}: nncore exports format='onnx' only")
+        from ..saving.onnx_export import export_onnx
+
+        export_onnx(self, filepath, verbose=verbose, input_signature=input_signature, **kwargs)
+
     # ----------------------------------------------------------------- summary
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False):

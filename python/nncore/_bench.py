@@ -24,6 +24,7 @@ SCRIPTS = {
     "pipeline": "bench_pipeline.py",
     "autodiff": "bench_autodiff.py",
     "distributed": "bench_distributed.py",
+    "inference": "bench_inference.py",
 }
 
 

@@ -401,10 +401,16 @@ def main(*, name: str, script: str, cases: Sequence[dict],
     payload = {"bench": name, "machine": facts, "results": results}
     if scaling_results:
         payload["scaling"] = {"threads": args.scaling_threads, "results": scaling_results}
-    path = pathlib.Path(args.json) if args.json else RESULTS_DIR / f"{name}.json"
+    write_results(payload, args.json, name)
+    return payload
+
+
+def write_results(payload: dict, json_path: str | None, name: str) -> pathlib.Path:
+    """Writes a benchmark's results atomically to ``json_path`` or bench/results/<name>.json."""
+    path = pathlib.Path(json_path) if json_path else RESULTS_DIR / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=1))
     os.replace(tmp, path)
     print(f"\n(JSON written to {path})", file=sys.stderr)
-    return payload
+    return path

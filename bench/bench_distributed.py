@@ -512,12 +512,7 @@ def main(argv=None) -> int:
                "scaling_model": {"links": {k: {"bandwidth_b_s": b, "latency_s": a}
                                            for k, (b, a) in links.items()},
                                  "backward_share": backward_share, "rows": model_rows}}
-    path = pathlib.Path(args.json) if args.json else _harness.RESULTS_DIR / "distributed.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, path)
-    print(f"\n(JSON written to {path})", file=sys.stderr)
+    _harness.write_results(payload, args.json, "distributed")
     return 0
 
 

@@ -283,11 +283,7 @@ def main(argv=None):
     facts = _harness.machine_facts(args.threads)
     facts.update(isa_caps=caps, load_before=load_before, load_after=load_after)
     payload = {"bench": "fit", "machine": facts, "results": results}
-    path = pathlib.Path(args.json) if args.json else _harness.RESULTS_DIR / "fit.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, path)
+    _harness.write_results(payload, args.json, "fit")
     return 0
 
 

@@ -281,12 +281,7 @@ def main(argv=None) -> int:
     facts = _harness.machine_facts(args.threads)
     facts.update(isa_caps=caps, load_before=load_before, load_after=load_after, rounds=rounds)
     payload = {"bench": "inference", "machine": facts, "results": results, "targets_missed": missed}
-    path = pathlib.Path(args.json) if args.json else _harness.RESULTS_DIR / "inference.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    os.replace(tmp, path)
-    print(f"\n(JSON written to {path})", file=sys.stderr)
+    _harness.write_results(payload, args.json, "inference")
     return 0
 
 

@@ -333,7 +333,7 @@ def test_archive_layout_is_json_and_npy_only(tmp_path):
     model.compile(optimizer=optimizers.SGD(learning_rate=0.05), loss="mse")
     x, y = data()
     model.fit(x, y, epochs=1, verbose=0)
-    path = tmp_path / "m.keras"  # the Keras name is accepted too
+    path = tmp_path / "m.nncore"
     model.save(path)
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()

@@ -12,7 +12,7 @@ from . import _monitor
 from .monitor_callback import MonitorCallback
 
 _MODEL_EXTENSIONS = (".nncore", ".keras")
-_WEIGHTS_EXTENSIONS = (".weights.npz", ".npz", ".safetensors")
+_WEIGHTS_EXTENSIONS = (".weights.npz", ".npz", ".safetensors", ".weights.h5")
 
 
 @register("callback")
@@ -23,7 +23,8 @@ class ModelCheckpoint(MonitorCallback):
     ``filepath`` may hold format fields filled from ``epoch`` (1-based), ``batch`` (1-based,
     with an integer ``save_freq``) and the logs: ``"ckpt-{epoch:02d}-{val_loss:.2f}.nncore"``.
     It must end in ``.nncore``/``.keras`` for whole models and in ``.weights.npz``/``.npz``/
-    ``.safetensors`` for weights. With ``save_best_only`` a file is written only when ``monitor``
+    ``.safetensors``/``.weights.h5`` for weights (``.keras`` and ``.weights.h5`` are Keras 3's
+    formats, which Keras reads). With ``save_best_only`` a file is written only when ``monitor``
     improved on the best value so far (initially ``initial_value_threshold``; without it the
     first value is an improvement). As in Keras, the direction of ``monitor`` is resolved at
     the first epoch end whatever ``save_best_only``, so ``mode='auto'`` with a quantity of
@@ -31,11 +32,13 @@ class ModelCheckpoint(MonitorCallback):
     ``save_freq="epoch"`` saves at the end of each epoch; an int saves after that many batches
     (the monitored value is then the running mean of the epoch so far).
 
-    A whole-model checkpoint also holds the states of the fit's other callbacks (early-stopping
-    wait, plateau counters, ...): ``nncore.load_model(path)`` hands them to the callbacks of the
-    same classes in the next ``fit``, so ``fit(..., initial_epoch=k)`` resumes exactly. At the end
-    of an epoch the checkpoint runs after the other callbacks, wherever it sits in the list, so it
-    saves their states after their own end-of-epoch step.
+    A ``.nncore`` checkpoint also holds the optimizer's state and the states of the fit's other
+    callbacks (early-stopping wait, plateau counters, ...): ``nncore.load_model(path)`` hands
+    them to the callbacks of the same classes in the next ``fit``, so
+    ``fit(..., initial_epoch=k)`` resumes exactly (a ``.keras`` one holds the weights and
+    compile settings only). At the end of an epoch the checkpoint runs after the other
+    callbacks, wherever it sits in the list, so it saves their states after their own
+    end-of-epoch step.
     """
 
     saves_training_state = True

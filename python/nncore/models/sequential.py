@@ -150,13 +150,15 @@ class Sequential(Model):
                   "layers": [serialize(layer) for layer in self._stack]}
         if self._input_layer is not None:
             config["batch_input_shape"] = list(self._input_layer.batch_shape)
+            config["input_dtype"] = self._input_layer.dtype.name
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         if config.get("batch_input_shape") is not None:
-            model.add(Input(batch_shape=tuple(config["batch_input_shape"])))
+            model.add(Input(batch_shape=tuple(config["batch_input_shape"]),
+                            dtype=config.get("input_dtype")))
         for entry in config["layers"]:
             model.add(deserialize("layer", entry, custom_objects))
         return model

@@ -1,7 +1,10 @@
 """``model.save(path)`` / ``nncore.load_model(path)``: one zip archive holding the architecture
 and compile settings (``config.json``), the weights and the optimizer's state.
 
-Layout (``.nncore``; a ``.keras`` name is accepted too)::
+A ``.keras`` name gets Keras 3's own archive instead (``keras_format``), which Keras reads;
+``load_model`` reads both, telling them apart by their ``config.json``.
+
+Layout of ``.nncore``::
 
     config.json                 format, nncore version, class name, model config,
                                 compile config, optimizer-state skeleton, RNG states
@@ -184,6 +187,11 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
 
     path = os.fspath(filepath)
     _check_suffix(path)
+    if path.endswith(".keras"):
+        from .keras_format.archive import save_keras_model
+
+        save_keras_model(model, path, overwrite=overwrite, include_optimizer=include_optimizer)
+        return
     slots = structural_slots(model) if getattr(model, "built", True) else {}
     skel, opt_arrays = _optimizer_state(model) if include_optimizer else (None, [])
     cb_skel, cb_arrays = _callback_states(model)
@@ -213,12 +221,23 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
                 _npy.write_array(zf, f"callbacks/{k}.npy", a)
 
 
-def _read_header(zf, path):
+def _read_json(zf, path):
     raw = _npy.read_member(zf, "config.json", _CONFIG_LIMIT, path)
     try:
-        header = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"{path}: config.json is not valid JSON ({exc})") from None
+
+
+def _is_keras_archive(path) -> bool:
+    from .keras_format.archive import is_keras_config
+
+    with _npy.open_zip(path, "a model archive") as zf:
+        return is_keras_config(_read_json(zf, path))
+
+
+def _read_header(zf, path):
+    header = _read_json(zf, path)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise FormatError(f"{path} is not an nncore model archive (config.json has no "
                           f"format '{FORMAT}')")
@@ -293,6 +312,10 @@ def _read_states(zf, header, path, what):
 
 def read_archive_weights(model, path: str) -> list:
     """The checked weights of an archive, for ``model.load_weights("m.nncore")``."""
+    if _is_keras_archive(path):
+        from .keras_format.archive import read_archive_weights as read_keras
+
+        return read_keras(model, path)
     with _npy.open_zip(path, "an nncore model archive") as zf:
         header = _read_header(zf, path)
         return read_weights_from_zip(zf, path, model, prefix="weights/",
@@ -302,9 +325,16 @@ def read_archive_weights(model, path: str) -> list:
 def load_model(filepath, custom_objects=None, compile: bool = True):
     """Rebuilds a model saved with ``model.save``: same architecture and weights, and (with
     ``compile=True``) compiled as it was, with the optimizer's state, so training continues
-    where it stopped. Files are checked before use; nothing is unpickled."""
+    where it stopped. Files are checked before use; nothing is unpickled.
+
+    Keras 3 archives (``model.save("m.keras")`` in Keras or nncore) are read too
+    (``keras_format.load_keras_model``)."""
     path = os.fspath(filepath)
     _check_suffix(path)
+    if _is_keras_archive(path):
+        from .keras_format.archive import load_keras_model
+
+        return load_keras_model(path, custom_objects=custom_objects, compile=compile)
     with _npy.open_zip(path, "an nncore model archive") as zf:
         header = _read_header(zf, path)
         cls = _model_class(header["class_name"], custom_objects, path)

@@ -19,6 +19,7 @@ from ._npy import FormatError
 from .weight_keys import slots_for, structural_slots
 
 NPZ_SUFFIXES = (".weights.npz", ".npz")
+H5_SUFFIXES = (".weights.h5",)  # a bare ".h5" is Keras 2's legacy layout
 SAFETENSORS_SUFFIX = ".safetensors"
 _ST_DTYPES = {"F32": np.dtype(np.float32), "F64": np.dtype(np.float64)}
 
@@ -28,9 +29,11 @@ def weight_format(path: str) -> str:
         return "npz"
     if path.endswith(SAFETENSORS_SUFFIX):
         return "safetensors"
+    if path.endswith(H5_SUFFIXES):
+        return "h5"
     raise ValueError(f"cannot tell the weights format of {path!r}: the name must end in "
-                     "'.weights.npz', '.npz' or '.safetensors' (load_weights also reads the "
-                     "weights of a '.nncore' model archive)")
+                     "'.weights.h5' (Keras 3's), '.weights.npz', '.npz' or '.safetensors' "
+                     "(load_weights also reads the weights of a '.nncore' or '.keras' archive)")
 
 
 def _file_names(raw) -> dict:
@@ -182,6 +185,12 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     slots = structural_slots(model)
     if fmt == "npz":
         _save_npz(path, slots, overwrite)
+    elif fmt == "h5":
+        from .keras_format.h5_weights import write_weights
+
+        data = write_weights(model)
+        with atomic_write(path, overwrite) as f:
+            f.write(data)
     else:
         _save_safetensors(path, slots, overwrite)
 
@@ -201,6 +210,10 @@ def load_weights(model, filepath) -> None:
         arrays = read_archive_weights(model, path)
     elif fmt == "npz":
         arrays = _load_npz(path, model)
+    elif fmt == "h5":
+        from .keras_format.h5_weights import read_weights
+
+        arrays = read_weights(model, path, path)
     else:
         arrays = _load_safetensors(path, model)
     assign_all(arrays)

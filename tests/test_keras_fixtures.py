@@ -139,3 +139,33 @@ def test_keras_reads_what_nncore_writes(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     for name in models:
         assert name in run.stdout
+
+
+@pytest.mark.skipif(not _keras_available(),
+                    reason="Keras 3 and PyTorch are not installed: Keras-made models of every "
+                           "shared layer type are not checked here (the fixtures are)")
+def test_every_shared_layer_type_from_keras(tmp_path):
+    """tools/keras_layer_zoo.py makes Keras models with every layer type nncore shares with
+    Keras (float32 and float64, a Sequential without InputLayer, a compiled model with a
+    learning-rate schedule); nncore loads each and predicts what Keras predicted."""
+    env = dict(os.environ, KERAS_BACKEND="torch")
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "keras_layer_zoo.py"),
+                          str(tmp_path)], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    names = run.stdout.split()
+    assert len(names) == 4
+    for name in names:
+        model = nncore.load_model(tmp_path / f"{name}.keras")
+        with np.load(tmp_path / f"{name}.expected.npz", allow_pickle=False) as data:
+            xs = [data[k] for k in sorted(data) if k.startswith("x")]
+            ys = [data[k] for k in sorted(data) if k.startswith("y")]
+        for n in BATCHES:
+            got = model.predict([x[:n] for x in xs] if len(xs) > 1 else xs[0][:n], verbose=0)
+            got = list(got) if isinstance(got, (list, tuple)) else [got]
+            for g, y in zip(got, ys):
+                assert g.dtype == y.dtype, name
+                np.testing.assert_allclose(g, y[:n], rtol=0, atol=1e-5, err_msg=name)
+    compiled = nncore.load_model(tmp_path / "no_input_layer.keras")
+    schedule = compiled.optimizer._learning_rate  # .learning_rate is its current value, as Keras
+    assert type(schedule).__name__ == "ExponentialDecay" and compiled.optimizer.clipnorm == 1.0
+    assert schedule.get_config()["decay_steps"] == 100

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, constraints, ops
+from .. import _core, activations, constraints, ops
 from ..errors import ShapeError
 from ..serialization import config_value, register
 from ._conv_utils import normalize_padding, normalize_tuple, spatial_output_shape
 from . import _workspace
+from ._inference import activation_call
 from .base import Layer
 
 
@@ -180,6 +181,47 @@ class Conv2D(Layer):
         y = z if act is None else act.forward(z)
         self._cache = (x, z, y, act)
         return y
+
+    def _inference_step(self, x_shape, dtype):
+        """The forward of inputs of ``x_shape`` for an inference plan (``models.inference_plan``):
+        the kernel call with its geometry worked out once, keeping nothing for backward."""
+        cls = type(self)
+        if cls.forward is not Conv2D.forward or cls._forward is not Conv2D._forward or \
+                cls._forward_last is not Conv2D._forward_last or "forward" in self.__dict__ or \
+                self.groups > 1 or self._channels_first() or len(x_shape) != 4:
+            return None
+        from ..ops._conv import _geometry
+
+        args = self._conv_args()
+        try:
+            strides, dilation, pads, (oh, ow) = _geometry(
+                x_shape, self.kernel.shape, args["strides"], args["padding"], args["dilation"], "x", "w")
+        except Exception:
+            return None     # the layer's forward raises the error
+        shape = (x_shape[0], oh, ow, self.filters)
+        if 0 in shape:
+            return None
+        act = self.activation
+        relu = act is not None and act.name == "relu" and not act.params
+        post = None if act is None or relu else activation_call(act, 4)
+        conv, empty, layer = _core.conv2d_forward, np.empty, self
+
+        def step(x):
+            if layer.activation is not act or x.shape != x_shape:
+                return layer.forward(x, False)
+            y = empty(shape, x.dtype)
+            try:
+                bias = layer.bias
+                conv(x, layer.kernel.value, None if bias is None else bias.value, y, strides, pads,
+                     dilation, relu)
+            except Exception:
+                # Arrays the kernel does not take as they are: the layer's own checks copy
+                # what can be copied and explain the rest.
+                return layer.forward(x, False)
+            return y if post is None else post(y)
+
+        step.makes_new_array = True
+        return step
 
     def _group_slices(self):
         cin, cout = self.kernel.shape[2], self.filters // self.groups

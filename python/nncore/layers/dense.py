@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, constraints, ops
+from .. import _core, activations, constraints, ops
 from ..errors import ShapeError
 from ..serialization import config_value, register
+from ._inference import activation_call
 from .base import Layer
 
 
@@ -87,6 +88,35 @@ class Dense(Layer):
             y = z if act is None else act.forward(z)
             self._cache = (x2, z, y, act)
         return y.reshape(*lead, self.units) if len(lead) != 1 else y
+
+    def _inference_step(self, x_shape, dtype):
+        """The forward of inputs of ``x_shape`` for an inference plan (``models.inference_plan``):
+        the kernel call without the checks and without keeping anything for backward."""
+        cls = type(self)
+        if cls.forward is not Dense.forward or cls._forward is not Dense._forward or \
+                "forward" in self.__dict__ or len(x_shape) != 2 or 0 in x_shape:
+            return None
+        act = self.activation
+        relu = act is not None and act.name == "relu" and not act.params
+        post = None if act is None or relu else activation_call(act, 2)
+        shape = (x_shape[0], self.units)
+        dense, empty, layer = _core.dense, np.empty, self
+
+        def step(x):
+            if layer.activation is not act or x.shape != x_shape:
+                return layer.forward(x, False)
+            y = empty(shape, x.dtype)
+            try:
+                bias = layer.bias
+                dense(x, layer.kernel.value, None if bias is None else bias.value, relu, y)
+            except Exception:
+                # Arrays the kernel does not take as they are: the layer's own checks copy
+                # what can be copied and explain the rest.
+                return layer.forward(x, False)
+            return y if post is None else post(y)
+
+        step.makes_new_array = True
+        return step
 
     def backward(self, grad_out):
         x2, z, y, act = self._cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ops
+from .. import _core, ops
 from ..errors import ShapeError
 from ..serialization import register
 from ._conv_utils import normalize_padding, normalize_tuple, spatial_output_shape
@@ -16,6 +16,11 @@ from .conv import shape_to_first, shape_to_last, standardize_data_format, to_fir
 
 class _Pooling2D(Layer):
     _kind = ""
+
+    def _inference_kernel(self):
+        """The kernel call ``(x, y, pool, strides, pads)`` an inference plan may use instead of
+        ``_pool`` (None: the plan calls ``forward``)."""
+        return None
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -45,6 +50,41 @@ class _Pooling2D(Layer):
     def _args(self):
         return {"strides": self.strides, "padding": self.padding}
 
+    def _inference_step(self, x_shape, dtype):
+        """The forward of inputs of ``x_shape`` for an inference plan (``models.inference_plan``):
+        the kernel call with its geometry worked out once, keeping nothing for backward."""
+        cls = type(self)
+        kernel = self._inference_kernel()
+        if kernel is None or cls.forward is not _Pooling2D.forward or "forward" in self.__dict__ or \
+                self.data_format == "channels_first" or len(x_shape) != 4:
+            return None
+        from ..ops._pool import _geometry
+
+        args = self._args()
+        try:
+            pool, stride, pads, shape = _geometry(x_shape, self.pool_size, args["strides"],
+                                                  args["padding"], self._inference_op)
+        except Exception:
+            return None     # the layer's forward raises the error
+        if 0 in shape:
+            return None
+        empty, layer = np.empty, self
+
+        def step(x):
+            if x.shape != x_shape:
+                return layer.forward(x, False)
+            y = empty(shape, x.dtype)
+            try:
+                kernel(x, y, pool, stride, pads)
+            except Exception:
+                # Arrays the kernel does not take as they are: the layer's own checks copy
+                # what can be copied and explain the rest.
+                return layer.forward(x, False)
+            return y
+
+        step.makes_new_array = True
+        return step
+
     def get_config(self):
         return {**super().get_config(), "pool_size": list(self.pool_size),
                 "strides": list(self.strides), "padding": self.padding,
@@ -54,6 +94,14 @@ class _Pooling2D(Layer):
 @register("layer", "MaxPool2D")
 class MaxPooling2D(_Pooling2D):
     """Max pooling (Keras semantics; strides default to pool_size; padded cells never win)."""
+
+    _inference_op = "max_pool2d"
+
+    def _inference_kernel(self):
+        if type(self)._pool is not MaxPooling2D._pool:
+            return None
+        forward = _core.max_pool2d_forward
+        return lambda x, y, pool, stride, pads: forward(x, y, None, pool, stride, pads)
 
     def _pool(self, x, training, reuse):
         if training:

@@ -41,6 +41,15 @@ class Flatten(Layer):
         # A contiguous result (free for a contiguous x), never a view over a broadcast input.
         return np.ascontiguousarray(x).reshape(x.shape[0], -1)
 
+    def _inference_step(self, x_shape, dtype):
+        """For an inference plan (``models.inference_plan``): the forward without keeping the
+        shape for backward."""
+        if type(self).forward is not Flatten.forward or "forward" in self.__dict__ or \
+                self.data_format == "channels_first" or not x_shape:
+            return None
+        contiguous = np.ascontiguousarray
+        return lambda x: contiguous(x).reshape(x.shape[0], -1)
+
     def backward(self, grad_out):
         shape = self._cache
         if self._moves_channels(len(shape)):

@@ -4,6 +4,7 @@ tensors between them numbered, so that forward and backward are flat loops."""
 from __future__ import annotations
 
 from ..layers.base import InputLayer, Node, SymbolicTensor
+from .inference_plan import Plans
 
 
 class Step:
@@ -91,6 +92,8 @@ class Graph:
             raise ValueError(f"layer names in a model must be unique; repeated: {', '.join(dupes)}")
         self.output_ids = [tid(t) for t in outputs]
         self.num_tensors = len(self.tensors)
+        # Inference plans by input shapes (models/inference_plan.py).
+        self.inference_plans = Plans()
 
     def consumers(self, tensor_id: int) -> int:
         """How many layer calls read the tensor."""

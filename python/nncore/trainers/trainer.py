@@ -20,6 +20,7 @@ from ..callbacks.base import CallbackList
 from ..callbacks.history import History
 from ..callbacks.progbar import ProgbarLogger
 from ..layers import _workspace
+from ..models.inference_plan import infer
 from ..variables import Variable
 from .compile_utils import CompileSpec, MeanTracker, loss_log_heads, metric_log_names
 from .data_adapters import ArrayDataAdapter, get_data_adapter
@@ -633,6 +634,11 @@ class Trainer(StepAPI):
         has any, are ignored."""
         batch_size = _positive_batch_size(batch_size, "predict")
         verbose = _verbosity(verbose, "predict")
+        if not verbose and not callbacks and steps is None:
+            # Nothing to report to: plain arrays go straight to the inference plan.
+            xs = self._plain_batch(x, cast=False)
+            if xs is not None and xs[0].shape[0] and process_sync(self, "predict") is None:
+                return self._structure_outputs(self._predict_plain(xs, batch_size or 32))
         adapter = self._adapter(x, None, None, None, batch_size, False, "predict", False)
         iterator = EpochIterator(adapter, steps, "predict")
         outer, sync = self._dp, self._start_sync("predict", iterator, adapter)
@@ -653,7 +659,7 @@ class Trainer(StepAPI):
             for step, (xb, _, _) in batches:
                 if hooks:
                     cb_list.on_predict_batch_begin(step)
-                outs = self._graph.forward(xb, False)
+                outs = infer(self._graph, xb, owned=False)
                 if sync is not None:    # every process gets the whole batch's outputs, in order
                     outs = sync.gather(outs)
                 if n is not None:
@@ -711,5 +717,85 @@ class Trainer(StepAPI):
             return self._format_logs(self._current_logs(), return_dict)
 
     def predict_on_batch(self, x):
-        xs, _, _ = self._one_batch(x, None, None, None, "predict_on_batch", training=False)
-        return self._structure_outputs(self._graph.forward(xs, False))
+        xs = self._plain_batch(x)
+        if xs is None:
+            xs, _, _ = self._one_batch(x, None, None, None, "predict_on_batch", training=False)
+        return self._structure_outputs(infer(self._graph, xs))
+
+    # ----------------------------------------------------------------- inference on plain arrays
+    # (graph, [(rank, shape after the batch axis or None when it has unknown sizes), ...]) of
+    # the model's inputs, for _plain_batch.
+    _plain_spec = None
+
+    def _plain_batch(self, x, cast=True):
+        """``x`` as one array per model input, cast to the model's dtype, when it is NumPy arrays
+        that the model takes as they are (one array, or a list or tuple with one per input, of
+        numbers, with the inputs' shapes and one sample count); else None, and the general path
+        reads it (dicts, tensors, a model still to build, errors to explain)."""
+        if not self.built:
+            return None
+        graph, spec = self._graph, self._plain_spec
+        if spec is None or spec[0] is not graph:
+            if graph is None:
+                return None
+            spec = (graph, [(len(t.shape), None if None in t.shape[1:] else tuple(t.shape[1:]))
+                            for t in self.inputs])
+            self._plain_spec = spec
+        shapes = spec[1]
+        if type(x) is np.ndarray:
+            if len(shapes) != 1:
+                return None
+            xs = [x]
+        elif type(x) in (list, tuple) and len(x) == len(shapes) and \
+                all(type(a) is np.ndarray for a in x):
+            xs = list(x)
+        else:
+            return None
+        n = xs[0].shape[0] if xs[0].ndim else None
+        for a, (rank, tail), t in zip(xs, shapes, self.inputs):
+            shape = a.shape
+            if a.ndim != rank or a.dtype.kind not in "fiub" or shape[0] != n:
+                return None
+            if tail is not None:
+                if shape[1:] != tail:
+                    return None
+            elif any(want is not None and got != want for got, want in zip(shape[1:], t.shape[1:])):
+                return None
+        if self._compile_spec is not None and self._bound_graph is not graph:
+            self._prepare(x, False)
+        if not cast:
+            return xs
+        dtype = self.dtype
+        return [a if a.dtype == dtype else a.astype(dtype) for a in xs]
+
+    def _predict_plain(self, xs, batch_size):
+        """``predict`` of arrays from ``_plain_batch(x, cast=False)`` (no callbacks, nothing
+        printed): the general path's batches, each cast on its own, through the inference plan."""
+        if self.stop_predicting:
+            self.stop_predicting = False
+        graph, dtype = self._graph, self.dtype
+        n = xs[0].shape[0]
+        if n <= batch_size:
+            outs = infer(graph, [a if a.dtype == dtype else a.astype(dtype) for a in xs])
+            for o in outs:
+                if not o.ndim or o.shape[0] != n:
+                    break
+            else:
+                return outs
+            batches = [outs]
+        else:
+            batches = (infer(graph, [a[lo:lo + batch_size] if a.dtype == dtype
+                                     else a[lo:lo + batch_size].astype(dtype) for a in xs],
+                             owned=False)
+                       for lo in range(0, n, batch_size))
+        # As the general path: outputs written into place, cut at the rows the batches gave.
+        results, row = None, 0
+        for outs in batches:
+            if results is None:
+                results = [np.empty((n, *o.shape[1:]), o.dtype) for o in outs]
+            for r, o in zip(results, outs):
+                r[row:row + o.shape[0]] = o
+            row += outs[0].shape[0]
+        if row < n:
+            results = [r[:row] for r in results]
+        return results

@@ -264,6 +264,12 @@ def _replace(f, key, **kwargs):
      ValueError, "in the file but not in the model: layers/conv2d/vars/2"),
     (lambda f, d: f.__delitem__("layers/dense/vars/1"),
      ValueError, "missing from the file: layers/dense/vars/1"),
+    (lambda f, d: f.create_dataset("optimizer/vars/0", data=np.array([b"code"])),
+     FormatError, "optimizer variable /optimizer/vars/0 has dtype"),
+    (lambda f, d: f.create_dataset("optimizer/vars/0", data=np.zeros(10**6, np.float32)),
+     FormatError, "optimizer variable /optimizer/vars/0 has dtype float32 and 1000000"),
+    (lambda f, d: f.create_dataset("optimizer/vars/x", data=np.zeros(1, np.float32)),
+     FormatError, "optimizer variables not numbered"),
 ])
 def test_hostile_or_mismatched_h5_is_refused(tmp_path, mutate, error, match):
     path, model = _hostile(tmp_path, mutate)
@@ -379,3 +385,62 @@ def test_nncore_archives_keep_loading(tmp_path):
     back = nncore.load_model(tmp_path / "m.nncore")
     assert back.optimizer.iterations == model.optimizer.iterations
     assert_same_predictions(model, back)
+
+
+# ---------------------------------------------------------------------- optimizer state
+@pytest.mark.parametrize("make", [
+    lambda O: O.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+    lambda O: O.SGD(learning_rate=0.05),
+    lambda O: O.Adam(learning_rate=0.01, amsgrad=True),
+    lambda O: O.AdamW(learning_rate=0.01),
+    lambda O: O.RMSprop(learning_rate=0.01, momentum=0.5, centered=True),
+    lambda O: O.Adagrad(), lambda O: O.Adadelta(), lambda O: O.Adamax(),
+], ids=["sgd-nesterov", "sgd", "adam-amsgrad", "adamw", "rmsprop", "adagrad", "adadelta",
+        "adamax"])
+def test_optimizer_state_resumes_through_keras_archive(tmp_path, make):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+
+    def model():
+        nncore.set_seed(0)
+        m = nncore.Sequential([nncore.Input((4,)), L.Dense(5, activation="tanh"), L.Dense(2)])
+        m.compile(optimizer=make(nncore.optimizers), loss="mse")
+        return m
+
+    a = model()
+    for _ in range(3):
+        a.train_on_batch(x, y)
+    a.save(tmp_path / "a.keras")
+    b = nncore.load_model(tmp_path / "a.keras")
+    assert b.optimizer.iterations == 3
+    for _ in range(2):
+        a.train_on_batch(x, y)
+        b.train_on_batch(x, y)
+    for u, v in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(u, v)
+    # save_weights/load_weights with .weights.h5 carry the state too, as in Keras.
+    a.save_weights(tmp_path / "a.weights.h5")
+    c = model()
+    c.load_weights(tmp_path / "a.weights.h5")
+    assert c.optimizer.iterations == a.optimizer.iterations
+    a.train_on_batch(x, y)
+    c.train_on_batch(x, y)
+    for u, v in zip(a.get_weights(), c.get_weights()):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_optimizer_state_of_another_optimizer_warns_and_starts_afresh(tmp_path):
+    x = np.ones((4, 4), np.float32)
+    y = np.ones((4, 2), np.float32)
+    a = nncore.Sequential([nncore.Input((4,)), L.Dense(2)])
+    a.compile(optimizer="adam", loss="mse")
+    a.train_on_batch(x, y)
+    a.save_weights(tmp_path / "a.weights.h5")
+    b = nncore.Sequential([nncore.Input((4,)), L.Dense(2)])
+    b.compile(optimizer="rmsprop", loss="mse")
+    with pytest.warns(UserWarning, match="does not fit optimizer RMSprop"):
+        b.load_weights(tmp_path / "a.weights.h5")
+    assert b.optimizer.iterations == 0
+    for u, v in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(u, v)

@@ -211,9 +211,15 @@ def load_weights(model, filepath) -> None:
     elif fmt == "npz":
         arrays = _load_npz(path, model)
     elif fmt == "h5":
+        from .keras_format.archive import restore_optimizer
         from .keras_format.h5_weights import read_weights
 
-        arrays = read_weights(model, path, path)
+        arrays, opt_arrays = read_weights(model, path, path, optimizer=True)
+        assign_all(arrays)
+        # As Keras: a compiled model also takes the optimizer state saved with the weights.
+        if getattr(model, "compiled", False):
+            restore_optimizer(model, opt_arrays, path)
+        return
     else:
         arrays = _load_safetensors(path, model)
     assign_all(arrays)

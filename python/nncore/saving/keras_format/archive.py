@@ -2,9 +2,9 @@
 model and its compile settings) and ``model.weights.h5``.
 
 ``nncore.load_model`` hands an archive here when its ``config.json`` is Keras'; ``model.save``
-writes one for a ``.keras`` name. The optimizer's state and RNG states are not part of what
-nncore writes here (Keras' slots are laid out per Keras optimizer): ``.nncore`` archives keep
-those, for an exact resume."""
+writes one for a ``.keras`` name. The optimizer's state goes in Keras' layout where it maps
+(``optimizer_state``); random generators' and callbacks' states have no place in Keras'
+archive: ``.nncore`` archives keep those, for an exact resume."""
 
 from __future__ import annotations
 
@@ -69,8 +69,9 @@ def load_keras_model(filepath, custom_objects=None, compile: bool = True, safe_m
     weights and (with ``compile=True``, where nncore has them) compile settings.
 
     Nothing in the file is executed whatever ``safe_mode`` says: a ``Lambda`` holding Python
-    code, or a class nncore does not have, is refused with the layer named. The optimizer
-    starts afresh (its state in the file is laid out for Keras' optimizers)."""
+    code, or a class nncore does not have, is refused with the layer named. The optimizer's
+    state comes across where Keras' layout maps onto nncore's optimizer (SGD, Adam, AdamW,
+    RMSprop, Adagrad, Adadelta, Adamax); otherwise it starts afresh, with a warning."""
     from ...serialization import deserialize
 
     path = os.fspath(filepath)
@@ -86,12 +87,28 @@ def load_keras_model(filepath, custom_objects=None, compile: bool = True, safe_m
             raise KerasConfigError(f"{path}: cannot rebuild the model from config.json: "
                                    f"{exc}") from None
         weights = _npy.read_member(zf, WEIGHTS, _WEIGHTS_LIMIT, path)
-    arrays = h5_weights.read_weights(model, weights, f"{path}:{WEIGHTS}") \
-        if getattr(model, "built", True) else []
+    arrays, opt_arrays = h5_weights.read_weights(model, weights, f"{path}:{WEIGHTS}",
+                                                 optimizer=True) \
+        if getattr(model, "built", True) else ([], [])
     assign_all(arrays)
     if compile and config.get("compile_config"):
         _compile_from_keras(model, config["compile_config"], custom_objects, path)
+        if getattr(model, "compiled", False):
+            restore_optimizer(model, opt_arrays, path)
     return model
+
+
+def restore_optimizer(model, arrays, path):
+    """Keras' optimizer variables into the compiled model's optimizer; a warning, as Keras
+    gives, when they do not fit it (the optimizer then starts afresh)."""
+    from .optimizer_state import restore
+
+    if not arrays or model.optimizer is None:
+        return
+    if not restore(model, arrays):
+        warnings.warn(f"{path}: the optimizer state in the file ({len(arrays)} variables) does "
+                      f"not fit optimizer {type(model.optimizer).__name__} of this model; it "
+                      "starts afresh", stacklevel=3)
 
 
 def read_archive_weights(model, path) -> list:
@@ -128,7 +145,7 @@ def save_keras_model(model, filepath, overwrite: bool = True, include_optimizer:
             entry["compile_config"] = compile_entry(cfg)
     metadata = {"keras_version": LAYOUT_VERSION, "nncore_version": __version__,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
-    weights = h5_weights.write_weights(model)
+    weights = h5_weights.write_weights(model, optimizer=include_optimizer)
     with atomic_write(path, overwrite) as f:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
             zf.writestr(METADATA, json.dumps(metadata))

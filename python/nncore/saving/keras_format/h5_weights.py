@@ -103,7 +103,7 @@ def _is_training_state(key: str) -> bool:
     return key.startswith("optimizer/") or key.startswith("vars/") or "/metrics/" in f"/{key}"
 
 
-def read_dataset(ds, path: str, label: str, shape, dtype) -> np.ndarray:
+def read_dataset(ds, path: str, label: str, shape, dtype, kinds="f") -> np.ndarray:
     if ds.is_virtual:
         raise FormatError(f"{path}: {label} is a virtual dataset")
     try:
@@ -112,9 +112,9 @@ def read_dataset(ds, path: str, label: str, shape, dtype) -> np.ndarray:
         external = 1
     if external:
         raise FormatError(f"{path}: {label} is stored outside the file")
-    if ds.dtype.kind != "f":
+    if ds.dtype.kind not in kinds:
         raise DTypeError(f"{path}: {label} has dtype {ds.dtype}; weights are float")
-    if np.dtype(ds.dtype) not in _DTYPES:
+    if ds.dtype.kind == "f" and np.dtype(ds.dtype) not in _DTYPES:
         raise DTypeError(f"{path}: {label} is stored as {ds.dtype}; nncore reads float32 and "
                          "float64")
     if np.dtype(ds.dtype) != np.dtype(dtype):
@@ -132,23 +132,54 @@ def read_dataset(ds, path: str, label: str, shape, dtype) -> np.ndarray:
     return out
 
 
-def read_weights(model, source, path: str) -> list:
+def _optimizer_arrays(found: dict, path: str, limit: int) -> list:
+    """The arrays under ``optimizer/vars`` in index order, each no larger than ``limit``
+    elements (the model's weights bound every slot)."""
+    keys = [k for k in found if k.startswith("optimizer/vars/")]
+    try:
+        order = sorted(keys, key=lambda k: int(k.rsplit("/", 1)[1]))
+    except ValueError:
+        raise FormatError(f"{path}: optimizer variables not numbered 0..n") from None
+    if [k.rsplit("/", 1)[1] for k in order] != [str(i) for i in range(len(order))]:
+        raise FormatError(f"{path}: optimizer variables not numbered 0..n")
+    out = []
+    for k in order:
+        ds = found[k]
+        if ds.dtype.kind not in "fiu" or ds.size > limit:
+            raise FormatError(f"{path}: optimizer variable /{k} has dtype {ds.dtype} and "
+                              f"{ds.size} elements")
+        out.append(read_dataset(ds, path, f"optimizer variable /{k}", ds.shape, ds.dtype,
+                                kinds="fiu"))
+    return out
+
+
+def read_weights(model, source, path: str, optimizer: bool = False):
     """``[(Slot, array)]`` for every weight of ``model`` from a Keras 3 HDF5 weight file,
-    checked (keys, shapes, dtypes); nothing is assigned yet."""
+    checked (keys, shapes, dtypes); nothing is assigned yet. With ``optimizer=True`` also the
+    optimizer's arrays (Keras' layout, unchecked against any optimizer yet)."""
     from ..weights import _check_keys
 
     with open_h5(source, path) as h5:
-        stored = {k: ds for k, ds in datasets(h5, path).items() if not _is_training_state(k)}
+        found = datasets(h5, path)
+        stored = {k: ds for k, ds in found.items() if not _is_training_state(k)}
         slots = slots_for(model, list(stored))
         _check_keys(path, model, slots, list(stored))
-        return [(s, read_dataset(stored[k], path, s.label, s.variable.shape, s.variable.dtype))
-                for k, s in slots.items()]
+        weights = [(s, read_dataset(stored[k], path, s.label, s.variable.shape, s.variable.dtype))
+                   for k, s in slots.items()]
+        if not optimizer:
+            return weights
+        limit = max([s.variable.size for s in slots.values()] + [1])
+        return weights, _optimizer_arrays(found, path, limit)
 
 
-def write_weights(model) -> bytes:
-    """The model's weights in Keras 3's layout, as the bytes of an HDF5 file."""
+def write_weights(model, optimizer: bool = True) -> bytes:
+    """The model's weights in Keras 3's layout, as the bytes of an HDF5 file; with
+    ``optimizer`` also the optimizer's state where it maps onto Keras' (``optimizer_state``)."""
+    from .optimizer_state import keras_arrays
+
     h5py = _h5py()
     slots = structural_slots(model)
+    opt_arrays = keras_arrays(model) if optimizer else None
     buf = io.BytesIO()
     with h5py.File(buf, "w") as h5:
         for key, slot in slots.items():
@@ -158,4 +189,9 @@ def write_weights(model) -> bytes:
                 group.attrs["name"] = slot.layer
             group.create_dataset(index, data=np.asarray(slot.variable.value, order="C"))
         h5.require_group("vars").attrs["name"] = model.name
+        if opt_arrays is not None:
+            group = h5.require_group("optimizer/vars")
+            group.attrs["name"] = model.optimizer.name
+            for i, a in enumerate(opt_arrays):
+                group.create_dataset(str(i), data=a)
     return buf.getvalue()

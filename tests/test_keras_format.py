@@ -444,3 +444,13 @@ def test_optimizer_state_of_another_optimizer_warns_and_starts_afresh(tmp_path):
     assert b.optimizer.iterations == 0
     for u, v in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(u, v)
+
+
+def test_safe_mode_false_still_runs_no_code(tmp_path):
+    path = _archive(tmp_path, edit_config=lambda c: _lambda_layer(c, tmp_path))
+    with pytest.raises(KerasConfigError, match="never executes code"):
+        nncore.models.load_model(path, safe_mode=False)
+    assert not (tmp_path / "ran").exists()
+    model = merge_model()
+    nncore.models.save_model(model, tmp_path / "m.keras")  # keras.models' spelling
+    assert_same_predictions(model, nncore.models.load_model(tmp_path / "m.keras"))

@@ -322,19 +322,21 @@ def read_archive_weights(model, path: str) -> list:
                                      file_names=header.get("weights"))
 
 
-def load_model(filepath, custom_objects=None, compile: bool = True):
+def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
     """Rebuilds a model saved with ``model.save``: same architecture and weights, and (with
     ``compile=True``) compiled as it was, with the optimizer's state, so training continues
     where it stopped. Files are checked before use; nothing is unpickled.
 
     Keras 3 archives (``model.save("m.keras")`` in Keras or nncore) are read too
-    (``keras_format.load_keras_model``)."""
+    (``keras_format.load_keras_model``). ``safe_mode`` is Keras' argument: nncore never runs
+    code from a file, whatever its value."""
     path = os.fspath(filepath)
     _check_suffix(path)
     if _is_keras_archive(path):
         from .keras_format.archive import load_keras_model
 
-        return load_keras_model(path, custom_objects=custom_objects, compile=compile)
+        return load_keras_model(path, custom_objects=custom_objects, compile=compile,
+                                safe_mode=safe_mode)
     with _npy.open_zip(path, "an nncore model archive") as zf:
         header = _read_header(zf, path)
         cls = _model_class(header["class_name"], custom_objects, path)

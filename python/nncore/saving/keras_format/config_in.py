@@ -46,9 +46,9 @@ def _check_no_code(obj, path):
         cls = obj.get("class_name")
         if cls in ("__lambda__", "function", "__function__") or (cls == "Lambda" and "config" in obj):
             raise KerasConfigError(
-                f"{_where(path)}: the file holds serialized Python code ({cls}); nncore does not "
-                "execute code from files (Keras' safe_mode). Rebuild that part in Python and "
-                "load the weights with model.load_weights")
+                f"{_where(path)}: the file holds serialized Python code ({cls}); nncore never "
+                "executes code from files (Keras' safe_mode, whatever its value). Rebuild that "
+                "part in Python and load the weights with model.load_weights")
         for k, v in obj.items():
             _check_no_code(v, path + [str(k)] if k in ("layers", "config") else path)
     elif isinstance(obj, list):

@@ -454,3 +454,18 @@ def test_safe_mode_false_still_runs_no_code(tmp_path):
     model = merge_model()
     nncore.models.save_model(model, tmp_path / "m.keras")  # keras.models' spelling
     assert_same_predictions(model, nncore.models.load_model(tmp_path / "m.keras"))
+
+
+def test_custom_layer_needs_custom_objects(tmp_path):
+    from test_custom_layers import Linear
+
+    x = nncore.Input((6,))
+    model = randomize(nncore.Model(x, L.Dense(2)(Linear(4, activation="relu")(x))))
+    model.save(tmp_path / "m.keras")
+    entry = json.loads(zipfile.ZipFile(tmp_path / "m.keras").read("config.json"))
+    linear = [e for e in entry["config"]["layers"] if e["class_name"] == "Linear"][0]
+    assert linear["module"] == Linear.__module__ and linear["registered_name"] == "Linear"
+    with pytest.raises(KerasConfigError, match="custom_objects"):
+        nncore.load_model(tmp_path / "m.keras")
+    back = nncore.load_model(tmp_path / "m.keras", custom_objects={"Linear": Linear})
+    assert_same_predictions(model, back)

@@ -154,7 +154,10 @@ def translate_layer(entry, path, custom_objects=None) -> dict:
     here = path + [str(config.get("name", entry["class_name"]))]
     cls = _layer_class(entry, here, custom_objects)
     if (custom_objects or {}).get(entry["class_name"]) is cls:
-        return {"class_name": entry["class_name"], "config": config}
+        # The user's class takes its own config; only Keras' dtype policies are translated.
+        return {"class_name": entry["class_name"],
+                "config": {k: translate_value(k, v, here) if k == "dtype" else v
+                           for k, v in config.items()}}
     if issubclass(cls, Sequential):
         out = _sequential(config, here, custom_objects)
     elif issubclass(cls, Model):

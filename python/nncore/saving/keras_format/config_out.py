@@ -97,8 +97,15 @@ def layer_entry(layer, where="the model"):
         return _functional(layer, here)
     if isinstance(layer, InputLayer):
         return _input_entry(layer.batch_shape, layer.name, layer.dtype.name)
-    entry = {"module": "keras.layers", "class_name": type(layer).__name__,
-             "config": _layer_config(layer, here), "registered_name": None}
+    cls = type(layer)
+    if cls.__module__.startswith("nncore."):
+        entry = {"module": "keras.layers", "class_name": cls.__name__,
+                 "config": _layer_config(layer, here), "registered_name": None}
+    else:
+        # A user's class, as Keras writes one: its module and name; loading it needs the class
+        # in custom_objects (Keras and nncore alike).
+        entry = {"module": cls.__module__, "class_name": cls.__name__,
+                 "config": _layer_config(layer, here), "registered_name": cls.__name__}
     shape = getattr(layer, "_build_input_shape", None)
     if shape is not None:
         entry["build_config"] = {"input_shape": _shape_list(shape)}

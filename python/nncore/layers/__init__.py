@@ -16,6 +16,8 @@ from .dropout import Dropout, SpatialDropout2D
 from .lambda_layer import Lambda
 from .maxout import Maxout
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .group_normalization import GroupNormalization
+from .layer_normalization import LayerNormalization
 from .normalization import BatchNormalization
 from .padding import Cropping2D, ZeroPadding2D
 from .pooling import (
@@ -38,7 +40,7 @@ __all__ = [
     "Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
     "Conv2D", "Convolution2D", "Cropping2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
     "GlobalAveragePooling2D",
-    "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
+    "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalMaxPooling2D", "GroupNormalization", "Input", "InputLayer", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
     "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "ReLU", "Rescaling", "Reshape", "Softmax", "SpatialDropout2D", "Subtract", "SymbolicTensor", "ThresholdedReLU",
     "UpSampling2D", "ZeroPadding2D",

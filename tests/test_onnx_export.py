@@ -273,3 +273,22 @@ def test_shared_layer_and_input_as_output(tmp_path):
     shared = L.Dense(4, activation="tanh")
     y = shared(shared(x))
     _export_and_compare(_randomize(nncore.Model(x, [y, x])), tmp_path)
+
+
+def test_global_max_pooling_rescaling_and_spatial_dropout(tmp_path):
+    image = nncore.Input(shape=(5, 6, 4))
+    r = L.Rescaling(0.5, offset=-0.25)(image)
+    a = L.GlobalMaxPooling2D()(L.SpatialDropout2D(0.5)(L.Conv2D(4, 1)(r)))   # reduced in NCHW
+    b = L.GlobalMaxPooling2D(keepdims=True)(r)                               # reduced in NHWC
+    c = L.GlobalMaxPooling2D(data_format="channels_first")(image)
+    model = _randomize(nncore.Model(image, [a, L.Flatten()(b), c]))
+    _export_and_compare(model, tmp_path)
+
+
+@pytest.mark.parametrize("layer", [L.ZeroPadding2D(1), L.Cropping2D(1), L.UpSampling2D(),
+                                   L.LayerNormalization(), L.GroupNormalization(2),
+                                   L.Rescaling([1.0, 2.0, 3.0, 4.0])])
+def test_layers_without_a_converter_are_refused_by_name(layer, tmp_path):
+    model = nncore.Sequential([nncore.Input(shape=(4, 4, 4)), layer])
+    with pytest.raises(ValueError, match=type(layer).__name__):
+        model.export(str(tmp_path / "m.onnx"))

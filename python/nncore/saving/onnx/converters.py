@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from ...layers import activation_layers as act_layers
-from ...layers import augmentation, conv, dense, dropout, merging, normalization, pooling, reshaping
+from ...layers import (augmentation, conv, dense, dropout, merging, normalization, pooling,
+                       reshaping, rescaling)
 from .builder import NCHW, NHWC, UnsupportedLayerError, Value, axis_in
 
 # Keras' SELU constants (ONNX's defaults are float32 roundings of other digits).
@@ -147,6 +148,24 @@ def global_avg_pool_layer(b, layer, x: Value) -> Value:
     return _out(b, y, layout if layer.keepdims else NHWC, layer, x.shape)
 
 
+def global_max_pool_layer(b, layer, x: Value) -> Value:
+    native = (2, 3) if layer.data_format == "channels_first" else (1, 2)
+    layout = x.primary if layer.data_format == "channels_last" else NHWC
+    axes = [axis_in(layout, a, 4) for a in native]
+    y = b.node("ReduceMax", [b.get(x, layout)], axes=axes, keepdims=int(layer.keepdims))
+    return _out(b, y, layout if layer.keepdims else NHWC, layer, x.shape)
+
+
+def rescaling_layer(b, layer, x: Value) -> Value:
+    if not isinstance(layer.scale, float) or not isinstance(layer.offset, float):
+        # An array factor is laid out along the input's own axes; only scalars are exported.
+        _unsupported(b, "an array scale or offset")
+    layout = x.primary
+    y = b.node("Add", [b.node("Mul", [b.get(x, layout), b.scalar(layer.scale)]),
+                       b.scalar(layer.offset)])
+    return _out(b, y, layout, layer, x.shape)
+
+
 def flatten_layer(b, layer, x: Value) -> Value:
     src = b.get(x, NHWC)
     if layer.data_format == "channels_first" and x.rank >= 3:
@@ -247,6 +266,8 @@ CONVERTERS = {
     pooling.MaxPooling2D: max_pool_layer,
     pooling.AveragePooling2D: avg_pool_layer,
     pooling.GlobalAveragePooling2D: global_avg_pool_layer,
+    pooling.GlobalMaxPooling2D: global_max_pool_layer,
+    rescaling.Rescaling: rescaling_layer,
     reshaping.Flatten: flatten_layer,
     reshaping.Reshape: reshape_layer,
     act_layers.Activation: elementwise,
@@ -258,6 +279,7 @@ CONVERTERS = {
     act_layers.PReLU: prelu_layer,
     normalization.BatchNormalization: batch_norm_layer,
     dropout.Dropout: identity_layer,
+    dropout.SpatialDropout2D: identity_layer,
     augmentation.GaussianNoise: identity_layer,
     augmentation.RandomFlip: identity_layer,
     augmentation.RandomRotation: identity_layer,

@@ -1,0 +1,128 @@
+"""GroupNormalization (Wu & He, 2018): the channels of each sample split into groups, each group
+normalized over its channels and all other non-batch axes, then a learned per-channel scale and
+offset. ``groups=1`` normalizes each sample as a whole, ``groups=-1`` each channel (instance
+normalization)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import constraints
+from ..errors import ShapeError
+from ..serialization import config_value, register
+from ._norm_rows import normalize_rows, normalize_rows_backward
+from .base import Layer
+
+
+@register("layer")
+class GroupNormalization(Layer):
+    """Keras semantics and defaults (``groups=32``, ``axis=-1`` the channel axis,
+    ``epsilon=1e-3``); ``gamma`` and ``beta`` have one value per channel."""
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        if (isinstance(groups, bool) or not isinstance(groups, numbers.Integral)
+                or (groups <= 0 and groups != -1)):
+            raise ValueError("Received an invalid value for argument `groups`, expected a positive "
+                             f"integer (or `-1` for instance normalization). Received: groups={groups!r}")
+        super().__init__(**kwargs)
+        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+            raise ValueError(f"GroupNormalization: axis must be an int, got {axis!r}")
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
+            raise ValueError(f"GroupNormalization: epsilon must be a number > 0, got {epsilon!r}")
+        self.groups = int(groups)
+        self.axis = int(axis)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = beta_initializer
+        self.gamma_initializer = gamma_initializer
+        self.beta_regularizer = beta_regularizer
+        self.gamma_regularizer = gamma_regularizer
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.gamma = self.beta = None
+
+    def _channel_axis(self, rank):
+        if not -rank <= self.axis < rank or self.axis % rank == 0:
+            raise ShapeError(f"GroupNormalization '{self.name}': axis {self.axis} is not a feature "
+                             f"axis of an input of rank {rank}")
+        return self.axis % rank
+
+    def build(self, input_shape):
+        dim = input_shape[self._channel_axis(len(input_shape))]
+        if dim is None:
+            raise ShapeError(f"GroupNormalization '{self.name}': axis {self.axis} of input shape "
+                             f"{tuple(input_shape)} must have a known size")
+        if self.groups == -1:
+            self.groups = int(dim)
+        if dim < self.groups:
+            raise ValueError(f"GroupNormalization '{self.name}': number of groups ({self.groups}) "
+                             f"cannot be more than the number of channels ({dim}).")
+        if dim % self.groups:
+            raise ValueError(f"GroupNormalization '{self.name}': the number of channels ({dim}) "
+                             f"must be a multiple of the number of groups ({self.groups}).")
+        if self.scale:
+            self.gamma = self.add_weight("gamma", (dim,), initializer=self.gamma_initializer,
+                                         regularizer=self.gamma_regularizer,
+                                         constraint=self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight("beta", (dim,), initializer=self.beta_initializer,
+                                        regularizer=self.beta_regularizer,
+                                        constraint=self.beta_constraint)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        axis = self._channel_axis(len(input_shape))
+        weight = self.gamma if self.gamma is not None else self.beta
+        if weight is not None and input_shape[axis] != weight.shape[0]:
+            raise ShapeError(f"GroupNormalization '{self.name}' expects {weight.shape[0]} channels "
+                             f"on axis {self.axis}, got input shape {tuple(input_shape)}")
+        return tuple(input_shape)
+
+    def _channels_second(self, x):
+        """(N, C, rest): the channels of a group, then its pixels, are contiguous in a row."""
+        axis = self._channel_axis(x.ndim)
+        moved = np.moveaxis(x, axis, 1) if axis != 1 else x
+        return np.ascontiguousarray(moved).reshape(x.shape[0], x.shape[axis], -1), axis, moved.shape
+
+    def forward(self, x, training=False):
+        x3, axis, m_shape = self._channels_second(x)
+        n, c, r = x3.shape
+        x_hat, inv, _ = normalize_rows(x3.reshape(n * self.groups, -1), self.epsilon)
+        x_hat = x_hat.reshape(n, c, r)
+        y = x_hat
+        if self.gamma is not None:
+            y = y * self.gamma.value[:, None]
+        if self.beta is not None:
+            y = y + self.beta.value[:, None]
+        self._cache = (x_hat, inv, axis, m_shape)
+        return np.moveaxis(y.astype(x.dtype, copy=False).reshape(m_shape), 1, axis)
+
+    def backward(self, grad_out):
+        x_hat, inv, axis, m_shape = self._cache
+        n, c, r = x_hat.shape
+        g, _, _ = self._channels_second(grad_out)
+        if self.trainable:
+            if self.gamma is not None:
+                self.gamma.grad += np.einsum("ncr,ncr->c", g, x_hat)
+            if self.beta is not None:
+                self.beta.grad += g.sum(axis=(0, 2))
+        g_hat = g if self.gamma is None else g * self.gamma.value[:, None]
+        rows = (n * self.groups, -1)
+        dx = normalize_rows_backward(g_hat.reshape(rows), x_hat.reshape(rows), inv)
+        dx = dx.astype(grad_out.dtype, copy=False).reshape(m_shape)
+        return np.ascontiguousarray(np.moveaxis(dx, 1, axis))
+
+    def get_config(self):
+        return {**super().get_config(), "groups": self.groups, "axis": self.axis,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "beta_initializer": config_value(self.beta_initializer),
+                "gamma_initializer": config_value(self.gamma_initializer),
+                "beta_regularizer": config_value(self.beta_regularizer),
+                "gamma_regularizer": config_value(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}

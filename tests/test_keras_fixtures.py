@@ -153,7 +153,7 @@ def test_every_shared_layer_type_from_keras(tmp_path):
                           str(tmp_path)], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
     names = run.stdout.split()
-    assert len(names) == 4
+    assert len(names) == 5
     for name in names:
         model = nncore.load_model(tmp_path / f"{name}.keras")
         with np.load(tmp_path / f"{name}.expected.npz", allow_pickle=False) as data:

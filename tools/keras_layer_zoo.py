@@ -60,6 +60,16 @@ def image_layers(keras):
         name="image_layers")
 
 
+def shape_and_norm_layers(keras):
+    L = keras.layers
+    return keras.Sequential([
+        keras.Input((6, 6, 4)), L.Rescaling(1 / 2.0, offset=-0.5), L.ZeroPadding2D(((1, 2), (0, 1))),
+        L.Cropping2D(((0, 1), (1, 0))), L.UpSampling2D(2), L.Conv2D(8, 3, padding="same"),
+        L.GroupNormalization(groups=4), L.UpSampling2D((1, 2), interpolation="bilinear"),
+        L.SpatialDropout2D(0.3), L.LayerNormalization(), L.GlobalMaxPooling2D(),
+        L.Dense(3)], name="shape_and_norm_layers")
+
+
 def merging_layers(keras):
     L = keras.layers
     image = keras.Input((8, 8, 3), name="image")
@@ -100,7 +110,8 @@ def no_input_layer(keras):
     return model
 
 
-MODELS = {"image_layers": image_layers, "merging_layers": merging_layers,
+MODELS = {"image_layers": image_layers, "shape_and_norm_layers": shape_and_norm_layers,
+          "merging_layers": merging_layers,
           "float64_mlp": float64_mlp, "no_input_layer": no_input_layer}
 
 

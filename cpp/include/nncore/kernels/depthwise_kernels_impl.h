@@ -50,9 +50,36 @@ constexpr idx block_of() {
   return NNCORE_DW_BLOCK_BYTES / static_cast<idx>(sizeof(T));
 }
 
+template <idx B>
+struct Block {
+  static constexpr idx value = B;
+};
+
+// Calls f(Block<B>{}, k0) over channels [0, c): blocks of the full size, then at most one each of
+// a half, a quarter and an eighth, then tail(k0) for what is left (fewer than an eighth). Every
+// block keeps its accumulators in registers; the order of the sums does not depend on the block.
+template <typename T, class F, class Tail>
+inline void for_blocks(idx c, F&& f, Tail&& tail) {
+  constexpr idx CB = block_of<T>();
+  idx k0 = 0;
+  for (; k0 + CB <= c; k0 += CB) f(Block<CB>{}, k0);
+  if (k0 + CB / 2 <= c) {
+    f(Block<CB / 2>{}, k0);
+    k0 += CB / 2;
+  }
+  if (k0 + CB / 4 <= c) {
+    f(Block<CB / 4>{}, k0);
+    k0 += CB / 4;
+  }
+  if (k0 + CB / 8 <= c) {
+    f(Block<CB / 8>{}, k0);
+    k0 += CB / 8;
+  }
+  if (k0 < c) tail(k0);
+}
+
 template <typename T>
 void forward_row(const DepthwiseShape& s, const T* x, const T* w, const T* bias, idx oh, T* y) {
-  constexpr idx CB = block_of<T>();
   const idx C = s.c, M = s.mult, CM = C * M;
   const idx row0 = oh * s.stride_h - s.pad_top;
   const TapSpan rows = tap_span(row0, s.dil_h, s.kh, s.h);
@@ -61,31 +88,34 @@ void forward_row(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
     const TapSpan cols = tap_span(col0, s.dil_w, s.kw, s.w);
     T* yp = y + ow * CM;
     if (M == 1) {
-      idx k0 = 0;
-      for (; k0 + CB <= C; k0 += CB) {
-        T acc[CB];
-        for (idx k = 0; k < CB; ++k) acc[k] = bias ? bias[k0 + k] : T(0);
-        for (idx i = rows.lo; i < rows.hi; ++i) {
-          const T* xr = x + (row0 + i * s.dil_h) * s.w * C + k0;
-          const T* wr = w + i * s.kw * C + k0;
-          for (idx j = cols.lo; j < cols.hi; ++j) {
-            const T* __restrict xp = xr + (col0 + j * s.dil_w) * C;
-            const T* __restrict wp = wr + j * C;
-            for (idx k = 0; k < CB; ++k) acc[k] += xp[k] * wp[k];
-          }
-        }
-        for (idx k = 0; k < CB; ++k) yp[k0 + k] = acc[k];
-      }
-      if (k0 == C) continue;
-      T* __restrict yt = yp + k0;
-      const idx n = C - k0;
-      for (idx k = 0; k < n; ++k) yt[k] = bias ? bias[k0 + k] : T(0);
-      for (idx i = rows.lo; i < rows.hi; ++i)
-        for (idx j = cols.lo; j < cols.hi; ++j) {
-          const T* __restrict xp = x + ((row0 + i * s.dil_h) * s.w + col0 + j * s.dil_w) * C + k0;
-          const T* __restrict wp = w + (i * s.kw + j) * C + k0;
-          for (idx k = 0; k < n; ++k) yt[k] += xp[k] * wp[k];
-        }
+      for_blocks<T>(
+          C,
+          [&](auto blk, idx k0) {
+            constexpr idx B = decltype(blk)::value;
+            T acc[B];
+            for (idx k = 0; k < B; ++k) acc[k] = bias ? bias[k0 + k] : T(0);
+            for (idx i = rows.lo; i < rows.hi; ++i) {
+              const T* xr = x + (row0 + i * s.dil_h) * s.w * C + k0;
+              const T* wr = w + i * s.kw * C + k0;
+              for (idx j = cols.lo; j < cols.hi; ++j) {
+                const T* __restrict xp = xr + (col0 + j * s.dil_w) * C;
+                const T* __restrict wp = wr + j * C;
+                for (idx k = 0; k < B; ++k) acc[k] += xp[k] * wp[k];
+              }
+            }
+            for (idx k = 0; k < B; ++k) yp[k0 + k] = acc[k];
+          },
+          [&](idx k0) {
+            T* __restrict yt = yp + k0;
+            const idx n = C - k0;
+            for (idx k = 0; k < n; ++k) yt[k] = bias ? bias[k0 + k] : T(0);
+            for (idx i = rows.lo; i < rows.hi; ++i)
+              for (idx j = cols.lo; j < cols.hi; ++j) {
+                const T* __restrict xp = x + ((row0 + i * s.dil_h) * s.w + col0 + j * s.dil_w) * C + k0;
+                const T* __restrict wp = w + (i * s.kw + j) * C + k0;
+                for (idx k = 0; k < n; ++k) yt[k] += xp[k] * wp[k];
+              }
+          });
       continue;
     }
     for (idx k = 0; k < CM; ++k) yp[k] = bias ? bias[k] : T(0);
@@ -112,48 +142,58 @@ inline idx source_of(idx p, idx pad, idx t, idx dil, idx stride, idx out) {
 
 template <typename T>
 void backward_input_row(const DepthwiseShape& s, const T* dy, const T* w, idx ih, T* dx) {
-  constexpr idx CB = block_of<T>();
   const idx C = s.c, M = s.mult, CM = C * M;
+  // Output rows (or -1) kernel row i reads this input row from.
+  idx src_rows[64];
+  const bool few_rows = s.kh <= 64;
+  if (few_rows)
+    for (idx i = 0; i < s.kh; ++i) src_rows[i] = source_of(ih, s.pad_top, i, s.dil_h, s.stride_h, s.out_h);
+  auto src_row = [&](idx i) {
+    return few_rows ? src_rows[i] : source_of(ih, s.pad_top, i, s.dil_h, s.stride_h, s.out_h);
+  };
   for (idx iw = 0; iw < s.w; ++iw) {
     T* dxp = dx + iw * C;
     if (M == 1) {
-      idx k0 = 0;
-      for (; k0 + CB <= C; k0 += CB) {
-        T acc[CB];
-        for (idx k = 0; k < CB; ++k) acc[k] = T(0);
-        for (idx i = 0; i < s.kh; ++i) {
-          const idx oh = source_of(ih, s.pad_top, i, s.dil_h, s.stride_h, s.out_h);
-          if (oh < 0) continue;
-          for (idx j = 0; j < s.kw; ++j) {
-            const idx ow = source_of(iw, s.pad_left, j, s.dil_w, s.stride_w, s.out_w);
-            if (ow < 0) continue;
-            const T* __restrict gp = dy + (oh * s.out_w + ow) * C + k0;
-            const T* __restrict wp = w + (i * s.kw + j) * C + k0;
-            for (idx k = 0; k < CB; ++k) acc[k] += gp[k] * wp[k];
-          }
-        }
-        for (idx k = 0; k < CB; ++k) dxp[k0 + k] = acc[k];
-      }
-      if (k0 == C) continue;
-      T* __restrict dt = dxp + k0;
-      const idx n = C - k0;
-      for (idx k = 0; k < n; ++k) dt[k] = T(0);
-      for (idx i = 0; i < s.kh; ++i) {
-        const idx oh = source_of(ih, s.pad_top, i, s.dil_h, s.stride_h, s.out_h);
-        if (oh < 0) continue;
-        for (idx j = 0; j < s.kw; ++j) {
-          const idx ow = source_of(iw, s.pad_left, j, s.dil_w, s.stride_w, s.out_w);
-          if (ow < 0) continue;
-          const T* __restrict gp = dy + (oh * s.out_w + ow) * C + k0;
-          const T* __restrict wp = w + (i * s.kw + j) * C + k0;
-          for (idx k = 0; k < n; ++k) dt[k] += gp[k] * wp[k];
-        }
-      }
+      for_blocks<T>(
+          C,
+          [&](auto blk, idx k0) {
+            constexpr idx B = decltype(blk)::value;
+            T acc[B];
+            for (idx k = 0; k < B; ++k) acc[k] = T(0);
+            for (idx i = 0; i < s.kh; ++i) {
+              const idx oh = src_row(i);
+              if (oh < 0) continue;
+              for (idx j = 0; j < s.kw; ++j) {
+                const idx ow = source_of(iw, s.pad_left, j, s.dil_w, s.stride_w, s.out_w);
+                if (ow < 0) continue;
+                const T* __restrict gp = dy + (oh * s.out_w + ow) * C + k0;
+                const T* __restrict wp = w + (i * s.kw + j) * C + k0;
+                for (idx k = 0; k < B; ++k) acc[k] += gp[k] * wp[k];
+              }
+            }
+            for (idx k = 0; k < B; ++k) dxp[k0 + k] = acc[k];
+          },
+          [&](idx k0) {
+            T* __restrict dt = dxp + k0;
+            const idx n = C - k0;
+            for (idx k = 0; k < n; ++k) dt[k] = T(0);
+            for (idx i = 0; i < s.kh; ++i) {
+              const idx oh = src_row(i);
+              if (oh < 0) continue;
+              for (idx j = 0; j < s.kw; ++j) {
+                const idx ow = source_of(iw, s.pad_left, j, s.dil_w, s.stride_w, s.out_w);
+                if (ow < 0) continue;
+                const T* __restrict gp = dy + (oh * s.out_w + ow) * C + k0;
+                const T* __restrict wp = w + (i * s.kw + j) * C + k0;
+                for (idx k = 0; k < n; ++k) dt[k] += gp[k] * wp[k];
+              }
+            }
+          });
       continue;
     }
     for (idx c = 0; c < C; ++c) dxp[c] = T(0);
     for (idx i = 0; i < s.kh; ++i) {
-      const idx oh = source_of(ih, s.pad_top, i, s.dil_h, s.stride_h, s.out_h);
+      const idx oh = src_row(i);
       if (oh < 0) continue;
       for (idx j = 0; j < s.kw; ++j) {
         const idx ow = source_of(iw, s.pad_left, j, s.dil_w, s.stride_w, s.out_w);
@@ -172,7 +212,6 @@ void backward_input_row(const DepthwiseShape& s, const T* dy, const T* w, idx ih
 
 template <typename T>
 void backward_weight_row(const DepthwiseShape& s, const T* x, const T* dy, idx oh, T* part) {
-  constexpr idx CB = block_of<T>();
   const idx C = s.c, M = s.mult, CM = C * M;
   const idx row0 = oh * s.stride_h - s.pad_top;
   const TapSpan rows = tap_span(row0, s.dil_h, s.kh, s.h);
@@ -184,25 +223,28 @@ void backward_weight_row(const DepthwiseShape& s, const T* x, const T* dy, idx o
       T* pp = part + (i * s.kw + j) * CM;
       const idx col0 = j * s.dil_w - s.pad_left;
       if (M == 1) {
-        idx k0 = 0;
-        for (; k0 + CB <= C; k0 += CB) {
-          T acc[CB];
-          for (idx k = 0; k < CB; ++k) acc[k] = pp[k0 + k];
-          for (idx ow = ows.lo; ow < ows.hi; ++ow) {
-            const T* __restrict xp = xr + (col0 + ow * s.stride_w) * C + k0;
-            const T* __restrict gp = dy + ow * C + k0;
-            for (idx k = 0; k < CB; ++k) acc[k] += xp[k] * gp[k];
-          }
-          for (idx k = 0; k < CB; ++k) pp[k0 + k] = acc[k];
-        }
-        if (k0 == C) continue;
-        T* __restrict pt = pp + k0;
-        const idx n = C - k0;
-        for (idx ow = ows.lo; ow < ows.hi; ++ow) {
-          const T* __restrict xp = xr + (col0 + ow * s.stride_w) * C + k0;
-          const T* __restrict gp = dy + ow * C + k0;
-          for (idx k = 0; k < n; ++k) pt[k] += xp[k] * gp[k];
-        }
+        for_blocks<T>(
+            C,
+            [&](auto blk, idx k0) {
+              constexpr idx B = decltype(blk)::value;
+              T acc[B];
+              for (idx k = 0; k < B; ++k) acc[k] = pp[k0 + k];
+              for (idx ow = ows.lo; ow < ows.hi; ++ow) {
+                const T* __restrict xp = xr + (col0 + ow * s.stride_w) * C + k0;
+                const T* __restrict gp = dy + ow * C + k0;
+                for (idx k = 0; k < B; ++k) acc[k] += xp[k] * gp[k];
+              }
+              for (idx k = 0; k < B; ++k) pp[k0 + k] = acc[k];
+            },
+            [&](idx k0) {
+              T* __restrict pt = pp + k0;
+              const idx n = C - k0;
+              for (idx ow = ows.lo; ow < ows.hi; ++ow) {
+                const T* __restrict xp = xr + (col0 + ow * s.stride_w) * C + k0;
+                const T* __restrict gp = dy + ow * C + k0;
+                for (idx k = 0; k < n; ++k) pt[k] += xp[k] * gp[k];
+              }
+            });
         continue;
       }
       for (idx ow = ows.lo; ow < ows.hi; ++ow) {

@@ -11,6 +11,7 @@ from .augmentation import (
 from .activation_layers import ELU, PReLU, Activation, LeakyReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Input, InputLayer, Layer, SymbolicTensor
 from .conv import Conv2D
+from .conv_transpose import Conv2DTranspose
 from .depthwise_conv import DepthwiseConv2D
 from .dense import Dense
 from .dropout import Dropout
@@ -27,16 +28,19 @@ from .pooling import (
     MaxPooling2D,
 )
 from .reshaping import Flatten, Reshape
+from .separable_conv import SeparableConv2D
 
 Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
 
 __all__ = [
     "Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
-    "Conv2D", "Convolution2D", "Dense", "DepthwiseConv2D", "Dropout", "ELU", "Flatten", "GaussianNoise",
+    "Conv2D", "Conv2DTranspose", "Convolution2D", "Convolution2DTranspose", "Dense", "DepthwiseConv2D", "Dropout", "ELU", "Flatten", "GaussianNoise",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
     "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
-    "RandomZoom", "ReLU", "Reshape", "Softmax", "Subtract", "SymbolicTensor", "ThresholdedReLU",
+    "RandomZoom", "ReLU", "Reshape", "SeparableConv2D", "SeparableConvolution2D", "Softmax", "Subtract", "SymbolicTensor", "ThresholdedReLU",
 ]
 
 

@@ -285,9 +285,48 @@ def test_global_max_pooling_rescaling_and_spatial_dropout(tmp_path):
     _export_and_compare(model, tmp_path)
 
 
-@pytest.mark.parametrize("layer", [L.ZeroPadding2D(1), L.Cropping2D(1), L.UpSampling2D(),
-                                   L.LayerNormalization(), L.GroupNormalization(2),
-                                   L.Rescaling([1.0, 2.0, 3.0, 4.0])])
+def test_padding_cropping_and_upsampling_in_either_layout(tmp_path):
+    image = nncore.Input(shape=(6, 7, 3))
+    nchw = L.Conv2D(4, 3, padding="same")(image)                 # made channels-first
+    a = L.Cropping2D(((1, 0), (2, 1)))(L.ZeroPadding2D(((1, 2), (0, 1)))(nchw))
+    a = L.UpSampling2D((2, 3))(a)
+    b = L.UpSampling2D(2, interpolation="bilinear")(L.Cropping2D(1)(image))   # channels-last
+    c = L.ZeroPadding2D(1, data_format="channels_first")(image)
+    d = L.UpSampling2D((1, 2), interpolation="bilinear")(L.Conv2D(2, 1)(a))
+    model = _randomize(nncore.Model(image, [L.Flatten()(t) for t in (a, b, c, d)]))
+    proto = _export_and_compare(model, tmp_path)
+    assert _ops(proto).count("Transpose") <= 4  # one in, at most one out per branch
+
+
+def test_layer_and_group_normalization(tmp_path):
+    image = nncore.Input(shape=(4, 5, 8))
+    vec = nncore.Input(shape=(3, 6))
+    a = L.GroupNormalization(4, epsilon=1e-3)(image)
+    b = L.GroupNormalization(-1, center=False)(L.Conv2D(4, 1)(image))
+    c = L.LayerNormalization(axis=[1, 2, 3])(image)
+    d = L.LayerNormalization(scale=False)(vec)
+    e = L.LayerNormalization(axis=1, epsilon=1e-5)(vec)
+    model = _randomize(nncore.Model([image, vec], [a, b, c, d, e]))
+    _export_and_compare(model, tmp_path)
+
+
+def test_float64_normalization_and_padding(tmp_path):
+    x = nncore.Input(shape=(4, 4, 4), dtype="float64")
+    y = L.ZeroPadding2D(1, dtype="float64")(x)
+    y = L.Cropping2D(1, dtype="float64")(y)
+    y = L.LayerNormalization(dtype="float64")(L.GroupNormalization(2, dtype="float64")(y))
+    _export_and_compare(_randomize(nncore.Model(x, y)), tmp_path, tol=1e-12)
+
+
+def test_float64_upsampling_is_refused_with_reason(tmp_path):
+    x = nncore.Input(shape=(4, 4, 3), dtype="float64")
+    model = nncore.Model(x, L.UpSampling2D(dtype="float64")(x))
+    with pytest.raises(ValueError, match="up_sampling2d.*Resize.*float64"):
+        model.export(str(tmp_path / "m.onnx"))
+
+
+@pytest.mark.parametrize("layer", [L.Rescaling([1.0, 2.0, 3.0, 4.0]),
+                                   L.GroupNormalization(2, axis=1)])
 def test_layers_without_a_converter_are_refused_by_name(layer, tmp_path):
     model = nncore.Sequential([nncore.Input(shape=(4, 4, 4)), layer])
     with pytest.raises(ValueError, match=type(layer).__name__):

@@ -7,8 +7,9 @@ import math
 import numpy as np
 
 from ...layers import activation_layers as act_layers
-from ...layers import (augmentation, conv, conv_transpose, dense, depthwise_conv, dropout, merging,
-                       normalization, pooling, reshaping, rescaling, separable_conv)
+from ...layers import (augmentation, conv, conv_transpose, dense, depthwise_conv, dropout,
+                       group_normalization, layer_normalization, merging, normalization, padding,
+                       pooling, reshaping, rescaling, separable_conv, upsampling)
 from .builder import NCHW, NHWC, UnsupportedLayerError, Value, axis_in
 
 # Keras' SELU constants (ONNX's defaults are float32 roundings of other digits).
@@ -225,6 +226,89 @@ def rescaling_layer(b, layer, x: Value) -> Value:
     return _out(b, y, layout, layer, x.shape)
 
 
+def _spatial_axes(layer):
+    return (2, 3) if getattr(layer, "data_format", "channels_last") == "channels_first" else (1, 2)
+
+
+def zero_padding_layer(b, layer, x: Value) -> Value:
+    # Padding and cropping act on the value as it is: no transpose for either layout.
+    layout = x.primary
+    begins, ends = [0] * 4, [0] * 4
+    for axis, (before, after) in zip(_spatial_axes(layer), layer.padding):
+        begins[axis_in(layout, axis, 4)] = before
+        ends[axis_in(layout, axis, 4)] = after
+    pads = b.const(begins + ends, "pads", dtype=np.int64)
+    y = b.node("Pad", [b.get(x, layout), pads], mode="constant")
+    return _out(b, y, layout, layer, x.shape)
+
+
+def cropping_layer(b, layer, x: Value) -> Value:
+    layout = x.primary
+    axes, starts, ends = [], [], []
+    for axis, (before, after) in zip(_spatial_axes(layer), layer.cropping):
+        axes.append(axis_in(layout, axis, 4))
+        starts.append(before)
+        ends.append(-after if after else np.iinfo(np.int64).max)
+    y = b.node("Slice", [b.get(x, layout), b.const(starts, "starts", dtype=np.int64),
+                         b.const(ends, "ends", dtype=np.int64),
+                         b.const(axes, "axes", dtype=np.int64)])
+    return _out(b, y, layout, layer, x.shape)
+
+
+def upsampling_layer(b, layer, x: Value) -> Value:
+    layout = x.primary
+    scales = [1.0] * 4
+    for axis, size in zip(_spatial_axes(layer), layer.size):
+        scales[axis_in(layout, axis, 4)] = float(size)
+    if layer.interpolation == "nearest":
+        modes = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                 "nearest_mode": "floor"}
+    else:  # bilinear: half-pixel centers, clamped at the borders, as nncore and Keras
+        modes = {"mode": "linear", "coordinate_transformation_mode": "half_pixel"}
+    y = b.node("Resize", [b.get(x, layout), "", b.const(scales, "scales", dtype=np.float32)],
+               **modes)
+    return _out(b, y, layout, layer, x.shape)
+
+
+def _normalize(b, src: str, axes: list, epsilon: float, center: bool = True) -> str:
+    """``(x - mean) / sqrt(var + epsilon)`` over ``axes`` (biased variance, as nncore)."""
+    mean = b.node("ReduceMean", [src], axes=axes, keepdims=1)
+    dev = b.node("Sub", [src, mean])
+    var = b.node("ReduceMean", [b.node("Mul", [dev, dev])], axes=axes, keepdims=1)
+    inv = b.node("Reciprocal", [b.node("Sqrt", [b.node("Add", [var, b.scalar(epsilon)])])])
+    return b.node("Mul", [dev if center else src, inv])
+
+
+def layer_norm_layer(b, layer, x: Value) -> Value:
+    src = b.get(x, NHWC)
+    axes = sorted(layer._axes)
+    y = _normalize(b, src, axes, layer.epsilon, center=not layer.rms_scaling)
+    bshape = [x.shape[i] if i in axes else 1 for i in range(x.rank)]
+    if layer.gamma is not None:
+        y = b.node("Mul", [y, b.const(layer.gamma.value.reshape(bshape), "gamma")])
+    if layer.beta is not None:
+        y = b.node("Add", [y, b.const(layer.beta.value.reshape(bshape), "beta")])
+    return _out(b, y, NHWC, layer, x.shape)
+
+
+def group_norm_layer(b, layer, x: Value) -> Value:
+    if layer.axis % x.rank != x.rank - 1:
+        _unsupported(b, f"axis={layer.axis} (only the last axis is exported)")
+    c = x.shape[-1]
+    g = layer.groups
+    # [N, ..., C] -> [N, ..., G, C/G]: each group's channels and positions normalized together.
+    grouped = b.node("Reshape", [b.get(x, NHWC), b.const([0] * (x.rank - 1) + [g, c // g],
+                                                          "grouped", dtype=np.int64)])
+    axes = list(range(1, x.rank - 1)) + [x.rank]
+    y = _normalize(b, grouped, axes, layer.epsilon)
+    y = b.node("Reshape", [y, b.const([0] * (x.rank - 1) + [c], "shape", dtype=np.int64)])
+    if layer.gamma is not None:
+        y = b.node("Mul", [y, b.const(layer.gamma.value, "gamma")])
+    if layer.beta is not None:
+        y = b.node("Add", [y, b.const(layer.beta.value, "beta")])
+    return _out(b, y, NHWC, layer, x.shape)
+
+
 def flatten_layer(b, layer, x: Value) -> Value:
     src = b.get(x, NHWC)
     if layer.data_format == "channels_first" and x.rank >= 3:
@@ -330,6 +414,11 @@ CONVERTERS = {
     pooling.GlobalAveragePooling2D: global_avg_pool_layer,
     pooling.GlobalMaxPooling2D: global_max_pool_layer,
     rescaling.Rescaling: rescaling_layer,
+    padding.ZeroPadding2D: zero_padding_layer,
+    padding.Cropping2D: cropping_layer,
+    upsampling.UpSampling2D: upsampling_layer,
+    layer_normalization.LayerNormalization: layer_norm_layer,
+    group_normalization.GroupNormalization: group_norm_layer,
     reshaping.Flatten: flatten_layer,
     reshaping.Reshape: reshape_layer,
     act_layers.Activation: elementwise,

@@ -742,31 +742,45 @@ class Trainer(StepAPI):
                             for t in self.inputs])
             self._plain_spec = spec
         shapes = spec[1]
-        if type(x) is np.ndarray:
-            if len(shapes) != 1:
+        if type(x) is np.ndarray and len(shapes) == 1 and shapes[0][1] is not None:
+            # One input of known shape (most models): one comparison.
+            if x.ndim != shapes[0][0] or x.shape[1:] != shapes[0][1] or x.dtype.kind not in "fiub":
                 return None
             xs = [x]
-        elif type(x) in (list, tuple) and len(x) == len(shapes) and \
-                all(type(a) is np.ndarray for a in x):
-            xs = list(x)
-        else:
+        elif not self._plain_arrays(x, shapes):
             return None
-        n = xs[0].shape[0] if xs[0].ndim else None
-        for a, (rank, tail), t in zip(xs, shapes, self.inputs):
-            shape = a.shape
-            if a.ndim != rank or a.dtype.kind not in "fiub" or shape[0] != n:
-                return None
-            if tail is not None:
-                if shape[1:] != tail:
-                    return None
-            elif any(want is not None and got != want for got, want in zip(shape[1:], t.shape[1:])):
-                return None
+        else:
+            xs = list(x) if type(x) is not np.ndarray else [x]
         if self._compile_spec is not None and self._bound_graph is not graph:
             self._prepare(x, False)
         if not cast:
             return xs
         dtype = self.dtype
         return [a if a.dtype == dtype else a.astype(dtype) for a in xs]
+
+    def _plain_arrays(self, x, shapes) -> bool:
+        """Whether ``x`` is one array per input of the input's rank and known sizes, all with
+        one sample count."""
+        if type(x) is np.ndarray:
+            if len(shapes) != 1:
+                return False
+            xs = [x]
+        elif type(x) in (list, tuple) and len(x) == len(shapes) and \
+                all(type(a) is np.ndarray for a in x):
+            xs = x
+        else:
+            return False
+        n = xs[0].shape[0] if xs[0].ndim else None
+        for a, (rank, tail), t in zip(xs, shapes, self.inputs):
+            shape = a.shape
+            if a.ndim != rank or a.dtype.kind not in "fiub" or shape[0] != n:
+                return False
+            if tail is not None:
+                if shape[1:] != tail:
+                    return False
+            elif any(want is not None and got != want for got, want in zip(shape[1:], t.shape[1:])):
+                return False
+        return True
 
     def _predict_plain(self, xs, batch_size):
         """``predict`` of arrays from ``_plain_batch(x, cast=False)`` (no callbacks, nothing
@@ -776,11 +790,15 @@ class Trainer(StepAPI):
         graph, dtype = self._graph, self.dtype
         n = xs[0].shape[0]
         if n <= batch_size:
-            outs = infer(graph, [a if a.dtype == dtype else a.astype(dtype) for a in xs])
-            for o in outs:
-                if not o.ndim or o.shape[0] != n:
-                    break
+            if len(xs) == 1:
+                outs = infer(graph, [xs[0] if xs[0].dtype == dtype else xs[0].astype(dtype)])
             else:
+                outs = infer(graph, [a if a.dtype == dtype else a.astype(dtype) for a in xs])
+            # The outputs are the result unless a layer changed the number of rows.
+            if len(outs) == 1:
+                if outs[0].ndim and outs[0].shape[0] == n:
+                    return outs
+            elif all(o.ndim and o.shape[0] == n for o in outs):
                 return outs
             batches = [outs]
         else:

@@ -125,9 +125,9 @@ def infer(graph, xs: list, owned: bool = True) -> list:
         plans = graph.inference_plans
     except AttributeError:      # a graph made without __init__
         plans = graph.inference_plans = Plans()
-    plan = plans.get(xs[0].shape if len(xs) == 1 else tuple(x.shape for x in xs))
+    key = xs[0].shape if len(xs) == 1 else tuple(x.shape for x in xs)
+    plan = plans.get(key)
     if plan is None:
-        key = xs[0].shape if len(xs) == 1 else tuple(x.shape for x in xs)
         plan = InferencePlan(graph)
         outs = plan.build(graph, xs)
         if len(plans) >= _MAX_PLANS:

@@ -277,6 +277,35 @@ def test_errors_name_the_problem():
                                        np.zeros((1, 4, 4, 3), np.float32), (1, 1), (0, 0, 0, 0), (1, 1))
 
 
+def test_huge_strides_dilation_and_padding_are_exact_or_refused():
+    """Geometry whose 64-bit index sums could wrap is refused (it gave wrong values before); just
+    inside the bound the far taps fall outside the input and only the centre tap is left."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((1, 4, 3, 2)), rng.standard_normal((3, 3, 2, 2))
+    g = rng.standard_normal((1, 4, 3, 4))
+    for kw in (dict(padding="same", dilation=2**63 - 1), dict(strides=2**62 + 1),
+               dict(padding="same", dilation=(1, 2**62 + 1)),
+               dict(padding=((2**62, 2**62), (0, 0)))):
+        with pytest.raises(nncore.ShapeError, match="2\\*\\*62"):
+            ops.depthwise_conv2d(x, w, **kw)
+        with pytest.raises(nncore.ShapeError, match="2\\*\\*62"):
+            ops.depthwise_conv2d_backward_input(g, w, x.shape, **kw)
+        with pytest.raises(nncore.ShapeError, match="2\\*\\*62"):
+            ops.depthwise_conv2d_backward_weight(x, g, w.shape, **kw)
+    kw = dict(padding="same", dilation=2**60)
+    centre = (x[..., :, None] * w[1, 1]).reshape(1, 4, 3, 4)
+    np.testing.assert_allclose(ops.depthwise_conv2d(x, w, **kw), centre, rtol=1e-12)
+    np.testing.assert_allclose(ops.depthwise_conv2d_backward_input(g, w, x.shape, **kw),
+                               (g.reshape(1, 4, 3, 2, 2) * w[1, 1]).sum(-1), rtol=1e-12)
+    dw = np.zeros_like(w)
+    dw[1, 1] = (x[..., None] * g.reshape(1, 4, 3, 2, 2)).sum((0, 1, 2))
+    np.testing.assert_allclose(ops.depthwise_conv2d_backward_weight(x, g, w.shape, **kw), dw,
+                               rtol=1e-12, atol=1e-14)
+    y = ops.depthwise_conv2d(x, w, strides=2**62, padding="same")
+    np.testing.assert_allclose(y, ref_depthwise(x, w, None, (2**62, 2**62), "same", (1, 1)),
+                               rtol=1e-12)
+
+
 def test_strided_and_non_contiguous_inputs_are_copied():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 9, 9, 8))[:, ::2, :, ::2]

@@ -358,7 +358,10 @@ def test_every_activation_and_layer_has_a_gradient_test():
                "Conv2D", "Dense", "Dropout", "ELU", "Flatten", "GlobalAveragePooling2D",
                "LeakyReLU", "MaxPooling2D", "Maxout", "PReLU", "ReLU", "Reshape", "Softmax",
                "ThresholdedReLU", "RandomFlip", "RandomTranslation", "RandomRotation",
-               "RandomZoom", "RandomCrop", "GaussianNoise",
+               "RandomZoom", "RandomCrop", "GaussianNoise", "Conv2DTranspose", "DepthwiseConv2D",
+               "SeparableConv2D", "ZeroPadding2D", "Cropping2D", "UpSampling2D",
+               "GlobalMaxPooling2D", "Rescaling", "LayerNormalization", "GroupNormalization",
+               "SpatialDropout2D",
                # gradients checked in test_keras_core_layers.py::test_merge_gradients
                "Subtract", "Multiply", "Average", "Maximum", "Minimum",
                # test_lambda_layer.py::test_gradient_through_a_lambda_matches_finite_differences
@@ -489,6 +492,94 @@ def test_activation_layers_gradients(layer, kinks):
 def test_augmentation_layer_gradients(make, training):
     # Each random transform is linear in the image: its backward must be the exact adjoint.
     assert nncore.gradcheck(make(), f64((2, 6, 7, 2), 11), training=training)
+
+
+def randomized(layer, x, seed):
+    """The layer built on x with every weight drawn away from its initial value (zero biases and
+    betas, unit gammas would hide a wrong gradient)."""
+    layer(x)
+    for k, v in enumerate(layer.weights):
+        r = rng(seed + k)
+        v.assign(r.uniform(0.5, 1.5, v.shape) * r.choice([-1, 1], v.shape))
+    return layer
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda **kw: L.Conv2DTranspose(3, 3, strides=2, output_padding=1, **kw), (2, 3, 4, 2)),
+    (lambda **kw: L.Conv2DTranspose(2, (2, 3), strides=(2, 1), padding="same", activation="tanh",
+                                    **kw), (2, 3, 3, 3)),
+    (lambda **kw: L.Conv2DTranspose(2, 3, dilation_rate=2, padding="same", use_bias=False, **kw),
+     (1, 4, 3, 2)),
+    (lambda **kw: L.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=2, **kw),
+     (2, 5, 6, 3)),
+    (lambda **kw: L.DepthwiseConv2D((2, 3), dilation_rate=2, activation="tanh", **kw),
+     (2, 5, 6, 2)),
+    (lambda **kw: L.SeparableConv2D(3, 3, strides=2, padding="same", depth_multiplier=2, **kw),
+     (2, 5, 5, 2)),
+    (lambda **kw: L.SeparableConv2D(2, (3, 2), dilation_rate=(1, 2), activation="tanh", **kw),
+     (2, 4, 5, 3)),
+    (lambda **kw: L.Conv2DTranspose(2, 3, strides=2, data_format="channels_first", **kw),
+     (1, 2, 3, 3)),
+    (lambda **kw: L.DepthwiseConv2D(2, depth_multiplier=2, data_format="channels_first", **kw),
+     (1, 2, 4, 3)),
+], ids=["transpose-valid-output-padding", "transpose-same-strided", "transpose-dilated",
+        "depthwise-same-strided-m2", "depthwise-dilated", "separable-same-strided-m2",
+        "separable-dilated", "transpose-channels-first", "depthwise-channels-first"])
+def test_conv_variant_gradients(make, shape):
+    x = f64(shape, 12)
+    assert nncore.gradcheck(randomized(make(dtype="float64"), x, 13), x)
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: L.ZeroPadding2D(((1, 2), (0, 3)), **kw),
+    lambda **kw: L.ZeroPadding2D(1, data_format="channels_first", **kw),
+    lambda **kw: L.Cropping2D(((1, 0), (2, 1)), **kw),
+    lambda **kw: L.Cropping2D(((0, 2), (1, 1)), data_format="channels_first", **kw),
+    lambda **kw: L.UpSampling2D((2, 3), **kw),
+    lambda **kw: L.UpSampling2D((3, 2), interpolation="bilinear", **kw),
+    lambda **kw: L.UpSampling2D(2, interpolation="bilinear", data_format="channels_first", **kw),
+    lambda **kw: L.Rescaling(0.5, offset=-1.0, **kw),
+    lambda **kw: L.Rescaling([0.5, -2.0, 3.0], offset=[1.0, 0.0, -1.0], **kw),
+], ids=["pad", "pad-cf", "crop", "crop-cf", "upsample-nearest", "upsample-bilinear",
+        "upsample-bilinear-cf", "rescale", "rescale-per-channel"])
+def test_spatial_layer_gradients(make):
+    assert nncore.gradcheck(make(dtype="float64"), f64((2, 3, 4, 3), 14))
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_global_max_pooling_gradients(keepdims, data_format):
+    layer = L.GlobalMaxPooling2D(data_format=data_format, keepdims=keepdims, dtype="float64")
+    assert nncore.gradcheck(layer, distinct_values((2, 3, 4, 5), 15))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: L.LayerNormalization(dtype="float64"),
+    lambda: L.LayerNormalization(axis=[1, 3], dtype="float64"),
+    lambda: L.LayerNormalization(axis=(2, 3), center=False, dtype="float64"),
+    lambda: L.GroupNormalization(groups=2, dtype="float64"),
+    lambda: L.GroupNormalization(groups=3, axis=1, dtype="float64"),
+    lambda: L.GroupNormalization(groups=-1, scale=False, dtype="float64"),
+], ids=["ln", "ln-axes-1-3", "ln-axes-2-3-no-center", "gn-2", "gn-3-axis-1", "gn-instance"])
+def test_layer_and_group_normalization_gradients(make):
+    x = f64((2, 3, 2, 6), 16) * 2 + 0.5
+    assert nncore.gradcheck(randomized(make(), x, 17), x)
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_spatial_dropout_gradients(training, data_format):
+    layer = L.SpatialDropout2D(0.5, data_format=data_format, seed=3, dtype="float64")
+    x = f64((3, 4, 4, 4), 18)
+    if training:  # the mask gradcheck replays must drop some feature maps and keep others
+        state = layer.get_rng_state()
+        y = layer.forward(x, training=True)
+        layer.set_rng_state(state)
+        maps = (y != 0).reshape(3, 4, -1) if data_format == "channels_first" else \
+            np.moveaxis(y != 0, -1, 1).reshape(3, 4, -1)
+        assert (maps.all(axis=-1) | ~maps.any(axis=-1)).all()
+        assert 0 < maps.all(axis=-1).sum() < maps.shape[0] * maps.shape[1]
+    assert nncore.gradcheck(layer, x, training=training)
 
 
 @pytest.mark.parametrize("shared_axes", [None, [1], [1, 2]])

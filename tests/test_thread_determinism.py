@@ -339,6 +339,27 @@ def test_conv2d(isa, case, dtype, seed):
     assert_same_at_every_thread_count(lambda: ops.conv2d_backward_weight(x, g, w_shape, **kw))
 
 
+@SETTINGS
+@given(case=conv_cases(), mult=st.integers(1, 3), dtype=st.sampled_from(DTYPES),
+       seed=st.integers(0, 2**32 - 1))
+def test_depthwise_conv2d(isa, case, mult, dtype, seed):
+    x_shape, (kh, kw_, cin, _), kw = case
+    w_shape = (kh, kw_, cin, mult)
+    rng = np.random.default_rng(seed)
+    x, w = normal(rng, x_shape, dtype), normal(rng, w_shape, dtype)
+    b = normal(rng, cin * mult, dtype)
+    g = normal(rng, ops.depthwise_conv2d(x, w, **kw).shape, dtype)
+    dw0 = normal(rng, w_shape, dtype)
+    assert_same_at_every_thread_count(lambda: ops.depthwise_conv2d(x, w, b, **kw))
+    assert_same_at_every_thread_count(
+        lambda: ops.depthwise_conv2d_backward_input(g, w, x_shape, **kw))
+    assert_same_at_every_thread_count(
+        lambda: ops.depthwise_conv2d_backward_weight(x, g, w_shape, **kw))
+    # The per-chunk sums are added to what the buffer already holds, in the same order.
+    assert_same_at_every_thread_count(lambda: ops.depthwise_conv2d_backward_weight(
+        x, g, w_shape, out=dw0.copy(), accumulate=True, **kw))
+
+
 @st.composite
 def gemm_shapes(draw):
     """Ordinary products and long-depth ones with a small C (weight gradients: split over k)."""
@@ -377,6 +398,7 @@ def test_every_op_is_covered():
         "batch_norm_backward", "max_pool2d", "max_pool2d_with_argmax", "max_pool2d_backward",
         "max_pool2d_backward_argmax", "avg_pool2d", "avg_pool2d_backward", "global_avg_pool2d",
         "global_avg_pool2d_backward", "conv2d", "conv2d_backward_input", "conv2d_backward_weight",
+        "depthwise_conv2d", "depthwise_conv2d_backward_input", "depthwise_conv2d_backward_weight",
         "matmul", "gemm", "dense"}
     runtime = {"active_isa", "available_isas", "get_num_threads", "set_num_threads", "info",
                "use_isa"}

@@ -79,6 +79,39 @@ def _conv2d_backward_weight(rng):
     return [x, g, w.shape], kw
 
 
+def _depthwise(rng):
+    """x, a (KH, KW, C, M) kernel with a depth multiplier M of 1 to 3, and the call's settings."""
+    dt = _dtype(rng)
+    x = _nhwc(rng, dt)
+    kh, kw = _dims(rng, 2, 1, 3)
+    w = _arr(rng, (kh, kw, x.shape[3], int(rng.integers(1, 4))), dt)
+    dilation = int(rng.integers(1, 3))
+    fits = x.shape[1] >= (kh - 1) * dilation + 1 and x.shape[2] >= (kw - 1) * dilation + 1
+    padding = "valid" if fits and rng.random() < 0.5 else "same"
+    return x, w, dict(strides=int(rng.integers(1, 3)), padding=padding, dilation=dilation)
+
+
+def _depthwise_conv2d(rng):
+    x, w, kw = _depthwise(rng)
+    return [x, w, _arr(rng, (w.shape[2] * w.shape[3],), x.dtype)], kw
+
+
+def _depthwise_grad_y(rng):
+    x, w, kw = _depthwise(rng)
+    y = ops.depthwise_conv2d(x, w, **kw)
+    return x, w, _arr(rng, y.shape, x.dtype), kw
+
+
+def _depthwise_conv2d_backward_input(rng):
+    x, w, g, kw = _depthwise_grad_y(rng)
+    return [g, w, x.shape], kw
+
+
+def _depthwise_conv2d_backward_weight(rng):
+    x, w, g, kw = _depthwise_grad_y(rng)
+    return [x, g, w.shape], kw
+
+
 def _pool_kw(rng):
     return dict(strides=int(rng.integers(1, 3)), padding="same" if rng.random() < 0.5 else "valid")
 
@@ -206,6 +239,9 @@ SPECS = {
     "max_pool": _keras_pool, "average_pool": _keras_pool,
     "conv2d_backward_weight": _conv2d_backward_weight,
     "conv2d_backward_bias": lambda rng: ([_nhwc(rng, _dtype(rng))], {}),
+    "depthwise_conv2d": _depthwise_conv2d,
+    "depthwise_conv2d_backward_input": _depthwise_conv2d_backward_input,
+    "depthwise_conv2d_backward_weight": _depthwise_conv2d_backward_weight,
     "max_pool2d": _pool, "avg_pool2d": _pool, "max_pool2d_with_argmax": _pool,
     "max_pool2d_backward": _pool_backward("max_pool2d"),
     "avg_pool2d_backward": _pool_backward("avg_pool2d"),

@@ -23,6 +23,10 @@ __all__ = [
 ]
 
 _KERNEL_LAYOUT = "KH, KW, C, depth_multiplier"
+# The kernels index with signed 64-bit integers and add a padding, a dilation and a position in one
+# expression: past this bound on strides, dilation and padded extents that sum could wrap around
+# (a wrong result, or a read outside the input) instead of being refused.
+_INDEX_LIMIT = 2**62
 
 
 @functools.lru_cache(maxsize=256)
@@ -33,6 +37,9 @@ def _geometry_cached(x_shape, w_shape, strides, padding, dilation, x_name, w_nam
 def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
     sh, sw = spatial_pair(strides, "strides")
     dh, dw = spatial_pair(dilation, "dilation")
+    if max(sh, sw) > _INDEX_LIMIT or max(dh, dw) > _INDEX_LIMIT:
+        raise ShapeError(f"depthwise_conv2d: strides {(sh, sw)} and dilation {(dh, dw)} must be at "
+                         f"most 2**62")
     if x_shape[3] != w_shape[2]:
         raise ShapeError(
             f"depthwise_conv2d: '{x_name}' has {x_shape[3]} channels (shape {tuple(x_shape)}) but "
@@ -46,6 +53,11 @@ def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_n
     except ShapeError as exc:
         raise ShapeError(f"{exc}; '{x_name}' has shape {tuple(x_shape)}, '{w_name}' has shape "
                          f"{tuple(w_shape)}, dilation {(dh, dw)}") from None
+    padded = (x_shape[1] + pads[0] + pads[1], x_shape[2] + pads[2] + pads[3])
+    if max(padded) > _INDEX_LIMIT:
+        raise ShapeError(f"depthwise_conv2d: padding {padding!r} makes '{x_name}' with shape "
+                         f"{tuple(x_shape)} {padded[0]}x{padded[1]} with dilation {(dh, dw)}; the "
+                         f"padded input must be at most 2**62 along each axis")
     return (sh, sw), (dh, dw), pads, out_hw
 
 

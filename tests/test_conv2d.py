@@ -434,3 +434,11 @@ def _inf_grad(shape, dtype):
     g = np.ones(shape, dtype)
     g[0, 2, 7, 0] = np.inf
     return g
+
+
+@pytest.mark.parametrize("kwargs", [dict(dilation=2**62), dict(dilation=2**31),
+                                    dict(strides=2**62), dict(dilation=(1, 2**40))])
+def test_huge_geometry_is_refused_not_crashed(kwargs):
+    # These once overflowed the kernels' index arithmetic (a segfault) or their allocations.
+    with pytest.raises(nncore.ShapeError, match="below 2\\*\\*31"):
+        ops.conv2d(np.ones((1, 4, 3, 2)), np.ones((2, 2, 2, 3)), padding="same", **kwargs)

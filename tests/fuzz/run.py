@@ -45,7 +45,7 @@ from nncore import ops  # noqa: E402
 DEFAULT_SEED = 20240917
 
 BAD_DTYPES = [np.int32, np.int64, np.uint8, np.bool_, np.float16, np.complex64, object]
-BAD_SCALARS = [0, -1, -(2**63), 2**63, 2**31, 1e308, float("nan"), float("inf"), -float("inf"),
+BAD_SCALARS = [0, -1, -(2**63), 2**63, 2**31, 2**62, 1e308, float("nan"), float("inf"), -float("inf"),
                True, "bad", None, (1,), (1, 2, 3), (0, 0), [2**40, 1], (-1, 2), 1.5, object()]
 WHERE = ["array", "array", "array", "scalar", "out"]
 ARRAY_MUTATIONS = ["dtype", "rank+", "rank-", "zero", "noncontig", "negstride", "misaligned",

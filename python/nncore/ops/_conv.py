@@ -39,6 +39,9 @@ def fast_array(x, name: str) -> np.ndarray:
     return as_float_array(x, name)
 
 
+_EXTENT_LIMIT = 2**31 - 1
+
+
 def spatial_pair(value, name: str) -> tuple[int, int]:
     """An int or a pair of ints >= 1 (strides, dilation, pool sizes); else ShapeError/TypeError."""
     try:
@@ -91,6 +94,12 @@ def resolve_padding(padding, in_hw, window_hw, strides, *, op: str, allow_explic
         raise ValueError(f"{op}: padding must be 'valid' or 'same', got {padding!r}")
     ph = in_hw[0] + pads[0] + pads[1]
     pw = in_hw[1] + pads[2] + pads[3]
+    if max(ph, pw, *window_hw, *strides) > _EXTENT_LIMIT:
+        # The kernels index rows and columns with 32-bit arithmetic in places, and a padded
+        # copy of that extent could not be allocated anyway.
+        raise ShapeError(f"{op}: the padded input {(ph, pw)}, window {tuple(window_hw)} and "
+                         f"strides {tuple(strides)} must each be below 2**31 (input "
+                         f"{tuple(in_hw)}, padding {padding!r})")
     if window_hw[0] > ph or window_hw[1] > pw:
         raise ShapeError(
             f"{op}: the window {tuple(window_hw)} is larger than the padded input {(ph, pw)} "

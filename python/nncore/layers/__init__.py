@@ -17,6 +17,7 @@ from .lambda_layer import Lambda
 from .maxout import Maxout
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization
+from .padding import Cropping2D, ZeroPadding2D
 from .pooling import (
     AveragePooling2D,
     AvgPool2D,
@@ -31,11 +32,12 @@ Convolution2D = Conv2D
 
 __all__ = [
     "Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
-    "Conv2D", "Convolution2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
+    "Conv2D", "Convolution2D", "Cropping2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
     "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "ReLU", "Reshape", "Softmax", "Subtract", "SymbolicTensor", "ThresholdedReLU",
+    "ZeroPadding2D",
 ]
 
 

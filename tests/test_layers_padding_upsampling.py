@@ -200,3 +200,136 @@ def test_padding_cropping_fit_and_keras_save_round_trip(tmp_path):
     hist = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
     assert np.all(np.isfinite(hist.history["loss"]))
     save_round_trip(tmp_path, model, x)
+
+
+# ---------------------------------------------------------------- UpSampling2D
+def ref_upsample(x, size, interpolation):
+    """Slow reference, channels_last: each output pixel from its source coordinate
+    ``(o + 0.5) / s - 0.5`` (half-pixel centers, clamped at the borders)."""
+    n, h, w, c = x.shape
+    sh, sw = size
+    y = np.zeros((n, h * sh, w * sw, c), x.dtype)
+    for i in range(h * sh):
+        for j in range(w * sw):
+            if interpolation == "nearest":
+                y[:, i, j] = x[:, i // sh, j // sw]
+                continue
+            u = min(max((i + 0.5) / sh - 0.5, 0.0), h - 1)
+            v = min(max((j + 0.5) / sw - 0.5, 0.0), w - 1)
+            i0, j0 = int(np.floor(u)), int(np.floor(v))
+            i1, j1 = min(i0 + 1, h - 1), min(j0 + 1, w - 1)
+            a, b = u - i0, v - j0
+            y[:, i, j] = ((1 - a) * (1 - b) * x[:, i0, j0] + (1 - a) * b * x[:, i0, j1]
+                          + a * (1 - b) * x[:, i1, j0] + a * b * x[:, i1, j1])
+    return y
+
+
+@given(shape=st.tuples(st.integers(1, 2), st.integers(1, 5), st.integers(1, 5), st.integers(1, 3)),
+       size=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       interpolation=st.sampled_from(["nearest", "bilinear"]), dtype=st.sampled_from(DTYPES),
+       data_format=st.sampled_from(["channels_last", "channels_first"]), seed=st.integers(0, 2**31))
+def test_upsampling_matches_reference(shape, size, interpolation, dtype, data_format, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    layer = layers.UpSampling2D(size, data_format=data_format, interpolation=interpolation,
+                                dtype=dtype)
+    y = layer(_layout(x, data_format))
+    want = ref_upsample(x.astype(np.float64), size, interpolation)
+    assert y.dtype == dtype
+    tol = 4 * np.finfo(dtype).eps * (1 + np.abs(want))
+    np.testing.assert_array_less(np.abs(_to_last(y, data_format) - want), tol + 1e-300)
+    # Backward is the adjoint of forward: <up(x), g> == <x, dx>.
+    g = rng.standard_normal(y.shape)
+    dx = layer.backward(g.astype(dtype))
+    assert dx.dtype == dtype and dx.shape == _layout(x, data_format).shape
+    lhs = np.vdot(ref_upsample(x.astype(np.float64), size, interpolation),
+                  _to_last(g, data_format))
+    rhs = np.vdot(x.astype(np.float64), _to_last(dx.astype(np.float64), data_format))
+    assert abs(lhs - rhs) <= 64 * np.finfo(dtype).eps * (1 + np.abs(x).sum() * np.abs(g).max() * 4)
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_upsampling_gradcheck(interpolation, data_format):
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 2))
+    assert nncore.gradcheck(layers.UpSampling2D((3, 2), data_format=data_format,
+                                                interpolation=interpolation), x)
+
+
+def test_upsampling_bilinear_matches_keras():
+    # Made with keras.layers.UpSampling2D((3, 2), interpolation="bilinear") (Keras 3.15.1, torch
+    # backend); the values are exact multiples of 1/12.
+    x = np.array([[1., 4., 2.], [0., 3., -1.]]).reshape(1, 2, 3, 1)
+    want = np.array([[12, 21, 39, 42, 30, 24], [12, 21, 39, 42, 30, 24], [8, 17, 35, 36, 20, 12],
+                     [4, 13, 31, 30, 10, 0], [0, 9, 27, 24, 0, -12], [0, 9, 27, 24, 0, -12]]) / 12
+    for dtype in DTYPES:
+        y = layers.UpSampling2D((3, 2), interpolation="bilinear", dtype=dtype)(x.astype(dtype))
+        np.testing.assert_allclose(y[0, :, :, 0], want, atol=4 * np.finfo(dtype).eps)
+
+
+def test_upsampling_matches_keras_when_installed():
+    keras = pytest.importorskip("keras", reason="Keras 3 is not installed")
+    if keras.backend.backend() != "torch":
+        pytest.skip("compared with Keras' torch backend only")
+    x = np.random.default_rng(3).standard_normal((2, 5, 3, 2)).astype(np.float32)
+    for size in [(2, 2), (3, 1), (1, 4)]:
+        for interpolation in ["nearest", "bilinear"]:
+            want = keras.ops.convert_to_numpy(
+                keras.layers.UpSampling2D(size, interpolation=interpolation)(x))
+            got = layers.UpSampling2D(size, interpolation=interpolation)(x)
+            np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_upsampling_config_and_validation():
+    layer = layers.UpSampling2D()
+    config = layer.get_config()
+    assert config["size"] == [2, 2] and config["interpolation"] == "nearest"
+    assert config["data_format"] == "channels_last"
+    assert layers.UpSampling2D.from_config(config).get_config() == config
+    assert layers.UpSampling2D(3, interpolation="BILINEAR").get_config()["size"] == [3, 3]
+    for bad in [0, (1, 0), (2, 2, 2), 1.5, "2"]:
+        with pytest.raises(ValueError, match="size"):
+            layers.UpSampling2D(bad)
+    with pytest.raises(ValueError, match="not supported"):
+        layers.UpSampling2D(interpolation="bicubic")
+    with pytest.raises(ValueError, match="interpolation"):
+        layers.UpSampling2D(interpolation="cubic")
+    with pytest.raises(ShapeError, match="4-D"):
+        layers.UpSampling2D()(np.zeros((1, 2, 3)))
+    assert layers.UpSampling2D((2, 3), data_format="channels_first").compute_output_shape(
+        (None, 4, None, 5)) == (None, 4, None, 15)
+
+
+# keras/src/layers/reshaping/up_sampling2d_test.py::UpSampling2dTest::test_upsampling_2d
+@pytest.mark.parametrize("data_format", ["channels_first", "channels_last"])
+@pytest.mark.parametrize("length_row, length_col", [(2, 2), (2, 3)])
+def test_keras_upsampling_2d(data_format, length_row, length_col):
+    shape = (2, 2, 11, 12) if data_format == "channels_first" else (2, 11, 12, 2)
+    inputs = np.random.default_rng(0).random(shape).astype(np.float32)
+    run_layer_test(layers.UpSampling2D, {"size": (2, 2), "data_format": data_format},
+                   input_data=inputs, expected_num_trainable_weights=0)
+    out = layers.UpSampling2D((length_row, length_col), data_format=data_format)(inputs)
+    ax = 2 if data_format == "channels_first" else 1
+    want = np.repeat(np.repeat(inputs, length_row, axis=ax), length_col, axis=ax + 1)
+    np.testing.assert_array_equal(out, want)
+
+
+# keras/src/layers/reshaping/up_sampling2d_test.py::UpSampling2dTest::test_upsampling_2d_correctness
+def test_keras_upsampling_2d_correctness():
+    x = np.arange(12).reshape((2, 2, 1, 3)).astype(np.float32)
+    want = np.array([[[[0., 1., 2.], [0., 1., 2.]], [[3., 4., 5.], [3., 4., 5.]]],
+                     [[[6., 7., 8.], [6., 7., 8.]], [[9., 10., 11.], [9., 10., 11.]]]])
+    np.testing.assert_array_equal(layers.UpSampling2D(size=(1, 2))(x), want)
+
+
+def test_upsampling_fit_and_keras_save_round_trip(tmp_path):
+    nncore.set_seed(0)
+    model = nncore.Sequential([
+        nncore.Input((4, 4, 2)), layers.UpSampling2D(interpolation="bilinear"),
+        layers.Conv2D(3, 3, padding="same"), layers.UpSampling2D((1, 2)),
+        layers.Conv2D(1, 3), layers.Flatten(), layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).standard_normal((16, 4, 4, 2)).astype(np.float32)
+    hist = model.fit(x, x.mean(axis=(1, 2, 3))[:, None], epochs=3, batch_size=8, verbose=0)
+    assert np.all(np.isfinite(hist.history["loss"]))
+    save_round_trip(tmp_path, model, x)

@@ -27,6 +27,7 @@ from .pooling import (
     MaxPooling2D,
 )
 from .reshaping import Flatten, Reshape
+from .upsampling import UpSampling2D
 
 Convolution2D = Conv2D
 
@@ -37,7 +38,7 @@ __all__ = [
     "GlobalAvgPool2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
     "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "ReLU", "Reshape", "Softmax", "Subtract", "SymbolicTensor", "ThresholdedReLU",
-    "ZeroPadding2D",
+    "UpSampling2D", "ZeroPadding2D",
 ]
 
 

@@ -1,0 +1,318 @@
+"""nncore.applications: Keras 3's constructors, parameter counts, layer names and order
+(pinned from keras.applications 3.15.1, torch backend, weights=None), output shapes, forward
+passes, a short ResNet-20 fit, argument errors, and -- where Keras is installed -- Keras-saved
+weights loading into the nncore models and giving Keras' predictions."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import nncore
+from nncore import layers
+from nncore.applications import ResNet20, ResNet50, UNet, VGG16
+from nncore.applications.resnet_cifar import _shortcut_a
+
+
+def _n_trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def _names(model):
+    return [layer.name for layer in model.layers]
+
+
+def _types(model):
+    return Counter(type(layer).__name__ for layer in model.layers)
+
+
+# ------------------------------------------------------------------------------------- VGG16
+@pytest.fixture(scope="module")
+def vgg16():
+    return VGG16()
+
+
+def test_vgg16_defaults_match_keras(vgg16):
+    assert vgg16.count_params() == 138_357_544
+    assert vgg16.name == "vgg16"
+    assert vgg16.input_shape == (None, 224, 224, 3) and vgg16.output_shape == (None, 1000)
+    # keras.applications.VGG16(weights=None): every layer after the input, in order.
+    assert isinstance(vgg16.layers[0], layers.InputLayer)
+    assert _names(vgg16)[1:] == [
+        "block1_conv1", "block1_conv2", "block1_pool", "block2_conv1", "block2_conv2",
+        "block2_pool", "block3_conv1", "block3_conv2", "block3_conv3", "block3_pool",
+        "block4_conv1", "block4_conv2", "block4_conv3", "block4_pool", "block5_conv1",
+        "block5_conv2", "block5_conv3", "block5_pool", "flatten", "fc1", "fc2", "predictions"]
+    assert _types(vgg16) == {"InputLayer": 1, "Conv2D": 13, "MaxPooling2D": 5, "Flatten": 1,
+                             "Dense": 3}
+    top = vgg16.get_layer("predictions")
+    assert top.get_config()["activation"] == "softmax"
+
+
+@pytest.mark.parametrize("kwargs, params, out_shape", [
+    # counts from keras.applications.VGG16(weights=None, **kwargs)
+    (dict(include_top=False), 14_714_688, (None, None, None, 512)),
+    (dict(include_top=False, pooling="avg"), 14_714_688, (None, 512)),
+    (dict(include_top=False, input_shape=(32, 32, 3)), 14_714_688, (None, 1, 1, 512)),
+    (dict(input_shape=(32, 32, 3), classes=10), 33_638_218, (None, 10)),
+])
+def test_vgg16_variants_match_keras(kwargs, params, out_shape):
+    model = VGG16(**kwargs)
+    assert model.count_params() == params
+    assert model.output_shape == out_shape
+
+
+def test_vgg16_small_input_forward():
+    model = VGG16(include_top=False, input_shape=(32, 32, 3), pooling="avg")
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
+    y = model.predict(x, verbose=0)
+    assert y.shape == (2, 512) and np.isfinite(y).all() and (y >= 0).all()  # after ReLUs
+    # The same weights without pooling: the 1x1 map of block5_pool is what "avg" averages.
+    plain = VGG16(include_top=False, input_shape=(32, 32, 3))
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(plain.predict(x, verbose=0)[:, 0, 0, :], y, rtol=1e-6)
+
+
+def test_vgg16_on_an_input_tensor_and_logits():
+    inp = nncore.Input(shape=(48, 48, 3))
+    model = VGG16(input_tensor=inp, input_shape=(48, 48, 3), classes=4,
+                  classifier_activation=None)
+    assert model.inputs[0] is inp and model.output_shape == (None, 4)
+    y = model.predict(np.random.default_rng(1).random((2, 48, 48, 3)).astype(np.float32),
+                      verbose=0)
+    assert not np.allclose(y.sum(axis=1), 1.0)  # logits, not probabilities
+
+
+# ------------------------------------------------------------------------------------ ResNet50
+def test_resnet50_defaults_match_keras():
+    model = ResNet50()
+    assert model.count_params() == 25_636_712
+    assert model.name == "resnet50" and model.output_shape == (None, 1000)
+    names = _names(model)
+    assert len(names) == 177
+    # First and last layers of keras.applications.ResNet50(weights=None), and Keras' order inside
+    # a projection block (the shortcut's layers between the main path's, by depth).
+    assert names[1:11] == ["conv1_pad", "conv1_conv", "conv1_bn", "conv1_relu", "pool1_pad",
+                           "pool1_pool", "conv2_block1_1_conv", "conv2_block1_1_bn",
+                           "conv2_block1_1_relu", "conv2_block1_2_conv"]
+    assert names[12:19] == ["conv2_block1_2_relu", "conv2_block1_0_conv", "conv2_block1_3_conv",
+                            "conv2_block1_0_bn", "conv2_block1_3_bn", "conv2_block1_add",
+                            "conv2_block1_out"]
+    assert names[-10:] == ["conv5_block3_1_relu", "conv5_block3_2_conv", "conv5_block3_2_bn",
+                           "conv5_block3_2_relu", "conv5_block3_3_conv", "conv5_block3_3_bn",
+                           "conv5_block3_add", "conv5_block3_out", "avg_pool", "predictions"]
+    assert _types(model) == {"InputLayer": 1, "ZeroPadding2D": 2, "Conv2D": 53,
+                             "BatchNormalization": 53, "Activation": 49, "MaxPooling2D": 1,
+                             "Add": 16, "GlobalAveragePooling2D": 1, "Dense": 1}
+    bn = model.get_layer("conv1_bn")
+    assert bn.epsilon == pytest.approx(1.001e-5)
+    assert model.get_layer("conv1_pad").get_config()["padding"] == [[3, 3], [3, 3]] or \
+        tuple(map(tuple, model.get_layer("conv1_pad").padding)) == ((3, 3), (3, 3))
+
+
+@pytest.mark.parametrize("kwargs, params, out_shape", [
+    (dict(include_top=False), 23_587_712, (None, None, None, 2048)),
+    (dict(include_top=False, pooling="avg"), 23_587_712, (None, 2048)),
+    (dict(input_shape=(64, 64, 3), classes=10), 23_608_202, (None, 10)),
+    (dict(include_top=False, input_shape=(64, 64, 3)), 23_587_712, (None, 2, 2, 2048)),
+])
+def test_resnet50_variants_match_keras(kwargs, params, out_shape):
+    model = ResNet50(**kwargs)
+    assert model.count_params() == params
+    assert model.output_shape == out_shape
+
+
+def test_resnet50_forward_small_input():
+    model = ResNet50(input_shape=(32, 32, 3), classes=5)
+    y = model.predict(np.random.default_rng(2).random((2, 32, 32, 3)).astype(np.float32),
+                      verbose=0)
+    assert y.shape == (2, 5)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+
+
+# ------------------------------------------------------------------------------------ ResNet20
+def test_resnet20_parameter_count_and_structure():
+    model = ResNet20()
+    assert model.count_params() == 271_098  # He et al. 2016, table 6: 0.27M
+    assert _n_trainable(model) == 269_722
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 10)
+    types = _types(model)
+    # 19 convolutions + the classifier = 20 weighted layers; parameter-free option-A shortcuts
+    assert types["Conv2D"] == 19 and types["Dense"] == 1 and types["BatchNormalization"] == 19
+    assert types["Add"] == 9 and types["Concatenate"] == 2
+    assert ResNet20(include_top=False).count_params() == 270_448
+    assert ResNet20(include_top=False).output_shape == (None, 8, 8, 64)
+    assert ResNet20(include_top=False, pooling="avg").output_shape == (None, 64)
+    assert ResNet20(classes=100).output_shape == (None, 100)
+
+
+def test_resnet20_option_a_shortcut_is_strided_identity_with_zero_channels():
+    inp = nncore.Input(shape=(6, 6, 3))
+    model = nncore.Model(inp, _shortcut_a(inp, "s"))
+    x = np.random.default_rng(3).standard_normal((2, 6, 6, 3)).astype(np.float32)
+    want = np.concatenate([x[:, ::2, ::2, :], np.zeros((2, 3, 3, 3), np.float32)], axis=-1)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), want)
+    assert model.count_params() == 0
+
+
+def test_resnet20_forward_on_random_data():
+    model = ResNet20()
+    x = np.random.default_rng(4).random((8, 32, 32, 3)).astype(np.float32)
+    y = model.predict(x, verbose=0)
+    assert y.shape == (8, 10) and np.isfinite(y).all()
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_resnet20_short_fit_decreases_the_loss():
+    nncore.set_seed(0)
+    rng = np.random.default_rng(5)
+    x = rng.random((32, 32, 32, 3)).astype(np.float32)
+    y = rng.integers(0, 10, size=32)
+    model = ResNet20()
+    model.compile(optimizer=nncore.optimizers.SGD(0.05, momentum=0.9),
+                  loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False)
+    losses = history.history["loss"]
+    assert all(np.isfinite(losses))
+    assert losses[-1] < losses[0]
+
+
+# ---------------------------------------------------------------------------------------- UNet
+def test_unet_defaults_and_variants():
+    model = UNet()
+    assert model.count_params() == 1_966_753  # the same graph built from keras.layers
+    assert _n_trainable(model) == 1_963_809
+    assert model.input_shape == (None, 64, 64, 1) and model.output_shape == (None, 64, 64, 1)
+    assert model.get_layer("segmentation").get_config()["activation"] == "sigmoid"
+    types = _types(model)
+    assert types["MaxPooling2D"] == 4 and types["UpSampling2D"] == 4 and types["Concatenate"] == 4
+    small = UNet(classes=3, depth=3)
+    assert small.count_params() == 489_155
+    assert small.get_layer("segmentation").get_config()["activation"] == "softmax"
+    x = np.random.default_rng(6).random((2, 64, 64, 1)).astype(np.float32)
+    y = small.predict(x, verbose=0)
+    assert y.shape == (2, 64, 64, 3)
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-5)
+    free = UNet(input_shape=(None, None, 1), depth=2, filters=4)
+    assert free.predict(x[:, :32, :48], verbose=0).shape == (2, 32, 48, 1)
+
+
+def test_unet_trains():
+    nncore.set_seed(1)
+    rng = np.random.default_rng(7)
+    x = rng.random((16, 32, 32, 1)).astype(np.float32)
+    y = (x > 0.5).astype(np.float32)  # a mask the network can learn pixel by pixel
+    model = UNet(input_shape=(32, 32, 1), filters=4, depth=2)
+    model.compile(optimizer=nncore.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    losses = model.fit(x, y, batch_size=8, epochs=5, verbose=0).history["loss"]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_unet_argument_errors():
+    with pytest.raises(ValueError, match="divisible by 16"):
+        UNet(input_shape=(40, 40, 1))
+    with pytest.raises(ValueError, match="depth"):
+        UNet(depth=0)
+    with pytest.raises(ValueError, match="upsampling"):
+        UNet(upsampling="bicubic")
+    with pytest.raises(ValueError, match="downloads no pretrained weights"):
+        UNet(weights="imagenet")
+
+
+# -------------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize("constructor", [VGG16, ResNet50, ResNet20])
+def test_pretrained_weights_are_refused_with_the_way_to_load_them(constructor):
+    for weights in ["imagenet", "x.weights.h5"]:
+        with pytest.raises(ValueError, match="downloads no pretrained weights") as info:
+            constructor(weights=weights)
+        assert 'load_weights("x.weights.h5")' in str(info.value)
+
+
+@pytest.mark.parametrize("constructor", [VGG16, ResNet50])
+def test_input_shape_checks_as_keras(constructor):
+    # keras.applications.imagenet_utils.obtain_input_shape's rules
+    with pytest.raises(ValueError, match="at least 32x32"):
+        constructor(include_top=False, input_shape=(31, 64, 3))
+    with pytest.raises(ValueError, match="three integers"):
+        constructor(include_top=False, input_shape=(64, 64))
+    with pytest.raises(ValueError, match="static `input_shape`"):
+        constructor(input_shape=(None, None, 3))
+    with pytest.raises(ValueError, match="pooling"):
+        constructor(include_top=False, pooling="sum")
+    with pytest.raises(ValueError, match="classes"):
+        constructor(input_shape=(32, 32, 3), classes=0)
+    # Without the classifier the spatial sizes may be left free, and classes is ignored.
+    model = constructor(include_top=False, input_shape=(None, None, 1), classes=0)
+    assert model.input_shape == (None, None, None, 1)
+
+
+def test_resnet20_input_shape_minimum():
+    with pytest.raises(ValueError, match="at least 8x8"):
+        ResNet20(input_shape=(4, 4, 3))
+
+
+# ------------------------------------------------------------------- Keras weights, where present
+_KERAS_WARNINGS = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # Keras' own, on NumPy 2
+
+
+def _keras():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras 3 is not installed")
+    pytest.importorskip("h5py", reason="reading .weights.h5 needs h5py")
+    if keras.backend.backend() != "torch":
+        pytest.skip("compared with Keras' torch backend only")
+    return keras
+
+
+def _randomize_batchnorm_statistics(keras, model, rng):
+    """Fresh BatchNormalization layers hold mean 0 / variance 1, which would let a swapped pair
+    of statistics go unnoticed."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            gamma, beta, mean, var = layer.get_weights()
+            layer.set_weights([rng.uniform(0.5, 1.5, gamma.shape).astype(np.float32),
+                               rng.normal(0, 0.1, beta.shape).astype(np.float32),
+                               rng.normal(0, 0.1, mean.shape).astype(np.float32),
+                               rng.uniform(0.5, 1.5, var.shape).astype(np.float32)])
+
+
+def _check_keras_weights_load(keras, tmp_path, keras_model, ours, x):
+    path = str(tmp_path / "keras.weights.h5")
+    keras_model.save_weights(path)
+    ours.load_weights(path)
+    want = keras.ops.convert_to_numpy(keras_model(x, training=False))
+    got = ours.predict(x, verbose=0)
+    scale = max(1.0, float(np.abs(want).max()))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * scale)
+
+
+@_KERAS_WARNINGS
+def test_keras_vgg16_weights_load_and_predict_the_same(tmp_path):
+    keras = _keras()
+    kwargs = dict(include_top=False, input_shape=(32, 32, 3), pooling="avg")
+    keras_model = keras.applications.VGG16(weights=None, **kwargs)
+    x = np.random.default_rng(8).random((2, 32, 32, 3)).astype(np.float32)
+    _check_keras_weights_load(keras, tmp_path, keras_model, VGG16(**kwargs), x)
+
+
+@_KERAS_WARNINGS
+@pytest.mark.slow
+def test_keras_vgg16_with_classifier_weights_load_and_predict_the_same(tmp_path):
+    keras = _keras()
+    kwargs = dict(input_shape=(32, 32, 3), classes=10, classifier_activation=None)
+    keras_model = keras.applications.VGG16(weights=None, **kwargs)
+    x = np.random.default_rng(9).random((2, 32, 32, 3)).astype(np.float32)
+    _check_keras_weights_load(keras, tmp_path, keras_model, VGG16(**kwargs), x)
+
+
+@_KERAS_WARNINGS
+def test_keras_resnet50_weights_load_and_predict_the_same(tmp_path):
+    keras = _keras()
+    kwargs = dict(input_shape=(64, 64, 3), classes=10, classifier_activation=None)
+    keras_model = keras.applications.ResNet50(weights=None, **kwargs)
+    _randomize_batchnorm_statistics(keras, keras_model, np.random.default_rng(10))
+    x = np.random.default_rng(11).random((2, 64, 64, 3)).astype(np.float32)
+    _check_keras_weights_load(keras, tmp_path, keras_model, ResNet50(**kwargs), x)

@@ -12,7 +12,7 @@ from .activation_layers import ELU, PReLU, Activation, LeakyReLU, ReLU, Softmax,
 from .base import Input, InputLayer, Layer, SymbolicTensor
 from .conv import Conv2D
 from .dense import Dense
-from .dropout import Dropout
+from .dropout import Dropout, SpatialDropout2D
 from .lambda_layer import Lambda
 from .maxout import Maxout
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
@@ -23,10 +23,13 @@ from .pooling import (
     AvgPool2D,
     GlobalAveragePooling2D,
     GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling2D,
     MaxPool2D,
     MaxPooling2D,
 )
 from .reshaping import Flatten, Reshape
+from .rescaling import Rescaling
 from .upsampling import UpSampling2D
 
 Convolution2D = Conv2D
@@ -35,9 +38,9 @@ __all__ = [
     "Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
     "Conv2D", "Convolution2D", "Cropping2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
     "GlobalAveragePooling2D",
-    "GlobalAvgPool2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
+    "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
     "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
-    "RandomZoom", "ReLU", "Reshape", "Softmax", "Subtract", "SymbolicTensor", "ThresholdedReLU",
+    "RandomZoom", "ReLU", "Rescaling", "Reshape", "Softmax", "SpatialDropout2D", "Subtract", "SymbolicTensor", "ThresholdedReLU",
     "UpSampling2D", "ZeroPadding2D",
 ]
 

@@ -94,3 +94,47 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate,
                 "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
                 "seed": self.seed}
+
+
+@register("layer")
+class SpatialDropout2D(Dropout):
+    """Dropout of whole feature maps: while training, each channel of each sample is zeroed with
+    probability ``rate`` (the kept ones scaled by 1 / (1 - rate)); identity at inference. For
+    convolution outputs, whose neighbouring pixels are strongly correlated (Tompson et al., 2014)."""
+
+    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None, **kwargs):
+        from .conv import standardize_data_format
+
+        super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
+        self.data_format = standardize_data_format(data_format, "SpatialDropout2D")
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise ShapeError(f"SpatialDropout2D '{self.name}' expects a 4-D input, got shape "
+                             f"{tuple(input_shape)}")
+        return tuple(input_shape)
+
+    def _check_eager_input(self, x) -> None:
+        self.compute_output_shape(np.shape(x))
+
+    def _mask_shape(self, x_shape):
+        n, a, _, _ = x_shape
+        return (n, a, 1, 1) if self.data_format == "channels_first" else (n, 1, 1, x_shape[3])
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._cache = None
+            return x
+        seed = int(self._rng.integers(0, 2**63 - 1))
+        keep = np.random.default_rng(seed).random(self._mask_shape(x.shape)) >= self.rate
+        scale = (keep / (1.0 - self.rate)).astype(x.dtype)
+        self._cache = ("broadcast", scale)
+        return x * scale
+
+    def get_config(self):
+        # Keras' keys: its constructor takes no `trainable` or `noise_shape`.
+        config = {"name": self.name, "dtype": self.dtype.name, "rate": self.rate, "seed": self.seed,
+                  "data_format": self.data_format}
+        if self._declared_input_shape is not None:
+            config["batch_input_shape"] = list(self._declared_input_shape)
+        return config

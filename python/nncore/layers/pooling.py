@@ -137,3 +137,43 @@ class GlobalAveragePooling2D(Layer):
 
 
 GlobalAvgPool2D = GlobalAveragePooling2D
+
+
+@register("layer", "GlobalMaxPool2D")
+class GlobalMaxPooling2D(GlobalAveragePooling2D):
+    """Maximum over height and width: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims
+    ((N, C, H, W) -> (N, C) or (N, C, 1, 1) with data_format="channels_first"). The gradient goes
+    to the first maximum of each channel (row-major), as MaxPooling2D's; a NaN is the maximum."""
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise ShapeError(
+                f"GlobalMaxPooling2D '{self.name}' expects a 4-D input, got shape {tuple(input_shape)}"
+            )
+        return super().compute_output_shape(input_shape)
+
+    def forward(self, x, training=False):
+        self._output_shape(x.shape)
+        first = self.data_format == "channels_first"
+        # (N, pixels, C) for channels_last, (N, C, pixels) for channels_first: no transpose.
+        flat = x.reshape(x.shape[0], x.shape[1], -1) if first else x.reshape(x.shape[0], -1, x.shape[3])
+        axis = 2 if first else 1
+        where = np.argmax(flat, axis=axis)
+        y = np.take_along_axis(flat, np.expand_dims(where, axis), axis=axis)
+        self._cache = (where, x.shape, axis)
+        y = y.reshape(y.shape[0], -1)
+        if not self.keepdims:
+            return y
+        return y.reshape(x.shape[0], x.shape[1], 1, 1) if first else y.reshape(x.shape[0], 1, 1, x.shape[3])
+
+    def backward(self, grad_out):
+        where, shape, axis = self._cache
+        n = shape[0]
+        g = grad_out.reshape(n, -1)
+        pixels = shape[2] * shape[3] if axis == 2 else shape[1] * shape[2]
+        flat = np.zeros((n, g.shape[1], pixels) if axis == 2 else (n, pixels, g.shape[1]), grad_out.dtype)
+        np.put_along_axis(flat, np.expand_dims(where, axis), np.expand_dims(g, axis), axis=axis)
+        return flat.reshape(shape)
+
+
+GlobalMaxPool2D = GlobalMaxPooling2D

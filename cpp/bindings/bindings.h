@@ -8,6 +8,7 @@ namespace nncore::bind {
 void bind_runtime(pybind11::module_& m);
 void bind_gemm(pybind11::module_& m);
 void bind_conv2d(pybind11::module_& m);
+void bind_depthwise_conv2d(pybind11::module_& m);
 void bind_pool2d(pybind11::module_& m);
 void bind_activations(pybind11::module_& m);
 void bind_softmax(pybind11::module_& m);

@@ -13,6 +13,7 @@
 #include "bind_runtime.inc"
 #include "bind_gemm.inc"
 #include "bind_conv2d.inc"
+#include "bind_depthwise_conv2d.inc"
 #include "bind_pool2d.inc"
 #include "bind_activations.inc"
 #include "bind_softmax.inc"
@@ -47,6 +48,7 @@ PYBIND11_MODULE(_core, m) {
   nncore::bind::bind_runtime(m);
   nncore::bind::bind_gemm(m);
   nncore::bind::bind_conv2d(m);
+  nncore::bind::bind_depthwise_conv2d(m);
   nncore::bind::bind_pool2d(m);
   nncore::bind::bind_activations(m);
   nncore::bind::bind_softmax(m);

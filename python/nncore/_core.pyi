@@ -83,6 +83,23 @@ def conv2d_forward(
     x: FloatArray, w: FloatArray, bias: FloatArray | None, y: FloatArray, strides: tuple[int, int],
     padding: tuple[int, int, int, int], dilation: tuple[int, int], relu: bool,
 ) -> None: ...
+# Gradient of depthwise_conv2d with respect to its input, written into grad_x.
+def depthwise_conv2d_backward_input(
+    grad_y: FloatArray, w: FloatArray, grad_x: FloatArray, strides: tuple[int, int],
+    padding: tuple[int, int, int, int], dilation: tuple[int, int],
+) -> None: ...
+# Gradient of depthwise_conv2d with respect to its [KH, KW, C, M] kernel, written into (or
+# added to) grad_w.
+def depthwise_conv2d_backward_weight(
+    x: FloatArray, grad_y: FloatArray, grad_w: FloatArray, strides: tuple[int, int],
+    padding: tuple[int, int, int, int], dilation: tuple[int, int], accumulate: bool,
+) -> None: ...
+# y = depthwise_conv2d(x, w) + bias, written into y. NHWC x, [KH, KW, C, M] w; padding is
+# (top, bottom, left, right).
+def depthwise_conv2d_forward(
+    x: FloatArray, w: FloatArray, bias: FloatArray | None, y: FloatArray, strides: tuple[int, int],
+    padding: tuple[int, int, int, int], dilation: tuple[int, int],
+) -> None: ...
 # Inverted dropout: (y = x * mask / (1 - rate), mask); mask depends only on (seed, index).
 def dropout(
     x: FloatArray, rate: float, seed: int, out: Any = None,

@@ -11,6 +11,7 @@ from .augmentation import (
 from .activation_layers import ELU, PReLU, Activation, LeakyReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Input, InputLayer, Layer, SymbolicTensor
 from .conv import Conv2D
+from .depthwise_conv import DepthwiseConv2D
 from .dense import Dense
 from .dropout import Dropout, SpatialDropout2D
 from .lambda_layer import Lambda
@@ -36,7 +37,8 @@ Convolution2D = Conv2D
 
 __all__ = [
     "Activation", "Add", "Average", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
-    "Conv2D", "Convolution2D", "Cropping2D", "Dense", "Dropout", "ELU", "Flatten", "GaussianNoise",
+    "Conv2D", "Convolution2D", "Cropping2D", "Dense", "DepthwiseConv2D", "Dropout", "ELU", "Flatten",
+    "GaussianNoise",
     "GlobalAveragePooling2D",
     "GlobalAvgPool2D", "GlobalMaxPool2D", "GlobalMaxPooling2D", "Input", "InputLayer", "Lambda", "Layer", "LeakyReLU", "MaxPool2D", "MaxPooling2D",
     "Maximum", "Maxout", "Minimum", "Multiply", "PReLU", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",

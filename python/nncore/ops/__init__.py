@@ -11,6 +11,11 @@ path is the kernel's, with its ``out=`` and its errors.
 """
 
 from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
+from ._depthwise import (
+    depthwise_conv2d,
+    depthwise_conv2d_backward_input,
+    depthwise_conv2d_backward_weight,
+)
 from ._gemm import dense, gemm, matmul
 from ._activations import *  # noqa: F401,F403  (names listed in _activations.__all__)
 from ._activations import __all__ as _activation_names
@@ -68,6 +73,9 @@ __all__ = [
     "conv2d_backward_bias",
     "conv2d_backward_input",
     "conv2d_backward_weight",
+    "depthwise_conv2d",
+    "depthwise_conv2d_backward_input",
+    "depthwise_conv2d_backward_weight",
     "dense",
     "gemm",
     "get_num_threads",

@@ -1,0 +1,9 @@
+// AVX2 build of the depthwise kernels (8 floats per vector, 8 vectors of accumulators).
+#define NNCORE_DW_BLOCK_BYTES 256
+#include "nncore/kernels/depthwise_kernels_impl.h"
+
+namespace nncore {
+
+void fill_depthwise_kernels_avx2(DepthwiseKernelSet& set) { fill_depthwise_kernels_impl(set); }
+
+}  // namespace nncore

@@ -13,7 +13,7 @@ import pytest
 
 import nncore
 from nncore import layers
-from nncore.applications import ResNet20, ResNet50, UNet, VGG16
+from nncore.applications import MobileNetV2, ResNet20, ResNet50, UNet, VGG16
 from nncore.applications.resnet_cifar import _shortcut_a
 
 
@@ -133,6 +133,81 @@ def test_resnet50_forward_small_input():
     np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_global_max_pooling_heads():
+    vgg = VGG16(include_top=False, input_shape=(32, 32, 3), pooling="max")
+    assert vgg.output_shape == (None, 512) and vgg.count_params() == 14_714_688
+    assert type(vgg.layers[-1]).__name__ == "GlobalMaxPooling2D"
+    resnet = ResNet50(include_top=False, pooling="max")
+    assert resnet.count_params() == 23_587_712 and resnet.output_shape == (None, 2048)
+    assert _names(resnet)[-1] == "max_pool" and len(resnet.layers) == 176
+    # The max head is the maximum over the map of the same weights without pooling.
+    small = ResNet20(include_top=False, pooling="max")
+    plain = ResNet20(include_top=False)
+    plain.set_weights(small.get_weights())
+    x = np.random.default_rng(12).random((2, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(small.predict(x, verbose=0),
+                               plain.predict(x, verbose=0).max(axis=(1, 2)), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------------- MobileNetV2
+def test_mobilenet_v2_defaults_match_keras():
+    model = MobileNetV2()
+    assert model.count_params() == 3_538_984
+    assert model.name == "mobilenetv2_1.00_224" and model.output_shape == (None, 1000)
+    names = _names(model)
+    assert len(names) == 156
+    assert names[1:11] == ["Conv1", "bn_Conv1", "Conv1_relu", "expanded_conv_depthwise",
+                           "expanded_conv_depthwise_BN", "expanded_conv_depthwise_relu",
+                           "expanded_conv_project", "expanded_conv_project_BN", "block_1_expand",
+                           "block_1_expand_BN"]
+    assert names[-10:-2] == ["block_16_depthwise", "block_16_depthwise_BN",
+                             "block_16_depthwise_relu", "block_16_project", "block_16_project_BN",
+                             "Conv_1", "Conv_1_bn", "out_relu"]
+    assert names[-1] == "predictions"
+    assert [n for n in names if n.endswith("_pad")] == ["block_1_pad", "block_3_pad",
+                                                         "block_6_pad", "block_13_pad"]
+    assert _types(model) == {"InputLayer": 1, "Conv2D": 35, "BatchNormalization": 52, "ReLU": 35,
+                             "DepthwiseConv2D": 17, "ZeroPadding2D": 4, "Add": 10,
+                             "GlobalAveragePooling2D": 1, "Dense": 1}
+    bn = model.get_layer("block_5_project_BN")
+    assert bn.momentum == pytest.approx(0.999) and bn.epsilon == pytest.approx(1e-3)
+    assert model.get_layer("block_5_expand_relu").get_config()["max_value"] == 6.0
+    # 224 is even: one pixel at the bottom/right only (Keras' correct_pad)
+    assert tuple(map(tuple, model.get_layer("block_1_pad").padding)) == ((0, 1), (0, 1))
+
+
+@pytest.mark.parametrize("kwargs, params, out_shape, name", [
+    # from keras.applications.MobileNetV2(weights=None, **kwargs)
+    (dict(include_top=False), 2_257_984, (None, None, None, 1280), "mobilenetv2_1.00_None"),
+    (dict(alpha=0.5, input_shape=(96, 96, 3)), 1_987_224, (None, 1000), "mobilenetv2_0.50_96"),
+    (dict(alpha=0.35, include_top=False, input_shape=(96, 96, 3)), 410_208, (None, 3, 3, 1280),
+     "mobilenetv2_0.35_96"),
+    (dict(alpha=1.4, classes=10, input_shape=(96, 96, 3)), 4_381_642, (None, 10),
+     "mobilenetv2_1.40_96"),
+    (dict(alpha=1.3, input_shape=(64, 64, 3)), 5_431_048, (None, 1000), "mobilenetv2_1.30_64"),
+    (dict(alpha=0.75, input_shape=(32, 32, 3)), 2_663_064, (None, 1000), "mobilenetv2_0.75_32"),
+])
+def test_mobilenet_v2_variants_match_keras(kwargs, params, out_shape, name):
+    model = MobileNetV2(**kwargs)
+    assert model.count_params() == params
+    assert model.output_shape == out_shape and model.name == name
+
+
+def test_mobilenet_v2_forward_and_odd_sizes():
+    model = MobileNetV2(input_shape=(33, 35, 3), alpha=0.35, classes=3)
+    # Conv1 makes 17x18: the odd height is padded on both sides, the even width on one (as
+    # keras.applications.MobileNetV2 with these arguments, 414,051 parameters)
+    assert model.count_params() == 414_051 and model.name == "mobilenetv2_0.35_33"
+    assert [tuple(map(tuple, model.get_layer(f"block_{i}_pad").padding)) for i in (1, 3, 6, 13)] \
+        == [((1, 1), (0, 1)), ((1, 1), (1, 1)), ((1, 1), (1, 1)), ((1, 1), (1, 1))]
+    y = model.predict(np.random.default_rng(13).random((2, 33, 35, 3)).astype(np.float32),
+                      verbose=0)
+    assert y.shape == (2, 3)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+    free = MobileNetV2(include_top=False, alpha=0.35, pooling="avg")
+    assert free.predict(np.zeros((1, 40, 48, 3), np.float32), verbose=0).shape == (1, 1280)
+
+
 # ------------------------------------------------------------------------------------ ResNet20
 def test_resnet20_parameter_count_and_structure():
     model = ResNet20()
@@ -223,7 +298,7 @@ def test_unet_argument_errors():
 
 
 # -------------------------------------------------------------------------------------- errors
-@pytest.mark.parametrize("constructor", [VGG16, ResNet50, ResNet20])
+@pytest.mark.parametrize("constructor", [VGG16, ResNet50, MobileNetV2, ResNet20])
 def test_pretrained_weights_are_refused_with_the_way_to_load_them(constructor):
     for weights in ["imagenet", "x.weights.h5"]:
         with pytest.raises(ValueError, match="downloads no pretrained weights") as info:
@@ -231,7 +306,7 @@ def test_pretrained_weights_are_refused_with_the_way_to_load_them(constructor):
         assert 'load_weights("x.weights.h5")' in str(info.value)
 
 
-@pytest.mark.parametrize("constructor", [VGG16, ResNet50])
+@pytest.mark.parametrize("constructor", [VGG16, ResNet50, MobileNetV2])
 def test_input_shape_checks_as_keras(constructor):
     # keras.applications.imagenet_utils.obtain_input_shape's rules
     with pytest.raises(ValueError, match="at least 32x32"):
@@ -247,6 +322,11 @@ def test_input_shape_checks_as_keras(constructor):
     # Without the classifier the spatial sizes may be left free, and classes is ignored.
     model = constructor(include_top=False, input_shape=(None, None, 1), classes=0)
     assert model.input_shape == (None, None, None, 1)
+
+
+def test_mobilenet_v2_alpha_must_be_positive():
+    with pytest.raises(ValueError, match="alpha"):
+        MobileNetV2(alpha=0)
 
 
 def test_resnet20_input_shape_minimum():
@@ -299,7 +379,6 @@ def test_keras_vgg16_weights_load_and_predict_the_same(tmp_path):
 
 
 @_KERAS_WARNINGS
-@pytest.mark.slow
 def test_keras_vgg16_with_classifier_weights_load_and_predict_the_same(tmp_path):
     keras = _keras()
     kwargs = dict(input_shape=(32, 32, 3), classes=10, classifier_activation=None)
@@ -316,3 +395,37 @@ def test_keras_resnet50_weights_load_and_predict_the_same(tmp_path):
     _randomize_batchnorm_statistics(keras, keras_model, np.random.default_rng(10))
     x = np.random.default_rng(11).random((2, 64, 64, 3)).astype(np.float32)
     _check_keras_weights_load(keras, tmp_path, keras_model, ResNet50(**kwargs), x)
+
+
+@_KERAS_WARNINGS
+def test_keras_mobilenet_v2_weights_load_and_predict_the_same(tmp_path):
+    keras = _keras()
+    kwargs = dict(input_shape=(64, 64, 3), alpha=0.5, classes=10, classifier_activation=None)
+    keras_model = keras.applications.MobileNetV2(weights=None, **kwargs)
+    _randomize_batchnorm_statistics(keras, keras_model, np.random.default_rng(14))
+    x = np.random.default_rng(15).random((2, 64, 64, 3)).astype(np.float32)
+    _check_keras_weights_load(keras, tmp_path, keras_model, MobileNetV2(**kwargs), x)
+
+
+@_KERAS_WARNINGS
+def test_resnet20_and_unet_archives_load_in_keras_and_predict_the_same(tmp_path):
+    # The option-A shortcut and the U-Net are made of layers Keras has, so both export.
+    keras = _keras()
+    for model, shape in [(ResNet20(), (2, 32, 32, 3)), (UNet(depth=3), (1, 64, 64, 1))]:
+        path = tmp_path / f"{model.name}.keras"
+        model.save(path)
+        theirs = keras.saving.load_model(path)
+        x = np.random.default_rng(16).random(shape).astype(np.float32)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(theirs(x, training=False)),
+                                   model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
+def test_resnet20_exports_to_onnx(tmp_path):
+    pytest.importorskip("onnx", reason="ONNX export needs the onnx package")
+    ort = pytest.importorskip("onnxruntime", reason="running the export needs onnxruntime")
+    model = ResNet20()
+    model.export(tmp_path / "r20.onnx")
+    session = ort.InferenceSession(str(tmp_path / "r20.onnx"), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(17).random((2, 32, 32, 3)).astype(np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)

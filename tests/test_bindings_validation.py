@@ -40,6 +40,21 @@ def _conv_bw():
                 strides=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), accumulate=False)
 
 
+def _dw_fwd():
+    return dict(x=_r(2, 5, 5, 3), w=_r(3, 3, 3, 2), bias=_r(6), y=np.empty((2, 3, 3, 6), F),
+                strides=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1))
+
+
+def _dw_bin():
+    return dict(grad_y=_r(2, 3, 3, 6), w=_r(3, 3, 3, 2), grad_x=np.empty((2, 5, 5, 3), F),
+                strides=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1))
+
+
+def _dw_bw():
+    return dict(x=_r(2, 5, 5, 3), grad_y=_r(2, 3, 3, 6), grad_w=np.empty((3, 3, 3, 2), F),
+                strides=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), accumulate=False)
+
+
 POOL = dict(pool_size=(2, 2), strides=(2, 2), padding=(0, 0))
 
 
@@ -59,6 +74,9 @@ CALLS = {
     "conv2d_forward": _conv_fwd,
     "conv2d_backward_input": _conv_bin,
     "conv2d_backward_weight": _conv_bw,
+    "depthwise_conv2d_forward": _dw_fwd,
+    "depthwise_conv2d_backward_input": _dw_bin,
+    "depthwise_conv2d_backward_weight": _dw_bw,
     "max_pool2d_forward": lambda: dict(x=_r(2, 4, 4, 3), y=np.empty((2, 2, 2, 3), F),
                                        argmax=np.empty((2, 2, 2, 3), np.int32), **POOL),
     "max_pool2d_backward": lambda: dict(grad_y=_r(2, 2, 2, 3), x=_r(2, 4, 4, 3),

@@ -283,3 +283,78 @@ def test_strided_and_non_contiguous_inputs_are_copied():
     w = rng.standard_normal((3, 3, 4, 1))
     np.testing.assert_allclose(ops.depthwise_conv2d(x, w, padding="same"),
                                ref_depthwise(x, w, None, (1, 1), "same", (1, 1)), atol=1e-12)
+
+
+# ---------------------------------------------------------------- the DepthwiseConv2D layer
+from nncore import layers as L  # noqa: E402
+
+
+@pytest.mark.parametrize("kw", [
+    dict(kernel_size=3, padding="same"),
+    dict(kernel_size=(2, 3), strides=2, depth_multiplier=2, activation="tanh"),
+    dict(kernel_size=3, dilation_rate=2, padding="same", data_format="channels_first"),
+])
+def test_layer_gradients_against_finite_differences(kw, isa):
+    layer = L.DepthwiseConv2D(dtype="float64", bias_initializer="random_normal", **kw)
+    shape = (2, 3, 6, 5) if kw.get("data_format") == "channels_first" else (2, 6, 5, 3)
+    assert nncore.gradcheck(layer, np.random.default_rng(2).standard_normal(shape))
+
+
+def test_layer_matches_the_op_reference():
+    layer = L.DepthwiseConv2D(3, strides=2, padding="same", depth_multiplier=3,
+                              bias_initializer="random_normal", activation="relu")
+    x = np.random.default_rng(0).standard_normal((2, 9, 8, 4)).astype(np.float32)
+    y = layer(x)
+    w, b = layer.get_weights()
+    want = np.maximum(ref_depthwise(x, w, b, (2, 2), "same", (1, 1)), 0)
+    np.testing.assert_allclose(y, want, atol=1e-5)
+
+
+def test_layer_config_and_parameter_counts():
+    layer = L.DepthwiseConv2D((3, 3), strides=(2, 2), padding="same", depth_multiplier=2,
+                              use_bias=False, depthwise_constraint="non_neg", name="dw")
+    config = layer.get_config()
+    for key in ("depth_multiplier", "kernel_size", "strides", "padding", "data_format",
+                "dilation_rate", "activation", "use_bias", "depthwise_initializer",
+                "bias_initializer", "depthwise_regularizer", "bias_regularizer",
+                "activity_regularizer", "depthwise_constraint", "bias_constraint"):
+        assert key in config, key
+    assert L.DepthwiseConv2D.from_config(config).get_config() == config
+    # Keras 3 counts (MobileNetV2 blocks): 3x3 on 112x112x32 without bias -> 288; stride 2 on
+    # 112x112x96 -> 864 and a 56x56 output; depth_multiplier=2 on 7x7x960 with bias -> 19200.
+    for kw, shape, params, out in [
+            (dict(padding="same", use_bias=False), (None, 112, 112, 32), 288, (None, 112, 112, 32)),
+            (dict(strides=2, padding="same", use_bias=False), (None, 112, 112, 96), 864,
+             (None, 56, 56, 96)),
+            (dict(depth_multiplier=2), (None, 7, 7, 960), 19200, (None, 5, 5, 1920))]:
+        layer = L.DepthwiseConv2D(3, **kw)
+        layer.build(shape)
+        assert layer.count_params() == params
+        assert layer.compute_output_shape(shape) == out
+        assert [v.name.split("/")[-1] for v in layer.weights] == (
+            ["kernel"] if not layer.use_bias else ["kernel", "bias"])
+    with pytest.raises(ValueError, match="depth_multiplier"):
+        L.DepthwiseConv2D(3, depth_multiplier=0)
+    with pytest.raises(ValueError, match="dilation_rate"):
+        L.DepthwiseConv2D(3, strides=2, dilation_rate=2)
+    with pytest.raises(ValueError, match="activity_regularizer"):
+        L.DepthwiseConv2D(3, activity_regularizer="l2")
+
+
+def test_layer_save_load_and_fit(tmp_path):
+    model = nncore.Sequential([
+        L.Input((8, 8, 3)),
+        L.DepthwiseConv2D(3, padding="same", depth_multiplier=2, activation="relu"),
+        L.DepthwiseConv2D(3, strides=2, padding="same", depthwise_regularizer="l2"),
+        L.Flatten(),
+        L.Dense(2),
+    ])
+    model.compile(optimizer="adam", loss="mse")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 8, 8, 3)).astype(np.float32)
+    y = np.stack([x.mean((1, 2, 3)), x[:, :4].mean((1, 2, 3))], 1)
+    hist = model.fit(x, y, epochs=8, batch_size=8, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    model.save(tmp_path / "m.keras")
+    back = nncore.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)

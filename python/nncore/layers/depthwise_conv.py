@@ -56,16 +56,18 @@ class ChannelsFirstMixin:
             return None if dx is None else to_first(dx)
         return self._backward_last(grad_out)
 
-    def _activate(self, x, z):
+    def _activate(self, x, z, extra=None):
+        """y = activation(z); the cache keeps what backward needs (``extra``: the layer's own)."""
         act = self.activation
         y = z if act is None else act.forward(z)
-        self._cache = (x, z, y, act)
+        self._cache = (x, z, y, act, extra)
         return y
 
     def _grad_of_z(self, grad_out):
-        x, z, y, act = self._cache
+        """(forward input, gradient with respect to z, the ``extra`` of _activate)."""
+        x, z, y, act, extra = self._cache
         g = grad_out if act is None else act.backward(grad_out, z, y)
-        return x, np.ascontiguousarray(g)
+        return x, np.ascontiguousarray(g), extra
 
 
 @register("layer")
@@ -139,7 +141,7 @@ class DepthwiseConv2D(ChannelsFirstMixin, Layer):
         return self._activate(x, z)
 
     def _backward_last(self, grad_out):
-        x, g = self._grad_of_z(grad_out)
+        x, g, _ = self._grad_of_z(grad_out)
         if self.trainable:
             ops.depthwise_conv2d_backward_weight(x, g, self.kernel.shape, out=self.kernel.grad,
                                                  accumulate=True, **self._conv_args())

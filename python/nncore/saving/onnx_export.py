@@ -17,7 +17,7 @@ OPSET = 17
 
 # Operators that ONNX Runtime's CPU provider has no float64 kernel for: a float64 model using
 # them would be a valid ONNX file that ONNX Runtime refuses to load.
-_NO_FLOAT64_KERNEL = frozenset({"Conv", "AveragePool", "Elu", "Selu", "Softplus", "Softsign",
+_NO_FLOAT64_KERNEL = frozenset({"Conv", "ConvTranspose", "AveragePool", "Elu", "Selu", "Softplus", "Softsign",
                                 "Erf", "ThresholdedRelu"})
 
 

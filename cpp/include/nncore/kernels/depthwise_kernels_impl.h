@@ -13,7 +13,7 @@
 #include "nncore/kernels/depthwise_kernel.h"
 
 #ifndef NNCORE_DW_BLOCK_BYTES
-#error "define NNCORE_DW_BLOCK_BYTES before including depthwise_kernels_impl.h"
+#define NNCORE_DW_BLOCK_BYTES 128  // the baseline path's choice
 #endif
 
 namespace nncore {

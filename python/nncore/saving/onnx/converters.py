@@ -8,6 +8,7 @@ import numpy as np
 
 from ...layers import activation_layers as act_layers
 from ...layers import augmentation, conv, dense, dropout, merging, normalization, pooling, reshaping
+from ...layers import conv_transpose, depthwise_conv, separable_conv
 from .builder import NCHW, NHWC, UnsupportedLayerError, Value, axis_in
 
 # Keras' SELU constants (ONNX's defaults are float32 roundings of other digits).
@@ -121,6 +122,65 @@ def conv2d_layer(b, layer, x: Value) -> Value:
         inputs.append(b.const(layer.bias.value, "bias"))
     y = b.node("Conv", inputs, dilations=list(layer.dilation_rate), group=layer.groups,
                **_spatial(b, layer, x, layer.kernel_size, layer.dilation_rate))
+    y = activation(b, y, layer.activation, NCHW, 4)
+    return _out(b, y, NCHW, layer, x.shape)
+
+
+def _depthwise_kernel(kernel):
+    """(KH, KW, C, M) -> ONNX grouped-Conv weights (C*M, 1, KH, KW); output channel c*M + m."""
+    kh, kw, c, m = kernel.shape
+    return np.transpose(kernel.reshape(kh, kw, 1, c * m), (3, 2, 0, 1))
+
+
+def depthwise_conv2d_layer(b, layer, x: Value) -> Value:
+    _channels_last(b, layer)
+    c = layer.kernel.shape[2]
+    inputs = [b.get(x, NCHW), b.const(_depthwise_kernel(layer.kernel.value), "kernel")]
+    if layer.bias is not None:
+        inputs.append(b.const(layer.bias.value, "bias"))
+    y = b.node("Conv", inputs, dilations=list(layer.dilation_rate), group=c,
+               **_spatial(b, layer, x, layer.kernel_size, layer.dilation_rate))
+    y = activation(b, y, layer.activation, NCHW, 4)
+    return _out(b, y, NCHW, layer, x.shape)
+
+
+def separable_conv2d_layer(b, layer, x: Value) -> Value:
+    _channels_last(b, layer)
+    c = layer.depthwise_kernel.shape[2]
+    h = b.node("Conv", [b.get(x, NCHW), b.const(_depthwise_kernel(layer.depthwise_kernel.value),
+                                                "depthwise_kernel")],
+               dilations=list(layer.dilation_rate), group=c,
+               **_spatial(b, layer, x, layer.kernel_size, layer.dilation_rate))
+    inputs = [h, b.const(np.transpose(layer.pointwise_kernel.value, (3, 2, 0, 1)), "pointwise_kernel")]
+    if layer.bias is not None:
+        inputs.append(b.const(layer.bias.value, "bias"))
+    y = b.node("Conv", inputs, kernel_shape=[1, 1])
+    y = activation(b, y, layer.activation, NCHW, 4)
+    return _out(b, y, NCHW, layer, x.shape)
+
+
+def conv2d_transpose_layer(b, layer, x: Value) -> Value:
+    _channels_last(b, layer)
+    if x.shape[1] is None or x.shape[2] is None:
+        _unsupported(b, "an input of unknown height or width")
+    begins, ends, extra = [], [], []
+    for size, axis, k, s, d in zip(x.shape[1:3], layer._axes(x.shape), layer.kernel_size,
+                                   layer.strides, layer.dilation_rate):
+        out, before, _ = axis
+        # ONNX: out = (size - 1) * s + keff + output_padding - begin - end, placing input i, tap t
+        # at i * s - begin + t * d (nncore's `before`); outputs past the last tap need
+        # output_padding rather than a negative end.
+        end = (size - 1) * s + (k - 1) * d + 1 - before - out
+        begins.append(before)
+        ends.append(max(end, 0))
+        extra.append(max(-end, 0))
+    kernel = np.transpose(layer.kernel.value, (3, 2, 0, 1))  # (KH, KW, F, C) -> (C, F, KH, KW)
+    inputs = [b.get(x, NCHW), b.const(kernel, "kernel")]
+    if layer.bias is not None:
+        inputs.append(b.const(layer.bias.value, "bias"))
+    y = b.node("ConvTranspose", inputs, kernel_shape=list(layer.kernel_size),
+               strides=list(layer.strides), dilations=list(layer.dilation_rate),
+               pads=begins + ends, output_padding=extra)
     y = activation(b, y, layer.activation, NCHW, 4)
     return _out(b, y, NCHW, layer, x.shape)
 
@@ -244,6 +304,9 @@ def concatenate_layer(b, layer, xs: list) -> Value:
 CONVERTERS = {
     dense.Dense: dense_layer,
     conv.Conv2D: conv2d_layer,
+    depthwise_conv.DepthwiseConv2D: depthwise_conv2d_layer,
+    separable_conv.SeparableConv2D: separable_conv2d_layer,
+    conv_transpose.Conv2DTranspose: conv2d_transpose_layer,
     pooling.MaxPooling2D: max_pool_layer,
     pooling.AveragePooling2D: avg_pool_layer,
     pooling.GlobalAveragePooling2D: global_avg_pool_layer,

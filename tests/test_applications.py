@@ -275,6 +275,21 @@ def test_unet_defaults_and_variants():
     assert free.predict(x[:, :32, :48], verbose=0).shape == (2, 32, 48, 1)
 
 
+def test_unet_with_transposed_convolutions():
+    # counts of the same graphs built from keras.layers (Conv2DTranspose(f, 2, strides=2))
+    model = UNet(upsampling="transpose")
+    assert model.count_params() == 1_945_233 and _n_trainable(model) == 1_942_289
+    assert _types(model)["Conv2DTranspose"] == 4 and "UpSampling2D" not in _types(model)
+    small = UNet(depth=3, classes=2, upsampling="transpose")
+    assert small.count_params() == 483_874
+    y = small.predict(np.random.default_rng(18).random((2, 64, 64, 1)).astype(np.float32),
+                      verbose=0)
+    assert y.shape == (2, 64, 64, 2)
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-5)
+    bilinear = UNet(depth=2, filters=4, upsampling="bilinear")
+    assert bilinear.get_layer("dec1_up").get_config()["interpolation"] == "bilinear"
+
+
 def test_unet_trains():
     nncore.set_seed(1)
     rng = np.random.default_rng(7)

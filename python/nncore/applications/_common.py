@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numbers
 
-from ..layers import GlobalAveragePooling2D, Input
+from ..layers import GlobalAveragePooling2D, GlobalMaxPooling2D, Input
 from ..layers.symbolic import SymbolicTensor
 
 
@@ -104,7 +104,5 @@ def global_pool(x, pooling, avg_name=None, max_name=None):
     if pooling == "avg":
         return GlobalAveragePooling2D(name=avg_name)(x)
     if pooling == "max":
-        from ..layers import GlobalMaxPooling2D  # from the layer set this depends on
-
         return GlobalMaxPooling2D(name=max_name)(x)
     return x

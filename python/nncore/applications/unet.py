@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numbers
 
-from ..layers import (Activation, BatchNormalization, Concatenate, Conv2D, MaxPooling2D,
-                      UpSampling2D)
+from ..layers import (Activation, BatchNormalization, Concatenate, Conv2D, Conv2DTranspose,
+                      MaxPooling2D, UpSampling2D)
 from ..models import Model
 from . import _common
 
@@ -26,8 +26,6 @@ def _block(x, filters, name):
 
 def _upsample(x, filters, upsampling, name):
     if upsampling == "transpose":
-        from ..layers import Conv2DTranspose  # from the layer set this depends on
-
         return Conv2DTranspose(filters, 2, strides=2, name=f"{name}_up")(x)
     return UpSampling2D(2, interpolation=upsampling, name=f"{name}_up")(x)
 
@@ -41,7 +39,8 @@ def UNet(input_shape=(64, 64, 1), classes=1, filters=16, depth=4, upsampling="ne
     1×1 convolution to ``classes`` channels. The output has the input's height and width.
 
     At the defaults (64×64×1 input, ``filters=16``, ``depth=4``, one class) the model has
-    1,966,753 parameters (1,963,809 trainable); with ``depth=3`` and three classes, 489,155.
+    1,966,753 parameters (1,963,809 trainable); with ``depth=3`` and three classes, 489,155;
+    with ``upsampling="transpose"``, 1,945,233.
 
     Args:
         input_shape: ``(height, width, channels)``; known sides must be divisible by

@@ -22,11 +22,12 @@ def check_weights(weights, architecture: str) -> None:
         "model.save_weights from the same architecture and arguments).")
 
 
-def check_pooling(pooling, include_top: bool, architecture: str) -> None:
+def check_pooling(pooling, architecture: str) -> None:
+    """Checked even with the classifier included (where Keras ignores ``pooling``), so that a
+    misspelling does not go unnoticed."""
     if pooling not in (None, "avg", "max"):
         raise ValueError(f"{architecture}: `pooling` must be None, 'avg' or 'max'. "
                          f"Received: pooling={pooling!r}")
-    del include_top  # Keras ignores `pooling` when the classifier is included
 
 
 def check_classes(classes, include_top: bool, architecture: str) -> None:

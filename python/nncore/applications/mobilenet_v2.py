@@ -93,7 +93,7 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights=None, inp
         name: the model's name; by default ``mobilenetv2_{alpha:.2f}_{rows}`` as in Keras.
     """
     _common.check_weights(weights, "MobileNetV2")
-    _common.check_pooling(pooling, include_top, "MobileNetV2")
+    _common.check_pooling(pooling, "MobileNetV2")
     _common.check_classes(classes, include_top, "MobileNetV2")
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha > 0:
         raise ValueError(f"MobileNetV2: `alpha` must be a positive number. Received: alpha={alpha!r}")

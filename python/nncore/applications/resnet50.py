@@ -65,7 +65,7 @@ def ResNet50(include_top=True, weights=None, input_tensor=None, input_shape=None
         name: the model's name.
     """
     _common.check_weights(weights, "ResNet50")
-    _common.check_pooling(pooling, include_top, "ResNet50")
+    _common.check_pooling(pooling, "ResNet50")
     _common.check_classes(classes, include_top, "ResNet50")
     shape = _common.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                        require_flatten=include_top, architecture="ResNet50")

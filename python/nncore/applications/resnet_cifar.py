@@ -65,7 +65,7 @@ def ResNet20(include_top=True, weights=None, input_tensor=None, input_shape=(32,
         name: the model's name.
     """
     _common.check_weights(weights, "ResNet20")
-    _common.check_pooling(pooling, include_top, "ResNet20")
+    _common.check_pooling(pooling, "ResNet20")
     _common.check_classes(classes, include_top, "ResNet20")
     shape = _common.obtain_input_shape(input_shape, default_size=32, min_size=8,
                                        require_flatten=False, architecture="ResNet20")

@@ -35,7 +35,7 @@ def VGG16(include_top=True, weights=None, input_tensor=None, input_shape=None, p
         name: the model's name.
     """
     _common.check_weights(weights, "VGG16")
-    _common.check_pooling(pooling, include_top, "VGG16")
+    _common.check_pooling(pooling, "VGG16")
     _common.check_classes(classes, include_top, "VGG16")
     shape = _common.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                        require_flatten=include_top, architecture="VGG16")

@@ -444,3 +444,25 @@ def test_resnet20_exports_to_onnx(tmp_path):
     x = np.random.default_rng(17).random((2, 32, 32, 3)).astype(np.float32)
     got = session.run(None, {session.get_inputs()[0].name: x})[0]
     np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-6)
+
+
+@_KERAS_WARNINGS
+def test_keras_archives_of_the_applications_read_as_the_same_models(tmp_path):
+    # Keras' whole-model archives (config and weights) of ResNet50 and MobileNetV2 read into
+    # nncore give the layer list nncore's constructors build, and Keras' predictions (names
+    # compared between the input and the pooling layer, whose names are generated).
+    keras = _keras()
+    x = np.random.default_rng(19).random((2, 64, 64, 3)).astype(np.float32)
+    for theirs_fn, ours_fn, kwargs in [
+            (keras.applications.ResNet50, ResNet50, dict(input_shape=(64, 64, 3), classes=10)),
+            (keras.applications.MobileNetV2, MobileNetV2,
+             dict(input_shape=(64, 64, 3), alpha=0.35, classes=10))]:
+        theirs = theirs_fn(weights=None, **kwargs)
+        theirs.save(tmp_path / "m.keras")
+        loaded = nncore.load_model(tmp_path / "m.keras")
+        ours = ours_fn(**kwargs)
+        assert [(type(a).__name__, a.name) for a in loaded.layers[1:-2]] == \
+            [(type(b).__name__, b.name) for b in ours.layers[1:-2]]
+        np.testing.assert_allclose(loaded.predict(x, verbose=0),
+                                   keras.ops.convert_to_numpy(theirs(x, training=False)),
+                                   rtol=1e-4, atol=1e-6)

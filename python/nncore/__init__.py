@@ -3,6 +3,7 @@
 from . import ops  # first: loads the extension
 from . import (
     activations,
+    applications,
     augmentation,
     backend,
     callbacks,
@@ -43,6 +44,7 @@ __all__ = [
     "Tensor",
     "Variable",
     "activations",
+    "applications",
     "augmentation",
     "backend",
     "callbacks",

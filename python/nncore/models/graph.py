@@ -21,6 +21,26 @@ class Step:
         self.cache = None
 
 
+def _keras_layer_order(order: list, first_visit: dict) -> list:
+    """The model's layers in the order Keras 3 lists them (``keras.src.ops.function.map_graph``):
+    by decreasing depth (distance from the outputs, the largest over a layer's calls), ties
+    broken by when the walk from the outputs first reached the layer. Weight files key layers by
+    their position in this list, so branching models (a residual block's shortcut beside its main
+    path) only exchange weights with Keras in this order; it is also a topological order."""
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers: dict[int, object] = {}
+    for node in reversed(order):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        layers[id(node.layer)] = node.layer
+        node_depth[id(node)] = depth
+        for parent in node.inputs:
+            key = id(parent.node)
+            node_depth[key] = max(depth + 1, node_depth.get(key, 0))
+    return sorted(layers.values(), key=lambda l: (-layer_depth[id(l)], first_visit[id(l)]))
+
+
 class Graph:
     """Inputs/outputs as tensor ids, steps in an order where every input is computed first."""
 
@@ -38,6 +58,7 @@ class Graph:
         order: list[Node] = []
         seen: set[int] = set()
         on_stack: set[int] = set()
+        first_visit: dict[int, int] = {}  # layer -> when the walk from the outputs first met it
 
         def visit(t: SymbolicTensor):
             node = t.node
@@ -47,6 +68,7 @@ class Graph:
                 return
             if id(node) in on_stack:
                 raise ValueError("the layer graph has a cycle")
+            first_visit.setdefault(id(node.layer), len(first_visit))
             on_stack.add(id(node))
             for parent in node.inputs:
                 visit(parent)
@@ -76,12 +98,8 @@ class Graph:
         for node in order:
             calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1
         self.steps: list[Step] = []
-        self.layers = []
-        layer_seen: set[int] = set()
+        self.layers = _keras_layer_order(order, first_visit)
         for node in order:
-            if id(node.layer) not in layer_seen:
-                layer_seen.add(id(node.layer))
-                self.layers.append(node.layer)
             if isinstance(node.layer, InputLayer):
                 continue
             self.steps.append(Step(node.layer, [tid(p) for p in node.inputs], tid(node.output),

@@ -344,7 +344,7 @@ def test_archive_layout_is_json_and_npy_only(tmp_path):
     assert names[0] == "config.json"
     assert all(n == "config.json" or n.endswith(".npy") for n in names)
     assert {"weights/layers/dense/vars/0.npy", "weights/layers/dense_1/vars/1.npy"} <= set(names)
-    assert header["format_version"] == 2
+    assert header["format_version"] == 3 and header["key_order"] == "keras"
     assert header["weights"][0] == {"key": "layers/dense/vars/0", "name": "hidden/kernel",
                                     "shape": [4, 8], "dtype": "float32"}
     assert any(n.startswith("optimizer/") for n in names)

@@ -99,6 +99,9 @@ class Graph:
             calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1
         self.steps: list[Step] = []
         self.layers = _keras_layer_order(order, first_visit)
+        # The order nncore used before (each layer where its first call runs): weight files
+        # written then are keyed by it (saving.weight_keys reads them with it).
+        self.layers_in_call_order = list({id(n.layer): n.layer for n in order}.values())
         for node in order:
             if isinstance(node.layer, InputLayer):
                 continue

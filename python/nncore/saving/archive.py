@@ -27,12 +27,14 @@ from ..serialization import lookup
 from . import _npy
 from ._atomic import atomic_write
 from ._npy import FormatError
-from .weight_keys import structural_slots
+from .weight_keys import KEY_ORDER, structural_slots
 from .weights import assign_all, read_weights_from_zip, write_weights_to_zip
 
 FORMAT = "nncore-model"
 # 2: weights keyed by structure (version 1 readers would report every weight missing).
-FORMAT_VERSION = 2
+# 3: a functional model's layers numbered in Keras' order (``weight_keys.KEY_ORDER``); version 2
+#    numbered them by first call, and is read that way.
+FORMAT_VERSION = 3
 MODEL_SUFFIXES = (".nncore", ".keras")
 _CONFIG_LIMIT = 64 * 2**20
 _STATE_DTYPES = ("float32", "float64", "int32", "int64", "uint8", "bool")
@@ -198,6 +200,7 @@ def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool 
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
+        "key_order": KEY_ORDER,
         "nncore_version": __version__,
         "class_name": type(model).__name__,
         "config": model.get_config(),
@@ -319,7 +322,8 @@ def read_archive_weights(model, path: str) -> list:
     with _npy.open_zip(path, "an nncore model archive") as zf:
         header = _read_header(zf, path)
         return read_weights_from_zip(zf, path, model, prefix="weights/",
-                                     file_names=header.get("weights"))
+                                     file_names=header.get("weights"),
+                                     key_order=header.get("key_order"))
 
 
 def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
@@ -345,7 +349,8 @@ def load_model(filepath, custom_objects=None, compile: bool = True, safe_mode: b
         except (KeyError, TypeError, ValueError) as exc:
             raise type(exc)(f"{path}: cannot rebuild the model from config.json: {exc}") from None
         arrays = read_weights_from_zip(zf, path, model, prefix="weights/",
-                                       file_names=header.get("weights"))
+                                       file_names=header.get("weights"),
+                                       key_order=header.get("key_order"))
         opt_arrays = []
         skel = header.get("optimizer_state")
         cfg = header.get("compile_config")

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 from .. import backend
 
+#: What newer files record of their keys: a functional model's layers are numbered in Keras 3's
+#: order (``Graph.layers``). Files without it number them in the order of their first calls.
+KEY_ORDER = "keras"
+
 #: A structural key ends in ``vars/<index>``; name keys are ``<layer name>/<weight name>``.
 _STRUCTURAL = re.compile(r"(?:^|/)vars/\d+$")
 
@@ -65,15 +69,21 @@ def _part_name(layer) -> str:
     return "functional" if type(layer) is Model else backend.to_snake_case(type(layer).__name__)
 
 
-def _children(layer):
+def _children(layer, call_order: bool = False):
     """``(attribute, layers)`` pairs: a model's ``layers`` first, then layers held in instance
     attributes (directly, or inside lists, tuples and dicts, nested ones flattened in order),
-    public attributes before private ones, each sorted by name."""
+    public attributes before private ones, each sorted by name. With ``call_order`` a
+    functional model's layers come in the order of their first calls, as nncore keyed files
+    before it took Keras' order (``KEY_ORDER``)."""
     from ..layers.base import Layer, _tracked_items
 
     out = []
     if _is_model(layer):
-        out.append(("layers", list(layer.layers)))
+        graph = getattr(layer, "_graph", None)
+        if call_order and graph is not None and hasattr(graph, "layers_in_call_order"):
+            out.append(("layers", list(graph.layers_in_call_order)))
+        else:
+            out.append(("layers", list(layer.layers)))
         return out  # its other attributes are the training loop's, not sublayers
     attrs = sorted(vars(layer), key=lambda a: (a.startswith("_"), a))
     for attr in attrs:
@@ -107,14 +117,14 @@ def _own_variables(layer) -> list:
     return mine
 
 
-def _walk(layer, path: str, out: dict, visited: set) -> None:
+def _walk(layer, path: str, out: dict, visited: set, call_order: bool = False) -> None:
     if id(layer) in visited:
         return  # a shared layer is stored once, under the first path that reaches it
     visited.add(id(layer))
     for i, v in enumerate(_own_variables(layer)):
         key = f"{path}vars/{i}"
         out[key] = Slot(key, v, layer.name)
-    for attr, child in _children(layer):
+    for attr, child in _children(layer, call_order):
         if isinstance(child, list):
             used: dict[str, int] = {}
             for sub in child:
@@ -124,16 +134,17 @@ def _walk(layer, path: str, out: dict, visited: set) -> None:
                     part = f"{part}_{used[part]}"
                 else:
                     used[part] = 0
-                _walk(sub, f"{path}{attr}/{part}/", out, visited)
+                _walk(sub, f"{path}{attr}/{part}/", out, visited, call_order)
         else:
-            _walk(child, f"{path}{attr}/", out, visited)
+            _walk(child, f"{path}{attr}/", out, visited, call_order)
 
 
-def structural_slots(model) -> dict:
-    """``{key: Slot}`` over every weight of ``model``, in the order the walk meets them."""
+def structural_slots(model, call_order: bool = False) -> dict:
+    """``{key: Slot}`` over every weight of ``model``, in the order the walk meets them
+    (``call_order``: as files written before ``KEY_ORDER`` are keyed)."""
     _check_built(model)
     out: dict = {}
-    _walk(model, "", out, set())
+    _walk(model, "", out, set(), call_order)
     return out
 
 
@@ -151,10 +162,13 @@ def name_slots(model) -> dict:
     return out
 
 
-def slots_for(model, file_keys) -> dict:
+def slots_for(model, file_keys, key_order=None) -> dict:
     """The slots to read a file with these keys into ``model``: structural keys, or name keys
-    for older files (a file without any key is read as structural)."""
+    for older files (a file without any key is read as structural). ``key_order`` is what the
+    file says of its keys: ``KEY_ORDER``, or None for files written before nncore keyed
+    functional models' layers in Keras' order (read in the order of the layers' first calls;
+    for a model without branches the two orders are the same)."""
     keys = list(file_keys)
     if keys and not is_structural(keys):
         return name_slots(model)
-    return structural_slots(model)
+    return structural_slots(model, call_order=key_order != KEY_ORDER)

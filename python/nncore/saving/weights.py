@@ -16,7 +16,7 @@ from ..errors import DTypeError, ShapeError
 from . import _npy
 from ._atomic import atomic_write
 from ._npy import FormatError
-from .weight_keys import slots_for, structural_slots
+from .weight_keys import KEY_ORDER, slots_for, structural_slots
 
 NPZ_SUFFIXES = (".weights.npz", ".npz")
 H5_SUFFIXES = (".weights.h5",)  # a bare ".h5" is Keras 2's legacy layout
@@ -83,13 +83,36 @@ def member_name(prefix: str, key: str) -> str:
     return f"{prefix}{key}.npy"
 
 
+#: A ``.weights.npz``'s zip comment records how its keys number layers (``KEY_ORDER``), where
+#: NumPy's reader does not see it.
+KEY_ORDER_COMMENT = f"nncore key_order={KEY_ORDER}".encode()
+
+
 def write_weights_to_zip(zf: zipfile.ZipFile, slots: dict, prefix: str = "") -> None:
     for key, slot in slots.items():
         _npy.write_array(zf, member_name(prefix, key), slot.variable.value)
 
 
+def _npz_key_order(zf: zipfile.ZipFile, path: str):
+    # zipfile reads a comment cut short by a truncated file without complaint; a file cut
+    # before its marker would then be read in the older key order, so the length is checked.
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 22 - 65535))
+        tail = f.read()
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or len(tail) - end < 22:
+        raise FormatError(f"{path} is truncated (no end of central directory)")
+    declared = int.from_bytes(tail[end + 20:end + 22], "little")
+    if len(tail) - end - 22 != declared:
+        raise FormatError(f"{path} is truncated (its zip comment has {len(tail) - end - 22} of "
+                          f"{declared} bytes)")
+    return KEY_ORDER if zf.comment == KEY_ORDER_COMMENT else None
+
+
 def read_weights_from_zip(zf: zipfile.ZipFile, path: str, model, prefix: str = "",
-                          file_names=None) -> list:
+                          file_names=None, key_order=None) -> list:
     """``[(Slot, array)]`` for every weight of ``model`` (structural keys, or name keys in older
     files), checked for key, shape and dtype; nothing is assigned yet."""
     stored = [n[len(prefix):-4] for n in zf.namelist()
@@ -101,7 +124,7 @@ def read_weights_from_zip(zf: zipfile.ZipFile, path: str, model, prefix: str = "
         if stored:
             raise ValueError(f"{path} holds weights but model '{model.name}' is not built")
         return []
-    slots = slots_for(model, stored)
+    slots = slots_for(model, stored, key_order)
     _check_keys(path, model, slots, stored, _file_names(file_names))
     return [(s, _npy.read_array(zf, member_name(prefix, k), path, name=s.key, label=s.label,
                                 shape=s.variable.shape, dtype=s.variable.dtype))
@@ -112,11 +135,12 @@ def _save_npz(path, slots, overwrite):
     with atomic_write(path, overwrite) as f:
         with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
             write_weights_to_zip(zf, slots)
+            zf.comment = KEY_ORDER_COMMENT
 
 
 def _load_npz(path, model) -> list:
     with _npy.open_zip(path, "an .npz weights file") as zf:
-        return read_weights_from_zip(zf, path, model)
+        return read_weights_from_zip(zf, path, model, key_order=_npz_key_order(zf, path))
 
 
 # ---------------------------------------------------------------------- safetensors
@@ -136,6 +160,7 @@ def _save_safetensors(path, slots, overwrite):
 
     data = st.numpy.save({k: np.asarray(s.variable.value, order="C") for k, s in slots.items()},
                          metadata={"format": "nncore", "nncore_version": __version__,
+                               "key_order": KEY_ORDER,
                                    "weight_names": json.dumps(
                                        {k: s.variable.name for k, s in slots.items()})})
     with atomic_write(path, overwrite) as f:
@@ -153,7 +178,7 @@ def _load_safetensors(path, model) -> list:
     out = []
     with handle as f:
         keys = list(f.keys())
-        slots = slots_for(model, keys)
+        slots = slots_for(model, keys, (f.metadata() or {}).get("key_order"))
         names = _file_names((f.metadata() or {}).get("weight_names"))
         _check_keys(path, model, slots, keys, names)
         for key, s in slots.items():

@@ -15,7 +15,7 @@ import numpy as np
 
 from ...errors import DTypeError, ShapeError
 from .._npy import FormatError
-from ..weight_keys import slots_for, structural_slots
+from ..weight_keys import KEY_ORDER, slots_for, structural_slots
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _MAX_OBJECTS = 1_000_000
@@ -162,7 +162,7 @@ def read_weights(model, source, path: str, optimizer: bool = False):
     with open_h5(source, path) as h5:
         found = datasets(h5, path)
         stored = {k: ds for k, ds in found.items() if not _is_training_state(k)}
-        slots = slots_for(model, list(stored))
+        slots = slots_for(model, list(stored), KEY_ORDER)
         _check_keys(path, model, slots, list(stored))
         weights = [(s, read_dataset(stored[k], path, s.label, s.variable.shape, s.variable.dtype))
                    for k, s in slots.items()]

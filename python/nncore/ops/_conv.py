@@ -54,7 +54,8 @@ def _is_int(v) -> bool:
     return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
 
 
-def resolve_padding(padding, in_hw, window_hw, strides, *, op: str, allow_explicit: bool = True):
+def resolve_padding(padding, in_hw, window_hw, strides, *, op: str, allow_explicit: bool = True,
+                    extent_limit: int | None = _EXTENT_LIMIT):
     """Padding ``(top, bottom, left, right)`` and output size ``(OH, OW)`` of a sliding window.
 
     ``window_hw`` is the (dilated) window extent. ``"same"`` follows TensorFlow: the output has
@@ -94,7 +95,7 @@ def resolve_padding(padding, in_hw, window_hw, strides, *, op: str, allow_explic
         raise ValueError(f"{op}: padding must be 'valid' or 'same', got {padding!r}")
     ph = in_hw[0] + pads[0] + pads[1]
     pw = in_hw[1] + pads[2] + pads[3]
-    if max(ph, pw, *window_hw, *strides) > _EXTENT_LIMIT:
+    if extent_limit is not None and max(ph, pw, *window_hw, *strides) > extent_limit:
         # The kernels index rows and columns with 32-bit arithmetic in places, and a padded
         # copy of that extent could not be allocated anyway.
         raise ShapeError(f"{op}: the padded input {(ph, pw)}, window {tuple(window_hw)} and "

@@ -49,7 +49,9 @@ def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_n
                          f"multiplier >= 1 ({_KERNEL_LAYOUT}), got shape {tuple(w_shape)}")
     window = ((w_shape[0] - 1) * dh + 1, (w_shape[1] - 1) * dw + 1)
     try:
-        pads, out_hw = resolve_padding(padding, x_shape[1:3], window, (sh, sw), op="depthwise_conv2d")
+        # The depthwise kernels take extents up to _INDEX_LIMIT (checked here), not conv2d's.
+        pads, out_hw = resolve_padding(padding, x_shape[1:3], window, (sh, sw),
+                                       op="depthwise_conv2d", extent_limit=None)
     except ShapeError as exc:
         raise ShapeError(f"{exc}; '{x_name}' has shape {tuple(x_shape)}, '{w_name}' has shape "
                          f"{tuple(w_shape)}, dilation {(dh, dw)}") from None

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -268,6 +270,7 @@ def test_upsampling_bilinear_matches_keras():
 
 
 def test_upsampling_matches_keras_when_installed():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
     keras = pytest.importorskip("keras", reason="Keras 3 is not installed")
     if keras.backend.backend() != "torch":
         pytest.skip("compared with Keras' torch backend only")

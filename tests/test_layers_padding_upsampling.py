@@ -5,7 +5,6 @@ cases ported from Keras 3's tests (each cites its origin)."""
 from __future__ import annotations
 
 import json
-
 import os
 
 import numpy as np

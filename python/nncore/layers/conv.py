@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core, activations, constraints, ops
+from .. import _core, activations, ops
 from ..errors import ShapeError
-from ..serialization import config_value, register
-from ._conv_utils import normalize_padding, normalize_tuple, spatial_output_shape
+from ..serialization import register
+from ._conv_args import positive_int, store_window_args
+from ._conv_utils import spatial_output_shape
 from . import _workspace
 from ._inference import activation_call
+from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
 
 
@@ -43,16 +45,6 @@ def to_first(y: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(y, -1, 1))
 
 
-def _positive_tuple(value, name):
-    """Keras' message for a zero or negative entry (``kernel_size=(1, 0)``)."""
-    values = normalize_tuple(value, 2, name, minimum=-(2**62))
-    bad = {v for v in values if v <= 0}
-    if bad:
-        raise ValueError(f"The `{name}` argument must be a tuple of 2 integers. Received "
-                         f"{name}={value!r}, including values {bad} that do not satisfy `value > 0`")
-    return values
-
-
 @register("layer", "Convolution2D")
 class Conv2D(Layer):
     """2-D convolution (Keras semantics): kernel ``(kh, kw, in_channels // groups, filters)``, bias
@@ -73,33 +65,19 @@ class Conv2D(Layer):
         super().__init__(**kwargs)
         if lora_rank is not None:  # accepted so that Keras configs load
             raise ValueError(f"Conv2D: lora_rank={lora_rank!r} (LoRA) is not supported")
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError("Conv2D: Invalid value for argument `filters`. Expected a strictly "
-                             f"positive value. Received filters={filters!r}.")
+        self.filters = positive_int(filters, "filters", "Conv2D")
         self.data_format = standardize_data_format(data_format, "Conv2D")
         if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f"The number of groups must be a positive integer. Received: groups={groups}.")
         if filters % groups:
             raise ValueError("The number of filters must be evenly divisible by the number of "
                              f"groups. Received: groups={groups}, filters={filters}.")
-        self.filters = int(filters)
         self.groups = int(groups)
-        self.kernel_size = _positive_tuple(kernel_size, "kernel_size")
-        self.strides = _positive_tuple(strides, "strides")
-        self.padding = normalize_padding(padding)
-        self.dilation_rate = _positive_tuple(dilation_rate, "dilation_rate")
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "Conv2D: `strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}")
+        store_window_args(self, "Conv2D", kernel_size, strides, padding, dilation_rate)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        store_weight_args(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                          bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.kernel = None
         self.bias = None
 
@@ -126,14 +104,10 @@ class Conv2D(Layer):
                 f"{self._desc()}: the number of input channels must be evenly divisible by the "
                 f"number of groups. Received groups={self.groups}, but the input has {cin} "
                 f"channels (full input shape is {tuple(input_shape)})")
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, cin // self.groups, self.filters),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = add_weight_from_args(
+            self, "kernel", (*self.kernel_size, cin // self.groups, self.filters))
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = add_weight_from_args(self, "bias", (self.filters,))
         super().build(built_shape)
 
     def compute_output_shape(self, input_shape):
@@ -290,11 +264,5 @@ class Conv2D(Layer):
             "groups": self.groups,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": config_value(self.kernel_initializer),
-            "bias_initializer": config_value(self.bias_initializer),
-            "kernel_regularizer": config_value(self.kernel_regularizer),
-            "bias_regularizer": config_value(self.bias_regularizer),
-            "activity_regularizer": None,
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, ("kernel", "bias"), activity_regularizer=True),
         }

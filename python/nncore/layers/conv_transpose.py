@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from .. import activations, constraints, ops
+from .. import activations, ops
 from ..errors import ShapeError
-from ..serialization import config_value, register
-from ._conv_utils import normalize_padding, normalize_tuple
+from ..serialization import register
+from ._conv_args import positive_int, store_window_args
+from ._conv_utils import normalize_tuple
+from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
-from .conv import _positive_tuple, standardize_data_format
-from .depthwise_conv import ChannelsFirstMixin, check_strides_and_dilation, positive_int
+from .conv import standardize_data_format
+from .depthwise_conv import ChannelsFirstMixin
 
 
 def transpose_axis(size, kernel, stride, dilation, padding, output_padding):
@@ -50,11 +52,8 @@ class Conv2DTranspose(ChannelsFirstMixin, Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.filters = positive_int(filters, "filters", "Conv2DTranspose")
-        self.kernel_size = _positive_tuple(kernel_size, "kernel_size")
-        self.strides = _positive_tuple(strides, "strides")
-        self.padding = normalize_padding(padding)
         self.data_format = standardize_data_format(data_format, "Conv2DTranspose")
-        self.dilation_rate = _positive_tuple(dilation_rate, "dilation_rate")
+        store_window_args(self, "Conv2DTranspose", kernel_size, strides, padding, dilation_rate)
         if output_padding is None:
             self.output_padding = None
         else:
@@ -66,15 +65,10 @@ class Conv2DTranspose(ChannelsFirstMixin, Layer):
                         f"for all dimensions. At dimension {i}, `output_padding` is {op} but "
                         f"`strides` is {s}. Received: output_padding={output_padding}, "
                         f"strides={strides}")
-        check_strides_and_dilation("Conv2DTranspose", self.strides, self.dilation_rate)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        store_weight_args(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                          bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.kernel = None
         self.bias = None
 
@@ -97,19 +91,12 @@ class Conv2DTranspose(ChannelsFirstMixin, Layer):
         return axes
 
     def build(self, input_shape):
-        shape = self._last_shape(input_shape)
-        if len(shape) != 4 or shape[-1] is None:
-            raise ShapeError(f"{self._desc()} expects a 4-D input (batch, height, width, channels) "
-                             f"with known channels, got shape {tuple(input_shape)}")
+        shape = self._build_shape(input_shape)
         self._axes(shape)
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, self.filters, int(shape[-1])),
-                                      initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = add_weight_from_args(
+            self, "kernel", (*self.kernel_size, self.filters, int(shape[-1])))
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = add_weight_from_args(self, "bias", (self.filters,))
         super().build(input_shape)
 
     def _output_shape_last(self, input_shape):
@@ -161,11 +148,5 @@ class Conv2DTranspose(ChannelsFirstMixin, Layer):
             "dilation_rate": list(self.dilation_rate),
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": config_value(self.kernel_initializer),
-            "bias_initializer": config_value(self.bias_initializer),
-            "kernel_regularizer": config_value(self.kernel_regularizer),
-            "bias_regularizer": config_value(self.bias_regularizer),
-            "activity_regularizer": None,
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, ("kernel", "bias"), activity_regularizer=True),
         }

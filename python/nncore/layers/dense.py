@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core, activations, constraints, ops
+from .. import _core, activations, ops
 from ..errors import ShapeError
-from ..serialization import config_value, register
+from ..serialization import register
 from ._inference import activation_call
+from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
 
 
@@ -34,12 +35,8 @@ class Dense(Layer):
         self.units = int(units)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        store_weight_args(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
+                          bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.kernel = None
         self.bias = None
 
@@ -50,13 +47,9 @@ class Dense(Layer):
                 f"dimension, got {tuple(input_shape)}"
             )
         in_dim = int(input_shape[-1])
-        self.kernel = self.add_weight("kernel", (in_dim, self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
+        self.kernel = add_weight_from_args(self, "kernel", (in_dim, self.units))
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.units,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = add_weight_from_args(self, "bias", (self.units,))
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -138,12 +131,7 @@ class Dense(Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": config_value(self.kernel_initializer),
-            "bias_initializer": config_value(self.bias_initializer),
-            "kernel_regularizer": config_value(self.kernel_regularizer),
-            "bias_regularizer": config_value(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, ("kernel", "bias")),
             "quantization_config": None,
         }
 

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activations, constraints, ops
+from .. import activations, ops
 from ..errors import ShapeError
-from ..serialization import config_value, register
-from ._conv_utils import normalize_padding, spatial_output_shape
+from ..serialization import register
+from ._conv_args import positive_int, store_window_args
+from ._conv_utils import spatial_output_shape
 from . import _workspace
+from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
-from .conv import _positive_tuple, shape_to_first, shape_to_last, standardize_data_format, to_first, to_last
-
-
-def positive_int(value, name: str, layer: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{layer}: Invalid value for argument `{name}`. Expected a strictly "
-                         f"positive value. Received {name}={value!r}.")
-    return int(value)
-
-
-def check_strides_and_dilation(layer: str, strides, dilation_rate) -> None:
-    if max(strides) > 1 and max(dilation_rate) > 1:
-        raise ValueError(f"{layer}: `strides > 1` not supported in conjunction with "
-                         f"`dilation_rate > 1`. Received: strides={strides} and "
-                         f"dilation_rate={dilation_rate}")
+from .conv import shape_to_first, shape_to_last, standardize_data_format, to_first, to_last
 
 
 class ChannelsFirstMixin:
@@ -38,6 +26,14 @@ class ChannelsFirstMixin:
         if self._channels_first() and len(input_shape) == 4:
             return shape_to_last(input_shape)
         return tuple(input_shape)
+
+    def _build_shape(self, input_shape):
+        """The channels-last shape of an input the layer can build its weights for."""
+        shape = self._last_shape(input_shape)
+        if len(shape) != 4 or shape[-1] is None:
+            raise ShapeError(f"{self._desc()} expects a 4-D input (batch, height, width, channels) "
+                             f"with known channels, got shape {tuple(input_shape)}")
+        return shape
 
     def compute_output_shape(self, input_shape):
         out = self._output_shape_last(self._last_shape(input_shape))
@@ -84,20 +80,13 @@ class DepthwiseConv2D(ChannelsFirstMixin, Layer):
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", "DepthwiseConv2D")
-        self.kernel_size = _positive_tuple(kernel_size, "kernel_size")
-        self.strides = _positive_tuple(strides, "strides")
-        self.padding = normalize_padding(padding)
         self.data_format = standardize_data_format(data_format, "DepthwiseConv2D")
-        self.dilation_rate = _positive_tuple(dilation_rate, "dilation_rate")
-        check_strides_and_dilation("DepthwiseConv2D", self.strides, self.dilation_rate)
+        store_window_args(self, "DepthwiseConv2D", kernel_size, strides, padding, dilation_rate)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.depthwise_initializer = depthwise_initializer
-        self.bias_initializer = bias_initializer
-        self.depthwise_regularizer = depthwise_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        store_weight_args(
+            self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.kernel = None
         self.bias = None
 
@@ -105,22 +94,14 @@ class DepthwiseConv2D(ChannelsFirstMixin, Layer):
         return f"DepthwiseConv2D '{self.name}'"
 
     def build(self, input_shape):
-        shape = self._last_shape(input_shape)
-        if len(shape) != 4 or shape[-1] is None:
-            raise ShapeError(f"{self._desc()} expects a 4-D input (batch, height, width, channels) "
-                             f"with known channels, got shape {tuple(input_shape)}")
+        shape = self._build_shape(input_shape)
         spatial_output_shape(self._desc(), shape, self.kernel_size, self.strides, self.padding,
                              self.dilation_rate)
         cin = int(shape[-1])
-        self.kernel = self.add_weight("kernel", (*self.kernel_size, cin, self.depth_multiplier),
-                                      initializer=self.depthwise_initializer,
-                                      regularizer=self.depthwise_regularizer,
-                                      constraint=self.depthwise_constraint)
+        self.kernel = add_weight_from_args(
+            self, "kernel", (*self.kernel_size, cin, self.depth_multiplier), "depthwise")
         if self.use_bias:
-            self.bias = self.add_weight("bias", (cin * self.depth_multiplier,),
-                                        initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = add_weight_from_args(self, "bias", (cin * self.depth_multiplier,))
         super().build(input_shape)
 
     def _output_shape_last(self, input_shape):
@@ -164,11 +145,5 @@ class DepthwiseConv2D(ChannelsFirstMixin, Layer):
             "dilation_rate": list(self.dilation_rate),
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "depthwise_initializer": config_value(self.depthwise_initializer),
-            "bias_initializer": config_value(self.bias_initializer),
-            "depthwise_regularizer": config_value(self.depthwise_regularizer),
-            "bias_regularizer": config_value(self.bias_regularizer),
-            "activity_regularizer": None,
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, ("depthwise", "bias"), activity_regularizer=True),
         }

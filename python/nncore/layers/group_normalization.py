@@ -9,10 +9,10 @@ import numbers
 
 import numpy as np
 
-from .. import constraints
 from ..errors import ShapeError
-from ..serialization import config_value, register
+from ..serialization import register
 from ._norm_rows import normalize_rows, normalize_rows_backward
+from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
 
 
@@ -38,12 +38,8 @@ class GroupNormalization(Layer):
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = beta_initializer
-        self.gamma_initializer = gamma_initializer
-        self.beta_regularizer = beta_regularizer
-        self.gamma_regularizer = gamma_regularizer
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        store_weight_args(self, beta=(beta_initializer, beta_regularizer, beta_constraint),
+                          gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
         self.gamma = self.beta = None
 
     def _channel_axis(self, rank):
@@ -66,13 +62,9 @@ class GroupNormalization(Layer):
             raise ValueError(f"GroupNormalization '{self.name}': the number of channels ({dim}) "
                              f"must be a multiple of the number of groups ({self.groups}).")
         if self.scale:
-            self.gamma = self.add_weight("gamma", (dim,), initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+            self.gamma = add_weight_from_args(self, "gamma", (dim,))
         if self.center:
-            self.beta = self.add_weight("beta", (dim,), initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+            self.beta = add_weight_from_args(self, "beta", (dim,))
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -120,9 +112,4 @@ class GroupNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "groups": self.groups, "axis": self.axis,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
-                "beta_initializer": config_value(self.beta_initializer),
-                "gamma_initializer": config_value(self.gamma_initializer),
-                "beta_regularizer": config_value(self.beta_regularizer),
-                "gamma_regularizer": config_value(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                **weight_args_config(self, ("beta", "gamma"))}

@@ -8,10 +8,10 @@ import warnings
 
 import numpy as np
 
-from .. import constraints
 from ..errors import ShapeError
-from ..serialization import config_value, register
+from ..serialization import register
 from ._norm_rows import normalize_rows, normalize_rows_backward
+from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
 
 
@@ -61,12 +61,8 @@ class LayerNormalization(Layer):
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = bool(rms_scaling)
-        self.beta_initializer = beta_initializer
-        self.gamma_initializer = gamma_initializer
-        self.beta_regularizer = beta_regularizer
-        self.gamma_regularizer = gamma_regularizer
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        store_weight_args(self, beta=(beta_initializer, beta_regularizer, beta_constraint),
+                          gamma=(gamma_initializer, gamma_regularizer, gamma_constraint))
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -76,13 +72,9 @@ class LayerNormalization(Layer):
             raise ShapeError(f"LayerNormalization '{self.name}': the normalized axes {self.axis} of "
                              f"input shape {tuple(input_shape)} must be known")
         if self.scale or self.rms_scaling:
-            self.gamma = self.add_weight("gamma", shape, initializer=self.gamma_initializer,
-                                         regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint)
+            self.gamma = add_weight_from_args(self, "gamma", shape)
         if self.center and not self.rms_scaling:
-            self.beta = self.add_weight("beta", shape, initializer=self.beta_initializer,
-                                        regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint)
+            self.beta = add_weight_from_args(self, "beta", shape)
         super().build(input_shape)
 
     def compute_output_shape(self, input_shape):
@@ -131,9 +123,4 @@ class LayerNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
-                "beta_initializer": config_value(self.beta_initializer),
-                "gamma_initializer": config_value(self.gamma_initializer),
-                "beta_regularizer": config_value(self.beta_regularizer),
-                "gamma_regularizer": config_value(self.gamma_regularizer),
-                "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                **weight_args_config(self, ("beta", "gamma"))}

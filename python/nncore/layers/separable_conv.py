@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from .. import activations, constraints, ops
+from .. import activations, ops
 from ..errors import ShapeError
-from ..serialization import config_value, register
-from ._conv_utils import normalize_padding, spatial_output_shape
+from ..serialization import register
+from ._conv_args import positive_int, store_window_args
+from ._conv_utils import spatial_output_shape
+from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
-from .conv import _positive_tuple, standardize_data_format
-from .depthwise_conv import ChannelsFirstMixin, check_strides_and_dilation, positive_int
+from .conv import standardize_data_format
+from .depthwise_conv import ChannelsFirstMixin
 
 
 @register("layer", "SeparableConvolution2D")
@@ -27,23 +29,14 @@ class SeparableConv2D(ChannelsFirstMixin, Layer):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.filters = positive_int(filters, "filters", "SeparableConv2D")
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", "SeparableConv2D")
-        self.kernel_size = _positive_tuple(kernel_size, "kernel_size")
-        self.strides = _positive_tuple(strides, "strides")
-        self.padding = normalize_padding(padding)
         self.data_format = standardize_data_format(data_format, "SeparableConv2D")
-        self.dilation_rate = _positive_tuple(dilation_rate, "dilation_rate")
-        check_strides_and_dilation("SeparableConv2D", self.strides, self.dilation_rate)
+        store_window_args(self, "SeparableConv2D", kernel_size, strides, padding, dilation_rate)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.depthwise_initializer = depthwise_initializer
-        self.pointwise_initializer = pointwise_initializer
-        self.bias_initializer = bias_initializer
-        self.depthwise_regularizer = depthwise_regularizer
-        self.pointwise_regularizer = pointwise_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        store_weight_args(
+            self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            pointwise=(pointwise_initializer, pointwise_regularizer, pointwise_constraint),
+            bias=(bias_initializer, bias_regularizer, bias_constraint))
         self.depthwise_kernel = None
         self.pointwise_kernel = None
         self.bias = None
@@ -52,25 +45,16 @@ class SeparableConv2D(ChannelsFirstMixin, Layer):
         return f"SeparableConv2D '{self.name}'"
 
     def build(self, input_shape):
-        shape = self._last_shape(input_shape)
-        if len(shape) != 4 or shape[-1] is None:
-            raise ShapeError(f"{self._desc()} expects a 4-D input (batch, height, width, channels) "
-                             f"with known channels, got shape {tuple(input_shape)}")
+        shape = self._build_shape(input_shape)
         spatial_output_shape(self._desc(), shape, self.kernel_size, self.strides, self.padding,
                              self.dilation_rate)
         cin = int(shape[-1])
-        self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        self.pointwise_kernel = self.add_weight(
-            "pointwise_kernel", (1, 1, cin * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
+        self.depthwise_kernel = add_weight_from_args(
+            self, "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier), "depthwise")
+        self.pointwise_kernel = add_weight_from_args(
+            self, "pointwise_kernel", (1, 1, cin * self.depth_multiplier, self.filters), "pointwise")
         if self.use_bias:
-            self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+            self.bias = add_weight_from_args(self, "bias", (self.filters,))
         super().build(input_shape)
 
     def _output_shape_last(self, input_shape):
@@ -121,14 +105,5 @@ class SeparableConv2D(ChannelsFirstMixin, Layer):
             "dilation_rate": list(self.dilation_rate),
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "depthwise_initializer": config_value(self.depthwise_initializer),
-            "pointwise_initializer": config_value(self.pointwise_initializer),
-            "bias_initializer": config_value(self.bias_initializer),
-            "depthwise_regularizer": config_value(self.depthwise_regularizer),
-            "pointwise_regularizer": config_value(self.pointwise_regularizer),
-            "bias_regularizer": config_value(self.bias_regularizer),
-            "activity_regularizer": None,
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, ("depthwise", "pointwise", "bias"), activity_regularizer=True),
         }

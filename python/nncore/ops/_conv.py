@@ -130,6 +130,35 @@ def _check_out(out, shape, dtype, name: str, *inputs) -> tuple[np.ndarray, bool]
     return (out, False) if direct else (np.empty(shape, dtype), True)
 
 
+def run_into(out, shape, dtype, inputs, kernel, accumulate: bool = False) -> np.ndarray:
+    """``kernel(result)`` into a new array, or into the caller's ``out`` (checked by
+    ``_check_out``; through a temporary copied back when ``out`` cannot be written directly, the
+    temporary starting from ``out``'s values when the kernel ``accumulate``-s). An empty result
+    skips the kernel. Returns the result."""
+    if out is None:
+        result, copy_back = np.empty(shape, dtype), False
+    else:
+        result, copy_back = _check_out(out, shape, dtype, "out", *inputs)
+        if copy_back and accumulate:
+            result[...] = out
+    if result.size:
+        kernel(result)
+    if copy_back:
+        out[...] = result
+        return out
+    return result
+
+
+def _input_grad_kernel(core_fn, grad_y, w, strides, pads, dilation):
+    """The input-gradient kernel call; an empty ``grad_y`` gives a zero gradient."""
+    def kernel(dx):
+        if grad_y.size:
+            core_fn(grad_y, w, dx, strides, pads, dilation)
+        else:
+            dx.fill(0)
+    return kernel
+
+
 def _geometry(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
     """Validated (strides, dilation, pads, (OH, OW)) of a convolution; raises ShapeError.
 
@@ -220,16 +249,8 @@ def conv2d(x, w, bias=None, *, strides=1, padding="valid", dilation=1, activatio
         raise ValueError(f"conv2d: activation must be None, 'linear' or 'relu', got {activation!r}")
     strides, dilation, pads, (oh, ow) = _geometry(x.shape, w.shape, strides, padding, dilation, "x", "w")
     shape = (x.shape[0], oh, ow, w.shape[3])
-    if out is None:
-        y, copy_back = np.empty(shape, x.dtype), False
-    else:
-        y, copy_back = _check_out(out, shape, x.dtype, "out", x, w, bias)
-    if y.size:
-        _core.conv2d_forward(x, w, bias, y, strides, pads, dilation, relu)
-    if copy_back:
-        out[...] = y
-        return out
-    return y
+    return run_into(out, shape, x.dtype, (x, w, bias),
+                    lambda y: _core.conv2d_forward(x, w, bias, y, strides, pads, dilation, relu))
 
 
 def conv2d_backward_input(grad_y, w, x_shape, *, strides=1, padding="valid", dilation=1, out=None):
@@ -264,19 +285,8 @@ def conv2d_backward_input(grad_y, w, x_shape, *, strides=1, padding="valid", dil
     if grad_y.shape != want:
         raise ShapeError(f"conv2d_backward_input: 'grad_y' has shape {grad_y.shape} but 'x_shape' "
                          f"{x_shape} with 'w' of shape {w.shape} gives an output of shape {want}")
-    if out is None:
-        dx, copy_back = np.empty(x_shape, grad_y.dtype), False
-    else:
-        dx, copy_back = _check_out(out, x_shape, grad_y.dtype, "out", grad_y, w)
-    if dx.size:
-        if grad_y.size:
-            _core.conv2d_backward_input(grad_y, w, dx, strides, pads, dilation)
-        else:
-            dx.fill(0)
-    if copy_back:
-        out[...] = dx
-        return out
-    return dx
+    return run_into(out, x_shape, grad_y.dtype, (grad_y, w), _input_grad_kernel(
+        _core.conv2d_backward_input, grad_y, w, strides, pads, dilation))
 
 
 def conv2d_backward_weight(x, grad_y, w_shape, *, strides=1, padding="valid", dilation=1, out=None,
@@ -314,18 +324,8 @@ def conv2d_backward_weight(x, grad_y, w_shape, *, strides=1, padding="valid", di
     if grad_y.shape != want:
         raise ShapeError(f"conv2d_backward_weight: 'grad_y' has shape {grad_y.shape} but 'x' of "
                          f"shape {x.shape} with 'w_shape' {w_shape} gives an output of shape {want}")
-    if out is None:
-        dw, copy_back = np.empty(w_shape, x.dtype), False
-    else:
-        dw, copy_back = _check_out(out, w_shape, x.dtype, "out", x, grad_y)
-        if copy_back and accumulate:
-            dw[...] = out
-    if dw.size:
-        _core.conv2d_backward_weight(x, grad_y, dw, strides, pads, dilation, bool(accumulate))
-    if copy_back:
-        out[...] = dw
-        return out
-    return dw
+    return run_into(out, w_shape, x.dtype, (x, grad_y), lambda dw: _core.conv2d_backward_weight(
+        x, grad_y, dw, strides, pads, dilation, bool(accumulate)), accumulate)
 
 
 def conv2d_backward_bias(grad_y, *, out=None, accumulate=False):

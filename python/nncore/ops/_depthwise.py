@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from .. import _core
 from ..errors import ShapeError
 from ._checks import same_dtype
-from ._conv import _check_out, _require_4d, _shape_tuple, fast_array, resolve_padding, spatial_pair
+from ._conv import (_input_grad_kernel, _require_4d, _shape_tuple, fast_array, resolve_padding,
+                    run_into, spatial_pair)
 
 __all__ = [
     "depthwise_conv2d",
@@ -105,16 +104,8 @@ def depthwise_conv2d(x, w, bias=None, *, strides=1, padding="valid", dilation=1,
                              f"multiplier of 'w' with shape {w.shape}), got {bias.shape}")
     strides, dilation, pads, (oh, ow) = _geometry(x.shape, w.shape, strides, padding, dilation, "x", "w")
     shape = (x.shape[0], oh, ow, cm)
-    if out is None:
-        y, copy_back = np.empty(shape, x.dtype), False
-    else:
-        y, copy_back = _check_out(out, shape, x.dtype, "out", x, w, bias)
-    if y.size:
-        _core.depthwise_conv2d_forward(x, w, bias, y, strides, pads, dilation)
-    if copy_back:
-        out[...] = y
-        return out
-    return y
+    return run_into(out, shape, x.dtype, (x, w, bias),
+                    lambda y: _core.depthwise_conv2d_forward(x, w, bias, y, strides, pads, dilation))
 
 
 def depthwise_conv2d_backward_input(grad_y, w, x_shape, *, strides=1, padding="valid", dilation=1,
@@ -145,19 +136,8 @@ def depthwise_conv2d_backward_input(grad_y, w, x_shape, *, strides=1, padding="v
         raise ShapeError(f"depthwise_conv2d_backward_input: 'grad_y' has shape {grad_y.shape} but "
                          f"'x_shape' {x_shape} with 'w' of shape {w.shape} gives an output of shape "
                          f"{want}")
-    if out is None:
-        dx, copy_back = np.empty(x_shape, grad_y.dtype), False
-    else:
-        dx, copy_back = _check_out(out, x_shape, grad_y.dtype, "out", grad_y, w)
-    if dx.size:
-        if grad_y.size:
-            _core.depthwise_conv2d_backward_input(grad_y, w, dx, strides, pads, dilation)
-        else:
-            dx.fill(0)
-    if copy_back:
-        out[...] = dx
-        return out
-    return dx
+    return run_into(out, x_shape, grad_y.dtype, (grad_y, w), _input_grad_kernel(
+        _core.depthwise_conv2d_backward_input, grad_y, w, strides, pads, dilation))
 
 
 def depthwise_conv2d_backward_weight(x, grad_y, w_shape, *, strides=1, padding="valid", dilation=1,
@@ -191,16 +171,6 @@ def depthwise_conv2d_backward_weight(x, grad_y, w_shape, *, strides=1, padding="
         raise ShapeError(f"depthwise_conv2d_backward_weight: 'grad_y' has shape {grad_y.shape} but "
                          f"'x' of shape {x.shape} with 'w_shape' {w_shape} gives an output of shape "
                          f"{want}")
-    if out is None:
-        dw, copy_back = np.empty(w_shape, x.dtype), False
-    else:
-        dw, copy_back = _check_out(out, w_shape, x.dtype, "out", x, grad_y)
-        if copy_back and accumulate:
-            dw[...] = out
-    if dw.size:
-        _core.depthwise_conv2d_backward_weight(x, grad_y, dw, strides, pads, dilation,
-                                               bool(accumulate))
-    if copy_back:
-        out[...] = dw
-        return out
-    return dw
+    return run_into(out, w_shape, x.dtype, (x, grad_y),
+                    lambda dw: _core.depthwise_conv2d_backward_weight(
+                        x, grad_y, dw, strides, pads, dilation, bool(accumulate)), accumulate)

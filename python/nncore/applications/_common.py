@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numbers
 
-from ..layers import GlobalAveragePooling2D, GlobalMaxPooling2D, Input
+from ..layers import Dense, GlobalAveragePooling2D, GlobalMaxPooling2D, Input
 from ..layers.symbolic import SymbolicTensor
 
 
@@ -69,6 +69,18 @@ def obtain_input_shape(input_shape, default_size: int, min_size: int, require_fl
     return shape
 
 
+def checked_input(architecture: str, weights, pooling, classes, include_top, input_tensor,
+                  input_shape, *, default_size: int, min_size: int, require_flatten: bool):
+    """Every constructor's start: the argument checks in Keras' order, then ``model_input``'s
+    ``(graph input, first tensor)``."""
+    check_weights(weights, architecture)
+    check_pooling(pooling, architecture)
+    check_classes(classes, include_top, architecture)
+    shape = obtain_input_shape(input_shape, default_size=default_size, min_size=min_size,
+                               require_flatten=require_flatten, architecture=architecture)
+    return model_input(input_tensor, shape, architecture)
+
+
 def model_input(input_tensor, input_shape, architecture: str):
     """``(graph input, first tensor)``: a fresh ``Input`` or the given symbolic tensor (the model
     then starts at the inputs that tensor was computed from)."""
@@ -107,3 +119,12 @@ def global_pool(x, pooling, avg_name=None, max_name=None):
     if pooling == "max":
         return GlobalMaxPooling2D(name=max_name)(x)
     return x
+
+
+def avg_pool_top(x, include_top, pooling, classes, classifier_activation):
+    """The ResNets' end: global average pooling and the Dense classifier, or without the
+    classifier the optional global pooling (same layer names as Keras' ResNets)."""
+    if include_top:
+        x = GlobalAveragePooling2D(name="avg_pool")(x)
+        return Dense(classes, activation=classifier_activation, name="predictions")(x)
+    return global_pool(x, pooling, avg_name="avg_pool", max_name="max_pool")

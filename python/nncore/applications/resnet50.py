@@ -4,8 +4,7 @@ same configuration load into it."""
 
 from __future__ import annotations
 
-from ..layers import (Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D,
-                      MaxPooling2D, ZeroPadding2D)
+from ..layers import Activation, Add, BatchNormalization, Conv2D, MaxPooling2D, ZeroPadding2D
 from ..models import Model
 from . import _common
 
@@ -64,12 +63,9 @@ def ResNet50(include_top=True, weights=None, input_tensor=None, input_shape=None
         classifier_activation: activation of the classifier (``None`` for logits).
         name: the model's name.
     """
-    _common.check_weights(weights, "ResNet50")
-    _common.check_pooling(pooling, "ResNet50")
-    _common.check_classes(classes, include_top, "ResNet50")
-    shape = _common.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                       require_flatten=include_top, architecture="ResNet50")
-    inputs, x = _common.model_input(input_tensor, shape, "ResNet50")
+    inputs, x = _common.checked_input("ResNet50", weights, pooling, classes, include_top,
+                                      input_tensor, input_shape, default_size=224,
+                                      min_size=32, require_flatten=include_top)
     x = ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(x)
     x = Conv2D(64, 7, strides=2, name="conv1_conv")(x)
     x = BatchNormalization(epsilon=_EPS, name="conv1_bn")(x)
@@ -80,9 +76,5 @@ def ResNet50(include_top=True, weights=None, input_tensor=None, input_shape=None
     x = _stack(x, 128, 4, name="conv3")
     x = _stack(x, 256, 6, name="conv4")
     x = _stack(x, 512, 3, name="conv5")
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.global_pool(x, pooling, avg_name="avg_pool", max_name="max_pool")
+    x = _common.avg_pool_top(x, include_top, pooling, classes, classifier_activation)
     return Model(inputs, x, name=name)

@@ -3,8 +3,8 @@ CVPR 2016, section 4.2), in the style of ``keras.applications`` constructors."""
 
 from __future__ import annotations
 
-from ..layers import (Activation, Add, BatchNormalization, Concatenate, Conv2D, Dense,
-                      GlobalAveragePooling2D, MaxPooling2D, Subtract)
+from ..layers import (Activation, Add, BatchNormalization, Concatenate, Conv2D, MaxPooling2D,
+                      Subtract)
 from ..models import Model
 from . import _common
 
@@ -64,12 +64,9 @@ def ResNet20(include_top=True, weights=None, input_tensor=None, input_shape=(32,
         classifier_activation: activation of the classifier (``None`` for logits).
         name: the model's name.
     """
-    _common.check_weights(weights, "ResNet20")
-    _common.check_pooling(pooling, "ResNet20")
-    _common.check_classes(classes, include_top, "ResNet20")
-    shape = _common.obtain_input_shape(input_shape, default_size=32, min_size=8,
-                                       require_flatten=False, architecture="ResNet20")
-    inputs, x = _common.model_input(input_tensor, shape, "ResNet20")
+    inputs, x = _common.checked_input("ResNet20", weights, pooling, classes, include_top,
+                                      input_tensor, input_shape, default_size=32,
+                                      min_size=8, require_flatten=False)
     x = Conv2D(16, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
                name="conv1_conv")(x)
     x = BatchNormalization(**_BN, name="conv1_bn")(x)
@@ -78,9 +75,5 @@ def ResNet20(include_top=True, weights=None, input_tensor=None, input_shape=(32,
         for block in range(1, 4):
             stride = 2 if stage > 0 and block == 1 else 1
             x = _basic_block(x, filters, stride, name=f"conv{stage + 2}_block{block}")
-    if include_top:
-        x = GlobalAveragePooling2D(name="avg_pool")(x)
-        x = Dense(classes, activation=classifier_activation, name="predictions")(x)
-    else:
-        x = _common.global_pool(x, pooling, avg_name="avg_pool", max_name="max_pool")
+    x = _common.avg_pool_top(x, include_top, pooling, classes, classifier_activation)
     return Model(inputs, x, name=name)

@@ -34,12 +34,9 @@ def VGG16(include_top=True, weights=None, input_tensor=None, input_shape=None, p
         classifier_activation: activation of the last Dense layer (``None`` for logits).
         name: the model's name.
     """
-    _common.check_weights(weights, "VGG16")
-    _common.check_pooling(pooling, "VGG16")
-    _common.check_classes(classes, include_top, "VGG16")
-    shape = _common.obtain_input_shape(input_shape, default_size=224, min_size=32,
-                                       require_flatten=include_top, architecture="VGG16")
-    inputs, x = _common.model_input(input_tensor, shape, "VGG16")
+    inputs, x = _common.checked_input("VGG16", weights, pooling, classes, include_top,
+                                      input_tensor, input_shape, default_size=224,
+                                      min_size=32, require_flatten=include_top)
     for block, filters, convs in _BLOCKS:
         for i in range(1, convs + 1):
             x = Conv2D(filters, (3, 3), activation="relu", padding="same",

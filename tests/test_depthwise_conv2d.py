@@ -12,25 +12,10 @@ from hypothesis import strategies as st
 import nncore
 from nncore import ops
 
+from _conv_pads import explicit_pads as pads_of
 from conftest import threads
 
 # ---------------------------------------------------------------- references (float64, explicit)
-
-
-def same_pads(size, window, stride):
-    """TensorFlow's 'same': ceil(size / stride) outputs, the odd padding element at the end."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + window - size, 0)
-    return total // 2, total - total // 2
-
-
-def pads_of(padding, x_shape, w_shape, strides, dilation):
-    if padding == "valid":
-        return (0, 0), (0, 0)
-    if padding == "same":
-        return (same_pads(x_shape[1], (w_shape[0] - 1) * dilation[0] + 1, strides[0]),
-                same_pads(x_shape[2], (w_shape[1] - 1) * dilation[1] + 1, strides[1]))
-    return padding
 
 
 def ref_depthwise(x, w, bias, strides, padding, dilation):

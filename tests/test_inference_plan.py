@@ -13,6 +13,8 @@ import pytest
 import nncore
 from nncore import Input, Model, Sequential, callbacks, layers
 
+from _seeded import random_inputs
+
 
 class _Idle(callbacks.Callback):
     """A callback that does nothing: predict takes its general path (adapter, iterator)."""
@@ -39,9 +41,7 @@ def _two_in_three_out(dtype):
 
 
 def _inputs(model, n, seed=0):
-    rng = np.random.default_rng(seed)
-    xs = [rng.standard_normal((n, *t.shape[1:])).astype(model.dtype) for t in model.inputs]
-    return xs if len(xs) > 1 else xs[0]
+    return random_inputs(model, n, seed, model.dtype)
 
 
 def _as_list(out):

@@ -20,24 +20,13 @@ from nncore.saving import FormatError, load_keras_model  # noqa: E402
 from nncore.saving.keras_format.config_in import KerasConfigError  # noqa: E402
 from nncore.saving.keras_format.config_out import KerasExportError  # noqa: E402
 
+from _seeded import random_inputs, randomize_weights as randomize  # noqa: E402
+
 BATCHES = (1, 7, 64)
 
 
-def randomize(model, seed=0):
-    """Seeded random weights, variances in [0.3, 2] (non-trivial BatchNormalization statistics)."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        if "variance" in w.name:
-            w.assign(rng.uniform(0.3, 2.0, w.value.shape).astype(w.value.dtype))
-        else:
-            w.assign((rng.standard_normal(w.value.shape) * 0.5).astype(w.value.dtype))
-    return model
-
-
 def inputs(model, batch, seed=1):
-    rng = np.random.default_rng(seed)
-    xs = [rng.standard_normal((batch, *t.shape[1:])).astype(t.dtype) for t in model.inputs]
-    return xs if len(xs) > 1 else xs[0]
+    return random_inputs(model, batch, seed)
 
 
 def as_list(y):

@@ -14,18 +14,9 @@ ort = pytest.importorskip("onnxruntime", reason="ONNX export tests run the model
 import nncore  # noqa: E402
 from nncore import layers as L  # noqa: E402
 
+from _seeded import randomize_weights as _randomize  # noqa: E402
+
 BATCHES = (1, 7, 64)
-
-
-def _randomize(model, seed=0):
-    """Seeded random weights; variances positive and away from 1 (non-trivial BN statistics)."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        if "variance" in w.name:
-            w.assign(rng.uniform(0.3, 2.0, w.value.shape).astype(w.value.dtype))
-        else:
-            w.assign((rng.standard_normal(w.value.shape) * 0.5).astype(w.value.dtype))
-    return model
 
 
 def _session(path):

@@ -159,17 +159,21 @@ def _input_grad_kernel(core_fn, grad_y, w, strides, pads, dilation):
     return kernel
 
 
-def _geometry(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
-    """Validated (strides, dilation, pads, (OH, OW)) of a convolution; raises ShapeError.
+def memoized_geometry(uncached):
+    """``uncached`` memoized on its arguments when they are hashable (a layer asks the same
+    question every batch), called as it is otherwise (a list for ``strides``, say)."""
+    cached = functools.lru_cache(maxsize=256)(uncached)
 
-    Memoized on its (hashable) arguments: a layer asks the same question every batch.
-    """
-    try:
-        return _geometry_cached(x_shape, w_shape, strides, padding, dilation, x_name, w_name)
-    except TypeError as exc:
-        if "unhashable" not in str(exc):
-            raise
-    return _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name)
+    @functools.wraps(uncached)
+    def geometry(*args):
+        try:
+            return cached(*args)
+        except TypeError as exc:
+            if "unhashable" not in str(exc):
+                raise
+        return uncached(*args)
+
+    return geometry
 
 
 def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
@@ -188,7 +192,8 @@ def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_n
     return (sh, sw), (dh, dw), pads, out_hw
 
 
-_geometry_cached = functools.lru_cache(maxsize=256)(_geometry_uncached)
+# Validated (strides, dilation, pads, (OH, OW)) of a convolution; raises ShapeError.
+_geometry = memoized_geometry(_geometry_uncached)
 
 
 def _require_4d(arr_shape, name: str, layout: str):

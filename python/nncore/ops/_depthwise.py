@@ -7,13 +7,11 @@ Each input channel ``c`` is convolved with its own ``M`` filters ``w[:, :, c, :]
 
 from __future__ import annotations
 
-import functools
-
 from .. import _core
 from ..errors import ShapeError
 from ._checks import same_dtype
-from ._conv import (_input_grad_kernel, _require_4d, _shape_tuple, fast_array, resolve_padding,
-                    run_into, spatial_pair)
+from ._conv import (_input_grad_kernel, _require_4d, _shape_tuple, fast_array, memoized_geometry,
+                    resolve_padding, run_into, spatial_pair)
 
 __all__ = [
     "depthwise_conv2d",
@@ -26,11 +24,6 @@ _KERNEL_LAYOUT = "KH, KW, C, depth_multiplier"
 # expression: past this bound on strides, dilation and padded extents that sum could wrap around
 # (a wrong result, or a read outside the input) instead of being refused.
 _INDEX_LIMIT = 2**62
-
-
-@functools.lru_cache(maxsize=256)
-def _geometry_cached(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
-    return _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name)
 
 
 def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
@@ -62,14 +55,8 @@ def _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_n
     return (sh, sw), (dh, dw), pads, out_hw
 
 
-def _geometry(x_shape, w_shape, strides, padding, dilation, x_name, w_name):
-    """Validated (strides, dilation, pads, (OH, OW)); memoized for hashable arguments."""
-    try:
-        return _geometry_cached(x_shape, w_shape, strides, padding, dilation, x_name, w_name)
-    except TypeError as exc:
-        if "unhashable" not in str(exc):
-            raise
-    return _geometry_uncached(x_shape, w_shape, strides, padding, dilation, x_name, w_name)
+# Validated (strides, dilation, pads, (OH, OW)); raises ShapeError.
+_geometry = memoized_geometry(_geometry_uncached)
 
 
 def depthwise_conv2d(x, w, bias=None, *, strides=1, padding="valid", dilation=1, out=None):

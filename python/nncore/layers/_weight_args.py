@@ -4,7 +4,7 @@ written back into the config."""
 
 from __future__ import annotations
 
-from .. import constraints
+from .. import activations, constraints
 from ..serialization import config_value
 
 
@@ -15,6 +15,18 @@ def store_weight_args(layer, **weights) -> None:
         setattr(layer, f"{name}_initializer", initializer)
         setattr(layer, f"{name}_regularizer", regularizer)
         setattr(layer, f"{name}_constraint", constraints.get(constraint))
+
+
+def store_kernel_and_bias_args(layer, activation, use_bias, kernel, bias,
+                               kernel_args: str = "kernel") -> None:
+    """The arguments of a layer computing ``activation(x * kernel + bias)``: ``kernel`` and
+    ``bias`` are (initializer, regularizer, constraint), stored under ``kernel_args`` and
+    ``bias``; the weights themselves come at build."""
+    layer.activation = activations.get(activation)
+    layer.use_bias = bool(use_bias)
+    store_weight_args(layer, **{kernel_args: kernel}, bias=bias)
+    layer.kernel = None
+    layer.bias = None
 
 
 def add_weight_from_args(layer, name: str, shape, args: str | None = None):

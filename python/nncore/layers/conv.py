@@ -11,7 +11,7 @@ from ._conv_args import positive_int, store_window_args
 from ._conv_utils import spatial_output_shape
 from . import _workspace
 from ._inference import activation_call
-from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
+from ._weight_args import add_weight_from_args, store_kernel_and_bias_args, weight_args_config
 from .base import Layer
 
 
@@ -74,12 +74,9 @@ class Conv2D(Layer):
                              f"groups. Received: groups={groups}, filters={filters}.")
         self.groups = int(groups)
         store_window_args(self, "Conv2D", kernel_size, strides, padding, dilation_rate)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        store_weight_args(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                          bias=(bias_initializer, bias_regularizer, bias_constraint))
-        self.kernel = None
-        self.bias = None
+        store_kernel_and_bias_args(self, activation, use_bias,
+                                   (kernel_initializer, kernel_regularizer, kernel_constraint),
+                                   (bias_initializer, bias_regularizer, bias_constraint))
 
     def _desc(self) -> str:
         return f"Conv2D '{self.name}'"

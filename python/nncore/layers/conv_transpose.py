@@ -7,7 +7,7 @@ from ..errors import ShapeError
 from ..serialization import register
 from ._conv_args import positive_int, store_window_args
 from ._conv_utils import normalize_tuple
-from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
+from ._weight_args import add_weight_from_args, store_kernel_and_bias_args, weight_args_config
 from .base import Layer
 from .conv import standardize_data_format
 from .depthwise_conv import ChannelsFirstMixin
@@ -65,12 +65,9 @@ class Conv2DTranspose(ChannelsFirstMixin, Layer):
                         f"for all dimensions. At dimension {i}, `output_padding` is {op} but "
                         f"`strides` is {s}. Received: output_padding={output_padding}, "
                         f"strides={strides}")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        store_weight_args(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                          bias=(bias_initializer, bias_regularizer, bias_constraint))
-        self.kernel = None
-        self.bias = None
+        store_kernel_and_bias_args(self, activation, use_bias,
+                                   (kernel_initializer, kernel_regularizer, kernel_constraint),
+                                   (bias_initializer, bias_regularizer, bias_constraint))
 
     def _desc(self) -> str:
         return f"Conv2DTranspose '{self.name}'"

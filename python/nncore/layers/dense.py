@@ -8,7 +8,7 @@ from .. import _core, activations, ops
 from ..errors import ShapeError
 from ..serialization import register
 from ._inference import activation_call
-from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
+from ._weight_args import add_weight_from_args, store_kernel_and_bias_args, weight_args_config
 from .base import Layer
 
 
@@ -33,12 +33,9 @@ class Dense(Layer):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"Dense: received an invalid value for `units`, expected a positive integer. Received: units={units!r}")
         self.units = int(units)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        store_weight_args(self, kernel=(kernel_initializer, kernel_regularizer, kernel_constraint),
-                          bias=(bias_initializer, bias_regularizer, bias_constraint))
-        self.kernel = None
-        self.bias = None
+        store_kernel_and_bias_args(self, activation, use_bias,
+                                   (kernel_initializer, kernel_regularizer, kernel_constraint),
+                                   (bias_initializer, bias_regularizer, bias_constraint))
 
     def build(self, input_shape):
         if len(input_shape) < 2 or input_shape[-1] is None:

@@ -10,7 +10,7 @@ from ..serialization import register
 from ._conv_args import positive_int, store_window_args
 from ._conv_utils import spatial_output_shape
 from . import _workspace
-from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
+from ._weight_args import add_weight_from_args, store_kernel_and_bias_args, weight_args_config
 from .base import Layer
 from .conv import shape_to_first, shape_to_last, standardize_data_format, to_first, to_last
 
@@ -34,6 +34,11 @@ class ChannelsFirstMixin:
             raise ShapeError(f"{self._desc()} expects a 4-D input (batch, height, width, channels) "
                              f"with known channels, got shape {tuple(input_shape)}")
         return shape
+
+    def _window_output(self, shape):
+        """(H_out, W_out) of the windowed (depthwise) step for an NHWC ``shape``."""
+        return spatial_output_shape(self._desc(), shape, self.kernel_size, self.strides,
+                                    self.padding, self.dilation_rate)
 
     def compute_output_shape(self, input_shape):
         out = self._output_shape_last(self._last_shape(input_shape))
@@ -82,21 +87,17 @@ class DepthwiseConv2D(ChannelsFirstMixin, Layer):
         self.depth_multiplier = positive_int(depth_multiplier, "depth_multiplier", "DepthwiseConv2D")
         self.data_format = standardize_data_format(data_format, "DepthwiseConv2D")
         store_window_args(self, "DepthwiseConv2D", kernel_size, strides, padding, dilation_rate)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        store_weight_args(
-            self, depthwise=(depthwise_initializer, depthwise_regularizer, depthwise_constraint),
-            bias=(bias_initializer, bias_regularizer, bias_constraint))
-        self.kernel = None
-        self.bias = None
+        store_kernel_and_bias_args(
+            self, activation, use_bias,
+            (depthwise_initializer, depthwise_regularizer, depthwise_constraint),
+            (bias_initializer, bias_regularizer, bias_constraint), kernel_args="depthwise")
 
     def _desc(self) -> str:
         return f"DepthwiseConv2D '{self.name}'"
 
     def build(self, input_shape):
         shape = self._build_shape(input_shape)
-        spatial_output_shape(self._desc(), shape, self.kernel_size, self.strides, self.padding,
-                             self.dilation_rate)
+        self._window_output(shape)
         cin = int(shape[-1])
         self.kernel = add_weight_from_args(
             self, "kernel", (*self.kernel_size, cin, self.depth_multiplier), "depthwise")
@@ -105,8 +106,7 @@ class DepthwiseConv2D(ChannelsFirstMixin, Layer):
         super().build(input_shape)
 
     def _output_shape_last(self, input_shape):
-        h, w = spatial_output_shape(self._desc(), input_shape, self.kernel_size, self.strides,
-                                    self.padding, self.dilation_rate)
+        h, w = self._window_output(input_shape)
         if self.kernel is not None and input_shape[-1] != self.kernel.shape[2]:
             raise ShapeError(f"{self._desc()} expects {self.kernel.shape[2]} input channels, got "
                              f"{input_shape[-1]} (input shape {tuple(input_shape)})")

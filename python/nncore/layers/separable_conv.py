@@ -6,7 +6,6 @@ from .. import activations, ops
 from ..errors import ShapeError
 from ..serialization import register
 from ._conv_args import positive_int, store_window_args
-from ._conv_utils import spatial_output_shape
 from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
 from .conv import standardize_data_format
@@ -46,8 +45,7 @@ class SeparableConv2D(ChannelsFirstMixin, Layer):
 
     def build(self, input_shape):
         shape = self._build_shape(input_shape)
-        spatial_output_shape(self._desc(), shape, self.kernel_size, self.strides, self.padding,
-                             self.dilation_rate)
+        self._window_output(shape)
         cin = int(shape[-1])
         self.depthwise_kernel = add_weight_from_args(
             self, "depthwise_kernel", (*self.kernel_size, cin, self.depth_multiplier), "depthwise")
@@ -58,8 +56,7 @@ class SeparableConv2D(ChannelsFirstMixin, Layer):
         super().build(input_shape)
 
     def _output_shape_last(self, input_shape):
-        h, w = spatial_output_shape(self._desc(), input_shape, self.kernel_size, self.strides,
-                                    self.padding, self.dilation_rate)
+        h, w = self._window_output(input_shape)
         if self.depthwise_kernel is not None and input_shape[-1] != self.depthwise_kernel.shape[2]:
             raise ShapeError(f"{self._desc()} expects {self.depthwise_kernel.shape[2]} input "
                              f"channels, got {input_shape[-1]} (input shape {tuple(input_shape)})")

@@ -122,8 +122,10 @@ def test_pool_vjp(pool, hw, c, pool_size, strides, padding, first, seed):
     # Distinct values at least 1 apart: no two window elements are within a step of a tie.
     x = x.reshape((2, c) + hw if first else (2,) + hw + (c,))
     fmt = "channels_first" if first else "channels_last"
+    # Both pools are piecewise linear and no tie is within 0.5: a step of 1e-3 is exact, where
+    # 1e-6 on values up to ~150 left rounding noise above rtol on small gradient elements.
     check_vjp(lambda a: pool(a, pool_size, strides=strides, padding=padding, data_format=fmt), x,
-              seed=seed)
+              seed=seed, eps=1e-3)
 
 
 @SETTINGS

@@ -171,6 +171,58 @@ def test_07_backprop_reproduces_the_slide(tmp_path):
     assert_pngs(tmp_path, "graph.png")
 
 
+@NEEDS["cifar10"]
+@NEEDS["matplotlib"]
+def test_08_resnet20_cifar10(tmp_path):
+    proc = run_example("08_resnet20_cifar10.py", tmp_path)
+    assert "Total params: 271,098" in proc.stdout
+    assert "256 training images, 256 test images" in proc.stdout
+    assert_pngs(tmp_path, "history.png")
+    r = results(tmp_path)
+    assert r["parameters"] == 271098 and r["batch_size"] == 128 and r["steps"] == 4
+    s = r["results"]
+    assert len(s["history"]["val_accuracy"]) == 2 and len(s["seconds_per_epoch"]) == 2
+    assert 0.0 <= s["final"]["val_accuracy"] <= 1.0 and np.isfinite(s["final"]["loss"])
+
+
+@NEEDS["matplotlib"]
+def test_09_unet_segmentation(tmp_path):
+    proc = run_example("09_unet_segmentation.py", tmp_path, data=False)
+    assert_pngs(tmp_path, "history.png", "masks.png")
+    r = results(tmp_path)
+    assert r["classes"] == ["background", "circle", "rectangle", "triangle"]
+    for key in ("mean_iou", "mean_dice", "pixel_accuracy"):
+        assert 0.0 <= r[key] <= 1.0, key
+    assert set(r["iou"]) == set(r["dice"]) == set(r["classes"])
+    s = r["results"]
+    assert len(s["val_mean_iou"]) == 2 and len(s["history"]["loss"]) == 2
+    assert np.isfinite(s["final"]["loss"])
+    assert "mean over the shape classes: IoU" in proc.stdout
+
+
+def test_unet_example_generator_and_loss():
+    """The generator is seeded and its masks cover exactly the shapes drawn."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("unet_example", EXAMPLES / "09_unet_segmentation.py")
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(EXAMPLES))
+    x1, l1 = mod.generate(6, np.random.default_rng(3))
+    x2, l2 = mod.generate(6, np.random.default_rng(3))
+    np.testing.assert_array_equal(x1, x2)
+    np.testing.assert_array_equal(l1, l2)
+    assert x1.shape == (6, 32, 32, 1) and x1.dtype == np.float32 and l1.shape == (6, 32, 32)
+    assert 0.0 <= x1.min() and x1.max() <= 1.0
+    assert all(np.any(l > 0) for l in l1) and set(np.unique(l1)) <= {0, 1, 2, 3}
+    # The loss: a perfect one-hot prediction gives cross-entropy ~ 0 and Dice loss 0.
+    y = np.eye(4, dtype=np.float32)[l1]
+    np.testing.assert_allclose(np.asarray(mod.dice_cross_entropy(y, y)), 0.0, atol=1e-4)
+
+
 def _mpirun():
     from nncore.distribution.launch import find_mpirun
 

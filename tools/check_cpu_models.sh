@@ -21,7 +21,8 @@ if [ -z "$qemu" ]; then
   exit 2
 fi
 kernel_tests=()
-for f in tests/test_isa_dispatch.py tests/test_gemm*.py tests/test_conv2d*.py tests/test_pool2d*.py tests/test_activations.py \
+for f in tests/test_isa_dispatch.py tests/test_gemm*.py tests/test_conv2d*.py tests/test_depthwise_conv2d.py \
+         tests/test_pool2d*.py tests/test_activations.py \
          tests/test_softmax.py tests/test_batchnorm.py tests/test_bias.py tests/test_losses.py \
          tests/test_dropout.py tests/test_optimizer_steps.py; do
   [ -f "$f" ] && kernel_tests+=("$f")

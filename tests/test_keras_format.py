@@ -458,3 +458,20 @@ def test_custom_layer_needs_custom_objects(tmp_path):
         nncore.load_model(tmp_path / "m.keras")
     back = nncore.load_model(tmp_path / "m.keras", custom_objects={"Linear": Linear})
     assert_same_predictions(model, back)
+
+
+def test_subclassed_model_is_refused_by_name(tmp_path):
+    class Sub(nncore.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = L.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = Sub(name="sub")
+    model(np.ones((1, 3), np.float32))
+    with pytest.raises(KerasExportError, match="'sub' \\(Sub\\) is subclassed"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+    model.save_weights(tmp_path / "m.weights.h5")  # its weights still go to Keras' layout

@@ -139,7 +139,15 @@ def _tensor(t, ref):
 
 
 def _functional(model, where):
+    from ...models.call_step import CallStep
+
     g = model._graph
+    if any(isinstance(layer, CallStep) for layer in g.layers):
+        # A subclassed model runs its own Python ``call``: a Keras archive could only name its
+        # class, which Keras (and nncore) would need in custom_objects to rebuild it.
+        raise KerasExportError(f"{where}: model '{model.name}' ({type(model).__name__}) is "
+                               "subclassed (its own call()); save it as '.nncore', or save its "
+                               "weights with save_weights('....weights.h5')")
     entries: dict = {}
     ref: dict = {}
     for layer in g.layers:

@@ -17,6 +17,7 @@ from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCate
                        sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
 from .base import METRIC_FUNCTIONS, Mean, MeanMetricWrapper, Metric, Sum
 from .hinge import CategoricalHinge, Hinge, SquaredHinge
+from .iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .probabilistic import (BinaryCrossentropy, CategoricalCrossentropy, KLDivergence, Poisson,
                             SparseCategoricalCrossentropy)
 from .regression import (CosineSimilarity, LogCoshError, LossMetric, MeanAbsoluteError, MeanAbsolutePercentageError,
@@ -134,11 +135,11 @@ def deserialize(config: dict, custom_objects=None) -> Metric:
 
 
 __all__ = [
-    "Accuracy", "AutoAccuracy", "BinaryAccuracy", "BinaryCrossentropy", "CategoricalAccuracy",
-    "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity", "Hinge", "KLDivergence",
-    "LogCoshError", "LossMetric", "Mean", "MeanAbsoluteError", "MeanAbsolutePercentageError",
-    "MeanMetricWrapper", "MeanSquaredError", "MeanSquaredLogarithmicError", "Metric", "Poisson",
-    "R2Score", "RootMeanSquaredError", "SparseCategoricalAccuracy",
+    "Accuracy", "AutoAccuracy", "BinaryAccuracy", "BinaryCrossentropy", "BinaryIoU",
+    "CategoricalAccuracy", "CategoricalCrossentropy", "CategoricalHinge", "CosineSimilarity",
+    "Hinge", "IoU", "KLDivergence", "LogCoshError", "LossMetric", "Mean", "MeanAbsoluteError",
+    "MeanAbsolutePercentageError", "MeanIoU", "MeanMetricWrapper", "MeanSquaredError",
+    "MeanSquaredLogarithmicError", "Metric", "OneHotIoU", "OneHotMeanIoU", "Poisson", "R2Score", "RootMeanSquaredError", "SparseCategoricalAccuracy",
     "SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy", "SquaredHinge", "Sum",
     "TopKCategoricalAccuracy", "accuracy", "accuracy_for_loss", "binary_accuracy",
     "binary_crossentropy", "binary_focal_crossentropy", "categorical_accuracy",

@@ -62,6 +62,10 @@ def _dtype(value, path):
         value = inner.get("name", value.get("class_name"))
     if value is None or value in ("float32", "float64"):
         return value
+    # A metric's state may be integer (the IoU metrics' confusion matrix); layers compute in
+    # floating point only.
+    if value in ("int32", "int64") and any(p in ("metrics", "weighted_metrics") for p in path):
+        return value
     raise KerasConfigError(f"{_where(path)}: dtype policy {value!r}; nncore computes in float32 "
                            "or float64")
 

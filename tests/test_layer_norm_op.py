@@ -166,6 +166,8 @@ def test_batched_shapes_and_non_contiguous_inputs():
     assert mean.shape == (3, 4) and inv.shape == (3, 4)
     np.testing.assert_allclose(y.reshape(12, 10), ref_forward(x.reshape(12, 10), None, None, 1e-3, True),
                                atol=1e-12)
+    _, mean0, inv0 = ops.layer_norm(np.zeros((3, 0)))  # empty rows: 0 / 0 statistics
+    assert np.isnan(mean0).all() and np.isnan(inv0).all()
     xt = rng.standard_normal((10, 6)).T  # a transposed view: copied to C order by the op
     gamma = rng.standard_normal(20)[::2]
     y1 = ops.layer_norm(xt, gamma, None, 1e-3)[0]

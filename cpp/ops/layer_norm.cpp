@@ -1,6 +1,7 @@
 // Layer normalization passes: the row kernels of the active ISA path over fixed chunks of rows.
 #include "nncore/ops/layer_norm.h"
 
+#include <limits>
 #include <vector>
 
 #include "nncore/isa_fills.h"
@@ -33,7 +34,11 @@ constexpr index_t kGrainElems = index_t(1) << 15;
 template <typename T>
 void layer_norm_forward(const T* x, const T* gamma, const T* beta, double epsilon, bool center,
                         T* y, T* mean, T* inv, index_t rows, index_t d) {
-  if (rows == 0 || d == 0) return;
+  if (d == 0) {  // the statistics of empty rows are 0 / 0, as NumPy's mean gives
+    for (index_t r = 0; r < rows; ++r) mean[r] = inv[r] = std::numeric_limits<T>::quiet_NaN();
+    return;
+  }
+  if (rows == 0) return;
   const LayerNormKernels<T>& k = kernels_for<T>();
   // Rows are independent, so any split gives the same bits.
   parallel_for(0, rows, ceil_div(kGrainElems, d), [&](index_t lo, index_t hi) {

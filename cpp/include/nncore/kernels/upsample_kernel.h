@@ -33,7 +33,8 @@ struct UpsampleKernels {
                                const LinearTaps<T>& cols, std::ptrdiff_t oh, T* tmp, T* y);
   // Input-gradient row ih: the column pass (sums over the output columns reading each input
   // column) applied to each output row that reads input row ih, then the row pass. tmp holds
-  // 3 * w * c elements.
+  // (longest run of equal rows.i0 + longest run of equal rows.i1) * w * c + 2 * w * sw * c
+  // elements.
   void (*bilinear_backward_row)(const UpsampleShape& s, const T* dy, const LinearTaps<T>& rows,
                                 const LinearTaps<T>& cols, std::ptrdiff_t ih, T* tmp, T* dx);
 };

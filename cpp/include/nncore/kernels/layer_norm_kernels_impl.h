@@ -74,6 +74,38 @@ void ln_forward(const T* x, const T* gamma, const T* beta, idx r0, idx r1, idx d
   }
 }
 
+// The sums of f(i) and h(i) over [0, d) in one pass, each in lane_sum's order.
+template <typename T, class F, class H>
+inline void lane_sum2(idx d, F&& f, H&& h, double& sf, double& sh) {
+  constexpr idx L = ln_lanes<T>();
+  double tf[L], th[L];
+  for (idx l = 0; l < L; ++l) tf[l] = th[l] = 0.0;
+  idx i = 0;
+  while (i + L <= d) {
+    T af[L], ah[L];
+    for (idx l = 0; l < L; ++l) af[l] = ah[l] = T(0);
+    for (idx b = 0; b < kLnBlock && i + L <= d; ++b, i += L)
+      for (idx l = 0; l < L; ++l) {
+        af[l] += f(i + l);
+        ah[l] += h(i + l);
+      }
+    for (idx l = 0; l < L; ++l) {
+      tf[l] += static_cast<double>(af[l]);
+      th[l] += static_cast<double>(ah[l]);
+    }
+  }
+  for (idx l = 0; i + l < d; ++l) {
+    tf[l] += static_cast<double>(f(i + l));
+    th[l] += static_cast<double>(h(i + l));
+  }
+  sf = tf[0];
+  sh = th[0];
+  for (idx l = 1; l < L; ++l) {
+    sf += tf[l];
+    sh += th[l];
+  }
+}
+
 template <typename T, bool kGamma>
 void ln_backward_rows(const T* dy, const T* x, const T* gamma, const T* mean, const T* inv, idx r0,
                       idx r1, idx d, bool center, T* dx, double* pg, double* pb) {
@@ -85,16 +117,20 @@ void ln_backward_rows(const T* dy, const T* x, const T* gamma, const T* mean, co
     const T m = mean[r], s = inv[r];
     const T c = center ? m : T(0);
     auto gh = [&](idx i) { return kGamma ? g[i] * gamma[i] : g[i]; };
-    if (pg) {
+    if (pg && pb) {
+      for (idx i = 0; i < d; ++i) {
+        pg[i] += static_cast<double>(g[i] * ((xr[i] - c) * s));
+        pb[i] += static_cast<double>(g[i]);
+      }
+    } else if (pg) {
       for (idx i = 0; i < d; ++i) pg[i] += static_cast<double>(g[i] * ((xr[i] - c) * s));
-    }
-    if (pb) {
+    } else if (pb) {
       for (idx i = 0; i < d; ++i) pb[i] += static_cast<double>(g[i]);
     }
     if (center) {
-      const T k1 = static_cast<T>(lane_sum<T>(d, gh) / dd);
-      const T k2 = static_cast<T>(
-          lane_sum<T>(d, [&](idx i) { return gh(i) * ((xr[i] - m) * s); }) / dd);
+      double s1, s2;
+      lane_sum2<T>(d, gh, [&](idx i) { return gh(i) * ((xr[i] - m) * s); }, s1, s2);
+      const T k1 = static_cast<T>(s1 / dd), k2 = static_cast<T>(s2 / dd);
       for (idx i = 0; i < d; ++i) o[i] = s * (gh(i) - k1 - ((xr[i] - m) * s) * k2);
     } else {
       const T k = static_cast<T>(lane_sum<T>(d, [&](idx i) { return gh(i) * xr[i]; }) / dd);

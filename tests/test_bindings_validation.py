@@ -114,6 +114,21 @@ CALLS = {
                                  weight_decay=0.0),
 }
 
+# Layer / group normalization and upsampling.
+CALLS.update({
+    "layer_norm_forward": lambda: dict(x=_r(5, 3), gamma=_r(3), beta=_r(3), epsilon=1e-3,
+                                       center=True),
+    "layer_norm_backward": lambda: dict(grad_y=_r(5, 3), x=_r(5, 3), gamma=_r(3), mean=_r(5),
+                                        inv_std=np.abs(_r(5)) + 1, center=True),
+    "group_norm_forward": lambda: dict(x=_r(2, 3, 4), gamma=_r(4), beta=_r(4), groups=2,
+                                       epsilon=1e-3),
+    "group_norm_backward": lambda: dict(grad_y=_r(2, 3, 4), x=_r(2, 3, 4), gamma=_r(4),
+                                        mean=_r(2, 2), inv_std=np.abs(_r(2, 2)) + 1, groups=2),
+    "upsample2d_forward": lambda: dict(x=_r(2, 3, 3, 2), size=(2, 2), interpolation="bilinear"),
+    "upsample2d_backward": lambda: dict(grad_y=_r(2, 6, 6, 2), size=(2, 2),
+                                        interpolation="bilinear"),
+})
+
 ACTIVATION_PARAMS = {"elu": "alpha", "leaky_relu": "negative_slope", "thresholded_relu": "theta"}
 NOT_ARRAY_OPS = {"openmp_runtime", "get_num_threads", "set_num_threads", "active_isa",
                  "detected_isa", "supported_isas", "set_isa", "gemm_config", "_set_gemm_tuning"}

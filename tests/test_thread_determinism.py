@@ -385,6 +385,50 @@ def test_gemm(isa, mnk, ta, tb, dtype, seed):
         assert_same_at_every_thread_count(lambda: ops.dense(a, b, bias, activation="relu"))
 
 
+# ---------------------------------------------------------------- layer / group norm, upsampling
+
+
+@SETTINGS
+@given(data=rows_cols(), center=st.booleans(), dtype=st.sampled_from(DTYPES),
+       seed=st.integers(0, 2**32 - 1))
+def test_layer_norm(isa, data, center, dtype, seed):
+    rows, cols = data
+    rng = np.random.default_rng(seed)
+    x, g = normal(rng, (rows, cols), dtype, 2.0), normal(rng, (rows, cols), dtype)
+    gamma, beta = normal(rng, cols, dtype), normal(rng, cols, dtype)
+    y, mean, inv = ops.layer_norm(x, gamma, beta, center=center)
+    assert_same_at_every_thread_count(lambda: ops.layer_norm(x, gamma, beta, center=center))
+    assert_same_at_every_thread_count(
+        lambda: ops.layer_norm_backward(g, x, gamma, mean, inv, center=center))
+
+
+@SETTINGS
+@given(n=st.integers(0, 9), hw=st.integers(1, 40), groups=st.sampled_from([1, 2, 4, 8]),
+       cg=st.sampled_from([1, 3, 4, 8]), dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
+def test_group_norm(isa, n, hw, groups, cg, dtype, seed):
+    rng = np.random.default_rng(seed)
+    shape = (n, hw, hw, groups * cg)
+    x, g = normal(rng, shape, dtype, 2.0), normal(rng, shape, dtype)
+    gamma, beta = normal(rng, shape[-1], dtype), normal(rng, shape[-1], dtype)
+    y, mean, inv = ops.group_norm(x, gamma, beta, groups)
+    assert_same_at_every_thread_count(lambda: ops.group_norm(x, gamma, beta, groups))
+    assert_same_at_every_thread_count(
+        lambda: ops.group_norm_backward(g, x, gamma, mean, inv, groups))
+
+
+@SETTINGS
+@given(n=st.integers(0, 4), h=st.integers(1, 24), w=st.integers(1, 24), c=st.integers(1, 40),
+       size=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+       mode=st.sampled_from(["nearest", "bilinear"]), dtype=st.sampled_from(DTYPES),
+       seed=st.integers(0, 2**32 - 1))
+def test_upsample2d(isa, n, h, w, c, size, mode, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = normal(rng, (n, h, w, c), dtype)
+    g = normal(rng, (n, h * size[0], w * size[1], c), dtype)
+    assert_same_at_every_thread_count(lambda: ops.upsample2d(x, size, mode))
+    assert_same_at_every_thread_count(lambda: ops.upsample2d_backward(g, size, mode))
+
+
 # ---------------------------------------------------------------- what covers every op
 
 
@@ -400,6 +444,8 @@ def test_every_op_is_covered():
         "global_avg_pool2d_backward", "conv2d", "conv2d_backward_input", "conv2d_backward_weight",
         "depthwise_conv2d", "depthwise_conv2d_backward_input", "depthwise_conv2d_backward_weight",
         "matmul", "gemm", "dense"}
+    covered |= {"layer_norm", "layer_norm_backward", "group_norm", "group_norm_backward",
+                "upsample2d", "upsample2d_backward"}
     runtime = {"active_isa", "available_isas", "get_num_threads", "set_num_threads", "info",
                "use_isa"}
     # keras.ops names computed by the kernels above (layout changes around them only).

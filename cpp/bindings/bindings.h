@@ -14,6 +14,8 @@ void bind_activations(pybind11::module_& m);
 void bind_softmax(pybind11::module_& m);
 void bind_bias(pybind11::module_& m);
 void bind_batchnorm(pybind11::module_& m);
+void bind_norm(pybind11::module_& m);
+void bind_upsample(pybind11::module_& m);
 void bind_dropout(pybind11::module_& m);
 void bind_losses(pybind11::module_& m);
 void bind_optim(pybind11::module_& m);

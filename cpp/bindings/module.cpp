@@ -19,6 +19,8 @@
 #include "bind_softmax.inc"
 #include "bind_bias.inc"
 #include "bind_batchnorm.inc"
+#include "bind_norm.inc"
+#include "bind_upsample.inc"
 #include "bind_dropout.inc"
 #include "bind_losses.inc"
 #include "bind_optim.inc"
@@ -54,6 +56,8 @@ PYBIND11_MODULE(_core, m) {
   nncore::bind::bind_softmax(m);
   nncore::bind::bind_bias(m);
   nncore::bind::bind_batchnorm(m);
+  nncore::bind::bind_norm(m);
+  nncore::bind::bind_upsample(m);
   nncore::bind::bind_dropout(m);
   nncore::bind::bind_losses(m);
   nncore::bind::bind_optim(m);

@@ -1,10 +1,16 @@
 """Normalization of the rows of a 2-D array, and its gradient: what LayerNormalization and
 GroupNormalization share once their inputs are arranged so that each row is one group of values
-normalized together."""
+normalized together. float32 and float64 inputs run on the C++ kernels (nncore.ops.layer_norm,
+group_norm); these NumPy forms serve the other dtypes."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def core_dtype(x) -> bool:
+    """Whether the C++ normalization kernels take x's dtype."""
+    return x.dtype in (np.float32, np.float64)
 
 
 def normalize_rows(x, epsilon, center=True):

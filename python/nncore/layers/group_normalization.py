@@ -9,9 +9,10 @@ import numbers
 
 import numpy as np
 
+from .. import ops
 from ..errors import ShapeError
 from ..serialization import register
-from ._norm_rows import normalize_rows, normalize_rows_backward
+from ._norm_rows import core_dtype, normalize_rows, normalize_rows_backward
 from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
 
@@ -81,7 +82,22 @@ class GroupNormalization(Layer):
         moved = np.moveaxis(x, axis, 1) if axis != 1 else x
         return np.ascontiguousarray(moved).reshape(x.shape[0], x.shape[axis], -1), axis, moved.shape
 
+    def _param(self, weight, dtype):
+        return None if weight is None else weight.value.astype(dtype, copy=False)
+
+    def _channels_last(self, x):
+        """(N, ..., C) with the channel axis last, as the C++ kernel takes it."""
+        axis = self._channel_axis(x.ndim)
+        return (np.moveaxis(x, axis, -1) if axis != x.ndim - 1 else x), axis
+
     def forward(self, x, training=False):
+        if core_dtype(x) and x.ndim >= 2:
+            xl, axis = self._channels_last(x)
+            y, mean, inv = ops.group_norm(xl, self._param(self.gamma, x.dtype),
+                                          self._param(self.beta, x.dtype), self.groups,
+                                          self.epsilon)
+            self._cache = ("core", np.ascontiguousarray(xl), mean, inv, axis)
+            return np.moveaxis(y, -1, axis) if axis != x.ndim - 1 else y
         x3, axis, m_shape = self._channels_second(x)
         n, c, r = x3.shape
         x_hat, inv, _ = normalize_rows(x3.reshape(n * self.groups, -1), self.epsilon)
@@ -91,11 +107,24 @@ class GroupNormalization(Layer):
             y = y * self.gamma.value[:, None]
         if self.beta is not None:
             y = y + self.beta.value[:, None]
-        self._cache = (x_hat, inv, axis, m_shape)
+        self._cache = ("numpy", x_hat, inv, axis, m_shape)
         return np.moveaxis(y.astype(x.dtype, copy=False).reshape(m_shape), 1, axis)
 
     def backward(self, grad_out):
-        x_hat, inv, axis, m_shape = self._cache
+        if self._cache[0] == "core":
+            _, xl, mean, inv, axis = self._cache
+            last = axis == grad_out.ndim - 1
+            g = (grad_out if last else np.moveaxis(grad_out, axis, -1)).astype(xl.dtype, copy=False)
+            dx, d_gamma, d_beta = ops.group_norm_backward(g, xl, self._param(self.gamma, xl.dtype),
+                                                          mean, inv, self.groups)
+            if self.trainable:
+                if self.gamma is not None:
+                    self.gamma.grad += d_gamma
+                if self.beta is not None:
+                    self.beta.grad += d_beta
+            dx = dx.astype(grad_out.dtype, copy=False)
+            return dx if last else np.ascontiguousarray(np.moveaxis(dx, -1, axis))
+        _, x_hat, inv, axis, m_shape = self._cache
         n, c, r = x_hat.shape
         g, _, _ = self._channels_second(grad_out)
         if self.trainable:

@@ -8,9 +8,10 @@ import warnings
 
 import numpy as np
 
+from .. import ops
 from ..errors import ShapeError
 from ..serialization import register
-from ._norm_rows import normalize_rows, normalize_rows_backward
+from ._norm_rows import core_dtype, normalize_rows, normalize_rows_backward
 from ._weight_args import add_weight_from_args, store_weight_args, weight_args_config
 from .base import Layer
 
@@ -91,33 +92,58 @@ class LayerNormalization(Layer):
         rest = [a for a in range(ndim) if a not in self._axes]
         return rest + self._axes
 
+    def _param(self, weight, dtype):
+        return None if weight is None else weight.value.reshape(-1).astype(dtype, copy=False)
+
     def forward(self, x, training=False):
         perm = self._perm(x.ndim)
         moved = perm != list(range(x.ndim))
         xt = np.transpose(x, perm) if moved else x
         rows = xt.reshape(-1, int(np.prod(xt.shape[len(xt.shape) - len(self._axes):])))
-        x_hat, inv, dev = normalize_rows(rows, self.epsilon, center=not self.rms_scaling)
-        y = x_hat
-        if self.gamma is not None:
-            y = y * self.gamma.value.reshape(-1)
-        if self.beta is not None:
-            y = y + self.beta.value.reshape(-1)
-        self._cache = (x_hat, inv, None if not self.rms_scaling else dev, xt.shape, perm, moved)
+        if core_dtype(x):
+            # The normalized axes are the last ones after the transpose: one row per sample
+            # (and position of the other axes), normalized by the C++ kernel.
+            y, mean, inv = ops.layer_norm(rows, self._param(self.gamma, x.dtype),
+                                          self._param(self.beta, x.dtype), self.epsilon,
+                                          center=not self.rms_scaling)
+            self._cache = ("core", rows, mean, inv, xt.shape, perm, moved)
+        else:
+            x_hat, inv, dev = normalize_rows(rows, self.epsilon, center=not self.rms_scaling)
+            y = x_hat
+            if self.gamma is not None:
+                y = y * self.gamma.value.reshape(-1)
+            if self.beta is not None:
+                y = y + self.beta.value.reshape(-1)
+            self._cache = ("numpy", x_hat, inv, None if not self.rms_scaling else dev, xt.shape,
+                           perm, moved)
         y = y.astype(x.dtype, copy=False).reshape(xt.shape)
         return np.ascontiguousarray(np.transpose(y, np.argsort(perm))) if moved else y
 
     def backward(self, grad_out):
-        x_hat, inv, dev, t_shape, perm, moved = self._cache
-        g = np.transpose(grad_out, perm) if moved else grad_out
-        g = g.reshape(x_hat.shape)
-        if self.trainable:
-            if self.gamma is not None:
-                self.gamma.grad += np.sum(g * x_hat, axis=0).reshape(self.gamma.shape)
-            if self.beta is not None:
-                self.beta.grad += np.sum(g, axis=0).reshape(self.beta.shape)
-        g_hat = g if self.gamma is None else g * self.gamma.value.reshape(-1)
-        dx = normalize_rows_backward(g_hat, x_hat, inv, dev).astype(grad_out.dtype, copy=False)
-        dx = dx.reshape(t_shape)
+        if self._cache[0] == "core":
+            _, rows, mean, inv, t_shape, perm, moved = self._cache
+            g = np.transpose(grad_out, perm) if moved else grad_out
+            g = g.reshape(rows.shape).astype(rows.dtype, copy=False)
+            dx, d_gamma, d_beta = ops.layer_norm_backward(
+                g, rows, self._param(self.gamma, rows.dtype), mean, inv,
+                center=not self.rms_scaling)
+            if self.trainable:
+                if self.gamma is not None:
+                    self.gamma.grad += d_gamma.reshape(self.gamma.shape)
+                if self.beta is not None:
+                    self.beta.grad += d_beta.reshape(self.beta.shape)
+        else:
+            _, x_hat, inv, dev, t_shape, perm, moved = self._cache
+            g = np.transpose(grad_out, perm) if moved else grad_out
+            g = g.reshape(x_hat.shape)
+            if self.trainable:
+                if self.gamma is not None:
+                    self.gamma.grad += np.sum(g * x_hat, axis=0).reshape(self.gamma.shape)
+                if self.beta is not None:
+                    self.beta.grad += np.sum(g, axis=0).reshape(self.beta.shape)
+            g_hat = g if self.gamma is None else g * self.gamma.value.reshape(-1)
+            dx = normalize_rows_backward(g_hat, x_hat, inv, dev)
+        dx = dx.astype(grad_out.dtype, copy=False).reshape(t_shape)
         return np.ascontiguousarray(np.transpose(dx, np.argsort(perm))) if moved else dx
 
     def get_config(self):

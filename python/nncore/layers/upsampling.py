@@ -1,6 +1,8 @@
 """UpSampling2D: each image enlarged by integer factors, by repeating pixels ("nearest") or by
 bilinear interpolation with half-pixel centers (Keras' ``ops.image.resize`` without antialiasing,
-as torch's ``interpolate(align_corners=False)`` and ``jax.image.resize``)."""
+as torch's ``interpolate(align_corners=False)`` and ``jax.image.resize``). float32 and float64
+images run on the C++ kernels (nncore.ops.upsample2d); the NumPy forms below serve other dtypes
+and give the same bits."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import numbers
 
 import numpy as np
 
+from .. import ops
 from ..errors import ShapeError
 from ..serialization import register
 from .base import Layer
@@ -121,6 +124,9 @@ class UpSampling2D(Layer):
         first = self.data_format == "channels_first"
         xl = to_last(x) if first else x
         self._cache = xl.shape
+        if xl.dtype in (np.float32, np.float64):
+            y = ops.upsample2d(xl, self.size, self.interpolation)
+            return to_first(y) if first else y
         n, h, w, c = xl.shape
         sh, sw = self.size
         if self.interpolation == "nearest":
@@ -136,7 +142,9 @@ class UpSampling2D(Layer):
         g = to_last(grad_out) if first else grad_out
         n, h, w, c = self._cache
         sh, sw = self.size
-        if self.interpolation == "nearest":
+        if g.dtype in (np.float32, np.float64):
+            dx = ops.upsample2d_backward(g, self.size, self.interpolation)
+        elif self.interpolation == "nearest":
             dx = g.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
         else:
             dx = _interp_axis_backward(g, linear_taps(w, sw, g.dtype), 2, w)

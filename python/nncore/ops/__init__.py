@@ -21,6 +21,8 @@ from ._activations import *  # noqa: F401,F403  (names listed in _activations.__
 from ._activations import __all__ as _activation_names
 from ._batchnorm import batch_norm_backward, batch_norm_inference, batch_norm_train
 from ._bias import bias_add, bias_grad
+from ._norm import group_norm, group_norm_backward, layer_norm, layer_norm_backward
+from ._upsample import upsample2d, upsample2d_backward
 from ._dropout import dropout, dropout_backward
 from ._losses import (
     sigmoid_binary_cross_entropy,
@@ -81,6 +83,12 @@ __all__ = [
     "get_num_threads",
     "global_avg_pool2d",
     "global_avg_pool2d_backward",
+    "group_norm",
+    "group_norm_backward",
+    "layer_norm",
+    "layer_norm_backward",
+    "upsample2d",
+    "upsample2d_backward",
     "info",
     "matmul",
     "max_pool2d",

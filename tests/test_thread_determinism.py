@@ -401,7 +401,7 @@ def test_every_op_is_covered():
         "depthwise_conv2d", "depthwise_conv2d_backward_input", "depthwise_conv2d_backward_weight",
         "matmul", "gemm", "dense"}
     runtime = {"active_isa", "available_isas", "get_num_threads", "set_num_threads", "info",
-               "use_isa"}
+               "use_isa", "get_winograd", "set_winograd"}
     # keras.ops names computed by the kernels above (layout changes around them only).
     composed = {"conv", "depthwise_conv", "max_pool", "average_pool"}
     # keras.ops' NumPy-category ops (and the nn ops written with them): NumPy computes them on

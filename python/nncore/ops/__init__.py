@@ -59,8 +59,10 @@ from ._runtime import (
     active_isa,
     available_isas,
     get_num_threads,
+    get_winograd,
     info,
     set_num_threads,
+    set_winograd,
     use_isa,
 )
 
@@ -79,6 +81,7 @@ __all__ = [
     "dense",
     "gemm",
     "get_num_threads",
+    "get_winograd",
     "global_avg_pool2d",
     "global_avg_pool2d_backward",
     "info",
@@ -88,6 +91,7 @@ __all__ = [
     "max_pool2d_backward_argmax",
     "max_pool2d_with_argmax",
     "set_num_threads",
+    "set_winograd",
     "use_isa",
     "adam_step",
     "batch_norm_backward",

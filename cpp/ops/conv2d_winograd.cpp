@@ -1,0 +1,197 @@
+// Winograd F(4x4, 3x3) convolution (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
+// Networks") for 3x3 stride-1 convolutions with many channels: each 4x4 block of outputs comes
+// from a 6x6 input tile as A^T [ (G g G^T) .* (B^T d B) ] A, which turns the 36 multiply-adds per
+// output and channel pair of the direct convolution into 36 per 16 outputs (2.25 per output) plus
+// the transforms. The channel sums become 36 GEMMs, [tiles x cin] . [cin x cout], one per
+// position p of the 6x6 transformed tile.
+//
+// Tiles are cut into blocks of a size fixed by the channel counts alone; a thread takes whole
+// blocks and, per block, transforms the input tiles, runs the 36 GEMMs on one thread and writes
+// the outputs, so the transformed data never leaves its L2 and the results do not depend on the
+// thread count (DESIGN.md convention 13).
+//
+// The input gradient of a 3x3 stride-1 convolution is the full convolution of dy with the kernel
+// turned by 180 degrees and its channel axes swapped: the same pass on dy with pads 2 - pad.
+//
+// Accuracy: the transforms multiply by up to 8 (A) and 5 (B) and divide by 6 and 24 (G), so in
+// float32 the rounding error grows with them. Measured against a float64 reference on random
+// normal data (tests/test_conv2d_winograd.py, tools in bench/bench_winograd.py --error), the
+// max abs error relative to the output's RMS is about 1e-5 at 32-256 channels, against 1e-6 for
+// the direct kernel; the test asserts it stays below 1e-4 (README, "Winograd convolution").
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "conv2d_internal.h"
+#include "nncore/aligned_buffer.h"
+#include "nncore/gemm.h"
+#include "nncore/isa_fills.h"
+#include "nncore/kernel_registry.h"
+#include "nncore/kernels/winograd_kernel.h"
+
+namespace nncore {
+namespace {
+
+std::atomic<int> g_mode{-1};  // -1: follow NNCORE_WINOGRAD
+
+KernelRegistry<WinogradKernelSet>& registry() {
+  static KernelRegistry<WinogradKernelSet> reg(&fill_winograd_kernels_generic,
+                                               NNCORE_ISA_FILL(winograd_kernels, avx2),
+                                               NNCORE_ISA_FILL(winograd_kernels, avx512));
+  return reg;
+}
+
+template <typename T>
+const WinogradKernels<T>& wino_kernels();
+template <>
+const WinogradKernels<float>& wino_kernels<float>() { return registry().active().f32; }
+template <>
+const WinogradKernels<double>& wino_kernels<double>() { return registry().active().f64; }
+
+// G of F(4x4, 3x3): the 6 x 3 kernel transform.
+constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
+                             {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                             {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                             {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                             {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                             {0, 0, 1}};
+
+// Smallest channel counts and output sizes worth the transforms (measured, bench/bench_winograd.py):
+// below them the direct kernel is as fast or faster.
+constexpr index_t kMinChannels = 32;
+constexpr index_t kMinOutSize = 8;
+
+// Bytes of transformed input and GEMM output a block of tiles may take: with the GEMM's B
+// position (cin x cout) they stay in a core's L2.
+constexpr index_t kBlockBytes = 384 * 1024;
+
+// Position p's matrices are this many elements apart plus a cache line, so that the 36 rows a
+// tile transform writes do not all fall into one cache set.
+index_t pos_stride(index_t tb, index_t c, std::size_t elem) {
+  return tb * c + static_cast<index_t>(kAlignment / elem);
+}
+
+struct WinoShape {
+  index_t n, h, w, cin, cout;  // input image (cin channels) and output channels
+  index_t pad_top, pad_left;   // input pixel of output pixel (0, 0) is (-pad_top, -pad_left)
+  index_t out_h, out_w;
+};
+
+// u[p][a][b] = (G g G^T)[p] for the 3x3 kernel g linking channel a of the pass's input to channel b
+// of its output: w[i][j][a][b] forward, w[2-i][2-j][b][a] for the input gradient. Computed in
+// double and rounded once.
+template <typename T>
+void transform_weights(const T* w, index_t cin, index_t cout, bool backward, T* u) {
+  const index_t ra = backward ? cout : cin, rb = backward ? cin : cout;
+  parallel_for(
+      0, ra, 1,
+      [&](index_t lo, index_t hi) {
+        for (index_t a = lo; a < hi; ++a)
+          for (index_t b = 0; b < rb; ++b) {
+            double g[3][3];
+            for (int i = 0; i < 3; ++i)
+              for (int j = 0; j < 3; ++j)
+                g[i][j] = backward ? double(w[((2 - i) * 3 + 2 - j) * cin * cout + b * cout + a])
+                                   : double(w[(i * 3 + j) * cin * cout + a * cout + b]);
+            double gg[6][3];
+            for (int i = 0; i < 6; ++i)
+              for (int j = 0; j < 3; ++j)
+                gg[i][j] = kG[i][0] * g[0][j] + kG[i][1] * g[1][j] + kG[i][2] * g[2][j];
+            for (int i = 0; i < 6; ++i)
+              for (int j = 0; j < 6; ++j)
+                u[((i * 6 + j) * ra + a) * rb + b] =
+                    T(gg[i][0] * kG[j][0] + gg[i][1] * kG[j][1] + gg[i][2] * kG[j][2]);
+          }
+      },
+      conv::threads_for(double(ra) * rb * 200.0, ra));
+}
+
+template <typename T>
+void winograd_run(const WinoShape& s, const T* x, const T* u, const T* bias, bool relu, T* y) {
+  const WinogradKernels<T>& k = wino_kernels<T>();
+  const index_t th = ceil_div(s.out_h, 4), tw = ceil_div(s.out_w, 4);
+  const index_t ntiles = s.n * th * tw;
+  const index_t per_tile = 36 * (s.cin + s.cout) * static_cast<index_t>(sizeof(T));
+  const index_t tb = std::clamp<index_t>(kBlockBytes / per_tile / 8 * 8, 8, 256);
+  const index_t nblocks = ceil_div(ntiles, tb);
+  const index_t vs = pos_stride(tb, s.cin, sizeof(T)), ms = pos_stride(tb, s.cout, sizeof(T));
+  const double work = double(ntiles) * 36.0 * double(s.cin) * double(s.cout);
+  parallel_for(
+      0, nblocks, 1,
+      [&](index_t lo, index_t hi) {
+        T* v = scratch(Scratch::conv_im2col).get<T>(static_cast<std::size_t>(36 * (vs + ms)));
+        T* m = v + 36 * vs;
+        for (index_t blk = lo; blk < hi; ++blk) {
+          const index_t t0 = blk * tb, nt = std::min(tb, ntiles - t0);
+          for (index_t i = 0; i < nt; ++i) {
+            const index_t t = t0 + i, img = t / (th * tw), ti = t % (th * tw) / tw, tj = t % tw;
+            k.input_tile(x + img * s.h * s.w * s.cin, s.h, s.w, s.cin, ti * 4 - s.pad_top,
+                         tj * 4 - s.pad_left, v + i * s.cin, vs);
+          }
+          for (index_t p = 0; p < 36; ++p)
+            gemm<T>(false, false, nt, s.cout, s.cin, T(1), v + p * vs, s.cin,
+                    u + p * s.cin * s.cout, s.cout, T(0), m + p * ms, s.cout, 1);
+          for (index_t i = 0; i < nt; ++i) {
+            const index_t t = t0 + i, img = t / (th * tw), ti = t % (th * tw) / tw, tj = t % tw;
+            T* dst = y + ((img * s.out_h + ti * 4) * s.out_w + tj * 4) * s.cout;
+            k.output_tile(m + i * s.cout, ms, s.cout, bias, relu ? 1 : 0, dst, s.out_w * s.cout,
+                          std::min<index_t>(4, s.out_h - ti * 4), std::min<index_t>(4, s.out_w - tj * 4));
+          }
+        }
+      },
+      conv::threads_for(work, nblocks));
+}
+
+bool winograd_fits(const Conv2dGeometry& g, index_t out_h, index_t out_w) {
+  return winograd_enabled() && g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.dil_h == 1 && g.dil_w == 1 && g.cin >= kMinChannels && g.cout >= kMinChannels &&
+         out_h >= kMinOutSize && out_w >= kMinOutSize && g.n > 0;
+}
+
+}  // namespace
+
+bool winograd_enabled() {
+  const int mode = g_mode.load(std::memory_order_relaxed);
+  if (mode >= 0) return mode != 0;
+  const char* env = std::getenv("NNCORE_WINOGRAD");
+  return !(env && std::strcmp(env, "0") == 0);
+}
+
+void set_winograd(int mode) { g_mode.store(mode < 0 ? -1 : (mode ? 1 : 0)); }
+
+namespace conv {
+
+template <typename T>
+bool winograd_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y,
+                      Conv2dActivation act) {
+  if (!winograd_fits(g, g.out_h, g.out_w)) return false;
+  T* u = scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(36 * g.cin * g.cout));
+  transform_weights(w, g.cin, g.cout, false, u);
+  const WinoShape s{g.n, g.h, g.w, g.cin, g.cout, g.pad_top, g.pad_left, g.out_h, g.out_w};
+  winograd_run(s, x, u, bias, act == Conv2dActivation::relu, y);
+  return true;
+}
+
+template <typename T>
+bool winograd_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+  if (!winograd_fits(g, g.h, g.w)) return false;
+  T* u = scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(36 * g.cin * g.cout));
+  transform_weights(w, g.cin, g.cout, true, u);
+  // dx[ih, iw] reads dy[ih + pad_top - 2 + i', iw + pad_left - 2 + j'] for taps i', j' of the
+  // turned kernel.
+  const WinoShape s{g.n, g.out_h, g.out_w, g.cout, g.cin, 2 - g.pad_top, 2 - g.pad_left, g.h, g.w};
+  winograd_run<T>(s, dy, u, nullptr, false, dx);
+  return true;
+}
+
+template bool winograd_forward<float>(const Conv2dGeometry&, const float*, const float*,
+                                      const float*, float*, Conv2dActivation);
+template bool winograd_forward<double>(const Conv2dGeometry&, const double*, const double*,
+                                       const double*, double*, Conv2dActivation);
+template bool winograd_backward_input<float>(const Conv2dGeometry&, const float*, const float*,
+                                             float*);
+template bool winograd_backward_input<double>(const Conv2dGeometry&, const double*, const double*,
+                                              double*);
+
+}  // namespace conv
+}  // namespace nncore

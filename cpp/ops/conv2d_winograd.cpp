@@ -27,12 +27,13 @@
 #include "nncore/gemm.h"
 #include "nncore/isa_fills.h"
 #include "nncore/kernel_registry.h"
+#include "nncore/kernels/simd_pragma.h"
 #include "nncore/kernels/winograd_kernel.h"
 
 namespace nncore {
 namespace {
 
-std::atomic<int> g_mode{-1};  // -1: follow NNCORE_WINOGRAD
+std::atomic<int> g_mode{-1};  // see set_winograd
 
 KernelRegistry<WinogradKernelSet>& registry() {
   static KernelRegistry<WinogradKernelSet> reg(&fill_winograd_kernels_generic,
@@ -56,14 +57,18 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
                              {1.0 / 24, -1.0 / 12, 1.0 / 6},
                              {0, 0, 1}};
 
-// Smallest channel counts and output sizes worth the transforms (measured, bench/bench_winograd.py):
-// below them the direct kernel is as fast or faster.
+// When the pass is worth it, measured on one core of the AVX-512 machine (bench/bench_winograd.py
+// and single-layer timings, float32, 64-256 channels): at full tiles it takes 0.35-0.45 of the
+// direct kernel's time, so it still wins when half the outputs its tiles compute are used (3x3,
+// 6x6, 9x9 maps: 0.6-0.7 of the time) and loses below (2x2, 5x5: 1.0-1.5). The weight transform
+// runs once per call on one thread and costs about 10 full tiles: a batch-1 8x8 map (4 tiles)
+// took twice the direct time, 16x16 (16 tiles) 0.8.
 constexpr index_t kMinChannels = 32;
-constexpr index_t kMinOutSize = 8;
+constexpr index_t kMinTiles = 32;
 
-// Bytes of transformed input and GEMM output a block of tiles may take: with the GEMM's B
-// position (cin x cout) they stay in a core's L2.
-constexpr index_t kBlockBytes = 384 * 1024;
+// Bytes of transformed input and GEMM output a block of tiles may take, so that they stay in a
+// core's L2 between the transforms and the GEMMs (256 KiB to 1.4 MiB measured within noise).
+constexpr index_t kBlockBytes = 640 * 1024;
 
 // Position p's matrices are this many elements apart plus a cache line, so that the 36 rows a
 // tile transform writes do not all fall into one cache set.
@@ -79,31 +84,38 @@ struct WinoShape {
 
 // u[p][a][b] = (G g G^T)[p] for the 3x3 kernel g linking channel a of the pass's input to channel b
 // of its output: w[i][j][a][b] forward, w[2-i][2-j][b][a] for the input gradient. Computed in
-// double and rounded once.
+// double and rounded once. It runs on the calling thread: it costs about 1/tiles of the pass, and
+// a parallel region of its own was a second fork and join, which on a loaded machine doubled the
+// time of whole passes (each one waits for a descheduled thread).
 template <typename T>
 void transform_weights(const T* w, index_t cin, index_t cout, bool backward, T* u) {
+  constexpr index_t L = 32;
   const index_t ra = backward ? cout : cin, rb = backward ? cin : cout;
-  parallel_for(
-      0, ra, 1,
-      [&](index_t lo, index_t hi) {
-        for (index_t a = lo; a < hi; ++a)
-          for (index_t b = 0; b < rb; ++b) {
-            double g[3][3];
-            for (int i = 0; i < 3; ++i)
-              for (int j = 0; j < 3; ++j)
-                g[i][j] = backward ? double(w[((2 - i) * 3 + 2 - j) * cin * cout + b * cout + a])
-                                   : double(w[(i * 3 + j) * cin * cout + a * cout + b]);
-            double gg[6][3];
-            for (int i = 0; i < 6; ++i)
-              for (int j = 0; j < 3; ++j)
-                gg[i][j] = kG[i][0] * g[0][j] + kG[i][1] * g[1][j] + kG[i][2] * g[2][j];
-            for (int i = 0; i < 6; ++i)
-              for (int j = 0; j < 6; ++j)
-                u[((i * 6 + j) * ra + a) * rb + b] =
-                    T(gg[i][0] * kG[j][0] + gg[i][1] * kG[j][1] + gg[i][2] * kG[j][2]);
-          }
-      },
-      conv::threads_for(double(ra) * rb * 200.0, ra));
+  const index_t tap = cin * cout;                          // w's stride between taps
+  const index_t sa = backward ? 1 : cout, sb = backward ? cout : 1;  // ... and channels a, b
+  alignas(64) double g[9][L];
+  alignas(64) double gg[18][L];
+  for (index_t a = 0; a < ra; ++a)
+    for (index_t b0 = 0; b0 < rb; b0 += L) {
+      const index_t nb = std::min(L, rb - b0);
+      for (index_t t = 0; t < 9; ++t) {
+        const T* src = w + (backward ? 8 - t : t) * tap + a * sa + b0 * sb;
+        for (index_t l = 0; l < L; ++l) g[t][l] = l < nb ? double(src[l * sb]) : 0.0;
+      }
+      for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 3; ++j) {
+          NNCORE_SIMD
+          for (index_t l = 0; l < L; ++l)
+            gg[i * 3 + j][l] = kG[i][0] * g[j][l] + kG[i][1] * g[3 + j][l] + kG[i][2] * g[6 + j][l];
+        }
+      for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 6; ++j) {
+          T* dst = u + ((i * 6 + j) * ra + a) * rb + b0;
+          const double* r = gg[i * 3];
+          for (index_t l = 0; l < nb; ++l)
+            dst[l] = T(r[l] * kG[j][0] + r[L + l] * kG[j][1] + r[2 * L + l] * kG[j][2]);
+        }
+    }
 }
 
 template <typename T>
@@ -112,7 +124,9 @@ void winograd_run(const WinoShape& s, const T* x, const T* u, const T* bias, boo
   const index_t th = ceil_div(s.out_h, 4), tw = ceil_div(s.out_w, 4);
   const index_t ntiles = s.n * th * tw;
   const index_t per_tile = 36 * (s.cin + s.cout) * static_cast<index_t>(sizeof(T));
-  const index_t tb = std::clamp<index_t>(kBlockBytes / per_tile / 8 * 8, 8, 256);
+  // Whole register tiles of GEMM rows: a partial one costs nearly as much as a full one.
+  const index_t mr = gemm_config<T>().mr;
+  const index_t tb = std::clamp<index_t>(kBlockBytes / per_tile / mr * mr, mr, 256 / mr * mr);
   const index_t nblocks = ceil_div(ntiles, tb);
   const index_t vs = pos_stride(tb, s.cin, sizeof(T)), ms = pos_stride(tb, s.cout, sizeof(T));
   const double work = double(ntiles) * 36.0 * double(s.cin) * double(s.cout);
@@ -143,9 +157,13 @@ void winograd_run(const WinoShape& s, const T* x, const T* u, const T* bias, boo
 }
 
 bool winograd_fits(const Conv2dGeometry& g, index_t out_h, index_t out_w) {
-  return winograd_enabled() && g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.dil_h == 1 && g.dil_w == 1 && g.cin >= kMinChannels && g.cout >= kMinChannels &&
-         out_h >= kMinOutSize && out_w >= kMinOutSize && g.n > 0;
+  if (!(g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 &&
+        g.dil_w == 1 && g.cin >= kMinChannels && g.cout >= kMinChannels && g.n > 0))
+    return false;
+  const index_t tiles = g.n * ceil_div(out_h, 4) * ceil_div(out_w, 4);
+  const int mode = g_mode.load(std::memory_order_relaxed);
+  if (mode == 2) return true;
+  return tiles >= kMinTiles && 2 * out_h * out_w >= tiles / g.n * 16 && winograd_enabled();
 }
 
 }  // namespace
@@ -157,7 +175,7 @@ bool winograd_enabled() {
   return !(env && std::strcmp(env, "0") == 0);
 }
 
-void set_winograd(int mode) { g_mode.store(mode < 0 ? -1 : (mode ? 1 : 0)); }
+void set_winograd(int mode) { g_mode.store(mode < 0 ? -1 : (mode > 2 ? 2 : mode)); }
 
 namespace conv {
 

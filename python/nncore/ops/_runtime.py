@@ -64,12 +64,20 @@ def get_winograd() -> bool:
     return bool(_core.get_winograd())
 
 
-def set_winograd(enabled: bool | None) -> None:
+def set_winograd(enabled: bool | str | None) -> None:
     """Turns the Winograd convolution path on or off for the whole process; ``None`` follows the
-    ``NNCORE_WINOGRAD`` environment variable again (``0`` turns it off)."""
-    if enabled is not None and not isinstance(enabled, (bool, np.bool_)):
-        raise TypeError(f"set_winograd: enabled must be a bool or None, got {enabled!r}")
-    _core.set_winograd(None if enabled is None else bool(enabled))
+    ``NNCORE_WINOGRAD`` environment variable again (``0`` turns it off). ``"always"`` (for tests)
+    takes it for every 3x3 stride-1 layer with enough channels, even where the direct kernel is
+    faster (maps so small that most of a 4x4 tile is wasted, or too few tiles)."""
+    if enabled is None:
+        mode = -1
+    elif isinstance(enabled, (bool, np.bool_)):
+        mode = int(bool(enabled))
+    elif enabled == "always":
+        mode = 2
+    else:
+        raise TypeError(f"set_winograd: enabled must be a bool, None or 'always', got {enabled!r}")
+    _core.set_winograd(mode)
 
 
 def available_isas() -> list[str]:

@@ -4,6 +4,7 @@
 
     python bench/bench_winograd.py --rounds 3 [--isa avx2|generic]
     python bench/bench_winograd.py --error   # accuracy table against a float64 reference
+    NNCORE_ISA=avx2 python bench/bench_winograd.py --cpu-time   # 1 thread, CPU time per call
 """
 
 from __future__ import annotations
@@ -79,23 +80,33 @@ def columns(case, times):
             for fw in ("nncore", "direct", "torch_cl")]
 
 
+def _local(s):
+    """max of s over the 7 x 7 pixels around each pixel: the outputs whose tiles can mix."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    p = np.pad(s, ((0, 0), (3, 3), (3, 3), (0, 0)), mode="edge")
+    return sliding_window_view(p, (7, 7), axis=(1, 2)).max(axis=(-2, -1))
+
+
 def error_table(channels=(32, 64, 128, 256), size=16, batch=2, seed=0):
-    """Max abs error and max error relative to the output's RMS (and to sum |x||w| per output) of
-    the float32 Winograd and direct passes against float64, for standard normal x and w."""
+    """Max abs error, max error relative to the output's RMS, and max error relative to S, the
+    largest sum |x||w| of the outputs within 3 pixels (tests/test_conv2d_winograd.py), of the
+    float32 Winograd and direct passes against float64, for standard normal x and w."""
     import nncore
     from nncore import ops
 
     rng = np.random.default_rng(seed)
-    print("| channels | pass | path | max abs err | max err / RMS(y) | max err / sum|x||w| |")
+    print("| channels | pass | path | max abs err | max err / RMS(y) | max err / S |")
     print("|---|---|---|---|---|---|")
     for c in channels:
         x = rng.standard_normal((batch, size, size, c))
         w = rng.standard_normal((3, 3, c, c))
         dy = rng.standard_normal((batch, size, size, c))
+        nncore.set_winograd(False)  # the float64 reference: direct sums
         want_f = ops.conv2d(x, w, padding="same")
-        scale_f = ops.conv2d(np.abs(x), np.abs(w), padding="same")
+        scale_f = _local(ops.conv2d(np.abs(x), np.abs(w), padding="same"))
         want_b = ops.conv2d_backward_input(dy, w, x.shape, padding="same")
-        scale_b = ops.conv2d_backward_input(np.abs(dy), np.abs(w), x.shape, padding="same")
+        scale_b = _local(ops.conv2d_backward_input(np.abs(dy), np.abs(w), x.shape, padding="same"))
         x32, w32, dy32 = (a.astype(np.float32) for a in (x, w, dy))
         for path in ("winograd", "direct"):
             nncore.set_winograd(path == "winograd")
@@ -110,7 +121,46 @@ def error_table(channels=(32, 64, 128, 256), size=16, batch=2, seed=0):
         nncore.set_winograd(None)
 
 
+def cpu_time_table(reps=7):
+    """One thread, every case, the three variants in turn: each call's CPU time (time.thread_time,
+    which a busy machine's preemptions do not inflate as they do wall time), the fastest of
+    `reps` after a warm-up, and the ratios."""
+    import os
+    import time
+
+    _harness.apply_isa(os.environ.get("NNCORE_ISA"))  # PyTorch held to the same instruction set
+    import nncore
+    import torch
+
+    nncore.set_num_threads(1)
+    torch.set_num_threads(1)
+    print(f"ISA path {nncore.info()['isa']}, 1 thread, CPU time per call (fastest of {reps})")
+    print("| case | nncore µs | direct µs | torch_cl µs | nncore/torch_cl | nncore/direct |")
+    print("|---|---:|---:|---:|---:|---:|")
+    builders = (build_nncore, build_direct, build_torch_cl)
+    for case in CASES:
+        best = [float("inf")] * 3
+        fns = []
+        for b in builders:
+            fns.append(b(case))
+        for _ in range(reps):
+            for i, (b, fn) in enumerate(zip(builders, fns)):
+                if b is not build_torch_cl:
+                    nncore.set_winograd(b is build_nncore)
+                fn()
+                t = time.thread_time()
+                fn()
+                best[i] = min(best[i], time.thread_time() - t)
+        nncore.set_winograd(None)
+        w, d, t = (v * 1e6 for v in best)
+        print(f"| {case['name']} | {w:.0f} | {d:.0f} | {t:.0f} | {w / t:.2f} | {w / d:.2f} |",
+              flush=True)
+
+
 if __name__ == "__main__":
+    if "--cpu-time" in sys.argv:
+        cpu_time_table()
+        sys.exit(0)
     if "--error" in sys.argv:
         error_table()
         sys.exit(0)

@@ -327,3 +327,17 @@ def test_layer_gradients_through_winograd_against_finite_differences():
                           bias_initializer="random_normal")
     with winograd("always"):
         assert nncore.gradcheck(layer, np.random.default_rng(5).standard_normal((1, 5, 6, 32)))
+
+
+def test_non_finite_inputs_reach_only_the_tiles_that_read_them():
+    """The transforms subtract, so an inf turns the outputs of every tile reading it into NaN or
+    inf (README); outputs whose tiles do not read it stay finite."""
+    x = np.ones((2, 16, 16, 32), np.float32)
+    x[0, 7, 9, 0] = np.inf
+    w = np.ones((3, 3, 32, 32), np.float32)
+    with winograd(True):
+        y = ops.conv2d(x, w, padding="same")
+    assert not np.isfinite(y[0, 6:9, 8:11]).any()
+    far = np.ones(y.shape, bool)
+    far[0, 7 - 5:7 + 6, 9 - 5:9 + 6] = False
+    assert np.isfinite(y[far]).all()

@@ -65,6 +65,8 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
 // took twice the direct time, 16x16 (16 tiles) 0.8.
 constexpr index_t kMinChannels = 32;
 constexpr index_t kMinTiles = 32;
+// The transformed weights take 4x the memory of the kernel; past this the direct kernel is kept.
+constexpr double kMaxWeightBytes = 256.0 * 1024 * 1024;
 
 // Bytes of transformed input and GEMM output a block of tiles may take, so that they stay in a
 // core's L2 between the transforms and the GEMMs (256 KiB to 1.4 MiB measured within noise).
@@ -156,9 +158,10 @@ void winograd_run(const WinoShape& s, const T* x, const T* u, const T* bias, boo
       conv::threads_for(work, nblocks));
 }
 
-bool winograd_fits(const Conv2dGeometry& g, index_t out_h, index_t out_w) {
+bool winograd_fits(const Conv2dGeometry& g, index_t out_h, index_t out_w, std::size_t elem) {
   if (!(g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 &&
-        g.dil_w == 1 && g.cin >= kMinChannels && g.cout >= kMinChannels && g.n > 0))
+        g.dil_w == 1 && g.cin >= kMinChannels && g.cout >= kMinChannels && g.n > 0 &&
+        36.0 * double(g.cin) * double(g.cout) * double(elem) <= kMaxWeightBytes))
     return false;
   const index_t tiles = g.n * ceil_div(out_h, 4) * ceil_div(out_w, 4);
   const int mode = g_mode.load(std::memory_order_relaxed);
@@ -182,7 +185,7 @@ namespace conv {
 template <typename T>
 bool winograd_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y,
                       Conv2dActivation act) {
-  if (!winograd_fits(g, g.out_h, g.out_w)) return false;
+  if (!winograd_fits(g, g.out_h, g.out_w, sizeof(T))) return false;
   T* u = scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(36 * g.cin * g.cout));
   transform_weights(w, g.cin, g.cout, false, u);
   const WinoShape s{g.n, g.h, g.w, g.cin, g.cout, g.pad_top, g.pad_left, g.out_h, g.out_w};
@@ -192,7 +195,7 @@ bool winograd_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* 
 
 template <typename T>
 bool winograd_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
-  if (!winograd_fits(g, g.h, g.w)) return false;
+  if (!winograd_fits(g, g.h, g.w, sizeof(T))) return false;
   T* u = scratch(Scratch::op_temp).get<T>(static_cast<std::size_t>(36 * g.cin * g.cout));
   transform_weights(w, g.cin, g.cout, true, u);
   // dx[ih, iw] reads dy[ih + pad_top - 2 + i', iw + pad_left - 2 + j'] for taps i', j' of the

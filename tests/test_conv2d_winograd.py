@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import subprocess
 import sys
 
@@ -269,7 +270,8 @@ def test_environment_variable_turns_it_off_in_a_new_process():
             "ops.set_winograd(False)\n"
             "print(nncore.get_winograd(), np.array_equal(y, ops.conv2d(x, w, padding='same')))\n")
     env = dict(os.environ, NNCORE_WINOGRAD="0", PYTHONPATH=str(REPO_ROOT / "python"))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+    launcher = shlex.split(os.environ.get("NNCORE_TEST_LAUNCHER", ""))  # QEMU's CPU models
+    out = subprocess.run([*launcher, sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True"]
 
@@ -319,6 +321,7 @@ def test_input_gradient_against_finite_differences(padding):
             assert abs(fd - grad[idx]) <= 1e-6 * max(1.0, abs(fd)), (idx, fd, grad[idx])
 
 
+@pytest.mark.slow  # 9,216 kernel weights perturbed one by one: a minute under QEMU
 def test_layer_gradients_through_winograd_against_finite_differences():
     """A Conv2D layer (bias, tanh) whose forward and input gradient take the Winograd path."""
     from nncore import layers

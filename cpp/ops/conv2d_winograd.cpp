@@ -62,7 +62,7 @@ constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
 // When the pass is worth it, measured on one core of the AVX-512 machine (bench/bench_winograd.py
 // and single-layer timings, float32, 64-256 channels): at full tiles it takes 0.35-0.45 of the
 // direct kernel's time, so it still wins when half the outputs its tiles compute are used (3x3,
-// 6x6, 9x9 maps: 0.6-0.7 of the time) and loses below (2x2, 5x5: 1.0-1.5). The weight transform
+// 6x6, 9x9 maps: 0.6-0.7 of the time) and not below (5x5: 0.95, 2x2: 1.5). The weight transform
 // runs once per call on one thread and costs about 10 full tiles: a batch-1 8x8 map (4 tiles)
 // took twice the direct time, 16x16 (16 tiles) 0.8.
 constexpr index_t kMinChannels = 32;

@@ -29,7 +29,6 @@
 #include "nncore/gemm.h"
 #include "nncore/isa_fills.h"
 #include "nncore/kernel_registry.h"
-#include "nncore/kernels/simd_pragma.h"
 #include "nncore/kernels/winograd_kernel.h"
 
 namespace nncore {
@@ -50,14 +49,6 @@ template <>
 const WinogradKernels<float>& wino_kernels<float>() { return registry().active().f32; }
 template <>
 const WinogradKernels<double>& wino_kernels<double>() { return registry().active().f64; }
-
-// G of F(4x4, 3x3): the 6 x 3 kernel transform.
-constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
-                             {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                             {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                             {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                             {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                             {0, 0, 1}};
 
 // When the pass is worth it, measured on one core of the AVX-512 machine (bench/bench_winograd.py
 // and single-layer timings, float32, 64-256 channels): at full tiles it takes 0.35-0.45 of the
@@ -87,39 +78,17 @@ struct WinoShape {
 };
 
 // u[p][a][b] = (G g G^T)[p] for the 3x3 kernel g linking channel a of the pass's input to channel b
-// of its output: w[i][j][a][b] forward, w[2-i][2-j][b][a] for the input gradient. Computed in
-// double and rounded once. It runs on the calling thread: it costs about 1/tiles of the pass, and
-// a parallel region of its own was a second fork and join, which on a loaded machine doubled the
-// time of whole passes (each one waits for a descheduled thread).
+// of its output: w[i][j][a][b] forward, w[2-i][2-j][b][a] for the input gradient. It runs on the
+// calling thread: it costs about 1/tiles of the pass, and a parallel region of its own was a
+// second fork and join, which on a loaded machine doubled the time of whole passes (each one
+// waits for a descheduled thread).
 template <typename T>
 void transform_weights(const T* w, index_t cin, index_t cout, bool backward, T* u) {
-  constexpr index_t L = 32;
+  const WinogradKernels<T>& k = wino_kernels<T>();
   const index_t ra = backward ? cout : cin, rb = backward ? cin : cout;
-  const index_t tap = cin * cout;                          // w's stride between taps
-  const index_t sa = backward ? 1 : cout, sb = backward ? cout : 1;  // ... and channels a, b
-  alignas(64) double g[9][L];
-  alignas(64) double gg[18][L];
+  const index_t sa = backward ? 1 : cout, sb = backward ? cout : 1;  // w's strides for a and b
   for (index_t a = 0; a < ra; ++a)
-    for (index_t b0 = 0; b0 < rb; b0 += L) {
-      const index_t nb = std::min(L, rb - b0);
-      for (index_t t = 0; t < 9; ++t) {
-        const T* src = w + (backward ? 8 - t : t) * tap + a * sa + b0 * sb;
-        for (index_t l = 0; l < L; ++l) g[t][l] = l < nb ? double(src[l * sb]) : 0.0;
-      }
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 3; ++j) {
-          NNCORE_SIMD
-          for (index_t l = 0; l < L; ++l)
-            gg[i * 3 + j][l] = kG[i][0] * g[j][l] + kG[i][1] * g[3 + j][l] + kG[i][2] * g[6 + j][l];
-        }
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 6; ++j) {
-          T* dst = u + ((i * 6 + j) * ra + a) * rb + b0;
-          const double* r = gg[i * 3];
-          for (index_t l = 0; l < nb; ++l)
-            dst[l] = T(r[l] * kG[j][0] + r[L + l] * kG[j][1] + r[2 * L + l] * kG[j][2]);
-        }
-    }
+    k.weights(w + a * sa, cin * cout, sb, rb, backward ? 1 : 0, u + a * rb, ra * rb);
 }
 
 template <typename T>

@@ -17,6 +17,11 @@ struct WinogradKernels {
   // m[p * ms + ch]; pixel (r, q) is at y + r * y_row + q * c. bias may be nullptr; relu keeps NaN.
   void (*output_tile)(const T* m, std::ptrdiff_t ms, std::ptrdiff_t c, const T* bias, int relu,
                       T* y, std::ptrdiff_t y_row, std::ptrdiff_t rows, std::ptrdiff_t cols);
+  // Transforms n 3x3 kernels: u[p * us + l] = (G g_l G^T)[p] for l < n, where tap t (= 3 * row +
+  // column) of g_l is w[t * tap + l * sl], or w[(8 - t) * tap + l * sl] (the kernel turned by 180
+  // degrees) when `turned`. Computed in double, rounded once.
+  void (*weights)(const T* w, std::ptrdiff_t tap, std::ptrdiff_t sl, std::ptrdiff_t n, int turned,
+                  T* u, std::ptrdiff_t us);
 };
 
 struct WinogradKernelSet {

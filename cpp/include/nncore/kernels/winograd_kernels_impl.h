@@ -151,10 +151,51 @@ void wino_output_tile(const T* m, idx ms, idx c, const T* bias, int relu, T* y, 
   }
 }
 
+// G of F(4x4, 3x3): the 6 x 3 kernel transform.
+constexpr double kWinoG[6][3] = {{1.0 / 4, 0, 0},
+                                 {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                 {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                 {0, 0, 1}};
+
+template <typename T>
+void wino_weights(const T* w, idx tap, idx sl, idx n, int turned, T* u, idx us) {
+  constexpr idx L = 32;
+  alignas(64) double g[9][L];
+  alignas(64) double gg[18][L];  // G g: 6 rows of 3
+  for (idx l0 = 0; l0 < n; l0 += L) {
+    const idx nb = n - l0 < L ? n - l0 : L;
+    for (idx t = 0; t < 9; ++t) {
+      const T* src = w + (turned ? 8 - t : t) * tap + l0 * sl;
+      if (nb == L && sl == 1) {
+        NNCORE_SIMD
+        for (idx l = 0; l < L; ++l) g[t][l] = double(src[l]);
+      } else {
+        for (idx l = 0; l < L; ++l) g[t][l] = l < nb ? double(src[l * sl]) : 0.0;
+      }
+    }
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 3; ++j) {
+        const double a = kWinoG[i][0], b = kWinoG[i][1], c = kWinoG[i][2];
+        NNCORE_SIMD
+        for (idx l = 0; l < L; ++l) gg[i * 3 + j][l] = a * g[j][l] + b * g[3 + j][l] + c * g[6 + j][l];
+      }
+    for (int i = 0; i < 6; ++i)
+      for (int j = 0; j < 6; ++j) {
+        const double a = kWinoG[j][0], b = kWinoG[j][1], c = kWinoG[j][2];
+        const double* r = gg[i * 3];
+        T* dst = u + (i * 6 + j) * us + l0;
+        for (idx l = 0; l < nb; ++l) dst[l] = T(r[l] * a + r[L + l] * b + r[2 * L + l] * c);
+      }
+  }
+}
+
 template <typename T>
 void fill_winograd_for(WinogradKernels<T>& k) {
   k.input_tile = &wino_input_tile<T>;
   k.output_tile = &wino_output_tile<T>;
+  k.weights = &wino_weights<T>;
 }
 
 inline void fill_winograd_kernels_impl(WinogradKernelSet& set) {

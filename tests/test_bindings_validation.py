@@ -131,7 +131,8 @@ CALLS.update({
 
 ACTIVATION_PARAMS = {"elu": "alpha", "leaky_relu": "negative_slope", "thresholded_relu": "theta"}
 NOT_ARRAY_OPS = {"openmp_runtime", "get_num_threads", "set_num_threads", "active_isa",
-                 "detected_isa", "supported_isas", "set_isa", "gemm_config", "_set_gemm_tuning"}
+                 "detected_isa", "supported_isas", "set_isa", "gemm_config", "_set_gemm_tuning",
+                 "get_winograd", "set_winograd"}
 
 
 def _activation_call(name):

@@ -447,7 +447,7 @@ def test_every_op_is_covered():
     covered |= {"layer_norm", "layer_norm_backward", "group_norm", "group_norm_backward",
                 "upsample2d", "upsample2d_backward"}
     runtime = {"active_isa", "available_isas", "get_num_threads", "set_num_threads", "info",
-               "use_isa"}
+               "use_isa", "get_winograd", "set_winograd"}
     # keras.ops names computed by the kernels above (layout changes around them only).
     composed = {"conv", "depthwise_conv", "max_pool", "average_pool"}
     # keras.ops' NumPy-category ops (and the nn ops written with them): NumPy computes them on

@@ -5,7 +5,8 @@
 // iw = ow*sw - pl + j*dw. With strides > 1 only the taps whose offset is divisible by the stride
 // reach a given input pixel, so each input row is split into sw column phases (iw mod sw); within
 // one phase consecutive pixels read consecutive grad_y pixels through one fixed set of taps.
-// Every dx element is written exactly once, so dx needs no zeroing.
+// Every dx element is written exactly once, so dx needs no zeroing. 3x3 stride-1 layers with many
+// channels take the Winograd pass instead (conv2d_winograd.cpp).
 #include "conv2d_internal.h"
 #include "nncore/aligned_buffer.h"
 #include "nncore/ops/conv2d.h"
@@ -16,6 +17,7 @@ template <typename T>
 void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
   const index_t rows = g.n * g.h;
   if (rows == 0 || g.w == 0 || g.cin == 0) return;
+  if (conv::winograd_backward_input(g, dy, w, dx)) return;
   const ConvKernels<T>& kern = conv::kernels_for<T>();
   const index_t ntaps = g.kh * g.kw;
   // The gather kernel reads cout channels of dy per tap and writes cin channels of dx.

@@ -1,6 +1,7 @@
 // conv2d forward: implicit GEMM over output rows. Each thread takes a range of (image, output row),
 // copies the zero-padded input rows it needs (skipped when there is no padding), and runs the
-// gather kernel on every output row: no im2col matrix is ever formed.
+// gather kernel on every output row: no im2col matrix is ever formed. 3x3 stride-1 layers with
+// many channels take the Winograd pass instead (conv2d_winograd.cpp).
 #include "conv2d_internal.h"
 #include "nncore/aligned_buffer.h"
 #include "nncore/ops/conv2d.h"
@@ -12,6 +13,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
                     Conv2dActivation act) {
   const index_t rows = g.n * g.out_h;
   if (rows == 0 || g.out_w == 0 || g.cout == 0) return;
+  if (conv::winograd_forward(g, x, w, bias, y, act)) return;
   const ConvKernels<T>& kern = conv::kernels_for<T>();
   const index_t ntaps = g.kh * g.kw;
   const index_t nb = kern.gather_block(g.cout);

@@ -4,6 +4,7 @@
 
 #include "nncore/common.h"
 #include "nncore/kernels/conv2d_kernel.h"
+#include "nncore/ops/conv2d.h"
 #include "nncore/parallel.h"
 
 namespace nncore::conv {
@@ -123,5 +124,18 @@ inline int threads_for(double work, index_t items) {
 
 // Bytes of padded input a thread copies at once (kept well inside L2).
 constexpr std::size_t kPaddedChunkBytes = 192 * 1024;
+
+}  // namespace nncore::conv
+
+namespace nncore::conv {
+
+// Winograd F(4x4, 3x3) (conv2d_winograd.cpp): run the pass and return true when it applies to
+// g (3x3, stride 1, dilation 1, enough channels and pixels, switched on), else return false
+// having done nothing.
+template <typename T>
+bool winograd_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y,
+                      Conv2dActivation act);
+template <typename T>
+bool winograd_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* dx);
 
 }  // namespace nncore::conv

@@ -24,7 +24,7 @@ from .errors import DTypeError, GradcheckError, ShapeError
 from .gradcheck import gradcheck
 from .layers import Input
 from .models import Model, Sequential
-from .ops import get_num_threads, info, set_num_threads
+from .ops import get_num_threads, get_winograd, info, set_num_threads, set_winograd
 from .saving import load_model
 from .plotting import plot_filters, plot_history, plot_image_grid
 from .random import set_seed
@@ -52,6 +52,7 @@ __all__ = [
     "datasets",
     "distribution",
     "get_num_threads",
+    "get_winograd",
     "gradcheck",
     "info",
     "initializers",
@@ -67,6 +68,7 @@ __all__ = [
     "plot_image_grid",
     "regularizers",
     "set_num_threads",
+    "set_winograd",
     "set_seed",
     "to_categorical",
     "utils",

@@ -265,7 +265,8 @@ SPECS = {
 _ACT_PARAMS = {"elu": {"alpha": 0.7}, "leaky_relu": {"negative_slope": 0.1},
                "thresholded_relu": {"theta": 0.5}, "gelu": {"approximate": True}}
 # Functions that are not array ops: they are fuzzed with their own hostile arguments.
-RUNTIME = {"active_isa", "available_isas", "get_num_threads", "info", "set_num_threads", "use_isa"}
+RUNTIME = {"active_isa", "available_isas", "get_num_threads", "info", "set_num_threads", "use_isa",
+           "get_winograd", "set_winograd"}
 
 # Ops with NumPy's semantics (keras.ops' NumPy-category functions, matmul among them, and the
 # moments and losses written with them): they take integers and promote dtypes as NumPy does,

@@ -61,8 +61,10 @@ from ._runtime import (
     active_isa,
     available_isas,
     get_num_threads,
+    get_winograd,
     info,
     set_num_threads,
+    set_winograd,
     use_isa,
 )
 
@@ -81,6 +83,7 @@ __all__ = [
     "dense",
     "gemm",
     "get_num_threads",
+    "get_winograd",
     "global_avg_pool2d",
     "global_avg_pool2d_backward",
     "group_norm",
@@ -96,6 +99,7 @@ __all__ = [
     "max_pool2d_backward_argmax",
     "max_pool2d_with_argmax",
     "set_num_threads",
+    "set_winograd",
     "use_isa",
     "adam_step",
     "batch_norm_backward",

@@ -58,6 +58,28 @@ def set_num_threads(n: int) -> None:
     _core.set_num_threads(int(n))
 
 
+def get_winograd() -> bool:
+    """Whether 3x3 stride-1 convolutions with >= 32 input and output channels may take the
+    Winograd F(4x4, 3x3) path (forward and input gradient). On unless ``NNCORE_WINOGRAD=0``."""
+    return bool(_core.get_winograd())
+
+
+def set_winograd(enabled: bool | str | None) -> None:
+    """Turns the Winograd convolution path on or off for the whole process; ``None`` follows the
+    ``NNCORE_WINOGRAD`` environment variable again (``0`` turns it off). ``"always"`` (for tests)
+    takes it for every 3x3 stride-1 layer with enough channels, even where the direct kernel is
+    faster (maps so small that most of a 4x4 tile is wasted, or too few tiles)."""
+    if enabled is None:
+        mode = -1
+    elif isinstance(enabled, (bool, np.bool_)):
+        mode = int(bool(enabled))
+    elif enabled == "always":
+        mode = 2
+    else:
+        raise TypeError(f"set_winograd: enabled must be a bool, None or 'always', got {enabled!r}")
+    _core.set_winograd(mode)
+
+
 def available_isas() -> list[str]:
     """ISA paths this CPU can run, lowest first (``generic`` always)."""
     return list(_core.supported_isas())

@@ -40,4 +40,12 @@ void conv2d_backward_input(const Conv2dGeometry& g, const T* dy, const T* w, T* 
 template <typename T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, bool accumulate);
 
+// Whether 3x3 stride-1 convolutions with enough channels may take the Winograd F(4x4, 3x3) path
+// (forward and input gradient; see conv2d_winograd.cpp). set_winograd(1) / (0) forces it on or
+// off for the process; set_winograd(-1) returns to the environment variable NNCORE_WINOGRAD
+// ("0" turns it off), read on every call. set_winograd(2) takes it for every 3x3 stride-1 layer
+// with enough channels, however small its maps (tests reach it with small shapes).
+bool winograd_enabled();
+void set_winograd(int mode);
+
 }  // namespace nncore

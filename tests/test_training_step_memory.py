@@ -151,3 +151,29 @@ def test_relu6_config_round_trip_is_unchanged():
     again = L.ReLU.from_config(copy.deepcopy(cfg))
     x = np.linspace(-9, 9, 10, dtype=np.float32)
     np.testing.assert_array_equal(again.forward(x), layer.forward(x))
+
+
+def _rss_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def test_gradients_of_a_model_that_only_predicts_take_no_memory():
+    if _rss_bytes() is None:
+        import pytest
+
+        pytest.skip("needs /proc/self/status (Linux)")
+    before = _rss_bytes()
+    inp = nncore.Input(shape=(8192,))
+    dense = L.Dense(2048)
+    model = nncore.Model(inp, dense(inp))
+    grown = _rss_bytes() - before
+    kernel = dense.kernel
+    assert kernel.grad.shape == kernel.value.shape and kernel.grad.dtype == kernel.value.dtype
+    assert kernel.grad.flags.c_contiguous and not kernel.grad.any()
+    # The 64 MiB kernel is resident; its gradient is not until something writes it.
+    assert grown < 1.5 * kernel.value.nbytes, grown
+    model.predict(np.ones((1, 8192), np.float32), verbose=0)

@@ -220,7 +220,7 @@ def torch_step_fn(model: str, x, y):
         loss = loss_fn(net(xb), yb)
         loss.backward()
         opt.step()
-        return float(loss)  # nncore's train_on_batch returns the loss too
+        return loss.item()  # nncore's train_on_batch returns the loss too
     return step
 
 

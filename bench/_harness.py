@@ -239,6 +239,49 @@ def run_interleaved(name: str, script: str, frameworks: Sequence[str], threads: 
     return results
 
 
+def run_json_process(cmd: Sequence[str], threads: int) -> dict:
+    """Runs one worker process pinned to `threads` threads. Its last line of output is a JSON
+    dict; a process that printed none (it crashed, or a framework failed to import) gives
+    ``{"available": False, "reason": <its last line of errors>}``."""
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, env=pin_threads_env(threads))
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        tail = proc.stderr.strip().splitlines()[-1:] or [f"no output (exit code {proc.returncode})"]
+        return {"available": False, "reason": tail[0]}
+
+
+def rotating_rounds(frameworks: Sequence[str], rounds: int, run: Callable[[str, int], dict],
+                    offset: int = 0):
+    """Calls ``run(framework, round)`` for every framework in each of ``rounds`` rounds, each
+    round starting one framework later (plus ``offset``, e.g. a case's index), so that no
+    framework always runs first, right after a pause, or last; yields ``(framework, round,
+    result)``. A framework whose result says ``"available": False`` is not run again."""
+    order = list(frameworks)
+    dead: set[str] = set()
+    for r in range(max(rounds, 1)):
+        shift = (r + offset) % max(len(order), 1)
+        for fw in order[shift:] + order[:shift]:
+            if fw in dead:
+                continue
+            res = run(fw, r)
+            if not res.get("available"):
+                dead.add(fw)
+            yield fw, r, res
+
+
+def keep_fastest(best: dict, timings: dict) -> dict:
+    """Merges one round's ``{key: timing}`` into ``best`` (``{"results": ..., "round_medians":
+    ...}``): each key keeps its fastest round's timing (by median) and every round's median."""
+    best.setdefault("results", {})
+    best.setdefault("round_medians", {})
+    for key, t in timings.items():
+        best["round_medians"].setdefault(key, []).append(t["median"])
+        if key not in best["results"] or t["median"] < best["results"][key]["median"]:
+            best["results"][key] = t
+    return best
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
     for row in rows:

@@ -214,8 +214,6 @@ def main(argv=None):
         print(json.dumps(res))
         return 0
 
-    import subprocess
-
     caps = _harness.apply_isa(args.isa)
     isa_line = _harness.isa_summary(caps)
     print(isa_line, file=sys.stderr, flush=True)
@@ -225,32 +223,26 @@ def main(argv=None):
     results: dict = {w: {} for w in workloads}
     rounds = max(args.rounds, 1)
     for w in workloads:
-        for r in range(rounds):
-            shift = r % len(frameworks)
-            for fw in frameworks[shift:] + frameworks[:shift]:
-                tag = f", round {r + 1}/{rounds}" if rounds > 1 else ""
-                print(f"[fit] {w}: {fw} ({args.threads} threads{tag})...", file=sys.stderr, flush=True)
-                cmd = [interpreter_for(fw), __file__, "--worker", fw, w, "--threads", str(args.threads),
-                       "--epochs", str(args.epochs)]
-                if args.samples:
-                    cmd += ["--samples", str(args.samples)]
-                proc = subprocess.run(cmd, capture_output=True, text=True,
-                                      env=_harness.pin_threads_env(args.threads))
-                try:
-                    res = json.loads(proc.stdout.strip().splitlines()[-1])
-                except (IndexError, json.JSONDecodeError):
-                    tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
-                    res = {"available": False, "reason": tail[0]}
-                if not res.get("available"):
-                    print(f"[fit]   {fw} unavailable: {res.get('reason')}", file=sys.stderr)
-                    results[w].setdefault(fw, res)
-                    continue
-                best = results[w].get(fw)
-                medians = (best or {}).get("round_medians", []) + [res["median"]]
-                if not best or not best.get("available") or res["median"] < best["median"]:
-                    best = res
-                best["round_medians"] = medians
-                results[w][fw] = best
+        def run(fw, r, w=w):
+            tag = f", round {r + 1}/{rounds}" if rounds > 1 else ""
+            print(f"[fit] {w}: {fw} ({args.threads} threads{tag})...", file=sys.stderr, flush=True)
+            cmd = [interpreter_for(fw), __file__, "--worker", fw, w, "--threads", str(args.threads),
+                   "--epochs", str(args.epochs)]
+            if args.samples:
+                cmd += ["--samples", str(args.samples)]
+            return _harness.run_json_process(cmd, args.threads)
+
+        for fw, _r, res in _harness.rotating_rounds(frameworks, rounds, run):
+            if not res.get("available"):
+                print(f"[fit]   {fw} unavailable: {res.get('reason')}", file=sys.stderr)
+                results[w].setdefault(fw, res)
+                continue
+            best = results[w].get(fw)
+            medians = (best or {}).get("round_medians", []) + [res["median"]]
+            if not best or not best.get("available") or res["median"] < best["median"]:
+                best = res
+            best["round_medians"] = medians
+            results[w][fw] = best
 
     header = ["workload"] + [f"{fw} s/epoch" for fw in frameworks] + ["nncore µs/step", "nncore peak MB"]
     anchors = [fw for fw in frameworks if fw != "nncore"]

@@ -21,7 +21,6 @@ import json
 import os
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -141,12 +140,7 @@ def worker(framework: str, threads: int, seconds: float) -> dict:
 # ----------------------------------------------------------------------------- parent
 def run_round(fw: str, threads: int, seconds: float) -> dict:
     cmd = [sys.executable, __file__, "--worker", fw, "--threads", str(threads), "--seconds", str(seconds)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=_harness.pin_threads_env(threads))
-    try:
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
-        return {"available": False, "reason": tail[0]}
+    return _harness.run_json_process(cmd, threads)
 
 
 def _rows(results: dict) -> list[tuple[str, str, dict]]:
@@ -250,23 +244,18 @@ def main(argv=None) -> int:
     frameworks = [f for f in args.frameworks.split(",") if f in FRAMEWORKS]
     rounds = max(args.rounds, 1)
     results: dict = {}
-    for r in range(rounds):
-        shift = r % len(frameworks)
-        for fw in frameworks[shift:] + frameworks[:shift]:
-            if fw in results and not results[fw].get("available"):
-                continue
-            print(f"[inference] {fw} ({args.threads} threads, round {r + 1}/{rounds})...",
-                  file=sys.stderr, flush=True)
-            res = run_round(fw, args.threads, args.seconds)
-            if not res.get("available"):
-                print(f"[inference] {fw} skipped: {res.get('reason')}", file=sys.stderr, flush=True)
-                results[fw] = res
-                continue
-            best = results.setdefault(fw, {"available": True, "results": {}, "round_medians": {}})
-            for key, t in res["results"].items():
-                best["round_medians"].setdefault(key, []).append(t["median"])
-                if key not in best["results"] or t["median"] < best["results"][key]["median"]:
-                    best["results"][key] = t
+
+    def run(fw, r):
+        print(f"[inference] {fw} ({args.threads} threads, round {r + 1}/{rounds})...",
+              file=sys.stderr, flush=True)
+        return run_round(fw, args.threads, args.seconds)
+
+    for fw, _r, res in _harness.rotating_rounds(frameworks, rounds, run):
+        if not res.get("available"):
+            print(f"[inference] {fw} skipped: {res.get('reason')}", file=sys.stderr, flush=True)
+            results[fw] = res
+            continue
+        _harness.keep_fastest(results.setdefault(fw, {"available": True}), res["results"])
 
     for fw in frameworks:
         if not results.get(fw, {}).get("available"):

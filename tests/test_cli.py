@@ -226,6 +226,24 @@ def test_bench_missing_script_in_checkout(tmp_path):
     assert "bench_pool2d.py does not exist" in proc.stderr and "available here: gemm" in proc.stderr
 
 
+def test_bench_listing_marks_scripts_missing_from_the_checkout(tmp_path):
+    root = fake_checkout(tmp_path / "src", scripts=("bench_cnn.py",))
+    proc = nncore_cli(["bench"], clean_env(tmp_path, NNCORE_SOURCE_DIR=root))
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^  cnn\s+bench/bench_cnn\.py$", proc.stdout, re.M), proc.stdout
+    for name in ("norm", "depthwise"):
+        assert re.search(rf"^  {name}\s+bench/bench_{name}\.py\s+\(not in this checkout\)$",
+                         proc.stdout, re.M), proc.stdout
+
+
+def test_bench_cnn_script_help(tmp_path):
+    if not (REPO_ROOT / "bench" / "bench_cnn.py").is_file():
+        pytest.skip("no bench/bench_cnn.py in this checkout")
+    proc = nncore_cli(["bench", "cnn", "--help"], clean_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert "--quick" in proc.stdout and "--isa" in proc.stdout and "--models" in proc.stdout
+
+
 def test_bench_without_checkout(tmp_path):
     env = clean_env(tmp_path, NNCORE_SOURCE_DIR=tmp_path / "nowhere")
     proc = nncore_cli(["bench", "gemm"], env, cwd=tmp_path)

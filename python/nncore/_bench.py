@@ -25,6 +25,9 @@ SCRIPTS = {
     "autodiff": "bench_autodiff.py",
     "distributed": "bench_distributed.py",
     "inference": "bench_inference.py",
+    "cnn": "bench_cnn.py",
+    "depthwise": "bench_depthwise.py",
+    "norm": "bench_norm.py",
 }
 
 

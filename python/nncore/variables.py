@@ -68,7 +68,9 @@ class Variable(ArrayOperators):
         self._tape_grads = None
         # np.ascontiguousarray would turn a 0-d value into shape (1,); a scalar weight keeps ().
         self._value = np.asarray(value, order="C")
-        self._grad = np.zeros_like(self._value)
+        # np.zeros, not zeros_like: fresh zero pages stay unmapped until a backward pass writes
+        # them, so a model that only predicts (VGG16: 528 MiB of weights) holds no gradients.
+        self._grad = np.zeros(self._value.shape, self._value.dtype)
         self.trainable = bool(trainable)
         self.regularizer = regularizer
         self.constraint = constraint

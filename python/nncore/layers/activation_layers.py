@@ -17,6 +17,11 @@ def _is_number(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and not math.isnan(v)
 
 
+# Activations whose derivative is a function of the output alone: relu'(x) = [y > 0] and
+# relu6'(x) = [0 < y < 6], with the same values at the kinks as the input-based ones.
+_FROM_OUTPUT = {"relu": ops.relu_backward_from_output, "relu6": ops.relu6_backward_from_output}
+
+
 class _Elementwise(Layer):
     """A layer y = f(x) with f from nncore.activations. ``forward_logits`` returns x itself, for
     a model whose loss applies f (softmax + cross-entropy); backward then passes gradients through."""
@@ -32,12 +37,19 @@ class _Elementwise(Layer):
 
     def _apply(self, x, act):
         y = x if act is None else act.forward(x)
-        self._cache = (x, y, act)
+        from_output = _FROM_OUTPUT.get(act.name) if act is not None and not act.params else None
+        # Where the derivative reads off the output, the input is not kept: in a conv, batch
+        # norm, ReLU chain the normalization's output is then freed as soon as ReLU has run.
+        self._cache = (None, y, from_output) if from_output is not None else (x, y, act)
         return y
 
     def backward(self, grad_out):
         x, y, act = self._cache
-        return grad_out if act is None else act.backward(grad_out, x, y)
+        if act is None:
+            return grad_out
+        if x is None:
+            return act(grad_out, y)
+        return act.backward(grad_out, x, y)
 
 
 @register("layer")
@@ -71,8 +83,13 @@ class ReLU(_Elementwise):
         self.max_value = None if max_value is None else float(max_value)
         self.negative_slope = float(negative_slope)
         self.threshold = float(threshold)
-        plain = self.max_value is None and self.negative_slope == 0 and self.threshold == 0
-        self.activation = activations.get("relu") if plain else None
+        plain = self.negative_slope == 0 and self.threshold == 0
+        if plain and self.max_value is None:
+            self.activation = activations.get("relu")
+        elif plain and self.max_value == 6.0:
+            self.activation = activations.get("relu6")  # MobileNets' ReLU(6.): one C++ pass each way
+        else:
+            self.activation = None
 
     def forward(self, x, training=False):
         if self.activation is not None:

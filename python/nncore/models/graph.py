@@ -10,7 +10,7 @@ from .inference_plan import Plans
 class Step:
     """One layer call: reads tensors ``inputs`` (ids), writes tensor ``output``."""
 
-    __slots__ = ("layer", "inputs", "output", "multi", "shared", "cache")
+    __slots__ = ("layer", "inputs", "output", "multi", "shared", "cache", "last_reads")
 
     def __init__(self, layer, inputs, output, multi, shared):
         self.layer = layer
@@ -19,6 +19,7 @@ class Step:
         self.multi = multi
         self.shared = shared
         self.cache = None
+        self.last_reads = ()  # tensors no later step reads (and no output): dropped after it
 
 
 def _keras_layer_order(order: list, first_visit: dict) -> list:
@@ -113,6 +114,13 @@ class Graph:
             raise ValueError(f"layer names in a model must be unique; repeated: {', '.join(dupes)}")
         self.output_ids = [tid(t) for t in outputs]
         self.num_tensors = len(self.tensors)
+        last: dict[int, Step] = {}
+        for step in self.steps:
+            for i in step.inputs:
+                last[i] = step
+        for i, step in last.items():
+            if i not in self.output_ids:
+                step.last_reads += (i,)
         # Inference plans by input shapes (models/inference_plan.py).
         self.inference_plans = Plans()
 
@@ -134,12 +142,18 @@ class Graph:
                 vals[s.output] = s.layer.forward(arg, training)
             if s.shared:
                 s.cache = s.layer._cache
+            # A tensor read by no later step lives on only where a layer cached it for backward.
+            for i in s.last_reads:
+                vals[i] = None
+            del arg
         return [vals[i] for i in self.output_ids]
 
-    def backward(self, grads: list, before_step=None) -> list:
+    def backward(self, grads: list, before_step=None, release: bool = False) -> list:
         """Back-propagates gradients of the outputs; returns gradients of the inputs (or None).
         ``before_step(k)``, when given, is called before step k's backward (data-parallel
-        training starts summing the gradients that are final by then)."""
+        training starts summing the gradients that are final by then). ``release``: each layer
+        drops what its forward cached once its backward has run (a training step, which calls
+        backward once), so activations are freed as the backward pass goes instead of after it."""
         gvals = [None] * self.num_tensors
         for i, g in zip(self.output_ids, grads):
             gvals[i] = g if gvals[i] is None else gvals[i] + g
@@ -151,9 +165,13 @@ class Graph:
             g = gvals[s.output]
             if g is None:
                 continue
+            gvals[s.output] = None  # read by this step only: freed with the step's backward
             if s.shared:
                 s.layer._cache = s.cache
             gin = s.layer.backward(g)
+            del g
+            if release:
+                s.layer._cache = s.cache = None
             if gin is None:
                 continue
             if not s.multi:

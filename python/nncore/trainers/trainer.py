@@ -328,7 +328,9 @@ class Trainer(StepAPI):
         with _workspace.training_step():
             outs = self._graph.forward(xs, True, self._fused_outputs)
             total, grads = self._loss_step(outs, ys, training=True, sample_weight=sample_weight)
-            self._graph.backward(grads)
+            del outs
+            self._graph.backward(grads, release=True)
+            del grads
         self.optimizer.apply(self._opt_vars)
         return total
 

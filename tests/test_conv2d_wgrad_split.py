@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from test_conv2d_wgrad import error_bound, geometry, ref_backward_weight, same_bits_at_1_to_4_threads, wgrad_cases
 
@@ -71,7 +71,6 @@ def check_fused(case, dtype, relu, use_bias, accumulate, seed):
             assert db is None
 
 
-@settings(max_examples=60, deadline=None)
 @given(case=wgrad_cases(), dtype=st.sampled_from([np.float32, np.float64]), relu=st.booleans(),
        use_bias=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_fused_matches_reference_on_every_isa(case, dtype, relu, use_bias, seed):
@@ -133,7 +132,6 @@ def test_split_same_bits_at_1_to_4_threads(x_shape, w_shape, dtype):
     fused_same_bits(case, dtype, seed=11)
 
 
-@settings(max_examples=20, deadline=None)
 @given(kh=st.integers(1, 3), cin=st.integers(1, 40), cout=st.integers(1, 40), n=st.integers(4, 12),
        stride=st.sampled_from([1, 2]), dtype=st.sampled_from([np.float32, np.float64]),
        seed=st.integers(0, 2**32 - 1))

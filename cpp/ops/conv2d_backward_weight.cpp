@@ -111,8 +111,11 @@ void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* 
   const index_t call_rows =
       std::max<index_t>(1, 160 * 1024 / std::max<index_t>(1, pixel_bytes * g.out_w));
   const index_t row_bytes = rs * static_cast<index_t>(sizeof(T));
+  // With relu, the masked grad_y rows of a chunk share the budget: they too should stay in L2
+  // until the last tile of the chunk has read them.
+  const index_t masked_bytes = relu_y ? dy_rs * static_cast<index_t>(sizeof(T)) : 0;
   const index_t chunk_rows = std::max<index_t>(
-      1, static_cast<index_t>(conv::kPaddedChunkBytes) / std::max<index_t>(1, row_bytes * g.stride_h));
+      1, static_cast<index_t>(conv::kPaddedChunkBytes) / std::max<index_t>(1, row_bytes * g.stride_h + masked_bytes));
 
   // Stride-1 rows can instead pair each input row with the kernel rows * grad_y rows it meets
   // (input row q of the chunk serves grad_y row q - i*dil_h through kernel row i): one call covers

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from test_conv2d_wgrad import error_bound, geometry, ref_backward_weight, same_bits_at_1_to_4_threads, wgrad_cases
 
 import nncore
+from nncore import _core
 from nncore import layers as L
 from nncore import ops
 from nncore.errors import ShapeError
@@ -237,3 +238,58 @@ def test_fused_op_matches_finite_differences():
         num_b[i] = (loss(w, bp) - loss(w, bm)) / (2 * eps)
     np.testing.assert_allclose(dw, num_w, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(db, num_b, rtol=1e-6, atol=1e-6)
+
+
+# ---------------------------------------------------------------- Winograd F(2x2, 3x3)
+
+# float32 3x3 stride-1 layers with >= 64 input and >= 32 output channels take Winograd. Its
+# transformed operands are sums of up to 4 inputs times sums of up to 4 gradients, and G^T M G adds
+# weights summing to at most 4: errors are bounded as a direct sum of 64 times the magnitude.
+WINO_CASES = [
+    ((2, 7, 9, 64), (3, 3, 64, 32), "same"),
+    ((3, 8, 8, 64), (3, 3, 64, 40), "valid"),
+    ((1, 5, 6, 70), (3, 3, 70, 33), ((2, 0), (1, 2))),
+    ((2, 9, 4, 96), (3, 3, 96, 64), ((0, 1), (1, 0))),
+]
+
+
+@pytest.mark.parametrize("accumulate", [False, True], ids=["write", "accumulate"])
+@pytest.mark.parametrize("winograd", [True, False], ids=["winograd", "direct"])
+@pytest.mark.parametrize("case", WINO_CASES, ids=["same", "valid", "odd-pads", "one-sided"])
+def test_winograd_matches_reference(case, winograd, accumulate):
+    x_shape, w_shape, padding = case
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    pads, out = geometry(x_shape, w_shape, (1, 1), padding, (1, 1))
+    dy = rng.standard_normal((x_shape[0],) + out + (w_shape[3],)).astype(np.float32)
+    y = np.maximum(rng.standard_normal(dy.shape), 0).astype(np.float32)
+    g = ref_relu_mask(dy, y)
+    args = (w_shape, (1, 1), pads, (1, 1))
+    w0 = rng.standard_normal(w_shape).astype(np.float32) if accumulate else np.zeros(w_shape, np.float32)
+    want = w0 + ref_backward_weight(x, g, *args)
+    tol = error_bound(np.float32, out[0] * out[1] * x_shape[0] + 8,
+                      np.abs(w0) + 64 * ref_backward_weight(np.abs(x), np.abs(g), *args))
+    before = _core.conv2d_wgrad_winograd()
+    try:
+        _core.set_conv2d_wgrad_winograd(winograd)
+        assert _core.conv2d_wgrad_winograd() is winograd
+        for isa in ops.available_isas():
+            with ops.use_isa(isa):
+                dw = ops.conv2d_backward_weight(x, g, w_shape, padding=padding, out=w0.copy(),
+                                                accumulate=accumulate)
+                fdw, db, fg = ops.conv2d_backward_weight_fused(x, dy, w_shape, relu_output=y, padding=padding,
+                                                               out=w0.copy(), bias_out=np.zeros(w_shape[3], np.float32),
+                                                               accumulate=accumulate)
+            assert not (np.abs(dw - want) > tol).any(), isa
+            assert fdw.tobytes() == dw.tobytes(), isa  # the same sums, masked on the fly
+            assert fg.tobytes() == g.tobytes()
+            np.testing.assert_allclose(db, g.astype(np.float64).sum(axis=(0, 1, 2)), rtol=1e-5, atol=1e-5)
+    finally:
+        _core.set_conv2d_wgrad_winograd(before)
+
+
+@pytest.mark.parametrize("x_shape,w_shape", [((6, 12, 12, 64), (3, 3, 64, 64)), ((4, 9, 7, 128), (3, 3, 128, 48))])
+def test_winograd_same_bits_at_1_to_4_threads(x_shape, w_shape):
+    case = dict(x_shape=x_shape, w_shape=w_shape, strides=(1, 1), padding="same", dilation=(1, 1))
+    same_bits_at_1_to_4_threads(case, np.float32, accumulate=True, seed=17)
+    fused_same_bits(case, np.float32, seed=17)

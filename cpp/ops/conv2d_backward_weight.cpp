@@ -17,7 +17,9 @@
 #include <cstring>
 #include <vector>
 
+#include "conv2d_backward_epilogue.h"
 #include "conv2d_internal.h"
+#include "conv2d_wgrad_winograd.h"
 #include "nncore/aligned_buffer.h"
 #include "nncore/ops/conv2d.h"
 
@@ -44,31 +46,6 @@ index_t partial_chunks(index_t want, double work, index_t rows, index_t dw_bytes
   return std::max<index_t>(1, std::min<index_t>(c, 1 + kPartialBytes / std::max<index_t>(1, dw_bytes)));
 }
 
-// relu'(y) * dy as relu_backward_from_output computes it: 1 where y > 0, NaN kept, else 0.
-template <typename T>
-void mask_relu(const T* dy, const T* y, index_t n, T* out) {
-  for (index_t e = 0; e < n; ++e) {
-    const T v = y[e];
-    out[e] = dy[e] * (v > T(0) ? T(1) : (v != v ? v : T(0)));
-  }
-}
-
-// Bias sums in float64, pixel by pixel: one order whatever the thread count.
-template <typename T>
-void add_pixels(const T* g, index_t pixels, index_t cout, double* acc) {
-  for (index_t p = 0; p < pixels; ++p)
-    for (index_t c = 0; c < cout; ++c) acc[c] += static_cast<double>(g[p * cout + c]);
-}
-
-template <typename T>
-void write_bias(const double* parts, index_t chunks, index_t cout, T* db, bool accumulate) {
-  for (index_t c = 0; c < cout; ++c) {
-    double s = 0.0;
-    for (index_t k = 0; k < chunks; ++k) s += parts[k * cout + c];
-    db[c] = accumulate ? static_cast<T>(db[c] + s) : static_cast<T>(s);
-  }
-}
-
 }  // namespace
 
 template <typename T>
@@ -79,22 +56,24 @@ void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* 
   const index_t dy_rs = g.out_w * g.cout;
   if (ksize == 0 || rows == 0 || g.out_w == 0) {
     if (ksize != 0 && !accumulate) std::memset(dw, 0, static_cast<std::size_t>(ksize) * sizeof(T));
-    if (relu_y && dy_out) mask_relu(dy, relu_y, rows * dy_rs, dy_out);
+    if (relu_y && dy_out) conv::mask_relu(dy, relu_y, rows * dy_rs, dy_out);
     if (db) {
       std::vector<double> sums(static_cast<std::size_t>(g.cout), 0.0);
-      add_pixels(relu_y && dy_out ? dy_out : dy, rows * g.out_w, g.cout, sums.data());
+      conv::add_pixels(relu_y && dy_out ? dy_out : dy, rows * g.out_w, g.cout, sums.data());
       if (relu_y && !dy_out) {  // rows masked on the fly
         std::fill(sums.begin(), sums.end(), 0.0);
         std::vector<T> row(static_cast<std::size_t>(dy_rs));
         for (index_t r = 0; r < rows; ++r) {
-          mask_relu(dy + r * dy_rs, relu_y + r * dy_rs, dy_rs, row.data());
-          add_pixels(row.data(), g.out_w, g.cout, sums.data());
+          conv::mask_relu(dy + r * dy_rs, relu_y + r * dy_rs, dy_rs, row.data());
+          conv::add_pixels(row.data(), g.out_w, g.cout, sums.data());
         }
       }
-      write_bias(sums.data(), 1, g.cout, db, db_accumulate);
+      conv::write_bias(sums.data(), 1, g.cout, db, db_accumulate);
     }
     return;
   }
+  if (conv::wgrad_winograd_applies<T>(g) && conv2d_wgrad_winograd_enabled() && conv::kernels_for<T>().wino_input)
+    return conv::wgrad_winograd(g, x, dy, relu_y, dw, accumulate, db, db_accumulate, dy_out);
   const ConvKernels<T>& kern = conv::kernels_for<T>();
   const bool padded = g.pad_top || g.pad_bottom || g.pad_left || g.pad_right;
   const index_t cols = padded ? (g.out_w - 1) * g.stride_w + (g.kw - 1) * g.dil_w + 1 : g.w;
@@ -198,10 +177,10 @@ void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* 
       if (relu_y) {
         T* dst = owner && dy_out ? dy_out + first
                                  : scratch(Scratch::conv_col_grad).get<T>(static_cast<std::size_t>(nvals));
-        mask_relu(dy + first, relu_y + first, nvals, dst);
+        conv::mask_relu(dy + first, relu_y + first, nvals, dst);
         drows = dst;
       }
-      if (owner && bias_acc) add_pixels(drows, (oh1 - oh0) * g.out_w, g.cout, bias_acc);
+      if (owner && bias_acc) conv::add_pixels(drows, (oh1 - oh0) * g.out_w, g.cout, bias_acc);
       if (dy_runs) {
         rows_along_dy(a, base, drows, oh0, oh1, acc);
       } else {
@@ -260,7 +239,7 @@ void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* 
         }
       },
       nt);
-  if (db) write_bias(bias_parts.data(), chunks, g.cout, db, db_accumulate);
+  if (db) conv::write_bias(bias_parts.data(), chunks, g.cout, db, db_accumulate);
   if (chunks == 1) return;
 
   // dw += copy 1 + copy 2 + ... in that order for every element, in blocks that stay in L1.

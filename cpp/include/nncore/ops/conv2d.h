@@ -48,4 +48,9 @@ template <typename T>
 void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* dy, const T* relu_y, T* dw,
                                   bool accumulate, T* db, bool db_accumulate, T* dy_out);
 
+// Whether conv2d_backward_weight(_fused) takes Winograd F(2x2, 3x3) for the float32 3x3 stride-1
+// layers it suits (default on); off: the direct sum everywhere.
+void conv2d_set_wgrad_winograd(bool enabled);
+bool conv2d_wgrad_winograd_enabled();
+
 }  // namespace nncore

@@ -79,6 +79,12 @@ def _conv2d_backward_weight(rng):
     return [x, g, w.shape], kw
 
 
+def _conv2d_backward_weight_fused(rng):
+    x, w, g, kw = _conv_grad_y(rng)
+    relu = np.maximum(ops.conv2d(x, w, **kw), 0) if rng.random() < 0.5 else None
+    return [x, g, w.shape], dict(kw, relu_output=relu, use_bias=bool(rng.random() < 0.5))
+
+
 def _depthwise(rng):
     """x, a (KH, KW, C, M) kernel with a depth multiplier M of 1 to 3, and the call's settings."""
     dt = _dtype(rng)
@@ -238,6 +244,7 @@ SPECS = {
     "conv": _keras_conv, "depthwise_conv": _keras_depthwise_conv,
     "max_pool": _keras_pool, "average_pool": _keras_pool,
     "conv2d_backward_weight": _conv2d_backward_weight,
+    "conv2d_backward_weight_fused": _conv2d_backward_weight_fused,
     "conv2d_backward_bias": lambda rng: ([_nhwc(rng, _dtype(rng))], {}),
     "depthwise_conv2d": _depthwise_conv2d,
     "depthwise_conv2d_backward_input": _depthwise_conv2d_backward_input,

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_conv2d_wgrad import error_bound, geometry, ref_backward_weight, same_bits_at_1_to_4_threads, wgrad_cases
+from test_conv2d_wgrad import (error_bound, geometry, ref_backward_weight, same_bits_at_1_to_4_threads,
+                               wgrad_cases)
 
 import nncore
 from nncore import _core
@@ -43,7 +44,8 @@ def check_fused(case, dtype, relu, use_bias, accumulate, seed):
     g_want = ref_relu_mask(dy, y) if relu else dy
     args = (case["w_shape"], case["strides"], pads, case["dilation"])
     cout = case["w_shape"][3]
-    w0 = rng.standard_normal(case["w_shape"]).astype(dtype) if accumulate else np.zeros(case["w_shape"], dtype)
+    w0 = (rng.standard_normal(case["w_shape"]).astype(dtype) if accumulate
+          else np.zeros(case["w_shape"], dtype))
     b0 = rng.standard_normal(cout).astype(dtype) if accumulate else np.zeros(cout, dtype)
     dw_want = w0 + ref_backward_weight(x, g_want, *args)
     dw_tol = error_bound(dtype, dy.shape[0] * dy.shape[1] * dy.shape[2],
@@ -114,7 +116,8 @@ def fused_same_bits(case, dtype, seed):
                 results = []
                 for threads in (1, 2, 3, 4):
                     nncore.set_num_threads(threads)
-                    dw, db, g = ops.conv2d_backward_weight_fused(x, dy, case["w_shape"], relu_output=y, **kwargs)
+                    dw, db, g = ops.conv2d_backward_weight_fused(x, dy, case["w_shape"], relu_output=y,
+                                                                 **kwargs)
                     results.append(b"".join(a.tobytes() for a in (dw, db, g)))
             assert all(r == results[0] for r in results[1:]), isa
     finally:
@@ -277,9 +280,9 @@ def test_winograd_matches_reference(case, winograd, accumulate):
             with ops.use_isa(isa):
                 dw = ops.conv2d_backward_weight(x, g, w_shape, padding=padding, out=w0.copy(),
                                                 accumulate=accumulate)
-                fdw, db, fg = ops.conv2d_backward_weight_fused(x, dy, w_shape, relu_output=y, padding=padding,
-                                                               out=w0.copy(), bias_out=np.zeros(w_shape[3], np.float32),
-                                                               accumulate=accumulate)
+                fdw, db, fg = ops.conv2d_backward_weight_fused(
+                    x, dy, w_shape, relu_output=y, padding=padding, out=w0.copy(),
+                    bias_out=np.zeros(w_shape[3], np.float32), accumulate=accumulate)
             assert not (np.abs(dw - want) > tol).any(), isa
             assert fdw.tobytes() == dw.tobytes(), isa  # the same sums, masked on the fly
             assert fg.tobytes() == g.tobytes()
@@ -288,7 +291,8 @@ def test_winograd_matches_reference(case, winograd, accumulate):
         _core.set_conv2d_wgrad_winograd(before)
 
 
-@pytest.mark.parametrize("x_shape,w_shape", [((6, 12, 12, 64), (3, 3, 64, 64)), ((4, 9, 7, 128), (3, 3, 128, 48))])
+@pytest.mark.parametrize("x_shape,w_shape", [((6, 12, 12, 64), (3, 3, 64, 64)),
+                                             ((4, 9, 7, 128), (3, 3, 128, 48))])
 def test_winograd_same_bits_at_1_to_4_threads(x_shape, w_shape):
     case = dict(x_shape=x_shape, w_shape=w_shape, strides=(1, 1), padding="same", dilation=(1, 1))
     same_bits_at_1_to_4_threads(case, np.float32, accumulate=True, seed=17)

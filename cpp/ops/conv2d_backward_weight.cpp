@@ -72,7 +72,8 @@ void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* 
     }
     return;
   }
-  if (conv::wgrad_winograd_applies<T>(g) && conv2d_wgrad_winograd_enabled() && conv::kernels_for<T>().wino_input)
+  if (conv::wgrad_winograd_applies<T>(g) && conv2d_wgrad_winograd_enabled() &&
+      conv::kernels_for<T>().wino_input)
     return conv::wgrad_winograd(g, x, dy, relu_y, dw, accumulate, db, db_accumulate, dy_out);
   const ConvKernels<T>& kern = conv::kernels_for<T>();
   const bool padded = g.pad_top || g.pad_bottom || g.pad_left || g.pad_right;
@@ -94,7 +95,8 @@ void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* 
   // until the last tile of the chunk has read them.
   const index_t masked_bytes = relu_y ? dy_rs * static_cast<index_t>(sizeof(T)) : 0;
   const index_t chunk_rows = std::max<index_t>(
-      1, static_cast<index_t>(conv::kPaddedChunkBytes) / std::max<index_t>(1, row_bytes * g.stride_h + masked_bytes));
+      1, static_cast<index_t>(conv::kPaddedChunkBytes) /
+             std::max<index_t>(1, row_bytes * g.stride_h + masked_bytes));
 
   // Stride-1 rows can instead pair each input row with the kernel rows * grad_y rows it meets
   // (input row q of the chunk serves grad_y row q - i*dil_h through kernel row i): one call covers
@@ -224,7 +226,8 @@ void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* 
     T* acc = c == 0 ? dw : parts + (c - 1) * part_size;
     if (c > 0 || !accumulate)
       for (index_t u = 0; u < total_runs; ++u)
-        std::memset(acc + u * run_dw + k0 * g.cout, 0, static_cast<std::size_t>((k1 - k0) * g.cout) * sizeof(T));
+        std::memset(acc + u * run_dw + k0 * g.cout, 0,
+                    static_cast<std::size_t>((k1 - k0) * g.cout) * sizeof(T));
     run_share(rows * c / chunks, rows * (c + 1) / chunks, k0, k1, acc,
               db ? bias_parts.data() + c * g.cout : nullptr);
   };

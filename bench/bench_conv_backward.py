@@ -2,9 +2,10 @@
 relu mask, bias and weight gradients, input gradient), float32, batch 32, against PyTorch
 channels_last (oneDNN). Issue 18's layers: 64->64 and 128->128 3x3 'same' at 32x32 and 16x16.
 
-Frameworks: ``nncore`` (this checkout), ``nncore_before`` (the nncore under ``--before`` /
-$NNCORE_BENCH_BEFORE, e.g. the main branch's python/ directory with its own build: the same cases
-before a change, interleaved with after), ``torch_cl``.
+Frameworks: ``nncore`` (this checkout), ``nncore_before`` (the nncore package found in
+$NNCORE_BENCH_BEFORE, default /work/main/python, with its own build: the same cases before a
+change, interleaved with after), ``torch_cl``. The weight gradient's Winograd path can be compared
+with the direct sum through ``nncore._core.set_conv2d_wgrad_winograd(False)``.
 
     PYTHONPATH=python python bench/bench_conv_backward.py --rounds 3 --isa avx512
 """

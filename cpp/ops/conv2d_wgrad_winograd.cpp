@@ -4,12 +4,13 @@
 // of transformed inputs and transformed gradients over every tile, then dw = G^T M G for each
 // channel pair. 16 multiply-adds per tile and channel pair where the direct sum takes 36.
 //
-// Threads own disjoint input-channel slices of M and sum over every tile in tile order, so the
-// bits do not depend on the thread count. The products run on the direct wgrad kernel, which is
+// Threads own disjoint parts of M (rows of the 4x4 transform positions x input-channel slices)
+// and sum over every tile in tile order, so the bits do not depend on the thread count; a row's
+// share of the transforms is all a thread computes, so no transform is done twice. The products run on the direct wgrad kernel, which is
 // a GEMM over pixels: here the pixels are tiles, x the transformed inputs, dy the transformed
 // gradients; the transforms are per-ISA kernels too. Tiles go in blocks whose transforms stay in
 // L2. The relu mask and the bias sums are applied to each grad_y tile as it is transformed (the
-// owner of input-channel slice 0 writes them).
+// owner of row 0 and input-channel slice 0 writes them).
 #include "conv2d_wgrad_winograd.h"
 
 #include <atomic>
@@ -55,16 +56,18 @@ void wgrad_winograd(const Conv2dGeometry& g, const T* x, const T* dy, const T* r
   const ConvKernels<T>& kern = kernels_for<T>();
   const std::vector<T> zeros(static_cast<std::size_t>(std::max(cin, cout)), T(0));
 
-  auto share = [&](index_t s0, index_t s1) {
-    const index_t c0 = cin * s0 / slices, c1 = cin * s1 / slices, cs = c1 - c0;
-    const bool owner = c0 == 0;
+  // Rows r0 <= r < r1 of the 4x4 transform positions (xi = r * 4 + j) x input channels [c0, c1)
+  // of M, summed over every tile: a row's transforms need only their own share of each patch.
+  auto rect = [&](int r0, int r1, index_t c0, index_t c1) {
+    const index_t cs = c1 - c0, nxi = 4 * (r1 - r0);
+    const bool owner = r0 == 0 && c0 == 0;
     const index_t tb = std::clamp<index_t>(
-        static_cast<index_t>(kBlockBytes / (16 * (cs + cout) * sizeof(T))), 8, 256);
-    T* v = scratch(Scratch::conv_im2col).get<T>(static_cast<std::size_t>(16 * tb * cs));
-    T* u = scratch(Scratch::conv_col_grad).get<T>(static_cast<std::size_t>(16 * tb * cout + 4 * cout));
-    T* masked = u + 16 * tb * cout;  // a tile's 4 masked grad_y pixels (threads without dy_out)
+        static_cast<index_t>(kBlockBytes / (nxi * (cs + cout) * sizeof(T))), 8, 256);
+    T* v = scratch(Scratch::conv_im2col).get<T>(static_cast<std::size_t>(nxi * tb * cs));
+    T* u = scratch(Scratch::conv_col_grad).get<T>(static_cast<std::size_t>(nxi * tb * cout + 4 * cout));
+    T* masked = u + nxi * tb * cout;  // a tile's 4 masked grad_y pixels (threads without dy_out)
     std::vector<T> tmp(static_cast<std::size_t>(16 * cs));
-    for (index_t xi = 0; xi < 16; ++xi)
+    for (index_t xi = 4 * r0; xi < 4 * r1; ++xi)
       std::memset(m + xi * mstride + c0 * cout, 0, static_cast<std::size_t>(cs * cout) * sizeof(T));
     ConvWgradArgs<T> a{};
     a.x_px = cs;
@@ -85,7 +88,7 @@ void wgrad_winograd(const Conv2dGeometry& g, const T* x, const T* dy, const T* r
                                ? x + ((n * g.h + ih) * g.w + iw) * cin + c0
                                : zeros.data();
           }
-        kern.wino_input(p, cs, tmp.data(), v + b * cs, tb * cs);
+        kern.wino_input(p, cs, tmp.data(), v + b * cs, tb * cs, r0, r1);
         const T* gp[4];
         for (index_t k = 0; k < 4; ++k) {
           const index_t oh = 2 * ty + k / 2, ow = 2 * tx + k % 2;
@@ -102,19 +105,42 @@ void wgrad_winograd(const Conv2dGeometry& g, const T* x, const T* dy, const T* r
           }
           if (owner && db) add_pixels(gp[k], 1, cout, bias.data());
         }
-        kern.wino_grad(gp, cout, u + b * cout, tb * cout);
+        kern.wino_grad(gp, cout, u + b * cout, tb * cout, r0, r1);
       }
       a.cols = nb;
-      for (index_t xi = 0; xi < 16; ++xi) {
-        a.x = v + xi * tb * cs;
-        a.dy = u + xi * tb * cout;
-        a.dw = m + xi * mstride + c0 * cout;
+      for (index_t k = 0; k < nxi; ++k) {
+        a.x = v + k * tb * cs;
+        a.dy = u + k * tb * cout;
+        a.dw = m + (4 * r0 + k) * mstride + c0 * cout;
         kern.wgrad(a);
       }
     }
-    // dw = G^T M G for the slice's channels.
-    const index_t tap = cin * cout;
-    for (index_t c = c0; c < c1; ++c)
+  };
+  // Pieces: (transform row r, input-channel slice s), r-major. A thread's contiguous run of
+  // pieces is at most a partial row, whole rows, and a partial row: one pass over the tiles each.
+  auto share = [&](index_t p0, index_t p1) {
+    const index_t first = p0 / slices, last = (p1 - 1) / slices;
+    auto ch = [&](index_t s) { return cin * s / slices; };
+    index_t r = first;
+    if (p0 % slices != 0 || first == last) {
+      const index_t s1 = first == last ? (p1 - 1) % slices + 1 : slices;
+      rect(static_cast<int>(first), static_cast<int>(first + 1), ch(p0 % slices), ch(s1));
+      r = first + 1;
+    }
+    if (r > last) return;
+    const bool last_whole = p1 % slices == 0;
+    const index_t whole_end = last_whole ? last + 1 : last;
+    if (r < whole_end) rect(static_cast<int>(r), static_cast<int>(whole_end), 0, cin);
+    if (!last_whole) rect(static_cast<int>(last), static_cast<int>(last + 1), 0, ch(p1 % slices));
+  };
+  const double work = 16.0 * double(tiles) * double(cin) * double(cout);
+  parallel_for(
+      0, 4 * slices, 1, [&](index_t p0, index_t p1) { share(p0, p1); }, threads_for(work, 4 * slices));
+
+  // dw = G^T M G, by input-channel slices.
+  const index_t tap = cin * cout;
+  auto finish = [&](index_t s0, index_t s1) {
+    for (index_t c = cin * s0 / slices; c < cin * s1 / slices; ++c)
       for (index_t o = 0; o < cout; ++o) {
         const T* mc = m + c * cout + o;
         T r[3][4];
@@ -135,9 +161,7 @@ void wgrad_winograd(const Conv2dGeometry& g, const T* x, const T* dy, const T* r
         }
       }
   };
-  parallel_for(
-      0, slices, 1, [&](index_t s0, index_t s1) { share(s0, s1); },
-      threads_for(16.0 * double(tiles) * double(cin) * double(cout), slices));
+  parallel_for(0, slices, 1, finish, threads_for(double(tap) * 40.0, slices));
   if (db) write_bias(bias.data(), 1, cout, db, db_accumulate);
 }
 

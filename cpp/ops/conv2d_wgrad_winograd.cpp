@@ -5,12 +5,13 @@
 // channel pair. 16 multiply-adds per tile and channel pair where the direct sum takes 36.
 //
 // Threads own disjoint parts of M (rows of the 4x4 transform positions x input-channel slices)
-// and sum over every tile in tile order, so the bits do not depend on the thread count; a row's
-// share of the transforms is all a thread computes, so no transform is done twice. The products run on the direct wgrad kernel, which is
-// a GEMM over pixels: here the pixels are tiles, x the transformed inputs, dy the transformed
-// gradients; the transforms are per-ISA kernels too. Tiles go in blocks whose transforms stay in
-// L2. The relu mask and the bias sums are applied to each grad_y tile as it is transformed (the
-// owner of row 0 and input-channel slice 0 writes them).
+// and sum over every tile in tile order, so the bits do not depend on the thread count. A thread
+// computes only its rows of the transforms: up to 4 threads, no transform is done twice (past 4,
+// threads sharing a row each transform its grad_y part). The products run on the direct wgrad
+// kernel, which is a GEMM over pixels: here the pixels are tiles, x the transformed inputs, dy the
+// transformed gradients; the transforms are per-ISA kernels too. Tiles go in blocks whose
+// transforms stay in L2. The relu mask and the bias sums are applied to each grad_y tile as it is
+// transformed (the owner of row 0 and input-channel slice 0 writes them).
 #include "conv2d_wgrad_winograd.h"
 
 #include <atomic>

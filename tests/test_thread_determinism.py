@@ -337,6 +337,9 @@ def test_conv2d(isa, case, dtype, seed):
     assert_same_at_every_thread_count(lambda: ops.conv2d(x, w, b, activation="relu", **kw))
     assert_same_at_every_thread_count(lambda: ops.conv2d_backward_input(g, w, x_shape, **kw))
     assert_same_at_every_thread_count(lambda: ops.conv2d_backward_weight(x, g, w_shape, **kw))
+    y = ops.conv2d(x, w, b, activation="relu", **kw)
+    assert_same_at_every_thread_count(lambda: ops.conv2d_backward_weight_fused(
+        x, g, w_shape, relu_output=y, **kw))
 
 
 @SETTINGS
@@ -442,6 +445,7 @@ def test_every_op_is_covered():
         "batch_norm_backward", "max_pool2d", "max_pool2d_with_argmax", "max_pool2d_backward",
         "max_pool2d_backward_argmax", "avg_pool2d", "avg_pool2d_backward", "global_avg_pool2d",
         "global_avg_pool2d_backward", "conv2d", "conv2d_backward_input", "conv2d_backward_weight",
+        "conv2d_backward_weight_fused",
         "depthwise_conv2d", "depthwise_conv2d_backward_input", "depthwise_conv2d_backward_weight",
         "matmul", "gemm", "dense"}
     covered |= {"layer_norm", "layer_norm_backward", "group_norm", "group_norm_backward",

@@ -79,6 +79,12 @@ def _conv2d_backward_weight(rng):
     return [x, g, w.shape], kw
 
 
+def _conv2d_backward_weight_fused(rng):
+    x, w, g, kw = _conv_grad_y(rng)
+    relu = np.maximum(ops.conv2d(x, w, **kw), 0) if rng.random() < 0.5 else None
+    return [x, g, w.shape], dict(kw, relu_output=relu, use_bias=bool(rng.random() < 0.5))
+
+
 def _depthwise(rng):
     """x, a (KH, KW, C, M) kernel with a depth multiplier M of 1 to 3, and the call's settings."""
     dt = _dtype(rng)
@@ -221,6 +227,47 @@ def _sparse_xent(rng):
     return [z, y.argmax(axis=1)], {}
 
 
+def _norm_params(rng, c, dt):
+    """gamma and beta of c channels, each left out (None) at random."""
+    return [_arr(rng, (c,), dt) if rng.random() < 0.8 else None for _ in range(2)]
+
+
+def _layer_norm(rng):
+    x, dt = _x(rng)
+    return [x, *_norm_params(rng, x.shape[-1], dt)], dict(center=bool(rng.random() < 0.7))
+
+
+def _layer_norm_backward(rng):
+    (x, gamma, beta), kw = _layer_norm(rng)
+    _, mean, inv_std = ops.layer_norm(x, gamma, beta, **kw)
+    return [_arr(rng, x.shape, x.dtype), x, gamma, mean, inv_std], kw
+
+
+def _group_norm(rng):
+    dt = _dtype(rng)
+    groups = int(rng.integers(1, 4))
+    shape = _dims(rng, int(rng.integers(1, 3))) + (groups * int(rng.integers(1, 3)),)
+    x = _arr(rng, (int(rng.integers(1, 4)),) + shape, dt)
+    return [x, *_norm_params(rng, x.shape[-1], dt)], dict(groups=groups)
+
+
+def _group_norm_backward(rng):
+    (x, gamma, beta), kw = _group_norm(rng)
+    _, mean, inv_std = ops.group_norm(x, gamma, beta, **kw)
+    return [_arr(rng, x.shape, x.dtype), x, gamma, mean, inv_std, kw["groups"]], {}
+
+
+def _upsample(rng):
+    kw = dict(size=_dims(rng, 2, 1, 3),
+              interpolation="nearest" if rng.random() < 0.5 else "bilinear")
+    return [_nhwc(rng, _dtype(rng))], kw
+
+
+def _upsample_backward(rng):
+    (x,), kw = _upsample(rng)
+    return [_arr(rng, ops.upsample2d(x, **kw).shape, x.dtype)], kw
+
+
 def _bce(rng):
     z, y = _xent(rng)[0]
     return [z, (rng.random(z.shape) < 0.5).astype(z.dtype)], {}
@@ -238,6 +285,7 @@ SPECS = {
     "conv": _keras_conv, "depthwise_conv": _keras_depthwise_conv,
     "max_pool": _keras_pool, "average_pool": _keras_pool,
     "conv2d_backward_weight": _conv2d_backward_weight,
+    "conv2d_backward_weight_fused": _conv2d_backward_weight_fused,
     "conv2d_backward_bias": lambda rng: ([_nhwc(rng, _dtype(rng))], {}),
     "depthwise_conv2d": _depthwise_conv2d,
     "depthwise_conv2d_backward_input": _depthwise_conv2d_backward_input,
@@ -249,6 +297,9 @@ SPECS = {
     "global_avg_pool2d": lambda rng: ([_nhwc(rng, _dtype(rng))], {}),
     "global_avg_pool2d_backward": _global_pool_backward,
     "bias_add": _bias, "bias_grad": _unary(),
+    "layer_norm": _layer_norm, "layer_norm_backward": _layer_norm_backward,
+    "group_norm": _group_norm, "group_norm_backward": _group_norm_backward,
+    "upsample2d": _upsample, "upsample2d_backward": _upsample_backward,
     "batch_norm_train": _bn_train, "batch_norm_inference": _bn_inference,
     "batch_norm_backward": _bn_backward,
     "dropout": _dropout, "dropout_backward": _dropout_backward,

@@ -9,6 +9,7 @@
 // Every dw lane is one FMA chain over the pixels in call order, whatever the tile: the result does
 // not depend on how the caller cuts dw into slices (the driver relies on this for determinism).
 #include "conv_simd.h"
+#include "nncore/kernels/conv2d_wino_impl.h"
 #include "nncore/kernels/conv2d_kernel.h"
 
 namespace nncore {
@@ -341,6 +342,8 @@ void wgrad_f64(const ConvWgradArgs<double>& a) {
 }  // namespace
 
 void fill_conv_wgrad_kernels_avx2(ConvKernelSet& set) {
+  fill_wino(set.f32);
+  fill_wino(set.f64);
   set.f32.wgrad = &wgrad_f32;
   set.f32.wgrad_prefers_dy_runs = &prefers_dy_runs_f32;
   set.f64.wgrad = &wgrad_f64;

@@ -2,6 +2,7 @@
 // columns x NV registers of output channels, runs along grad_y rows, or whole short runs per
 // register (lanes = columns) for few channels.
 #include "conv_simd.h"
+#include "nncore/kernels/conv2d_wino_impl.h"
 
 namespace nncore {
 namespace {
@@ -269,6 +270,8 @@ void wgrad_f64(const ConvWgradArgs<double>& a) {
 }  // namespace
 
 void fill_conv_wgrad_avx512(ConvKernelSet& set) {
+  fill_wino(set.f32);
+  fill_wino(set.f64);
   set.f32.wgrad = &wgrad_f32;
   set.f32.wgrad_prefers_dy_runs = &prefers_dy_runs_f32;
   set.f64.wgrad = &wgrad_f64;

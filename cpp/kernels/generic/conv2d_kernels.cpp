@@ -1,6 +1,7 @@
 // Portable convolution kernels: register tiles in plain loops that the compiler vectorizes with the
 // baseline instruction set. Also the oracle the ISA kernels are tested against.
 #include "nncore/kernels/conv2d_kernel.h"
+#include "nncore/kernels/conv2d_wino_impl.h"
 
 namespace nncore {
 namespace {
@@ -128,6 +129,7 @@ void fill(ConvKernels<T>& k) {
   k.gather_block = &gather_block<T>;
   k.gather = &gather<T>;
   k.wgrad = &wgrad<T>;
+  fill_wino(k);
 }
 
 }  // namespace

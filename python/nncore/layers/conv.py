@@ -235,6 +235,8 @@ class Conv2D(Layer):
 
     def _backward_last(self, grad_out):
         x, z, y, act = self._cache
+        if self.groups == 1 and self.trainable:
+            return self._backward_fused(grad_out, x, z, y, act)
         g = grad_out if act is None else act.backward(grad_out, z, y)
         if self.groups > 1:
             return self._backward_grouped(np.ascontiguousarray(g), x)
@@ -243,6 +245,23 @@ class Conv2D(Layer):
                                        **self._conv_args())
             if self.bias is not None:
                 ops.conv2d_backward_bias(g, out=self.bias.grad, accumulate=True)
+        if not self.needs_input_grad:
+            return None
+        return ops.conv2d_backward_input(g, self.kernel.value, x.shape,
+                                         out=_workspace.buffer(self, "dx", x.shape, x.dtype),
+                                         **self._conv_args())
+
+    def _backward_fused(self, grad_out, x, z, y, act):
+        """Kernel and bias gradients in one pass over the output gradient, the relu mask (when
+        forward applied relu as it wrote y: z is y) applied in the same pass."""
+        relu_y = y if act is not None and z is y else None
+        g = grad_out if act is None or relu_y is not None else act.backward(grad_out, z, y)
+        bias = self.bias
+        _, _, g = ops.conv2d_backward_weight_fused(
+            x, g, self.kernel.shape, relu_output=relu_y, use_bias=bias is not None,
+            out=self.kernel.grad, bias_out=None if bias is None else bias.grad,
+            grad_y_out=None if relu_y is None else _workspace.buffer(self, "g", y.shape, y.dtype),
+            accumulate=True, **self._conv_args())
         if not self.needs_input_grad:
             return None
         return ops.conv2d_backward_input(g, self.kernel.value, x.shape,

@@ -11,6 +11,7 @@ path is the kernel's, with its ``out=`` and its errors.
 """
 
 from ._conv import conv2d, conv2d_backward_bias, conv2d_backward_input, conv2d_backward_weight
+from ._conv_backward import conv2d_backward_weight_fused
 from ._depthwise import (
     depthwise_conv2d,
     depthwise_conv2d_backward_input,
@@ -77,6 +78,7 @@ __all__ = [
     "conv2d_backward_bias",
     "conv2d_backward_input",
     "conv2d_backward_weight",
+    "conv2d_backward_weight_fused",
     "depthwise_conv2d",
     "depthwise_conv2d_backward_input",
     "depthwise_conv2d_backward_weight",

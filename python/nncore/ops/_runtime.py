@@ -59,8 +59,9 @@ def set_num_threads(n: int) -> None:
 
 
 def get_winograd() -> bool:
-    """Whether 3x3 stride-1 convolutions with >= 32 input and output channels may take the
-    Winograd F(4x4, 3x3) path (forward and input gradient). On unless ``NNCORE_WINOGRAD=0``."""
+    """Whether 3x3 stride-1 convolutions may take the Winograd paths: F(4x4, 3x3) for the
+    forward and input gradient (>= 32 input and output channels), F(2x2, 3x3) for the float32
+    weight gradient (>= 64 input and >= 32 output channels). On unless ``NNCORE_WINOGRAD=0``."""
     return bool(_core.get_winograd())
 
 

@@ -99,6 +99,9 @@ struct ConvKernels {
   std::ptrdiff_t packed_lanes;
   std::ptrdiff_t (*packed_pixels)(std::ptrdiff_t cout);
   void (*packed_gather)(const ConvPackedArgs<T>& a);
+  // Winograd F(2x2, 3x3) weight-gradient transforms (kernels/conv2d_wino_impl.h).
+  void (*wino_input)(const T* const* p, std::ptrdiff_t cs, T* tmp, T* v, std::ptrdiff_t vs, int r0, int r1);
+  void (*wino_grad)(const T* const* g, std::ptrdiff_t cout, T* u, std::ptrdiff_t us, int r0, int r1);
 };
 
 struct ConvKernelSet {

@@ -48,4 +48,18 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T*
 bool winograd_enabled();
 void set_winograd(int mode);
 
+// The backward of a layer y = relu(conv2d(x, w) + bias) or without relu (relu_y == nullptr) in one
+// pass over grad_y: g = relu'(y) * dy (relu_y: the layer's output y; written into dy_out when not
+// nullptr), dw from g as conv2d_backward_weight, db = g summed over pixels (when db is not
+// nullptr; added when db_accumulate). dy_out must not overlap dy or relu_y.
+template <typename T>
+void conv2d_backward_weight_fused(const Conv2dGeometry& g, const T* x, const T* dy, const T* relu_y, T* dw,
+                                  bool accumulate, T* db, bool db_accumulate, T* dy_out);
+
+// Whether conv2d_backward_weight(_fused) takes Winograd F(2x2, 3x3) for the float32 3x3 stride-1
+// layers it suits (default on; also off while winograd_enabled() is false); off: the direct sum
+// everywhere.
+void conv2d_set_wgrad_winograd(bool enabled);
+bool conv2d_wgrad_winograd_enabled();
+
 }  // namespace nncore

@@ -11,6 +11,7 @@
 // bits from the baseline path).
 #pragma once
 #include "nncore/kernels/depthwise_kernel.h"
+#include "nncore/kernels/depthwise_forward_tiles.h"
 
 #ifndef NNCORE_DW_BLOCK_BYTES
 #define NNCORE_DW_BLOCK_BYTES 128  // the baseline path's choice
@@ -78,46 +79,126 @@ inline void for_blocks(idx c, F&& f, Tail&& tail) {
   if (k0 < c) tail(k0);
 }
 
+// Output pixel ow of a forward row, channels [c0, C) (depth multiplier 1): blocks of channels
+// in registers, then the channels left over.
+template <typename T>
+inline void forward_pixel_m1(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
+                             idx row0, TapSpan rows, idx ow, idx c0, T* y) {
+  const idx C = s.c;
+  const idx col0 = ow * s.stride_w - s.pad_left;
+  const TapSpan cols = tap_span(col0, s.dil_w, s.kw, s.w);
+  T* yp = y + ow * C;
+  for_blocks<T>(
+      C - c0,
+      [&](auto blk, idx kb) {
+        constexpr idx B = decltype(blk)::value;
+        const idx k0 = c0 + kb;
+        T acc[B];
+        for (idx k = 0; k < B; ++k) acc[k] = bias ? bias[k0 + k] : T(0);
+        for (idx i = rows.lo; i < rows.hi; ++i) {
+          const T* xr = x + (row0 + i * s.dil_h) * s.w * C + k0;
+          const T* wr = w + i * s.kw * C + k0;
+          for (idx j = cols.lo; j < cols.hi; ++j) {
+            const T* __restrict xp = xr + (col0 + j * s.dil_w) * C;
+            const T* __restrict wp = wr + j * C;
+            for (idx k = 0; k < B; ++k) acc[k] += xp[k] * wp[k];
+          }
+        }
+        for (idx k = 0; k < B; ++k) yp[k0 + k] = acc[k];
+      },
+      [&](idx kb) {
+        const idx k0 = c0 + kb;
+        T* __restrict yt = yp + k0;
+        const idx n = C - k0;
+        for (idx k = 0; k < n; ++k) yt[k] = bias ? bias[k0 + k] : T(0);
+        for (idx i = rows.lo; i < rows.hi; ++i)
+          for (idx j = cols.lo; j < cols.hi; ++j) {
+            const T* __restrict xp = x + ((row0 + i * s.dil_h) * s.w + col0 + j * s.dil_w) * C + k0;
+            const T* __restrict wp = w + (i * s.kw + j) * C + k0;
+            for (idx k = 0; k < n; ++k) yt[k] += xp[k] * wp[k];
+          }
+      });
+}
+
+// Channels [k0, k0 + NV vectors) of a forward row: the interior columns [in.lo, in.hi) (every
+// column tap inside the row) in tiles of 6, 4, 2 and 1 pixels, the edge columns one at a time
+// through their taps inside the row.
+template <typename T, idx NV, idx KW>
+inline void forward_vector_block(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
+                                 idx row0, TapSpan rows, InteriorCols in, idx k0, T* y) {
+  const idx C = s.c;
+  const idx nrows = rows.hi - rows.lo;
+  const T* xb = x + (row0 + rows.lo * s.dil_h) * s.w * C + k0;
+  const T* wb = w + rows.lo * s.kw * C + k0;
+  const T* bb = bias ? bias + k0 : nullptr;
+  const idx row_step = s.dil_h * s.w * C, col_step = s.dil_w * C, px_step = s.stride_w * C;
+  const idx wrow_step = s.kw * C;
+  auto edge = [&](idx ow) {
+    const idx col0 = ow * s.stride_w - s.pad_left;
+    const TapSpan cols = tap_span(col0, s.dil_w, s.kw, s.w);
+    if (cols.hi <= cols.lo) {  // no column tap inside the row: bias only
+      dw_forward_tile<T, 1, NV, 0>(xb, row_step, 0, 0, col_step, px_step, wb, wrow_step, C, bb,
+                                   y + ow * C + k0);
+      return;
+    }
+    dw_forward_tile<T, 1, NV, 0>(xb + (col0 + cols.lo * s.dil_w) * C, row_step, nrows,
+                                 cols.hi - cols.lo, col_step, px_step, wb + cols.lo * C,
+                                 wrow_step, C, bb, y + ow * C + k0);
+  };
+  auto tile = [&](auto pixels, idx ow) {
+    constexpr idx P = decltype(pixels)::value;
+    dw_forward_tile<T, P, NV, KW>(xb + (ow * s.stride_w - s.pad_left) * C, row_step, nrows, s.kw,
+                                  col_step, px_step, wb, wrow_step, C, bb, y + ow * C + k0);
+  };
+  for (idx ow = 0; ow < in.lo; ++ow) edge(ow);
+  idx ow = in.lo;
+  for (; ow + 6 <= in.hi; ow += 6) tile(Block<6>{}, ow);
+  if (ow + 4 <= in.hi) {
+    tile(Block<4>{}, ow);
+    ow += 4;
+  }
+  if (ow + 2 <= in.hi) {
+    tile(Block<2>{}, ow);
+    ow += 2;
+  }
+  if (ow < in.hi) tile(Block<1>{}, ow);
+  for (idx e = in.hi; e < s.out_w; ++e) edge(e);
+}
+
+template <typename T, idx KW>
+inline void forward_row_m1(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
+                           idx row0, TapSpan rows, T* y) {
+  // Two vectors of channels per tile: 2P accumulators plus the weights fit every path's registers.
+  constexpr idx L = DwVec<T>::lanes;
+  const InteriorCols in = interior_cols(s.w, s.out_w, s.kw, s.stride_w, s.dil_w, s.pad_left);
+  const idx C = s.c;
+  idx k0 = 0;
+  for (; k0 + 2 * L <= C; k0 += 2 * L)
+    forward_vector_block<T, 2, KW>(s, x, w, bias, row0, rows, in, k0, y);
+  if (k0 + L <= C) {
+    forward_vector_block<T, 1, KW>(s, x, w, bias, row0, rows, in, k0, y);
+    k0 += L;
+  }
+  if (k0 < C)
+    for (idx ow = 0; ow < s.out_w; ++ow) forward_pixel_m1(s, x, w, bias, row0, rows, ow, k0, y);
+}
+
 template <typename T>
 void forward_row(const DepthwiseShape& s, const T* x, const T* w, const T* bias, idx oh, T* y) {
   const idx C = s.c, M = s.mult, CM = C * M;
   const idx row0 = oh * s.stride_h - s.pad_top;
   const TapSpan rows = tap_span(row0, s.dil_h, s.kh, s.h);
+  if (M == 1) {
+    if (s.kw == 3)
+      forward_row_m1<T, 3>(s, x, w, bias, row0, rows, y);
+    else
+      forward_row_m1<T, 0>(s, x, w, bias, row0, rows, y);
+    return;
+  }
   for (idx ow = 0; ow < s.out_w; ++ow) {
     const idx col0 = ow * s.stride_w - s.pad_left;
     const TapSpan cols = tap_span(col0, s.dil_w, s.kw, s.w);
     T* yp = y + ow * CM;
-    if (M == 1) {
-      for_blocks<T>(
-          C,
-          [&](auto blk, idx k0) {
-            constexpr idx B = decltype(blk)::value;
-            T acc[B];
-            for (idx k = 0; k < B; ++k) acc[k] = bias ? bias[k0 + k] : T(0);
-            for (idx i = rows.lo; i < rows.hi; ++i) {
-              const T* xr = x + (row0 + i * s.dil_h) * s.w * C + k0;
-              const T* wr = w + i * s.kw * C + k0;
-              for (idx j = cols.lo; j < cols.hi; ++j) {
-                const T* __restrict xp = xr + (col0 + j * s.dil_w) * C;
-                const T* __restrict wp = wr + j * C;
-                for (idx k = 0; k < B; ++k) acc[k] += xp[k] * wp[k];
-              }
-            }
-            for (idx k = 0; k < B; ++k) yp[k0 + k] = acc[k];
-          },
-          [&](idx k0) {
-            T* __restrict yt = yp + k0;
-            const idx n = C - k0;
-            for (idx k = 0; k < n; ++k) yt[k] = bias ? bias[k0 + k] : T(0);
-            for (idx i = rows.lo; i < rows.hi; ++i)
-              for (idx j = cols.lo; j < cols.hi; ++j) {
-                const T* __restrict xp = x + ((row0 + i * s.dil_h) * s.w + col0 + j * s.dil_w) * C + k0;
-                const T* __restrict wp = w + (i * s.kw + j) * C + k0;
-                for (idx k = 0; k < n; ++k) yt[k] += xp[k] * wp[k];
-              }
-          });
-      continue;
-    }
     for (idx k = 0; k < CM; ++k) yp[k] = bias ? bias[k] : T(0);
     for (idx i = rows.lo; i < rows.hi; ++i)
       for (idx j = cols.lo; j < cols.hi; ++j) {

@@ -49,9 +49,10 @@ inline V dw_load(const T* p) {
 // P output pixels x NV vectors of channels of one output row. x0: the first pixel's first tap
 // (first kernel row inside the image); rows of taps row_step apart, columns col_step apart,
 // pixels px_step apart; w0 the matching weights, C channels per pixel in w and y. KW > 0 fixes
-// the kernel width at compile time (the 3x3 case, so that loads shared by neighbouring pixels
-// are seen), 0 reads kw_rt.
-template <typename T, std::ptrdiff_t P, std::ptrdiff_t NV, std::ptrdiff_t KW>
+// the kernel width at compile time (the 3x3 case), 0 reads kw_rt. DENSE says col_step ==
+// px_step (stride and dilation 1): pixel p's tap j then reads the vector pixel p + j's tap 0
+// reads, which the compiler loads once for the whole tile.
+template <typename T, std::ptrdiff_t P, std::ptrdiff_t NV, std::ptrdiff_t KW, bool DENSE = false>
 inline void dw_forward_tile(const T* __restrict x0, std::ptrdiff_t row_step, std::ptrdiff_t nrows,
                             std::ptrdiff_t kw_rt, std::ptrdiff_t col_step, std::ptrdiff_t px_step,
                             const T* __restrict w0, std::ptrdiff_t wrow_step, std::ptrdiff_t C,
@@ -79,7 +80,8 @@ inline void dw_forward_tile(const T* __restrict x0, std::ptrdiff_t row_step, std
       for (std::ptrdiff_t p = 0; p < P; ++p)
 #pragma GCC unroll 8
         for (std::ptrdiff_t v = 0; v < NV; ++v)
-          acc[p][v] += dw_load<V>(xr + j * col_step + p * px_step + v * L) * wv[v];
+          acc[p][v] += dw_load<V>(DENSE ? xr + (j + p) * px_step + v * L
+                                        : xr + j * col_step + p * px_step + v * L) * wv[v];
     }
   }
 #pragma GCC unroll 8

@@ -120,35 +120,59 @@ inline void forward_pixel_m1(const DepthwiseShape& s, const T* x, const T* w, co
       });
 }
 
-// Channels [k0, k0 + NV vectors) of a forward row: the interior columns [in.lo, in.hi) (every
-// column tap inside the row) in tiles of 6, 4, 2 and 1 pixels, the edge columns one at a time
-// through their taps inside the row.
-template <typename T, idx NV, idx KW>
-inline void forward_vector_block(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
-                                 idx row0, TapSpan rows, InteriorCols in, idx k0, T* y) {
+// One forward row with a depth multiplier of 1. Output columns go left to right so that input
+// and output are read and written in address order; each group of columns runs over every
+// channel, two vectors at a time (2P accumulators plus the weights fit every path's registers),
+// then one, then any channels left over. Interior columns (every column tap inside the row) go
+// in tiles of 6, 4, 2 and 1 pixels, edge columns one at a time through their taps in the row.
+template <typename T, idx KW, bool DENSE>
+inline void forward_row_m1(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
+                           idx row0, TapSpan rows, T* y) {
+  constexpr idx L = DwVec<T>::lanes;
+  const InteriorCols in = interior_cols(s.w, s.out_w, s.kw, s.stride_w, s.dil_w, s.pad_left);
   const idx C = s.c;
   const idx nrows = rows.hi - rows.lo;
-  const T* xb = x + (row0 + rows.lo * s.dil_h) * s.w * C + k0;
-  const T* wb = w + rows.lo * s.kw * C + k0;
-  const T* bb = bias ? bias + k0 : nullptr;
+  const T* xb = x + (row0 + rows.lo * s.dil_h) * s.w * C;
+  const T* wb = w + rows.lo * s.kw * C;
   const idx row_step = s.dil_h * s.w * C, col_step = s.dil_w * C, px_step = s.stride_w * C;
   const idx wrow_step = s.kw * C;
+  // Calls f(Block<NV>{}, k0) over the channel vectors, then rest(k0) for what is left.
+  auto over_channels = [&](auto&& f, auto&& rest) {
+    idx k0 = 0;
+    for (; k0 + 2 * L <= C; k0 += 2 * L) f(Block<2>{}, k0);
+    if (k0 + L <= C) {
+      f(Block<1>{}, k0);
+      k0 += L;
+    }
+    if (k0 < C) rest(k0);
+  };
   auto edge = [&](idx ow) {
     const idx col0 = ow * s.stride_w - s.pad_left;
     const TapSpan cols = tap_span(col0, s.dil_w, s.kw, s.w);
-    if (cols.hi <= cols.lo) {  // no column tap inside the row: bias only
-      dw_forward_tile<T, 1, NV, 0>(xb, row_step, 0, 0, col_step, px_step, wb, wrow_step, C, bb,
-                                   y + ow * C + k0);
-      return;
-    }
-    dw_forward_tile<T, 1, NV, 0>(xb + (col0 + cols.lo * s.dil_w) * C, row_step, nrows,
-                                 cols.hi - cols.lo, col_step, px_step, wb + cols.lo * C,
-                                 wrow_step, C, bb, y + ow * C + k0);
+    const idx ncols = cols.hi - cols.lo;
+    const idx off = ncols > 0 ? (col0 + cols.lo * s.dil_w) * C : 0;
+    over_channels(
+        [&](auto nv, idx k0) {
+          constexpr idx NV = decltype(nv)::value;
+          dw_forward_tile<T, 1, NV, 0>(xb + off + k0, row_step, ncols > 0 ? nrows : 0, ncols,
+                                       col_step, px_step, wb + cols.lo * C + k0, wrow_step, C,
+                                       bias ? bias + k0 : nullptr, y + ow * C + k0);
+        },
+        [&](idx k0) { forward_pixel_m1(s, x, w, bias, row0, rows, ow, k0, y); });
   };
   auto tile = [&](auto pixels, idx ow) {
     constexpr idx P = decltype(pixels)::value;
-    dw_forward_tile<T, P, NV, KW>(xb + (ow * s.stride_w - s.pad_left) * C, row_step, nrows, s.kw,
-                                  col_step, px_step, wb, wrow_step, C, bb, y + ow * C + k0);
+    const T* xt = xb + (ow * s.stride_w - s.pad_left) * C;
+    over_channels(
+        [&](auto nv, idx k0) {
+          constexpr idx NV = decltype(nv)::value;
+          dw_forward_tile<T, P, NV, KW, DENSE>(xt + k0, row_step, nrows, s.kw, col_step, px_step, wb + k0,
+                                        wrow_step, C, bias ? bias + k0 : nullptr,
+                                        y + ow * C + k0);
+        },
+        [&](idx k0) {
+          for (idx p = 0; p < P; ++p) forward_pixel_m1(s, x, w, bias, row0, rows, ow + p, k0, y);
+        });
   };
   for (idx ow = 0; ow < in.lo; ++ow) edge(ow);
   idx ow = in.lo;
@@ -165,34 +189,19 @@ inline void forward_vector_block(const DepthwiseShape& s, const T* x, const T* w
   for (idx e = in.hi; e < s.out_w; ++e) edge(e);
 }
 
-template <typename T, idx KW>
-inline void forward_row_m1(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
-                           idx row0, TapSpan rows, T* y) {
-  // Two vectors of channels per tile: 2P accumulators plus the weights fit every path's registers.
-  constexpr idx L = DwVec<T>::lanes;
-  const InteriorCols in = interior_cols(s.w, s.out_w, s.kw, s.stride_w, s.dil_w, s.pad_left);
-  const idx C = s.c;
-  idx k0 = 0;
-  for (; k0 + 2 * L <= C; k0 += 2 * L)
-    forward_vector_block<T, 2, KW>(s, x, w, bias, row0, rows, in, k0, y);
-  if (k0 + L <= C) {
-    forward_vector_block<T, 1, KW>(s, x, w, bias, row0, rows, in, k0, y);
-    k0 += L;
-  }
-  if (k0 < C)
-    for (idx ow = 0; ow < s.out_w; ++ow) forward_pixel_m1(s, x, w, bias, row0, rows, ow, k0, y);
-}
-
 template <typename T>
 void forward_row(const DepthwiseShape& s, const T* x, const T* w, const T* bias, idx oh, T* y) {
   const idx C = s.c, M = s.mult, CM = C * M;
   const idx row0 = oh * s.stride_h - s.pad_top;
   const TapSpan rows = tap_span(row0, s.dil_h, s.kh, s.h);
   if (M == 1) {
-    if (s.kw == 3)
-      forward_row_m1<T, 3>(s, x, w, bias, row0, rows, y);
+    const bool dense = s.stride_w == 1 && s.dil_w == 1;
+    if (s.kw == 3 && dense)
+      forward_row_m1<T, 3, true>(s, x, w, bias, row0, rows, y);
+    else if (s.kw == 3)
+      forward_row_m1<T, 3, false>(s, x, w, bias, row0, rows, y);
     else
-      forward_row_m1<T, 0>(s, x, w, bias, row0, rows, y);
+      forward_row_m1<T, 0, false>(s, x, w, bias, row0, rows, y);
     return;
   }
   for (idx ow = 0; ow < s.out_w; ++ow) {

@@ -3,12 +3,12 @@
 //
 // A pixel-at-a-time loop loads one input vector and one weight vector per FMA and, on layers with
 // few channels, spends more time walking taps than multiplying. Here a tile of P output pixels x
-// one channel block of one or two vectors keeps up to 2P accumulators in registers: each weight vector is
-// loaded once per tap for P pixels, and for stride 1 neighbouring pixels read the same input
-// vectors (the compiler shares those loads once the tile is unrolled). Only output columns whose
-// taps all fall inside the input row use the tiles; the edge columns keep the per-pixel loop.
-// Every output element still adds bias, then the taps in (row, column) order, so the result is
-// the same as the per-pixel loop's, bit for bit.
+// one or two vectors of channels keeps up to 2P accumulators in registers: each weight vector is
+// loaded once per tap for P pixels, and with stride and dilation 1 neighbouring pixels read the
+// same input vectors (the compiler loads each once for the tile). Interior columns (every tap
+// inside the row) take tiles of several pixels; edge columns take one-pixel tiles over their
+// taps inside the row. Every output element adds bias, then its taps in (row, column) order,
+// as the per-pixel loop (kept for channels left over past the last vector) does.
 #pragma once
 #include <cstddef>
 
@@ -87,7 +87,8 @@ inline void dw_forward_tile(const T* __restrict x0, std::ptrdiff_t row_step, std
 #pragma GCC unroll 8
   for (std::ptrdiff_t p = 0; p < P; ++p)
 #pragma GCC unroll 8
-    for (std::ptrdiff_t v = 0; v < NV; ++v) __builtin_memcpy(y + p * C + v * L, &acc[p][v], sizeof(V));
+    for (std::ptrdiff_t v = 0; v < NV; ++v)
+      __builtin_memcpy(y + p * C + v * L, &acc[p][v], sizeof(V));
 }
 
 }  // namespace

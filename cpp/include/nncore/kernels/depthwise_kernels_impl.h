@@ -16,6 +16,11 @@
 #ifndef NNCORE_DW_BLOCK_BYTES
 #define NNCORE_DW_BLOCK_BYTES 128  // the baseline path's choice
 #endif
+// Widest forward tile in pixels (two vectors of channels each): 6 where 32 vector registers hold
+// the accumulators and the shared input vectors, 4 where there are 16.
+#ifndef NNCORE_DW_TILE_PIXELS
+#define NNCORE_DW_TILE_PIXELS 4
+#endif
 
 namespace nncore {
 namespace {
@@ -124,7 +129,8 @@ inline void forward_pixel_m1(const DepthwiseShape& s, const T* x, const T* w, co
 // and output are read and written in address order; each group of columns runs over every
 // channel, two vectors at a time (2P accumulators plus the weights fit every path's registers),
 // then one, then any channels left over. Interior columns (every column tap inside the row) go
-// in tiles of 6, 4, 2 and 1 pixels, edge columns one at a time through their taps in the row.
+// in tiles of NNCORE_DW_TILE_PIXELS, 4, 2 and 1 pixels, edge columns one at a time through their
+// taps in the row.
 template <typename T, idx KW, bool DENSE>
 inline void forward_row_m1(const DepthwiseShape& s, const T* x, const T* w, const T* bias,
                            idx row0, TapSpan rows, T* y) {
@@ -166,9 +172,9 @@ inline void forward_row_m1(const DepthwiseShape& s, const T* x, const T* w, cons
     over_channels(
         [&](auto nv, idx k0) {
           constexpr idx NV = decltype(nv)::value;
-          dw_forward_tile<T, P, NV, KW, DENSE>(xt + k0, row_step, nrows, s.kw, col_step, px_step, wb + k0,
-                                        wrow_step, C, bias ? bias + k0 : nullptr,
-                                        y + ow * C + k0);
+          dw_forward_tile<T, P, NV, KW, DENSE>(xt + k0, row_step, nrows, s.kw, col_step, px_step,
+                                               wb + k0, wrow_step, C, bias ? bias + k0 : nullptr,
+                                               y + ow * C + k0);
         },
         [&](idx k0) {
           for (idx p = 0; p < P; ++p) forward_pixel_m1(s, x, w, bias, row0, rows, ow + p, k0, y);
@@ -176,7 +182,8 @@ inline void forward_row_m1(const DepthwiseShape& s, const T* x, const T* w, cons
   };
   for (idx ow = 0; ow < in.lo; ++ow) edge(ow);
   idx ow = in.lo;
-  for (; ow + 6 <= in.hi; ow += 6) tile(Block<6>{}, ow);
+  for (; ow + NNCORE_DW_TILE_PIXELS <= in.hi; ow += NNCORE_DW_TILE_PIXELS)
+    tile(Block<NNCORE_DW_TILE_PIXELS>{}, ow);
   if (ow + 4 <= in.hi) {
     tile(Block<4>{}, ow);
     ow += 4;

@@ -65,3 +65,28 @@ def test_relu_keeps_nan_and_padded_or_strided_layers_still_work():
     assert ys.shape == (1, 2, 2, 5)
     yp = ops.conv2d(x, w, padding=((1, 0), (0, 1)))
     assert yp.shape == (1, 5, 5, 5) and (yp[0, 0] == 0).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 50), st.integers(1, 50), st.integers(1, 3), st.integers(1, 17),
+       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**31 - 1))
+def test_1x1_backward_input_on_small_maps_matches_reference(cin, cout, n, hw, dtype, seed):
+    """Maps of up to 16x16 pixels take the GEMM (17x17 the gather kernel): both against
+    dy @ w^T on every ISA path, bitwise equal at 1-4 threads."""
+    rng = np.random.default_rng(seed)
+    x_shape = (n, hw, hw, cin)
+    dy = rng.standard_normal((n, hw, hw, cout)).astype(dtype)
+    w = rng.standard_normal((1, 1, cin, cout)).astype(dtype)
+    want = (dy.astype(np.float64).reshape(-1, cout) @ w.astype(np.float64).reshape(cin, cout).T)
+    want = want.reshape(x_shape)
+    atol = (2e-5 if dtype == np.float32 else 1e-12) * 4 * np.sqrt(cout) * (1 + np.abs(dy).max())
+    for isa in ops.available_isas():
+        with ops.use_isa(isa):
+            first = None
+            for nt in (1, 2, 3, 4):
+                with threads(nt):
+                    got = ops.conv2d_backward_input(dy, w, x_shape)
+                np.testing.assert_allclose(got, want, rtol=0, atol=atol, err_msg=isa)
+                if first is None:
+                    first = got
+                np.testing.assert_array_equal(got, first, err_msg=f"{isa} threads={nt}")

@@ -12,6 +12,12 @@
 #pragma once
 #include <cstddef>
 
+// Set by the ISA's translation unit before it includes depthwise_kernels_impl.h; the baseline
+// path's choice when this header is read on its own.
+#ifndef NNCORE_DW_BLOCK_BYTES
+#define NNCORE_DW_BLOCK_BYTES 128
+#endif
+
 namespace nncore {
 namespace {
 

@@ -11,7 +11,6 @@
 // bits from the baseline path).
 #pragma once
 #include "nncore/kernels/depthwise_kernel.h"
-#include "nncore/kernels/depthwise_forward_tiles.h"
 
 #ifndef NNCORE_DW_BLOCK_BYTES
 #define NNCORE_DW_BLOCK_BYTES 128  // the baseline path's choice
@@ -21,6 +20,8 @@
 #ifndef NNCORE_DW_TILE_PIXELS
 #define NNCORE_DW_TILE_PIXELS 4
 #endif
+// After the defaults above: the tiles read NNCORE_DW_BLOCK_BYTES.
+#include "nncore/kernels/depthwise_forward_tiles.h"
 
 namespace nncore {
 namespace {

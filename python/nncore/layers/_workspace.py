@@ -1,31 +1,69 @@
-"""Arrays a layer reuses from one training step to the next.
+"""Arrays a training step reuses: one pool shared by every layer.
 
-A training step's activations and input gradients live only until the next step, so the training
-loop lets layers write them into arrays kept from the previous step instead of allocating fresh
-ones: large fresh arrays cost page faults on every step (glibc hands them back to the OS when they
-are freed). Outside a training step, and for a second call of one layer within one step (a layer
-shared by two branches, whose first output is still needed), ``buffer`` returns None and the
-caller allocates as usual, so arrays handed to users are never overwritten later.
+A training step's activations and gradients live only until the step ends (most of them much
+less), so the training loop lets layers write them into arrays of a pool kept from one step to
+the next instead of allocating fresh ones: large fresh arrays cost page faults on every step
+(glibc hands them back to the OS when they are freed).
+
+The pool is shared by all layers and all keys rather than one array per layer and key: an array
+is handed out again as soon as nothing but the pool refers to it (no cache, value, gradient or
+view of it is alive), so the memory of activations released during the backward pass is reused
+for the input gradients of earlier layers, and the gradient arrays of one layer serve the next.
+The pool's peak is then the step's peak of live arrays, not the sum of every layer's arrays.
+Whoever still holds an array (a layer shared by two branches whose first output is still needed,
+a user holding an output) keeps it out of the pool's hands, so nothing alive is overwritten.
+Outside a training step ``buffer`` returns None and the caller allocates as usual.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sys
+import threading
 
 import numpy as np
 
 # "token": the step buffers are handed out for now; "issued": the newest token ever issued.
 _state = {"active": False, "token": 0, "issued": 0}
+# nbytes -> [[raw uint8 block, token of the step that last took it], ...]
+_pool: dict[int, list] = {}
+_lock = threading.Lock()
+# References to a block nobody else holds: its pool entry, and getrefcount's argument.
+_FREE_REFS = 2
 
 
 def new_token() -> int:
-    _state["issued"] += 1
-    return _state["issued"]
+    with _lock:
+        _state["issued"] += 1
+        _evict(_state["issued"] - 1)
+        return _state["issued"]
+
+
+def _evict(last: int) -> None:
+    """Drops the free blocks no step took since the step before ``last``: sizes of a batch that
+    does not come back (an epoch's short last batch, a model no longer trained)."""
+    for n in list(_pool):
+        kept = [e for e in _pool[n] if e[1] >= last - 1 or sys.getrefcount(e[0]) > _FREE_REFS + 1]
+        if kept:
+            _pool[n] = kept
+        else:
+            del _pool[n]
 
 
 def newest_token() -> int:
     """The token of the latest step: buffers of older steps may have been overwritten since."""
     return _state["issued"]
+
+
+def pool_bytes() -> int:
+    """Bytes the pool holds (free or in use)."""
+    return sum(e[0].nbytes for blocks in _pool.values() for e in blocks)
+
+
+def clear() -> None:
+    """Forgets every block (those still in use live on with their holders)."""
+    with _lock:
+        _pool.clear()
 
 
 @contextlib.contextmanager
@@ -48,20 +86,28 @@ def step(token: int):
 
 
 def buffer(layer, key: str, shape: tuple, dtype) -> np.ndarray | None:
-    """``layer``'s reusable array ``key`` of this shape and dtype, or None (allocate) outside a
-    training step or when ``layer`` already used ``key`` in this step."""
+    """An array of this shape and dtype from the pool, whose contents are undefined, or None
+    (allocate) outside a training step. ``layer`` and ``key`` say who asks (kept for callers;
+    the pool serves everyone alike)."""
     if not _state["active"]:
         return None
-    store = layer.__dict__.setdefault("_step_buffers", {})
+    dtype = np.dtype(dtype)
+    nbytes = dtype.itemsize
+    for d in shape:
+        nbytes *= int(d)
+    if nbytes == 0:
+        return None
     token = _state["token"]
-    entry = store.get(key)
-    if entry is not None:
-        arr, used = entry
-        if used == token:
-            return None
-        if arr.shape != shape or arr.dtype != dtype:
-            arr = np.empty(shape, dtype)
-    else:
-        arr = np.empty(shape, dtype)
-    store[key] = (arr, token)
-    return arr
+    with _lock:
+        blocks = _pool.setdefault(nbytes, [])
+        for entry in blocks:
+            # References: the entry, ``raw`` and getrefcount's argument; any more is a holder.
+            raw = entry[0]
+            if sys.getrefcount(raw) == _FREE_REFS + 1:
+                entry[1] = token
+                break
+        else:
+            raw = np.empty(nbytes, np.uint8)
+            blocks.append([raw, token])
+    # A view: while it (or any view of it) lives, the block's reference count shows it taken.
+    return raw.view(dtype).reshape(shape)

@@ -13,11 +13,21 @@ The pool's peak is then the step's peak of live arrays, not the sum of every lay
 Whoever still holds an array (a layer shared by two branches whose first output is still needed,
 a user holding an output) keeps it out of the pool's hands, so nothing alive is overwritten.
 Outside a training step ``buffer`` returns None and the caller allocates as usual.
+
+Where the C library is glibc, the first training step instead asks malloc to keep freed memory
+(``mallopt``: no trimming of the heap's top, no ``mmap`` for arrays below 1 GB) and the pool
+stands aside: every array of the step, the pooled kinds and the fresh ones a normalization or an
+activation makes alike, then comes from one heap whose freed chunks are reused without page
+faults, so the step's peak is its peak of live arrays (a pool of exact sizes beside the heap
+holds blocks of one stage's size idle while another stage peaks: 20 % more on ResNet-20). The
+environment variable NNCORE_KEEP_FREED_MEMORY=0 leaves malloc alone (and pools).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import sys
 import threading
 
@@ -25,6 +35,8 @@ import numpy as np
 
 # "token": the step buffers are handed out for now; "issued": the newest token ever issued.
 _state = {"active": False, "token": 0, "issued": 0}
+# "kept": whether malloc keeps freed memory (then no pooling); None until the first step asks.
+_heap = {"kept": None}
 # nbytes -> [[raw uint8 block, token of the step that last took it], ...]
 _pool: dict[int, list] = {}
 _lock = threading.Lock()
@@ -66,6 +78,33 @@ def clear() -> None:
         _pool.clear()
 
 
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def _keep_freed_memory() -> bool:
+    """Asks glibc's malloc to keep freed memory for reuse; False where it cannot (another C
+    library, or NNCORE_KEEP_FREED_MEMORY=0)."""
+    if os.environ.get("NNCORE_KEEP_FREED_MEMORY", "1") == "0" or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt, version = libc.mallopt, libc.gnu_get_libc_version   # glibc only
+    except (OSError, AttributeError):
+        return False
+    del version
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    # Older glibc caps the mmap threshold at 32 MB: arrays above it still come from mmap.
+    mapped = mallopt(_M_MMAP_THRESHOLD, 1 << 30) or mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+    return bool(mapped) and bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30))
+
+
+def pooling() -> bool:
+    """Whether ``buffer`` hands out pooled arrays (False once malloc keeps freed memory)."""
+    if _heap["kept"] is None:
+        _heap["kept"] = _keep_freed_memory()
+    return not _heap["kept"]
+
+
 @contextlib.contextmanager
 def training_step():
     """Marks one training step: buffers handed out inside it are reused by the next one."""
@@ -78,7 +117,7 @@ def step(token: int):
     """Hands out buffers for the step ``token`` (a GradientTape's forward and backward of one
     model share one)."""
     saved = _state["active"], _state["token"]
-    _state["active"], _state["token"] = True, token
+    _state["active"], _state["token"] = pooling(), token
     try:
         yield
     finally:
@@ -87,7 +126,7 @@ def step(token: int):
 
 def buffer(layer, key: str, shape: tuple, dtype) -> np.ndarray | None:
     """An array of this shape and dtype from the pool, whose contents are undefined, or None
-    (allocate) outside a training step. ``layer`` and ``key`` say who asks (kept for callers;
+    (allocate) outside a training step or when not pooling. ``layer`` and ``key`` say who asks (kept for callers;
     the pool serves everyone alike)."""
     if not _state["active"]:
         return None

@@ -3,8 +3,23 @@ tensors between them numbered, so that forward and backward are flat loops."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..layers import _workspace
 from ..layers.base import InputLayer, Node, SymbolicTensor
 from .inference_plan import Plans
+
+
+def _summed(a, b):
+    """a + b, in a training step written into a pooled array (the sum of a residual branch's
+    gradients is as large as an activation: a fresh one per block costs page faults and
+    resident memory beside the pool)."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and \
+            a.dtype == b.dtype:
+        out = _workspace.buffer(None, "grad_sum", a.shape, a.dtype)
+        if out is not None:
+            return np.add(a, b, out=out)
+    return a + b
 
 
 class Step:
@@ -180,5 +195,5 @@ class Graph:
                 if gi is None:
                     continue
                 # Never add in place: a layer may have handed the same array to several inputs.
-                gvals[i] = gi if gvals[i] is None else gvals[i] + gi
+                gvals[i] = gi if gvals[i] is None else _summed(gvals[i], gi)
         return [gvals[i] for i in self.input_ids]

@@ -15,7 +15,7 @@ a user holding an output) keeps it out of the pool's hands, so nothing alive is 
 Outside a training step ``buffer`` returns None and the caller allocates as usual.
 
 Where the C library is glibc, the first training step instead asks malloc to keep freed memory
-(``mallopt``: no trimming of the heap's top, no ``mmap`` for arrays below 1 GB) and the pool
+(``mallopt``: no trimming of the heap's top, no ``mmap`` for arrays below 32 MB) and the pool
 stands aside: every array of the step, the pooled kinds and the fresh ones a normalization or an
 activation makes alike, then comes from one heap whose freed chunks are reused without page
 faults, so the step's peak is its peak of live arrays (a pool of exact sizes beside the heap
@@ -93,9 +93,9 @@ def _keep_freed_memory() -> bool:
         return False
     del version
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    # Older glibc caps the mmap threshold at 32 MB: arrays above it still come from mmap.
-    mapped = mallopt(_M_MMAP_THRESHOLD, 1 << 30) or mallopt(_M_MMAP_THRESHOLD, 32 << 20)
-    return bool(mapped) and bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30))
+    # 32 MB, the most glibc's own adaptive threshold reaches: larger arrays still come from
+    # mmap, zeroed lazily (a gradient nobody writes costs no memory) and unmapped when freed.
+    return bool(mallopt(_M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(_M_TRIM_THRESHOLD, 1 << 30))
 
 
 def pooling() -> bool:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..layers import _workspace
 from ..layers.base import InputLayer, Node, SymbolicTensor
+from ._padding_alias import padding_holders, point_at_padded
 from .inference_plan import Plans
 
 
@@ -136,6 +137,8 @@ class Graph:
         for i, step in last.items():
             if i not in self.output_ids:
                 step.last_reads += (i,)
+        self.padding_holders = {k: [self.steps[j] for j in js]
+                                for k, js in padding_holders(self.steps).items()}
         # Inference plans by input shapes (models/inference_plan.py).
         self.inference_plans = Plans()
 
@@ -149,7 +152,8 @@ class Graph:
         vals = [None] * self.num_tensors
         for i, x in zip(self.input_ids, xs):
             vals[i] = x
-        for s in self.steps:
+        holders = self.padding_holders if training else {}
+        for k, s in enumerate(self.steps):
             arg = [vals[i] for i in s.inputs] if s.multi else vals[s.inputs[0]]
             if s.output in logits:
                 vals[s.output] = s.layer.forward_logits(arg, training)
@@ -157,6 +161,8 @@ class Graph:
                 vals[s.output] = s.layer.forward(arg, training)
             if s.shared:
                 s.cache = s.layer._cache
+            if k in holders:
+                point_at_padded(s, holders[k], arg, vals[s.output])
             # A tensor read by no later step lives on only where a layer cached it for backward.
             for i in s.last_reads:
                 vals[i] = None

@@ -114,6 +114,11 @@ CALLS = {
                                  weight_decay=0.0),
 }
 
+# The fused convolution backward (ReLU mask, bias gradient and weight gradient in one pass).
+CALLS["conv2d_backward_weight_fused"] = lambda: dict(
+    _conv_bw(), relu_output=np.abs(_r(2, 3, 3, 4)), grad_bias=np.empty(4, F),
+    grad_y_out=np.empty((2, 3, 3, 4), F))
+
 # Layer / group normalization and upsampling.
 CALLS.update({
     "layer_norm_forward": lambda: dict(x=_r(5, 3), gamma=_r(3), beta=_r(3), epsilon=1e-3,
@@ -132,7 +137,8 @@ CALLS.update({
 ACTIVATION_PARAMS = {"elu": "alpha", "leaky_relu": "negative_slope", "thresholded_relu": "theta"}
 NOT_ARRAY_OPS = {"openmp_runtime", "get_num_threads", "set_num_threads", "active_isa",
                  "detected_isa", "supported_isas", "set_isa", "gemm_config", "_set_gemm_tuning",
-                 "get_winograd", "set_winograd"}
+                 "get_winograd", "set_winograd", "conv2d_wgrad_winograd",
+                 "set_conv2d_wgrad_winograd"}
 
 
 def _activation_call(name):

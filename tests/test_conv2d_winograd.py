@@ -20,7 +20,7 @@ import nncore
 from nncore import ops
 
 from _conv_pads import explicit_pads
-from conftest import REPO_ROOT, threads
+from conftest import threads
 
 # The documented bound (README "Winograd convolution", cpp/ops/conv2d_winograd.cpp): in float32
 # each output's error stays below 1e-5 * S, S the largest sum |x| |w| over the terms of the
@@ -269,7 +269,10 @@ def test_environment_variable_turns_it_off_in_a_new_process():
             "y = ops.conv2d(x, w, padding='same')\n"
             "ops.set_winograd(False)\n"
             "print(nncore.get_winograd(), np.array_equal(y, ops.conv2d(x, w, padding='same')))\n")
-    env = dict(os.environ, NNCORE_WINOGRAD="0", PYTHONPATH=str(REPO_ROOT / "python"))
+    # The child imports the nncore this test runs (an installed one or a checkout's python/).
+    path = os.pathsep.join(p for p in (os.path.dirname(nncore.__path__[0]),
+                                       os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, NNCORE_WINOGRAD="0", PYTHONPATH=path)
     launcher = shlex.split(os.environ.get("NNCORE_TEST_LAUNCHER", ""))  # QEMU's CPU models
     out = subprocess.run([*launcher, sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()

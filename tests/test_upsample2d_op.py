@@ -213,3 +213,7 @@ def test_errors_name_the_problem():
         ops.upsample2d(x.astype(np.int32))
     with pytest.raises(nncore.ShapeError, match="not an output"):
         ops.upsample2d_backward(np.zeros((1, 5, 4, 3), np.float32), (2, 2))
+    # An output extent of 2**31 or more is refused before anything is allocated.
+    for size in ((2**40, 1), (1, 2**31), (2**30, 1)):
+        with pytest.raises(nncore.ShapeError, match="2\\*\\*31"):
+            ops.upsample2d(x, size)

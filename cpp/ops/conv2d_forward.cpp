@@ -1,9 +1,11 @@
 // conv2d forward: implicit GEMM over output rows. Each thread takes a range of (image, output row),
 // copies the zero-padded input rows it needs (skipped when there is no padding), and runs the
 // gather kernel on every output row: no im2col matrix is ever formed. 3x3 stride-1 layers with
-// many channels take the Winograd pass instead (conv2d_winograd.cpp).
+// many channels take the Winograd pass instead (conv2d_winograd.cpp); unpadded 1x1 stride-1
+// layers that widen the channels are one GEMM.
 #include "conv2d_internal.h"
 #include "nncore/aligned_buffer.h"
+#include "nncore/gemm.h"
 #include "nncore/ops/conv2d.h"
 
 namespace nncore {
@@ -14,6 +16,19 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
   const index_t rows = g.n * g.out_h;
   if (rows == 0 || g.out_w == 0 || g.cout == 0) return;
   if (conv::winograd_forward(g, x, w, bias, y, act)) return;
+  // An unpadded 1x1 stride-1 layer is y [N*H*W x cout] = x [N*H*W x cin] * w [cin x cout], read
+  // and written in place. The GEMM's blocking beats the gather kernel when cout > cin (the
+  // expand layers of inverted residual blocks); narrowing layers measured no better.
+  const bool unpadded = !(g.pad_top || g.pad_bottom || g.pad_left || g.pad_right);
+  if (g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && unpadded &&
+      g.cout > g.cin) {
+    GemmEpilogue<T> ep;
+    ep.bias = bias;
+    ep.relu = act == Conv2dActivation::relu;
+    gemm_ex(false, false, rows * g.out_w, g.cout, g.cin, T(1), x, g.cin, w, g.cout, T(0), y,
+            g.cout, ep);
+    return;
+  }
   const ConvKernels<T>& kern = conv::kernels_for<T>();
   const index_t ntaps = g.kh * g.kw;
   const index_t nb = kern.gather_block(g.cout);

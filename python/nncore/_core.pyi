@@ -79,6 +79,18 @@ def conv2d_backward_weight(
     x: FloatArray, grad_y: FloatArray, grad_w: FloatArray, strides: tuple[int, int],
     padding: tuple[int, int, int, int], dilation: tuple[int, int], accumulate: bool,
 ) -> None: ...
+# The backward of relu(conv2d(x, w) + bias) (or without relu: relu_output None) in one pass over
+# grad_y: grad_w written (or added to, accumulate), grad_bias written when given, the masked
+# grad_y written into grad_y_out when given.
+def conv2d_backward_weight_fused(
+    x: FloatArray, grad_y: FloatArray, relu_output: FloatArray | None, grad_w: FloatArray,
+    grad_bias: FloatArray | None, grad_y_out: FloatArray | None, strides: tuple[int, int],
+    padding: tuple[int, int, int, int], dilation: tuple[int, int], accumulate: bool,
+) -> None: ...
+# Winograd F(2x2, 3x3) weight gradient of float32 3x3 stride-1 layers (on by default; the
+# process-wide set_winograd switch covers it too).
+def set_conv2d_wgrad_winograd(enabled: bool) -> None: ...
+def conv2d_wgrad_winograd() -> bool: ...
 # y = conv2d(x, w) + bias (then relu if asked), written into y. NHWC x, HWIO w;
 # padding is (top, bottom, left, right).
 def conv2d_forward(

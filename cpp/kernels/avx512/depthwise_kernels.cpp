@@ -1,5 +1,6 @@
 // AVX-512 build of the depthwise kernels (16 floats per vector, 8 vectors of accumulators).
 #define NNCORE_DW_BLOCK_BYTES 512
+#define NNCORE_DW_TILE_PIXELS 6
 #include "nncore/kernels/depthwise_kernels_impl.h"
 
 namespace nncore {

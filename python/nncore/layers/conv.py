@@ -150,8 +150,15 @@ class Conv2D(Layer):
             return y
         z = ops.conv2d(x, self.kernel.value, bias, out=out, **self._conv_args())
         y = z if act is None else act.forward(z)
-        self._cache = (x, z, y, act)
+        self._cache = self._saved(x, z, y, act)
         return y
+
+    @staticmethod
+    def _saved(x, z, y, act):
+        # Without an activation backward reads only x: the output is not kept here, so it is
+        # freed (or its pool block reused) as soon as the layer reading it (a batch
+        # normalization) has run its backward, not only after this layer's.
+        return (x, None, None, None) if act is None else (x, z, y, act)
 
     def _inference_step(self, x_shape, dtype):
         """The forward of inputs of ``x_shape`` for an inference plan (``models.inference_plan``):
@@ -210,7 +217,7 @@ class Conv2D(Layer):
                                     **self._conv_args()))
         z = np.concatenate(parts, axis=-1)
         y = z if act is None else act.forward(z)
-        self._cache = (x, z, y, act)
+        self._cache = self._saved(x, z, y, act)
         return y
 
     def _backward_grouped(self, g, x):

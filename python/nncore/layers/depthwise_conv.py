@@ -61,7 +61,9 @@ class ChannelsFirstMixin:
         """y = activation(z); the cache keeps what backward needs (``extra``: the layer's own)."""
         act = self.activation
         y = z if act is None else act.forward(z)
-        self._cache = (x, z, y, act, extra)
+        # Without an activation backward reads only x and ``extra``: the output is not kept, so
+        # it is freed once the layer reading it has run its backward.
+        self._cache = (x, None, None, None, extra) if act is None else (x, z, y, act, extra)
         return y
 
     def _grad_of_z(self, grad_out):

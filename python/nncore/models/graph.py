@@ -3,8 +3,24 @@ tensors between them numbered, so that forward and backward are flat loops."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..layers import _workspace
 from ..layers.base import InputLayer, Node, SymbolicTensor
+from ._padding_alias import padding_holders, point_at_padded
 from .inference_plan import Plans
+
+
+def _summed(a, b):
+    """a + b, in a training step written into a pooled array (the sum of a residual branch's
+    gradients is as large as an activation: a fresh one per block costs page faults and
+    resident memory beside the pool)."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and \
+            a.dtype == b.dtype:
+        out = _workspace.buffer(None, "grad_sum", a.shape, a.dtype)
+        if out is not None:
+            return np.add(a, b, out=out)
+    return a + b
 
 
 class Step:
@@ -121,6 +137,8 @@ class Graph:
         for i, step in last.items():
             if i not in self.output_ids:
                 step.last_reads += (i,)
+        self.padding_holders = {k: [self.steps[j] for j in js]
+                                for k, js in padding_holders(self.steps).items()}
         # Inference plans by input shapes (models/inference_plan.py).
         self.inference_plans = Plans()
 
@@ -134,7 +152,8 @@ class Graph:
         vals = [None] * self.num_tensors
         for i, x in zip(self.input_ids, xs):
             vals[i] = x
-        for s in self.steps:
+        holders = self.padding_holders if training else {}
+        for k, s in enumerate(self.steps):
             arg = [vals[i] for i in s.inputs] if s.multi else vals[s.inputs[0]]
             if s.output in logits:
                 vals[s.output] = s.layer.forward_logits(arg, training)
@@ -142,6 +161,8 @@ class Graph:
                 vals[s.output] = s.layer.forward(arg, training)
             if s.shared:
                 s.cache = s.layer._cache
+            if k in holders:
+                point_at_padded(s, holders[k], arg, vals[s.output])
             # A tensor read by no later step lives on only where a layer cached it for backward.
             for i in s.last_reads:
                 vals[i] = None
@@ -180,5 +201,5 @@ class Graph:
                 if gi is None:
                     continue
                 # Never add in place: a layer may have handed the same array to several inputs.
-                gvals[i] = gi if gvals[i] is None else gvals[i] + gi
+                gvals[i] = gi if gvals[i] is None else _summed(gvals[i], gi)
         return [gvals[i] for i in self.input_ids]

@@ -8,7 +8,8 @@ issue on modern CNNs).
 Training is SGD with momentum 0.9 and sparse categorical cross-entropy, one ``train_on_batch``
 per step for nncore, ``zero_grad``/forward/loss/``backward``/``step`` for PyTorch, cycling over a
 few fixed batches (synthetic data of the right shape; ResNet-20 uses the first CIFAR-10 training
-images when ``/work/shared/data/cifar10`` or ``--cifar10`` has them — values do not change the
+images when ``--cifar10`` (default ``$NNCORE_CIFAR10_DIR``, else ``../shared/data/cifar10`` beside
+the checkout) has them — values do not change the
 cost). The PyTorch models are written here (torchvision is not needed), layer for layer as
 nncore's; where Keras pads a stride-2 convolution asymmetrically, PyTorch uses its own symmetric
 padding of the same output size (the idiomatic, and cheaper, way).
@@ -54,7 +55,8 @@ MODELS = {
 FRAMEWORKS = ("nncore", "torch")
 MEMORY_TARGET = 0.6
 N_BATCHES = 4  # distinct batches cycled over (a real loop never trains on one batch twice in a row)
-CIFAR10 = pathlib.Path(os.environ.get("NNCORE_CIFAR10_DIR", "/work/shared/data/cifar10"))
+CIFAR10 = pathlib.Path(os.environ.get(
+    "NNCORE_CIFAR10_DIR", pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"))
 
 
 # ----------------------------------------------------------------------------- data

@@ -4,6 +4,7 @@ tensors between them numbered, so that forward and backward are flat loops."""
 from __future__ import annotations
 
 from ..layers.base import InputLayer, Node, SymbolicTensor
+from . import bn_fusion
 from .inference_plan import Plans
 
 
@@ -131,6 +132,8 @@ class Graph:
     def forward(self, xs: list, training: bool, logits=()):
         """Runs every step; the steps making a tensor in ``logits`` stop before their activation
         (``forward_logits``), for a loss that applies that activation itself."""
+        if training:
+            bn_fusion.arm(self, logits)
         vals = [None] * self.num_tensors
         for i, x in zip(self.input_ids, xs):
             vals[i] = x

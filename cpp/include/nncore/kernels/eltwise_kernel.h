@@ -106,6 +106,19 @@ struct ChannelKernels {
   // gx[r, j] = a[j] g[r, j] + b[j] (x[r, j] - center[j]) + c[j]  (gx may be g or x)
   void (*grad_affine)(const T* g, const T* x, const T* center, const T* a, const T* b, const T* c,
                       std::ptrdiff_t rows, std::ptrdiff_t width, T* gx);
+  // Batch norm + ReLU (hi = +inf) / ReLU6 (hi = 6), with p = (x - center) scale + shift and the
+  // mask m = [p > 0] (and [p < hi] when hi is finite):
+  //   affine_act:        y = min(max(p, 0), hi)  (y may be x)
+  //   sum_grad_dev_act:  acc0[j] += sum_r m g;  acc1[j] += sum_r m g (x - center)
+  //   grad_affine_act:   gx = a m g + b (x - center) + c  (gx may be g or x)
+  void (*affine_act)(const T* x, const T* center, const T* scale, const T* shift, T hi,
+                     std::ptrdiff_t rows, std::ptrdiff_t width, T* y);
+  void (*sum_grad_dev_act)(const T* g, const T* x, const T* center, const T* scale,
+                           const T* shift, T hi, std::ptrdiff_t rows, std::ptrdiff_t width,
+                           std::ptrdiff_t ld, double* acc0, double* acc1);
+  void (*grad_affine_act)(const T* g, const T* x, const T* center, const T* scale, const T* shift,
+                          T hi, const T* a, const T* b, const T* c, std::ptrdiff_t rows,
+                          std::ptrdiff_t width, T* gx);
 };
 
 // Optimizer updates in place over a range (formulas in ops/optimizer_steps.h). lr_wd = lr * weight

@@ -60,6 +60,9 @@ void fill_eltwise_kernels_for(EltwiseKernels<T>& k) {
   k.channel.add = &channel_add_loop<T>;
   k.channel.affine = &channel_affine_loop<T>;
   k.channel.grad_affine = &channel_grad_affine_loop<T>;
+  k.channel.affine_act = &channel_affine_act_loop<T>;
+  k.channel.sum_grad_dev_act = &channel_sum_grad_dev_act_loop<T>;
+  k.channel.grad_affine_act = &channel_grad_affine_act_loop<T>;
 }
 
 inline void fill_eltwise_kernels_impl(EltwiseKernelSet& set) {

@@ -1,5 +1,5 @@
-// Batch normalization: two-pass statistics in double (mean, then squared deviations: no
-// cancellation when the mean is large), then one pass for the output.
+// Batch normalization: one pass for the statistics (sums of the deviations from each channel's
+// first value and of their squares, in double), one for the output.
 #include "nncore/ops/batchnorm.h"
 
 #include <cmath>
@@ -33,29 +33,33 @@ void batch_norm_train(const T* x, const T* gamma, const T* beta, double epsilon,
   if (cols == 0) return;
   const channels::WideLayout w = channels::wide_layout(rows, cols);
   const std::size_t wide = static_cast<std::size_t>(w.wide), nc = static_cast<std::size_t>(cols);
-  const std::size_t part_size = channels::channel_sums_workspace(w, 1);
+  const std::size_t part_size = channels::channel_sums_workspace(w, 2);
   channels::Workspace ws(part_size + 3 * (wide + 8) + 2 * (nc + 8) + 8);
   double* part = ws.take(part_size);
-  double* sums = ws.take(nc);
-  double* mean_d = ws.take(nc);
+  double* sums = ws.take(2 * nc);  // [sum d | sum d^2], d = x - origin
   double* mean_w = ws.take(wide);
   T* scale_w = reinterpret_cast<T*>(ws.take(wide));
   T* shift_w = reinterpret_cast<T*>(ws.take(wide));
 
+  // One pass over x for both statistics: deviations from the channel's first value. That value
+  // is a sample of the channel, so (mean - origin)^2 is of the order of the variance and
+  // sum d^2 / m - (sum d / m)^2 cancels no more than a few of double's digits, far below T's.
+  double* origin_w = mean_w;
+  for (index_t j = 0; j < w.wide; ++j) {
+    const double v = rows > 0 ? static_cast<double>(x[j % cols]) : 0.0;
+    origin_w[j] = std::isfinite(v) ? v : 0.0;
+  }
   const ChannelKernels<T>& k = eltwise_kernels<T>().channel;
-  channels::channel_sums(w, 1, part, sums, [&](const channels::SumBlock& b, double* acc) {
-    k.sum(x + b.offset, b.rows, b.width, b.ld, acc);
+  channels::channel_sums(w, 2, part, sums, [&](const channels::SumBlock& b, double* acc) {
+    k.sum_shifted_sq(x + b.offset, origin_w + b.col, b.rows, b.width, b.ld, acc, acc + w.wide);
   });
   const double m = static_cast<double>(rows);
-  for (index_t c = 0; c < cols; ++c) mean_d[c] = sums[c] / m;  // NaN for rows == 0
-  channels::expand(w, mean_d, 0.0, mean_w);
-  channels::channel_sums(w, 1, part, sums, [&](const channels::SumBlock& b, double* acc) {
-    k.sum_sq_dev(x + b.offset, mean_w + b.col, b.rows, b.width, b.ld, acc);
-  });
   for (index_t c = 0; c < cols; ++c) {
-    const double v = sums[c] / m;
+    const double d = sums[c] / m;  // NaN for rows == 0
+    const double sq = sums[cols + c] / m - d * d;
+    const double v = sq > 0.0 ? sq : (sq == sq ? 0.0 : sq);  // rounding below 0; NaN stays
     const double is = 1.0 / std::sqrt(v + epsilon);
-    mean[c] = static_cast<T>(mean_d[c]);
+    mean[c] = static_cast<T>(origin_w[c] + d);
     var[c] = static_cast<T>(v);
     inv_std[c] = static_cast<T>(is);
   }

@@ -95,6 +95,10 @@ struct ChannelKernels {
   // acc[j] += sum_r (x[r, j] - center[j])^2
   void (*sum_sq_dev)(const T* x, const double* center, std::ptrdiff_t rows, std::ptrdiff_t width,
                      std::ptrdiff_t ld, double* acc);
+  // with d = x[r, j] - shift[j] in double: acc0[j] += sum_r d;  acc1[j] += sum_r d^2 (one pass
+  // for a mean and variance: shifted by a sample of the column, the variance keeps its digits)
+  void (*sum_shifted_sq)(const T* x, const double* shift, std::ptrdiff_t rows,
+                         std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0, double* acc1);
   // acc0[j] += sum_r g[r, j];  acc1[j] += sum_r g[r, j] (x[r, j] - center[j])
   void (*sum_grad_dev)(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
                        std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0, double* acc1);

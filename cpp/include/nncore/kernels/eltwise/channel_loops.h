@@ -64,6 +64,21 @@ void channel_sum_sq_dev_loop(const T* x, const double* center, std::ptrdiff_t ro
 }
 
 template <typename T>
+void channel_sum_shifted_sq_loop(const T* x, const double* shift, std::ptrdiff_t rows,
+                                 std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0,
+                                 double* acc1) {
+  for (std::ptrdiff_t r = 0; r < rows; ++r) {
+    const T* xr = x + r * ld;
+    NNCORE_SIMD
+    for (std::ptrdiff_t j = 0; j < width; ++j) {
+      const double d = static_cast<double>(xr[j]) - shift[j];
+      acc0[j] += d;
+      acc1[j] += d * d;
+    }
+  }
+}
+
+template <typename T>
 void channel_sum_grad_dev_loop(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
                                std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0,
                                double* acc1) {

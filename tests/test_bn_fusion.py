@@ -55,6 +55,22 @@ def train(model, x, y, steps=3):
     return losses, model.get_weights()
 
 
+def test_train_on_batch_runs_the_fused_kernel(monkeypatch):
+    from nncore import ops
+
+    seen = []
+    real = ops.batch_norm_train
+
+    def spy(*args, activation=None, **kwargs):
+        seen.append(activation)
+        return real(*args, activation=activation, **kwargs)
+
+    monkeypatch.setattr(ops, "batch_norm_train", spy)
+    x, y = data()
+    train(cnn(), x, y, steps=1)
+    assert sorted(seen, key=str) == sorted(["relu", "relu6", None, "relu"], key=str)
+
+
 def test_fused_training_matches_unfused(monkeypatch):
     x, y = data()
     fused_losses, fused_w = train(cnn(), x, y)
@@ -125,3 +141,18 @@ def test_frozen_batch_norm_applies_the_activation_after_inference_statistics(tra
     assert np.all(np.isfinite(losses))
     assert nncore.gradcheck(model, (x[:8].astype(np.float64), y[:8]), training=True, atol=1e-6,
                             rtol=1e-4)
+
+
+def test_fused_batch_norm_on_another_axis_matches_central_differences():
+    nncore.set_seed(3)
+    inp = nncore.Input(shape=(3, 5))
+    h = L.BatchNormalization(axis=1)(L.Dense(5)(inp))
+    h = L.ReLU(6.0)(h)
+    out = L.Dense(2, activation="softmax")(L.Flatten()(h))
+    model = nncore.Model(inp, out)
+    assert len(bn_fusion.plan(model._graph)) == 1
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    r = np.random.default_rng(2)
+    x = r.standard_normal((7, 3, 5)) * 3
+    y = np.eye(2)[r.integers(0, 2, 7)]
+    assert nncore.gradcheck(model, (x, y), training=True, atol=1e-6, rtol=1e-4)

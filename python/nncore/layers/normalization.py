@@ -159,7 +159,7 @@ class BatchNormalization(Layer):
     def _synchronized_backward(self, gl):
         """The batch-norm gradient with the per-channel sums of g and g * x_hat taken over every
         process's rows; gamma and beta get this process's part (the processes sum those)."""
-        _, xl, mean, inv_std, world = self._cache
+        _, xl, mean, inv_std, world = self._cache[:5]
         gamma, _ = self._params()
         rows, g = xl.reshape(-1, xl.shape[-1]), gl.reshape(-1, gl.shape[-1])
         x_hat = (rows - mean) * inv_std
@@ -186,8 +186,7 @@ class BatchNormalization(Layer):
         mode = self._cache[0]
         if mode != "train" and isinstance(self._cache[-1], tuple):  # an activation applied after
             act, z = self._cache[-1]
-            self._cache = self._cache[:-1]
-            gl = _ACTIVATIONS[act][1](gl, z)
+            gl = _ACTIVATIONS[act][1](gl, z)  # z: channels last, as gl
         if mode == "sync":
             return self._synchronized_backward(gl)
         if mode == "train":

@@ -111,7 +111,7 @@ struct ChannelKernels {
   void (*grad_affine)(const T* g, const T* x, const T* center, const T* a, const T* b, const T* c,
                       std::ptrdiff_t rows, std::ptrdiff_t width, T* gx);
   // Batch norm + ReLU (hi = +inf) / ReLU6 (hi = 6), with p = (x - center) scale + shift and the
-  // mask m = [p > 0] (and [p < hi] when hi is finite):
+  // mask m = [0 < p < hi]:
   //   affine_act:        y = min(max(p, 0), hi)  (y may be x)
   //   sum_grad_dev_act:  acc0[j] += sum_r m g;  acc1[j] += sum_r m g (x - center)
   //   grad_affine_act:   gx = a m g + b (x - center) + c  (gx may be g or x)

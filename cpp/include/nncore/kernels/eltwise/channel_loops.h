@@ -2,7 +2,6 @@
 // Internal linkage, builtins only: compiled once per ISA through eltwise_kernels_impl.h.
 #pragma once
 #include <cstddef>
-#include <limits>
 
 #include "nncore/kernels/simd_pragma.h"
 
@@ -132,9 +131,12 @@ void channel_grad_affine_loop(const T* g, const T* x, const T* center, const T* 
 // of channel_affine_loop, so the backward kernels recompute exactly the forward's value and its
 // mask: relu'(y) = [y > 0], relu6'(y) = [0 < y < 6], as the from-output derivatives.
 
+// 1 or 0, multiplied into the gradient as the activations' derivatives are (a NaN gradient stays
+// NaN); arithmetic rather than a select, which SSE2 code would not vectorize. relu's hi is +inf:
+// only an overflowed pre-activation of +inf reads as off, where no gradient is meaningful.
 template <typename T>
-inline bool bn_act_mask(T pre, T hi, bool capped) {
-  return pre > T(0) && (!capped || pre < hi);
+inline T bn_act_mask(T pre, T hi) {
+  return static_cast<T>((pre > T(0)) & (pre < hi));
 }
 
 template <typename T>
@@ -156,15 +158,14 @@ template <typename T>
 void channel_sum_grad_dev_act_loop(const T* g, const T* x, const T* center, const T* scale,
                                    const T* shift, T hi, std::ptrdiff_t rows, std::ptrdiff_t width,
                                    std::ptrdiff_t ld, double* acc0, double* acc1) {
-  const bool capped = hi < std::numeric_limits<T>::infinity();
   for (std::ptrdiff_t r = 0; r < rows; ++r) {
     const T* gr = g + r * ld;
     const T* xr = x + r * ld;
     NNCORE_SIMD
     for (std::ptrdiff_t j = 0; j < width; ++j) {
       const T d = xr[j] - center[j];
-      const bool on = bn_act_mask(bn_pre(xr[j], center[j], scale[j], shift[j]), hi, capped);
-      const double gj = on ? static_cast<double>(gr[j]) : 0.0;
+      const T gm = gr[j] * bn_act_mask(bn_pre(xr[j], center[j], scale[j], shift[j]), hi);
+      const double gj = static_cast<double>(gm);
       acc0[j] += gj;
       acc1[j] += gj * static_cast<double>(d);
     }
@@ -175,15 +176,13 @@ template <typename T>
 void channel_grad_affine_act_loop(const T* g, const T* x, const T* center, const T* scale,
                                   const T* shift, T hi, const T* a, const T* b, const T* c,
                                   std::ptrdiff_t rows, std::ptrdiff_t width, T* gx) {
-  const bool capped = hi < std::numeric_limits<T>::infinity();
   for (std::ptrdiff_t r = 0; r < rows; ++r) {
     const T* gr = g + r * width;
     const T* xr = x + r * width;
     T* o = gx + r * width;
     NNCORE_SIMD
     for (std::ptrdiff_t j = 0; j < width; ++j) {
-      const bool on = bn_act_mask(bn_pre(xr[j], center[j], scale[j], shift[j]), hi, capped);
-      const T gj = on ? gr[j] : T(0);
+      const T gj = gr[j] * bn_act_mask(bn_pre(xr[j], center[j], scale[j], shift[j]), hi);
       o[j] = a[j] * gj + b[j] * (xr[j] - center[j]) + c[j];
     }
   }

@@ -147,6 +147,22 @@ def test_large_mean_small_spread_is_accurate():
     np.testing.assert_allclose(var, x64.var(axis=0), rtol=1e-5)
 
 
+@pytest.mark.parametrize("first", [1e4 + 100.0, -1e6, np.inf])
+def test_statistics_are_accurate_whatever_the_first_row(first, dtype):
+    # The one-pass statistics are deviations from the first row: an outlier (or a non-finite
+    # value) there must not cost the variance its digits.
+    rng = np.random.default_rng(6)
+    x = (1e4 + rng.standard_normal((5000, 4)) * 1e-2).astype(dtype)
+    x[0, 1] = first
+    _, mean, var, _ = ops.batch_norm_train(x, None, None, 1e-8)
+    x64 = x.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        want_mean, want_var = x64.mean(axis=0), x64.var(axis=0)
+    rtol = 1e-5 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(mean, want_mean, rtol=rtol)
+    np.testing.assert_allclose(var, want_var, rtol=rtol)
+
+
 def test_out_tuples_in_place_and_accumulate(dtype, rng):
     x = rng.standard_normal((5, 4)).astype(dtype)
     gamma = np.full(4, 2.0, dtype)

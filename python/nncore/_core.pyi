@@ -51,19 +51,21 @@ def avg_pool2d_forward(
     x: FloatArray, y: FloatArray, pool_size: tuple[int, int], strides: tuple[int, int],
     padding: tuple[int, int],
 ) -> None: ...
-# Gradients of batch_norm_train: (grad_x, grad_gamma, grad_beta).
+# Gradients of batch_norm_train (with the same activation and beta): (grad_x, grad_gamma, grad_beta).
 def batch_norm_backward(
     grad_y: FloatArray, x: FloatArray, gamma: FloatArray, batch_mean: FloatArray,
-    inv_std: FloatArray, out: Any = None, accumulate: bool = False,
+    inv_std: FloatArray, out: Any = None, accumulate: bool = False, activation: Any = None,
+    beta: Any = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]: ...
 # Batch norm with the moving statistics: gamma (x - mean) / sqrt(var + eps) + beta.
 def batch_norm_inference(
     x: FloatArray, gamma: FloatArray, beta: FloatArray, moving_mean: FloatArray,
     moving_var: FloatArray, epsilon: float, out: Any = None,
 ) -> FloatArray: ...
-# Batch norm with batch statistics over all axes but the last: (y, mean, var, inv_std).
+# Batch norm with batch statistics over all axes but the last, then the activation (None, 'relu' or 'relu6'): (y, mean, var, inv_std).
 def batch_norm_train(
     x: FloatArray, gamma: FloatArray, beta: FloatArray, epsilon: float, out: Any = None,
+    activation: Any = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]: ...
 # y = x + bias, bias broadcast over the last axis.
 def bias_add(x: FloatArray, bias: FloatArray, out: Any = None) -> FloatArray: ...

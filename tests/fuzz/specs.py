@@ -178,10 +178,18 @@ def _bn_inference(rng):
     return [x, gamma, beta, _arr(rng, (c,), x.dtype), np.abs(_arr(rng, (c,), x.dtype)) + 0.1], {}
 
 
-def _bn_backward(rng):
-    (x, gamma, beta), _ = _bn_train(rng)
-    _, mean, _, inv_std = ops.batch_norm_train(x, gamma, beta)
-    return [_arr(rng, x.shape, x.dtype), x, gamma, mean, inv_std], {}
+_BN_ACTS = (None, "relu", "relu6")
+
+
+def _bn_train_act(rng):
+    args, _ = _bn_train(rng)
+    return args, dict(activation=_BN_ACTS[int(rng.integers(0, 3))])
+
+
+def _bn_backward_act(rng):
+    (x, gamma, beta), kw = _bn_train_act(rng)
+    _, mean, _, inv_std = ops.batch_norm_train(x, gamma, beta, **kw)
+    return [_arr(rng, x.shape, x.dtype), x, gamma, mean, inv_std], dict(kw, beta=beta)
 
 
 def _dropout(rng):
@@ -300,8 +308,8 @@ SPECS = {
     "layer_norm": _layer_norm, "layer_norm_backward": _layer_norm_backward,
     "group_norm": _group_norm, "group_norm_backward": _group_norm_backward,
     "upsample2d": _upsample, "upsample2d_backward": _upsample_backward,
-    "batch_norm_train": _bn_train, "batch_norm_inference": _bn_inference,
-    "batch_norm_backward": _bn_backward,
+    "batch_norm_train": _bn_train_act, "batch_norm_inference": _bn_inference,
+    "batch_norm_backward": _bn_backward_act,
     "dropout": _dropout, "dropout_backward": _dropout_backward,
     "softmax": _unary(), "log_softmax": _unary(),
     "softmax_backward": _unary_backward(), "log_softmax_backward": _unary_backward(),

@@ -26,10 +26,19 @@ class _Elementwise(Layer):
     """A layer y = f(x) with f from nncore.activations. ``forward_logits`` returns x itself, for
     a model whose loss applies f (softmax + cross-entropy); backward then passes gradients through."""
 
+    # The output of a batch norm that applied this layer's activation itself (models/bn_fusion.py):
+    # when exactly that array arrives, it passes through.
+    _prefused = None
+
     def _fn(self):
         return self.activation
 
     def forward(self, x, training=False):
+        if self._prefused is not None:
+            fused, self._prefused = self._prefused is x, None
+            if fused:
+                self._cache = (None, None, None)
+                return x
         return self._apply(x, self._fn())
 
     def forward_logits(self, x, training=False):

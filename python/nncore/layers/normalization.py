@@ -11,6 +11,10 @@ from ..errors import ShapeError
 from ..serialization import config_value, register
 from .base import Layer
 
+# Activations a batch norm may apply itself: forward, backward from the output.
+_ACTIVATIONS = {"relu": (ops.relu, ops.relu_backward_from_output),
+                "relu6": (ops.relu6, ops.relu6_backward_from_output)}
+
 
 @register("layer")
 class BatchNormalization(Layer):
@@ -95,7 +99,12 @@ class BatchNormalization(Layer):
         return (None if self.gamma is None else self.gamma.value,
                 None if self.beta is None else self.beta.value)
 
+    # A following ReLU / ReLU6 this layer applies in its next forward call (models/bn_fusion.py).
+    _fuse_next = None
+
     def forward(self, x, training=False):
+        armed, self._fuse_next = self._fuse_next, None
+        act = armed.activation if armed is not None else None
         gamma, beta = self._params()
         xl = self._to_last(x)
         world = self.synchronized and training and self.trainable and context.step_world()
@@ -104,14 +113,22 @@ class BatchNormalization(Layer):
             self._update_moving(mean, var)
             self._cache = ("sync", xl, mean, inv_std, world)
         elif training and self.trainable:
-            y, mean, var, inv_std = ops.batch_norm_train(xl, gamma, beta, self.epsilon)
+            y, mean, var, inv_std = ops.batch_norm_train(xl, gamma, beta, self.epsilon,
+                                                         activation=act)
             self._update_moving(mean, var)
-            self._cache = ("train", xl, mean, inv_std)
+            self._cache = ("train", xl, mean, inv_std, act)
+            act = None  # applied
         else:
             y = ops.batch_norm_inference(xl, gamma, beta, self.moving_mean.value,
                                          self.moving_variance.value, self.epsilon)
             self._cache = ("infer", xl)
-        return self._from_last(y)
+        if act is not None:  # the other modes apply it after the normalization
+            y = _ACTIVATIONS[act][0](y)
+            self._cache = (*self._cache, (act, y))
+        out = self._from_last(y)
+        if armed is not None:
+            armed.layer._prefused = out
+        return out
 
     def _update_moving(self, mean, var):
         m = self.momentum
@@ -142,7 +159,7 @@ class BatchNormalization(Layer):
     def _synchronized_backward(self, gl):
         """The batch-norm gradient with the per-channel sums of g and g * x_hat taken over every
         process's rows; gamma and beta get this process's part (the processes sum those)."""
-        _, xl, mean, inv_std, world = self._cache
+        _, xl, mean, inv_std, world = self._cache[:5]
         gamma, _ = self._params()
         rows, g = xl.reshape(-1, xl.shape[-1]), gl.reshape(-1, gl.shape[-1])
         x_hat = (rows - mean) * inv_std
@@ -165,12 +182,17 @@ class BatchNormalization(Layer):
 
     def backward(self, grad_out):
         gl = self._to_last(grad_out)
-        gamma, _ = self._params()
-        if self._cache[0] == "sync":
+        gamma, beta = self._params()
+        mode = self._cache[0]
+        if mode != "train" and isinstance(self._cache[-1], tuple):  # an activation applied after
+            act, z = self._cache[-1]
+            gl = _ACTIVATIONS[act][1](gl, z)  # z: channels last, as gl
+        if mode == "sync":
             return self._synchronized_backward(gl)
-        if self._cache[0] == "train":
-            _, xl, mean, inv_std = self._cache
-            gx, ggamma, gbeta = ops.batch_norm_backward(gl, xl, gamma, mean, inv_std)
+        if mode == "train":
+            _, xl, mean, inv_std, act = self._cache
+            gx, ggamma, gbeta = ops.batch_norm_backward(gl, xl, gamma, mean, inv_std,
+                                                        activation=act, beta=beta)
             if self.gamma is not None:
                 self.gamma.grad += ggamma
             if self.beta is not None:

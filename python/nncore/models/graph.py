@@ -7,6 +7,7 @@ import numpy as np
 
 from ..layers import _workspace
 from ..layers.base import InputLayer, Node, SymbolicTensor
+from . import bn_fusion
 from ._padding_alias import padding_holders, point_at_padded
 from .inference_plan import Plans
 
@@ -149,6 +150,8 @@ class Graph:
     def forward(self, xs: list, training: bool, logits=()):
         """Runs every step; the steps making a tensor in ``logits`` stop before their activation
         (``forward_logits``), for a loss that applies that activation itself."""
+        if training:
+            bn_fusion.arm(self, logits)
         vals = [None] * self.num_tensors
         for i, x in zip(self.input_ids, xs):
             vals[i] = x

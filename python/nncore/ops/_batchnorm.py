@@ -20,16 +20,19 @@ from .. import _core
 __all__ = ["batch_norm_backward", "batch_norm_inference", "batch_norm_train"]
 
 
-def batch_norm_train(x, gamma, beta, epsilon=1e-3, *, out=None):
+def batch_norm_train(x, gamma, beta, epsilon=1e-3, *, out=None, activation=None):
     """Normalizes with the batch statistics. Returns ``(y, batch_mean, batch_var, inv_std)``.
 
     ``batch_var`` is the biased variance (divided by the number of rows) and
     ``inv_std = 1 / sqrt(batch_var + epsilon)``; ``batch_mean`` and ``inv_std`` are what
     :func:`batch_norm_backward` needs. ``epsilon`` must be > 0 (Keras default 1e-3). ``out`` may
     be a 4-tuple ``(y, mean, var, inv_std)`` of preallocated arrays (entries may be None);
-    ``y`` may be ``x`` (in place). An empty batch gives NaN statistics.
+    ``y`` may be ``x`` (in place). An empty batch gives NaN statistics. ``activation`` ``"relu"``
+    or ``"relu6"`` returns that activation of the normalized values instead (one pass, as a
+    BatchNormalization layer followed by ReLU); the backward pass then needs the same
+    ``activation`` and ``beta``.
     """
-    return _core.batch_norm_train(x, gamma, beta, epsilon, out)
+    return _core.batch_norm_train(x, gamma, beta, epsilon, out, activation)
 
 
 def batch_norm_inference(x, gamma, beta, moving_mean, moving_var, epsilon=1e-3, *, out=None):
@@ -37,7 +40,8 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_var, epsilon=1e-3, 
     return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_var, epsilon, out)
 
 
-def batch_norm_backward(grad_y, x, gamma, batch_mean, inv_std, *, out=None, accumulate=False):
+def batch_norm_backward(grad_y, x, gamma, batch_mean, inv_std, *, out=None, accumulate=False,
+                        activation=None, beta=None):
     """Gradients of :func:`batch_norm_train`. Returns ``(grad_x, grad_gamma, grad_beta)``::
 
         grad_beta  = sum(grad_y)            grad_gamma = sum(grad_y * x_hat)
@@ -46,6 +50,9 @@ def batch_norm_backward(grad_y, x, gamma, batch_mean, inv_std, *, out=None, accu
     with ``m`` the number of rows (all axes but the last). ``out`` may be a 3-tuple of
     preallocated arrays (entries may be None); ``grad_x`` may be ``grad_y`` or ``x``. With
     ``accumulate=True`` grad_gamma and grad_beta are added into ``out[1]`` and ``out[2]`` (which
-    must be given) instead of overwriting them.
+    must be given) instead of overwriting them. With ``activation`` (as given to the forward pass,
+    with its ``beta``) ``grad_y`` is the gradient of the activation's output: it is masked by the
+    activation's derivative, recomputed from ``x``, before the sums.
     """
-    return _core.batch_norm_backward(grad_y, x, gamma, batch_mean, inv_std, out, bool(accumulate))
+    return _core.batch_norm_backward(grad_y, x, gamma, batch_mean, inv_std, out, bool(accumulate),
+                                     activation, beta)

@@ -95,6 +95,10 @@ struct ChannelKernels {
   // acc[j] += sum_r (x[r, j] - center[j])^2
   void (*sum_sq_dev)(const T* x, const double* center, std::ptrdiff_t rows, std::ptrdiff_t width,
                      std::ptrdiff_t ld, double* acc);
+  // with d = x[r, j] - shift[j] in double: acc0[j] += sum_r d;  acc1[j] += sum_r d^2 (one pass
+  // for a mean and variance: shifted by a sample of the column, the variance keeps its digits)
+  void (*sum_shifted_sq)(const T* x, const double* shift, std::ptrdiff_t rows,
+                         std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0, double* acc1);
   // acc0[j] += sum_r g[r, j];  acc1[j] += sum_r g[r, j] (x[r, j] - center[j])
   void (*sum_grad_dev)(const T* g, const T* x, const T* center, std::ptrdiff_t rows,
                        std::ptrdiff_t width, std::ptrdiff_t ld, double* acc0, double* acc1);
@@ -106,6 +110,19 @@ struct ChannelKernels {
   // gx[r, j] = a[j] g[r, j] + b[j] (x[r, j] - center[j]) + c[j]  (gx may be g or x)
   void (*grad_affine)(const T* g, const T* x, const T* center, const T* a, const T* b, const T* c,
                       std::ptrdiff_t rows, std::ptrdiff_t width, T* gx);
+  // Batch norm + ReLU (hi = +inf) / ReLU6 (hi = 6), with p = (x - center) scale + shift and the
+  // mask m = [0 < p < hi]:
+  //   affine_act:        y = min(max(p, 0), hi)  (y may be x)
+  //   sum_grad_dev_act:  acc0[j] += sum_r m g;  acc1[j] += sum_r m g (x - center)
+  //   grad_affine_act:   gx = a m g + b (x - center) + c  (gx may be g or x)
+  void (*affine_act)(const T* x, const T* center, const T* scale, const T* shift, T hi,
+                     std::ptrdiff_t rows, std::ptrdiff_t width, T* y);
+  void (*sum_grad_dev_act)(const T* g, const T* x, const T* center, const T* scale,
+                           const T* shift, T hi, std::ptrdiff_t rows, std::ptrdiff_t width,
+                           std::ptrdiff_t ld, double* acc0, double* acc1);
+  void (*grad_affine_act)(const T* g, const T* x, const T* center, const T* scale, const T* shift,
+                          T hi, const T* a, const T* b, const T* c, std::ptrdiff_t rows,
+                          std::ptrdiff_t width, T* gx);
 };
 
 // Optimizer updates in place over a range (formulas in ops/optimizer_steps.h). lr_wd = lr * weight

@@ -56,10 +56,14 @@ void fill_eltwise_kernels_for(EltwiseKernels<T>& k) {
   k.channel.sum = &channel_sum_loop<T>;
   k.channel.sum_fast = &channel_sum_fast_loop<T>;
   k.channel.sum_sq_dev = &channel_sum_sq_dev_loop<T>;
+  k.channel.sum_shifted_sq = &channel_sum_shifted_sq_loop<T>;
   k.channel.sum_grad_dev = &channel_sum_grad_dev_loop<T>;
   k.channel.add = &channel_add_loop<T>;
   k.channel.affine = &channel_affine_loop<T>;
   k.channel.grad_affine = &channel_grad_affine_loop<T>;
+  k.channel.affine_act = &channel_affine_act_loop<T>;
+  k.channel.sum_grad_dev_act = &channel_sum_grad_dev_act_loop<T>;
+  k.channel.grad_affine_act = &channel_grad_affine_act_loop<T>;
 }
 
 inline void fill_eltwise_kernels_impl(EltwiseKernelSet& set) {

@@ -40,50 +40,6 @@ def _size(value):
     return values
 
 
-def linear_taps(n: int, factor: int, dtype):
-    """For each of the ``n * factor`` outputs of one axis: the two source indices and the weight
-    of the second. The source coordinate of output ``o`` is ``(o + 0.5) / factor - 0.5``, clamped
-    at 0 (beyond the last pixel the second tap repeats the first)."""
-    src = np.maximum((np.arange(n * factor) + 0.5) / factor - 0.5, 0.0)
-    i0 = np.minimum(np.floor(src).astype(np.intp), n - 1)
-    i1 = np.minimum(i0 + 1, n - 1)
-    return i0, i1, (src - i0).astype(dtype)
-
-
-def _sum_into(dx, idx, g, axis):
-    """``dx[idx] += g`` along ``axis`` for a nondecreasing ``idx``: one reduceat per run of
-    equal indices (repeated indices must add, which fancy-index assignment does not)."""
-    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
-    index = [slice(None)] * dx.ndim
-    index[axis] = idx[starts]
-    dx[tuple(index)] += np.add.reduceat(g, starts, axis=axis)
-
-
-def _axis_shape(n, axis, ndim):
-    shape = [1] * ndim
-    shape[axis] = n
-    return shape
-
-
-def _interp_axis(x, taps, axis):
-    i0, i1, w = taps
-    w = w.reshape(_axis_shape(len(w), axis, x.ndim))
-    a = np.take(x, i0, axis=axis)
-    return a + (np.take(x, i1, axis=axis) - a) * w
-
-
-def _interp_axis_backward(g, taps, axis, n):
-    i0, i1, w = taps
-    w = w.reshape(_axis_shape(len(w), axis, g.ndim))
-    shape = list(g.shape)
-    shape[axis] = n
-    dx = np.zeros(shape, dtype=g.dtype)
-    gw = g * w
-    _sum_into(dx, i0, g - gw, axis)
-    _sum_into(dx, i1, gw, axis)
-    return dx
-
-
 @register("layer")
 class UpSampling2D(Layer):
     """Repeats rows ``size[0]`` times and columns ``size[1]`` times (``interpolation="nearest"``)
@@ -121,35 +77,15 @@ class UpSampling2D(Layer):
         self.compute_output_shape(np.shape(x))
 
     def forward(self, x, training=False):
+        # Layers compute in float32 or float64, both of which the C++ kernels take.
         first = self.data_format == "channels_first"
-        xl = to_last(x) if first else x
-        self._cache = xl.shape
-        if xl.dtype in (np.float32, np.float64):
-            y = ops.upsample2d(xl, self.size, self.interpolation)
-            return to_first(y) if first else y
-        n, h, w, c = xl.shape
-        sh, sw = self.size
-        if self.interpolation == "nearest":
-            y = np.broadcast_to(xl[:, :, None, :, None, :], (n, h, sh, w, sw, c)).reshape(
-                n, h * sh, w * sw, c)
-        else:
-            y = _interp_axis(xl, linear_taps(h, sh, xl.dtype), 1)
-            y = _interp_axis(y, linear_taps(w, sw, xl.dtype), 2)
-        return to_first(y) if first else np.ascontiguousarray(y)
+        y = ops.upsample2d(to_last(x) if first else x, self.size, self.interpolation)
+        return to_first(y) if first else y
 
     def backward(self, grad_out):
         first = self.data_format == "channels_first"
-        g = to_last(grad_out) if first else grad_out
-        n, h, w, c = self._cache
-        sh, sw = self.size
-        if g.dtype in (np.float32, np.float64):
-            dx = ops.upsample2d_backward(g, self.size, self.interpolation)
-        elif self.interpolation == "nearest":
-            dx = g.reshape(n, h, sh, w, sw, c).sum(axis=(2, 4))
-        else:
-            dx = _interp_axis_backward(g, linear_taps(w, sw, g.dtype), 2, w)
-            dx = _interp_axis_backward(dx, linear_taps(h, sh, g.dtype), 1, h)
-        dx = dx.astype(grad_out.dtype, copy=False)
+        dx = ops.upsample2d_backward(to_last(grad_out) if first else grad_out, self.size,
+                                     self.interpolation)
         return to_first(dx) if first else dx
 
     def get_config(self):

@@ -27,6 +27,10 @@ LAYERS = {  # name: (N, H, W, C_in, C_out, k)
     "64to64@16": (32, 16, 16, 64, 64, 3),
     "128to128@32": (32, 32, 32, 128, 128, 3),
     "128to128@16": (32, 16, 16, 128, 128, 3),
+    # ResNet-20's three stages at its training batch (128): equal work, channels x2 per halving.
+    "r20-16to16@32": (128, 32, 32, 16, 16, 3),
+    "r20-32to32@16": (128, 16, 16, 32, 32, 3),
+    "r20-64to64@8": (128, 8, 8, 64, 64, 3),
 }
 OPS = ("backward_weight", "train_step")
 CASES = [{"name": f"{layer} {op}", "layer": layer, "op": op} for layer in LAYERS for op in OPS]

@@ -24,6 +24,7 @@ LAYERS = {  # name: (N, H, W, C_in, C_out)
     "128->128 16x16": (32, 16, 16, 128, 128),
     "256->256 8x8": (32, 8, 8, 256, 256),
     "32->32 8x8": (32, 8, 8, 32, 32),
+    "16->16 32x32 b128": (128, 32, 32, 16, 16),  # ResNet-20's first stage
 }
 OPS = ("forward", "backward_input")
 CASES = [{"name": f"{layer} {op}", "layer": layer, "op": op} for layer in LAYERS for op in OPS]
@@ -88,7 +89,7 @@ def _local(s):
     return sliding_window_view(p, (7, 7), axis=(1, 2)).max(axis=(-2, -1))
 
 
-def error_table(channels=(32, 64, 128, 256), size=16, batch=2, seed=0):
+def error_table(channels=(16, 32, 64, 128, 256), size=16, batch=2, seed=0):
     """Max abs error, max error relative to the output's RMS, and max error relative to S, the
     largest sum |x||w| of the outputs within 3 pixels (tests/test_conv2d_winograd.py), of the
     float32 Winograd and direct passes against float64, for standard normal x and w."""

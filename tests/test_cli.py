@@ -115,8 +115,11 @@ def test_demo_distributed_matches_one_process(tmp_path):
     assert out.count("Epoch 1/3") == 1 and out.count("Test accuracy") == 1
     assert "images/s over 2 processes" in out
     loss = lambda text: float(re.search(r"\(loss ([0-9.]+)\)", text).group(1))  # noqa: E731
+    # The two runs differ by rounding only (the gradient sums are split across processes), and
+    # three epochs amplify it: with Winograd's rounding the test losses measured 0.3896 and 0.3918,
+    # with the direct kernel 0.3916 for both.
     assert abs(accuracy_of(out) - accuracy_of(one.stdout)) <= 0.005
-    assert abs(loss(out) - loss(one.stdout)) <= 0.002
+    assert abs(loss(out) - loss(one.stdout)) <= 0.005
 
 
 @pytest.mark.skipif(not HAVE_MNIST, reason="needs the shared MNIST files")

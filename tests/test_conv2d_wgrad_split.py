@@ -245,11 +245,12 @@ def test_fused_op_matches_finite_differences():
 
 # ---------------------------------------------------------------- Winograd F(2x2, 3x3)
 
-# float32 3x3 stride-1 layers with >= 64 input and >= 32 output channels take Winograd. Its
+# float32 3x3 stride-1 layers with >= 32 input and output channels take Winograd. Its
 # transformed operands are sums of up to 4 inputs times sums of up to 4 gradients, and G^T M G adds
 # weights summing to at most 4: errors are bounded as a direct sum of 64 times the magnitude.
 WINO_CASES = [
     ((2, 7, 9, 64), (3, 3, 64, 32), "same"),
+    ((2, 6, 7, 32), (3, 3, 32, 32), "same"),
     ((3, 8, 8, 64), (3, 3, 64, 40), "valid"),
     ((1, 5, 6, 70), (3, 3, 70, 33), ((2, 0), (1, 2))),
     ((2, 9, 4, 96), (3, 3, 96, 64), ((0, 1), (1, 0))),
@@ -258,7 +259,7 @@ WINO_CASES = [
 
 @pytest.mark.parametrize("accumulate", [False, True], ids=["write", "accumulate"])
 @pytest.mark.parametrize("winograd", [True, False], ids=["winograd", "direct"])
-@pytest.mark.parametrize("case", WINO_CASES, ids=["same", "valid", "odd-pads", "one-sided"])
+@pytest.mark.parametrize("case", WINO_CASES, ids=["same", "same-32", "valid", "odd-pads", "one-sided"])
 def test_winograd_matches_reference(case, winograd, accumulate):
     x_shape, w_shape, padding = case
     rng = np.random.default_rng(13)
@@ -319,3 +320,22 @@ def test_user_winograd_switch_covers_the_weight_gradient():
         _core.set_conv2d_wgrad_winograd(before)
     assert switched_off.tobytes() == direct.tobytes()
     assert wino.tobytes() != direct.tobytes()  # the layer does take the Winograd path
+
+
+@pytest.mark.parametrize("cin,cout,taken", [(32, 32, True), (31, 64, False), (64, 31, False)])
+def test_winograd_weight_gradient_from_32_channels(cin, cout, taken):
+    """Below 32 input or output channels the transforms cost more than they save, and the direct
+    sum runs whether the Winograd path is on or off."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((4, 10, 10, cin)).astype(np.float32)
+    dy = rng.standard_normal((4, 10, 10, cout)).astype(np.float32)
+    w_shape = (3, 3, cin, cout)
+    before = _core.conv2d_wgrad_winograd()
+    try:
+        _core.set_conv2d_wgrad_winograd(False)
+        direct = ops.conv2d_backward_weight(x, dy, w_shape, padding="same")
+        _core.set_conv2d_wgrad_winograd(True)
+        wino = ops.conv2d_backward_weight(x, dy, w_shape, padding="same")
+    finally:
+        _core.set_conv2d_wgrad_winograd(before)
+    assert (wino.tobytes() != direct.tobytes()) is taken

@@ -5,8 +5,8 @@
 
 namespace nncore::conv {
 
-// Whether this layer takes it: float32, 3x3, stride 1, no dilation, at least 64 input and 32 output
-// channels (enough input-channel slices for 16 threads), its 16 * C_in * C_out transformed sums
+// Whether this layer takes it: float32, 3x3, stride 1, no dilation, at least 32 input and output
+// channels (8 input-channel slices: work for 16 threads), its 16 * C_in * C_out transformed sums
 // within 8 MiB (up to 256 -> 512 channels). Depends on the problem alone.
 template <typename T>
 bool wgrad_winograd_applies(const Conv2dGeometry& g);

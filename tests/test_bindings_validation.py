@@ -119,6 +119,9 @@ CALLS["conv2d_backward_weight_fused"] = lambda: dict(
     _conv_bw(), relu_output=np.abs(_r(2, 3, 3, 4)), grad_bias=np.empty(4, F),
     grad_y_out=np.empty((2, 3, 3, 4), F))
 
+# The residual add with its activation.
+CALLS["add_act"] = lambda: dict(x1=_r(3, 4), x2=_r(3, 4), activation="relu", out=np.empty((3, 4), F))
+
 # Layer / group normalization and upsampling.
 CALLS.update({
     "layer_norm_forward": lambda: dict(x=_r(5, 3), gamma=_r(3), beta=_r(3), epsilon=1e-3,
@@ -200,6 +203,7 @@ def _overlap_cases():
         ("bias_add", lambda: _core.bias_add(buf[:12].reshape(4, 3), buf[10:13], buf[:12].reshape(4, 3)),
          "out", "bias"),
         ("relu", lambda: _core.relu(buf[:9], out=buf[1:10]), "out", "x"),
+        ("add_act", lambda: _core.add_act(_r(9), buf[:9], out=buf[1:10]), "out", "x2"),
         ("softmax_cross_entropy", lambda: _core.softmax_cross_entropy(
             buf[:12].reshape(4, 3), np.ones((4, 3), F), out=(buf[6:18].reshape(4, 3), None)),
          "out[0] (probs)", None),

@@ -432,6 +432,15 @@ def test_upsample2d(isa, n, h, w, c, size, mode, dtype, seed):
     assert_same_at_every_thread_count(lambda: ops.upsample2d_backward(g, size, mode))
 
 
+@SETTINGS
+@given(n=st.integers(0, 300_000), act=st.sampled_from([None, "relu", "relu6"]),
+       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
+def test_add_act(isa, n, act, dtype, seed):
+    rng = np.random.default_rng(seed)
+    a, b = normal(rng, n, dtype, 4.0), normal(rng, n, dtype, 4.0)
+    assert_same_at_every_thread_count(lambda: ops.add_act(a, b, act))
+
+
 # ---------------------------------------------------------------- what covers every op
 
 
@@ -449,7 +458,7 @@ def test_every_op_is_covered():
         "depthwise_conv2d", "depthwise_conv2d_backward_input", "depthwise_conv2d_backward_weight",
         "matmul", "gemm", "dense"}
     covered |= {"layer_norm", "layer_norm_backward", "group_norm", "group_norm_backward",
-                "upsample2d", "upsample2d_backward"}
+                "upsample2d", "upsample2d_backward", "add_act"}
     runtime = {"active_isa", "available_isas", "get_num_threads", "set_num_threads", "info",
                "use_isa", "get_winograd", "set_winograd"}
     # keras.ops names computed by the kernels above (layout changes around them only).

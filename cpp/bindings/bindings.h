@@ -11,6 +11,7 @@ void bind_conv2d(pybind11::module_& m);
 void bind_depthwise_conv2d(pybind11::module_& m);
 void bind_pool2d(pybind11::module_& m);
 void bind_activations(pybind11::module_& m);
+void bind_add(pybind11::module_& m);
 void bind_softmax(pybind11::module_& m);
 void bind_bias(pybind11::module_& m);
 void bind_batchnorm(pybind11::module_& m);

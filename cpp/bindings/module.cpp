@@ -16,6 +16,7 @@
 #include "bind_depthwise_conv2d.inc"
 #include "bind_pool2d.inc"
 #include "bind_activations.inc"
+#include "bind_add.inc"
 #include "bind_softmax.inc"
 #include "bind_bias.inc"
 #include "bind_batchnorm.inc"
@@ -53,6 +54,7 @@ PYBIND11_MODULE(_core, m) {
   nncore::bind::bind_depthwise_conv2d(m);
   nncore::bind::bind_pool2d(m);
   nncore::bind::bind_activations(m);
+  nncore::bind::bind_add(m);
   nncore::bind::bind_softmax(m);
   nncore::bind::bind_bias(m);
   nncore::bind::bind_batchnorm(m);

@@ -281,6 +281,11 @@ def _bce(rng):
     return [z, (rng.random(z.shape) < 0.5).astype(z.dtype)], {}
 
 
+def _add_act(rng):
+    x, _ = _x(rng)
+    return [x, _arr(rng, x.shape, x.dtype)], dict(activation=_BN_ACTS[int(rng.integers(0, 3))])
+
+
 def _state(rng, k):
     dt = _dtype(rng)
     shape = _dims(rng, int(rng.integers(1, 3)))
@@ -304,7 +309,7 @@ SPECS = {
     "max_pool2d_backward_argmax": _argmax_backward,
     "global_avg_pool2d": lambda rng: ([_nhwc(rng, _dtype(rng))], {}),
     "global_avg_pool2d_backward": _global_pool_backward,
-    "bias_add": _bias, "bias_grad": _unary(),
+    "bias_add": _bias, "bias_grad": _unary(), "add_act": _add_act,
     "layer_norm": _layer_norm, "layer_norm_backward": _layer_norm_backward,
     "group_norm": _group_norm, "group_norm_backward": _group_norm_backward,
     "upsample2d": _upsample, "upsample2d_backward": _upsample_backward,

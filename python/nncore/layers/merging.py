@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ops
 from ..errors import ShapeError
 from ..serialization import register
 from .base import Layer
@@ -39,20 +40,50 @@ class _Merge(Layer):
         return _same_shapes(self, input_shape)
 
 
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_FROM_OUTPUT = {"relu": ops.relu_backward_from_output, "relu6": ops.relu6_backward_from_output}
+_APPLY = {"relu": ops.relu, "relu6": ops.relu6}
+
+
+def _sum(xs, act):
+    """act(xs[0] + xs[1] + ...): threaded kernels for float arrays of one shape and dtype (the
+    activation applied in the last addition's pass), NumPy's broadcasting sum otherwise."""
+    a = xs[0]
+    if all(isinstance(x, np.ndarray) and x.dtype in _FLOATS and x.dtype == a.dtype and
+           x.shape == a.shape for x in xs):
+        out = ops.add_act(a, xs[1], act if len(xs) == 2 else None)
+        for k, x in enumerate(xs[2:], start=3):
+            ops.add_act(out, x, act if k == len(xs) else None, out=out)
+        return out
+    out = xs[0] + xs[1]
+    for x in xs[2:]:
+        out += x
+    return out if act is None else _APPLY[act](out)
+
+
 @register("layer")
 class Add(_Merge):
     """Element-wise sum of its inputs (all of one shape)."""
 
+    # A following ReLU / ReLU6 this layer applies in its next forward call (models/bn_fusion.py):
+    # one pass over the sum instead of two, and the activation's mask applied in backward here.
+    _fuse_next = None
+
     def forward(self, xs, training=False):
-        out = xs[0] + xs[1]
-        for x in xs[2:]:
-            out += x
-        self._cache = len(xs)
+        armed, self._fuse_next = self._fuse_next, None
+        act = armed.activation if armed is not None else None
+        out = _sum(xs, act)
+        self._cache = (len(xs), act, out if act is not None else None)
+        if armed is not None:
+            armed.layer._prefused = out
         return out
 
     def backward(self, grad_out):
+        count, act, y = self._cache
+        if act is not None:
+            grad_out = _FROM_OUTPUT[act](grad_out, y)
         # Every input receives the same gradient; the model never writes into gradients it got.
-        return [grad_out] * self._cache
+        return [grad_out] * count
 
 
 @register("layer")

@@ -1,9 +1,11 @@
-"""Batch normalization followed by ReLU or ReLU6 runs as one kernel in a training forward pass.
+"""Batch normalization, or a residual Add, followed by ReLU or ReLU6 runs as one kernel in a
+training forward pass.
 
 A training step otherwise writes the normalized tensor, reads it back for the activation, and in
 the backward pass reads the activation's output and gradient to mask the gradient before the
 batch norm reads it again. Fused, the batch norm writes the activation's output once and applies
-the activation's mask (recomputed from its input) while it takes its channel sums.
+the activation's mask (recomputed from its input) while it takes its channel sums. An Add writes
+the activation of its sum in the same pass, and masks the gradient in its backward.
 
 The fusion is decided per graph (a layer may sit in several models, or be called on its own) and
 armed for one forward pass at a time: before a training forward pass, every fusable batch norm
@@ -15,6 +17,7 @@ through unchanged. Layers, the layer list, configs and saved files are untouched
 from __future__ import annotations
 
 from ..layers.activation_layers import Activation, ReLU
+from ..layers.merging import Add
 from ..layers.normalization import BatchNormalization
 
 
@@ -39,7 +42,7 @@ def fusable_activation(layer) -> str | None:
 
 
 def plan(graph) -> list:
-    """(batch-norm step, activation step, activation name) for every batch norm whose output
+    """(producer step, activation step, activation name) for every batch norm or Add whose output
     only a plain ReLU / ReLU6 reads, each layer called once in the graph."""
     readers: dict[int, list] = {}
     for s in graph.steps:
@@ -47,7 +50,9 @@ def plan(graph) -> list:
             readers.setdefault(i, []).append(s)
     pairs = []
     for s in graph.steps:
-        if type(s.layer) is not BatchNormalization or s.shared or s.multi:
+        producer = type(s.layer)
+        if producer not in (BatchNormalization, Add) or s.shared or \
+                (s.multi and producer is not Add):
             continue
         if s.output in graph.output_ids:
             continue
@@ -63,7 +68,8 @@ def plan(graph) -> list:
 
 
 def arm(graph, logits=()) -> None:
-    """Notes the fusions of the graph's next training forward pass on its batch norms."""
+    """Notes the fusions of the graph's next training forward pass on their producers
+    (``graph._bn_fusions = []`` turns them all off)."""
     pairs = getattr(graph, "_bn_fusions", None)
     if pairs is None:
         pairs = graph._bn_fusions = plan(graph)

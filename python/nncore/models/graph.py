@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ops
 from ..layers import _workspace
 from ..layers.base import InputLayer, Node, SymbolicTensor
 from . import bn_fusion
@@ -15,13 +16,18 @@ from .inference_plan import Plans
 def _summed(a, b):
     """a + b, in a training step written into a pooled array (the sum of a residual branch's
     gradients is as large as an activation: a fresh one per block costs page faults and
-    resident memory beside the pool)."""
+    resident memory beside the pool), by the threaded kernel for float arrays."""
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and \
             a.dtype == b.dtype:
         out = _workspace.buffer(None, "grad_sum", a.shape, a.dtype)
+        if a.dtype in _FLOATS:
+            return ops.add_act(a, b, out=out)
         if out is not None:
             return np.add(a, b, out=out)
     return a + b
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class Step:

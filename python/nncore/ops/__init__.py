@@ -18,6 +18,7 @@ from ._depthwise import (
     depthwise_conv2d_backward_weight,
 )
 from ._gemm import dense, gemm, matmul
+from ._add import add_act
 from ._activations import *  # noqa: F401,F403  (names listed in _activations.__all__)
 from ._activations import __all__ as _activation_names
 from ._batchnorm import batch_norm_backward, batch_norm_inference, batch_norm_train
@@ -71,6 +72,7 @@ from ._runtime import (
 
 __all__ = [
     "active_isa",
+    "add_act",
     "available_isas",
     "avg_pool2d",
     "avg_pool2d_backward",

@@ -138,9 +138,17 @@ struct OptimizerKernels {
                   T rho, T momentum, T epsilon, T lr_wd);
 };
 
+// y = a + b, and y = min(max(a + b, 0), hi) (ReLU: hi = +inf; ReLU6: hi = 6); y may be a or b.
+template <typename T>
+struct SumKernels {
+  void (*add)(const T* a, const T* b, T* y, std::ptrdiff_t n);
+  void (*add_clamp)(const T* a, const T* b, T* y, std::ptrdiff_t n, T hi);
+};
+
 template <typename T>
 struct EltwiseKernels {
   OptimizerKernels<T> optim;
+  SumKernels<T> sum;
   ChannelKernels<T> channel;
   ActivationKernels<T> act;
   SoftmaxRowsKernel<T> softmax_rows;

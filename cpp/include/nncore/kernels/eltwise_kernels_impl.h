@@ -9,6 +9,7 @@
 #include "nncore/kernels/eltwise/loss_loops.h"
 #include "nncore/kernels/eltwise/optimizer_loops.h"
 #include "nncore/kernels/eltwise/softmax_loops.h"
+#include "nncore/kernels/eltwise/sum_loops.h"
 #include "nncore/kernels/eltwise_kernel.h"
 
 namespace nncore {
@@ -46,6 +47,8 @@ void fill_eltwise_kernels_for(EltwiseKernels<T>& k) {
   set_activation<T, GeluTanhFn>(k.act, Activation::gelu_tanh);
   set_activation<T, ThresholdedReluFn>(k.act, Activation::thresholded_relu);
   set_activation<T, HeavisideFn>(k.act, Activation::heaviside);
+  k.sum.add = &add_loop<T>;
+  k.sum.add_clamp = &add_clamp_loop<T>;
   k.softmax_rows = &softmax_rows_loop<T>;
   k.softmax_xent = &softmax_xent_loop<T>;
   k.sigmoid_xent = &sigmoid_xent_loop<T>;

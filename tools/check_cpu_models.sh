@@ -25,7 +25,8 @@ for f in tests/test_isa_dispatch.py tests/test_gemm*.py tests/test_conv2d*.py te
          tests/test_pool2d*.py tests/test_activations.py \
          tests/test_softmax.py tests/test_batchnorm.py tests/test_bias.py tests/test_losses.py \
          tests/test_dropout.py tests/test_optimizer_steps.py \
-         tests/test_layer_norm_op.py tests/test_group_norm_op.py tests/test_upsample2d_op.py; do
+         tests/test_layer_norm_op.py tests/test_group_norm_op.py tests/test_upsample2d_op.py \
+         tests/test_add_act_op.py; do
   [ -f "$f" ] && kernel_tests+=("$f")
 done
 # Both sides of the fit comparison run the same thread count.

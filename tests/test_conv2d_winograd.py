@@ -227,6 +227,26 @@ def test_other_layers_fall_back_to_the_direct_kernel(shape, kernel, strides, dil
     np.testing.assert_array_equal(dx0, dx1)
 
 
+@pytest.mark.parametrize("channels,dtype,taken", [(256, np.float32, True), (512, np.float32, False),
+                                                  (256, np.float64, False)])
+def test_transformed_weights_past_16_mb_keep_the_direct_kernel(isa, channels, dtype, taken):
+    """36 * 256 * 256 float32 values are 9.4 MB (taken); 512 channels (37.7 MB) and float64 at 256
+    (18.9 MB) stay on the direct kernel, except on the portable path, whose direct kernel is
+    slow enough for Winograd to pay up to 256 MB."""
+    taken = taken or isa == "generic"
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((8, 8, 8, channels)).astype(dtype)  # 32 full tiles
+    w = (rng.standard_normal((3, 3, channels, channels)) / 48).astype(dtype)
+    with winograd(False):
+        y0 = ops.conv2d(x, w, padding="same")
+        dx0 = ops.conv2d_backward_input(y0, w, x.shape, padding="same")
+    with winograd(True):
+        y1 = ops.conv2d(x, w, padding="same")
+        dx1 = ops.conv2d_backward_input(y0, w, x.shape, padding="same")
+    assert (y0.tobytes() != y1.tobytes()) is taken
+    assert (dx0.tobytes() != dx1.tobytes()) is taken
+
+
 @pytest.mark.parametrize("shape", [(1, 8, 8, 64), (32, 2, 2, 64), (32, 5, 5, 64)])
 def test_small_maps_keep_the_direct_kernel(shape):
     """Too few tiles, or tiles mostly wasted: the direct kernel is faster and is kept."""

@@ -26,6 +26,7 @@
 
 #include "conv2d_internal.h"
 #include "nncore/aligned_buffer.h"
+#include "nncore/dispatch.h"
 #include "nncore/gemm.h"
 #include "nncore/isa_fills.h"
 #include "nncore/kernel_registry.h"
@@ -60,8 +61,17 @@ const WinogradKernels<double>& wino_kernels<double>() { return registry().active
 // 4.0-4.3 (avx512), 3.1-3.9 against 3.9-4.1 (avx2), 7 against 40 (generic); 8 channels do not.
 constexpr index_t kMinChannels = 16;
 constexpr index_t kMinTiles = 32;
-// The transformed weights take 4x the memory of the kernel; past this the direct kernel is kept.
-constexpr double kMaxWeightBytes = 256.0 * 1024 * 1024;
+// The transformed weights (4x the kernel) are made on one thread at every call, and every block
+// of tiles streams all of them; past this size that costs more than the multiplications save, so
+// the direct kernel is kept. Measured at 2 threads, Zen 4, float32, time against the direct
+// kernel: 512->512 at 28x28 (37.7 MB) batch 1 / 2 / 4: 1.28 / 1.11 / 0.94 (avx512), 2.27 / 1.80 /
+// 2.29 (avx2); 256->512 (18.9 MB) batch 1: 1.27, 2.20; 256->256 at 56x56 (9.4 MB) batch 1: 0.48,
+// 0.53. Reading them once per call (the 36 products over all tiles) would lift this limit.
+constexpr double kMaxWeightBytes = 16.0 * 1024 * 1024;
+// The portable path's direct kernel is 5-6x slower than the vector ones (16->16 at 32x32: 40 ms
+// against Winograd's 7), so there Winograd pays even for 512-channel layers: VGG16 predict at
+// batch 1 took 0.63 of PyTorch's time with this limit and 1.12 with the one above.
+constexpr double kMaxWeightBytesPortable = 256.0 * 1024 * 1024;
 
 // Bytes of transformed input and GEMM output a block of tiles may take, so that they stay in a
 // core's L2 between the transforms and the GEMMs (256 KiB to 1.4 MiB measured within noise).
@@ -134,7 +144,8 @@ void winograd_run(const WinoShape& s, const T* x, const T* u, const T* bias, boo
 bool winograd_fits(const Conv2dGeometry& g, index_t out_h, index_t out_w, std::size_t elem) {
   if (!(g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 &&
         g.dil_w == 1 && g.cin >= kMinChannels && g.cout >= kMinChannels && g.n > 0 &&
-        36.0 * double(g.cin) * double(g.cout) * double(elem) <= kMaxWeightBytes))
+        36.0 * double(g.cin) * double(g.cout) * double(elem) <=
+            (active_isa() == Isa::generic ? kMaxWeightBytesPortable : kMaxWeightBytes)))
     return false;
   const index_t tiles = g.n * ceil_div(out_h, 4) * ceil_div(out_w, 4);
   const int mode = g_mode.load(std::memory_order_relaxed);

@@ -18,8 +18,12 @@ def _is_number(v) -> bool:
 
 
 # Activations whose derivative is a function of the output alone: relu'(x) = [y > 0] and
-# relu6'(x) = [0 < y < 6], with the same values at the kinks as the input-based ones.
-_FROM_OUTPUT = {"relu": ops.relu_backward_from_output, "relu6": ops.relu6_backward_from_output}
+# relu6'(x) = [0 < y < 6], with the same values at the kinks as the input-based ones. A batch
+# norm or an Add followed by one of them applies it itself (models/bn_fusion.py): name ->
+# (forward, gradient from the output).
+FUSABLE = {"relu": (ops.relu, ops.relu_backward_from_output),
+           "relu6": (ops.relu6, ops.relu6_backward_from_output)}
+_FROM_OUTPUT = {name: fns[1] for name, fns in FUSABLE.items()}
 
 
 class _Elementwise(Layer):

@@ -8,6 +8,7 @@ import numpy as np
 from .. import ops
 from ..errors import ShapeError
 from ..serialization import register
+from .activation_layers import FUSABLE
 from .base import Layer
 
 
@@ -41,8 +42,6 @@ class _Merge(Layer):
 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_FROM_OUTPUT = {"relu": ops.relu_backward_from_output, "relu6": ops.relu6_backward_from_output}
-_APPLY = {"relu": ops.relu, "relu6": ops.relu6}
 
 
 def _sum(xs, act):
@@ -58,7 +57,7 @@ def _sum(xs, act):
     out = xs[0] + xs[1]
     for x in xs[2:]:
         out += x
-    return out if act is None else _APPLY[act](out)
+    return out if act is None else FUSABLE[act][0](out)
 
 
 @register("layer")
@@ -81,7 +80,7 @@ class Add(_Merge):
     def backward(self, grad_out):
         count, act, y = self._cache
         if act is not None:
-            grad_out = _FROM_OUTPUT[act](grad_out, y)
+            grad_out = FUSABLE[act][1](grad_out, y)
         # Every input receives the same gradient; the model never writes into gradients it got.
         return [grad_out] * count
 

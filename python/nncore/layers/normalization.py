@@ -9,13 +9,10 @@ from .. import constraints, ops
 from ..distribution import context
 from ..errors import ShapeError
 from ..serialization import config_value, register
+from .activation_layers import FUSABLE
 from .base import Layer
 
 # Activations a batch norm may apply itself: forward, backward from the output.
-_ACTIVATIONS = {"relu": (ops.relu, ops.relu_backward_from_output),
-                "relu6": (ops.relu6, ops.relu6_backward_from_output)}
-
-
 @register("layer")
 class BatchNormalization(Layer):
     """Keras semantics and defaults: ``axis=-1``, ``momentum=0.99``, ``epsilon=1e-3``; moving mean
@@ -123,7 +120,7 @@ class BatchNormalization(Layer):
                                          self.moving_variance.value, self.epsilon)
             self._cache = ("infer", xl)
         if act is not None:  # the other modes apply it after the normalization
-            y = _ACTIVATIONS[act][0](y)
+            y = FUSABLE[act][0](y)
             self._cache = (*self._cache, (act, y))
         out = self._from_last(y)
         if armed is not None:
@@ -186,7 +183,7 @@ class BatchNormalization(Layer):
         mode = self._cache[0]
         if mode != "train" and isinstance(self._cache[-1], tuple):  # an activation applied after
             act, z = self._cache[-1]
-            gl = _ACTIVATIONS[act][1](gl, z)  # z: channels last, as gl
+            gl = FUSABLE[act][1](gl, z)  # z: channels last, as gl
         if mode == "sync":
             return self._synchronized_backward(gl)
         if mode == "train":
